@@ -1,0 +1,158 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+// The only reader of the environment. A bad value stops start-up with one line naming the variable.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  adminToken: string | undefined;
+  keyPrefix: string;
+  deepseekApiKeys: string[];
+  deepseekBaseUrl: string;
+  paypal: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    mode: 'sandbox' | 'live';
+    apiUrl: string;
+    webhookId: string | undefined;
+  };
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  upstreamConnectTimeoutMs: number;
+  upstreamIdleTimeoutMs: number;
+}
+
+export interface ConfigFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const PAYPAL_URLS = { sandbox: 'https://api-m.sandbox.paypal.com', live: 'https://api-m.paypal.com' } as const;
+
+export function loadConfig(env: Record<string, string | undefined>, flags: ConfigFlags = {}): Config {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const port = parsePort(flags.port ?? read('TOLLGATE_PORT') ?? '8080', flags.port ? '--port' : 'TOLLGATE_PORT');
+  const host = flags.host ?? read('TOLLGATE_HOST') ?? '0.0.0.0';
+  if (!/^[\w.:\-\[\]]+$/.test(host)) throw new ConfigError(flags.host ? '--host' : 'TOLLGATE_HOST', `not a host name or address: ${host}`);
+
+  const publicUrl = trimSlash(parseUrl(read('TOLLGATE_PUBLIC_URL') ?? `http://localhost:${port}`, 'TOLLGATE_PUBLIC_URL'));
+
+  const adminToken = read('TOLLGATE_ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError('TOLLGATE_ADMIN_TOKEN', 'must be at least 16 characters');
+  }
+
+  const keyPrefix = read('TOLLGATE_KEY_PREFIX') ?? 'sk-gateway-';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyPrefix)) {
+    throw new ConfigError('TOLLGATE_KEY_PREFIX', 'use 1 to 32 letters, digits, "-" or "_"');
+  }
+
+  const deepseekApiKeys = (read('DEEPSEEK_API_KEY') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  for (const key of deepseekApiKeys) {
+    if (/\s/.test(key)) throw new ConfigError('DEEPSEEK_API_KEY', 'a key contains white space');
+  }
+  const deepseekBaseUrl = trimSlash(parseUrl(read('DEEPSEEK_BASE_URL') ?? 'https://api.deepseek.com', 'DEEPSEEK_BASE_URL'));
+
+  const mode = read('PAYPAL_MODE') ?? 'sandbox';
+  if (mode !== 'sandbox' && mode !== 'live') throw new ConfigError('PAYPAL_MODE', `must be "sandbox" or "live", not "${mode}"`);
+  const clientId = read('PAYPAL_CLIENT_ID');
+  const clientSecret = read('PAYPAL_CLIENT_SECRET');
+  if ((clientId === undefined) !== (clientSecret === undefined)) {
+    throw new ConfigError(clientId ? 'PAYPAL_CLIENT_SECRET' : 'PAYPAL_CLIENT_ID', 'set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, or neither');
+  }
+  const apiUrl = trimSlash(parseUrl(read('PAYPAL_API_URL') ?? PAYPAL_URLS[mode], 'PAYPAL_API_URL'));
+
+  const logLevel = read('TOLLGATE_LOG_LEVEL') ?? 'info';
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
+    throw new ConfigError('TOLLGATE_LOG_LEVEL', 'must be one of debug, info, warn, error, silent');
+  }
+  const maxBodyBytes = parseInteger(read('TOLLGATE_MAX_BODY_BYTES') ?? String(8 * 1024 * 1024), 'TOLLGATE_MAX_BODY_BYTES', 1024, 256 * 1024 * 1024);
+
+  const upstreamConnectTimeoutMs = parseInteger(read('TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS') ?? '10000', 'TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS', 100, 600_000);
+  const upstreamIdleTimeoutMs = parseInteger(read('TOLLGATE_UPSTREAM_IDLE_TIMEOUT_MS') ?? '300000', 'TOLLGATE_UPSTREAM_IDLE_TIMEOUT_MS', 100, 3_600_000);
+
+  return {
+    port,
+    host,
+    dataDir: resolve(flags.dataDir ?? read('TOLLGATE_DATA_DIR') ?? './data'),
+    publicUrl,
+    adminToken,
+    keyPrefix,
+    deepseekApiKeys,
+    deepseekBaseUrl,
+    paypal: { clientId, clientSecret, mode, apiUrl, webhookId: read('PAYPAL_WEBHOOK_ID') },
+    logLevel: logLevel as LogLevel,
+    maxBodyBytes,
+    upstreamConnectTimeoutMs,
+    upstreamIdleTimeoutMs,
+  };
+}
+
+/** Reads `.env` beside the binary (or in the working directory); real environment variables win. */
+export function environmentWithDotEnv(env: Record<string, string | undefined>, execPath: string): Record<string, string | undefined> {
+  const candidates = [join(dirname(execPath), '.env'), resolve('.env')];
+  const file = candidates.find((path) => existsSync(path));
+  if (!file) return env;
+  return { ...parseDotEnv(readFileSync(file, 'utf8')), ...env };
+}
+
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    let value = match[2] ?? '';
+    const quoted = /^(['"])(.*)\1$/.exec(value);
+    value = quoted ? (quoted[2] ?? '') : value.replace(/\s+#.*$/, '');
+    out[match[1] as string] = value;
+  }
+  return out;
+}
+
+function parsePort(text: string, variable: string): number {
+  return parseInteger(text, variable, 0, 65535);
+}
+
+function parseInteger(text: string, variable: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new ConfigError(variable, `must be a whole number, not "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(variable, `must be between ${min} and ${max}, not ${value}`);
+  return value;
+}
+
+function parseUrl(text: string, variable: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(variable, `not a URL: "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(variable, `must be an http(s) URL: "${text}"`);
+  return url.toString();
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

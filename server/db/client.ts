@@ -1,0 +1,33 @@
+import { Database } from 'bun:sqlite';
+import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
+import * as schema from './schema';
+
+export type DB = BunSQLiteDatabase<typeof schema> & { $client: Database };
+
+export interface DatabaseHandle {
+  sqlite: Database;
+  db: DB;
+  close(): void;
+}
+
+/** Opens (creating if needed) the SQLite file in WAL mode with foreign keys and a busy timeout. */
+export function openDatabase(path: string): DatabaseHandle {
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.exec('PRAGMA journal_mode = WAL');
+  sqlite.exec('PRAGMA synchronous = NORMAL');
+  sqlite.exec('PRAGMA foreign_keys = ON');
+  sqlite.exec('PRAGMA busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema }) as DB;
+  return {
+    sqlite,
+    db,
+    close: () => {
+      try {
+        sqlite.exec('PRAGMA optimize');
+      } catch {
+        // closing matters more than optimizing
+      }
+      sqlite.close();
+    },
+  };
+}

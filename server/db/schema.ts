@@ -1,0 +1,208 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Money columns are integer nano-USD; times are integer milliseconds since the epoch.
+
+export type Period = 'peak' | 'off_peak';
+export type Thinking = 'enabled' | 'disabled';
+export type KeyStatus = 'active' | 'disabled' | 'exhausted' | 'expired';
+export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed';
+
+const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+export const plans = sqliteTable('plans', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  priceNano: integer('price_nano').notNull(),
+  budgetNano: integer('budget_nano').notNull(),
+  models: text('models', { mode: 'json' }).$type<string[]>().notNull(),
+  rpm: integer('rpm').notNull(),
+  maxConcurrency: integer('max_concurrency').notNull(),
+  validityDays: integer('validity_days').notNull(),
+  sortOrder: integer('sort_order').notNull().default(0),
+  retired: integer('retired', { mode: 'boolean' }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const models = sqliteTable('models', {
+  id: text('id').primaryKey(),
+  displayName: text('display_name').notNull(),
+  upstreamModel: text('upstream_model').notNull(),
+  thinking: text('thinking').$type<Thinking>(),
+  maxOutputTokens: integer('max_output_tokens').notNull(),
+  sortOrder: integer('sort_order').notNull().default(0),
+  retired: integer('retired', { mode: 'boolean' }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const modelAliases = sqliteTable('model_aliases', {
+  alias: text('alias').primaryKey(),
+  modelId: text('model_id').notNull().references(() => models.id),
+  thinking: text('thinking').$type<Thinking>(),
+});
+
+/** Prices in nano-USD per token, per public model and period. */
+export const prices = sqliteTable(
+  'prices',
+  {
+    modelId: text('model_id').notNull().references(() => models.id),
+    period: text('period').$type<Period>().notNull(),
+    cacheHitNano: integer('cache_hit_nano').notNull(),
+    cacheMissNano: integer('cache_miss_nano').notNull(),
+    outputNano: integer('output_nano').notNull(),
+    updatedAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.modelId, table.period] })],
+);
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value', { mode: 'json' }).notNull(),
+  updatedAt: createdAt(),
+});
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    keyHash: text('key_hash').notNull(),
+    keyEncrypted: text('key_encrypted').notNull(),
+    keyHint: text('key_hint').notNull(),
+    planId: text('plan_id').notNull().references(() => plans.id),
+    budgetNano: integer('budget_nano').notNull(),
+    spentNano: integer('spent_nano').notNull().default(0),
+    status: text('status').$type<KeyStatus>().notNull().default('active'),
+    statusReason: text('status_reason'),
+    expiresAt: integer('expires_at'),
+    email: text('email'),
+    note: text('note'),
+    showReasoning: integer('show_reasoning', { mode: 'boolean' }),
+    rpmOverride: integer('rpm_override'),
+    concurrencyOverride: integer('concurrency_override'),
+    upstreamUserId: text('upstream_user_id').notNull(),
+    orderId: text('order_id'),
+    createdAt: createdAt(),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (table) => [
+    uniqueIndex('api_keys_key_hash_unique').on(table.keyHash),
+    index('api_keys_email_idx').on(table.email),
+    index('api_keys_order_idx').on(table.orderId),
+  ],
+);
+
+export const ledger = sqliteTable(
+  'ledger',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    requestId: text('request_id').notNull(),
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    publicModel: text('public_model').notNull(),
+    upstreamModel: text('upstream_model').notNull(),
+    period: text('period').$type<Period>().notNull(),
+    cacheHitTokens: integer('cache_hit_tokens').notNull(),
+    cacheMissTokens: integer('cache_miss_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    reasoningTokens: integer('reasoning_tokens').notNull(),
+    cacheHitPriceNano: integer('cache_hit_price_nano').notNull(),
+    cacheMissPriceNano: integer('cache_miss_price_nano').notNull(),
+    outputPriceNano: integer('output_price_nano').notNull(),
+    costNano: integer('cost_nano').notNull(),
+    basis: text('basis').$type<'upstream' | 'estimated'>().notNull(),
+    httpStatus: integer('http_status').notNull(),
+    finishReason: text('finish_reason'),
+    stream: integer('stream', { mode: 'boolean' }).notNull(),
+    ttfbMs: integer('ttfb_ms'),
+    durationMs: integer('duration_ms').notNull(),
+    upstreamKeyId: text('upstream_key_id'),
+    startedAt: integer('started_at').notNull(),
+    finishedAt: integer('finished_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('ledger_request_id_unique').on(table.requestId),
+    index('ledger_key_started_idx').on(table.keyId, table.startedAt),
+    index('ledger_started_idx').on(table.startedAt),
+  ],
+);
+
+export const orders = sqliteTable(
+  'orders',
+  {
+    id: text('id').primaryKey(),
+    planId: text('plan_id').notNull().references(() => plans.id),
+    email: text('email').notNull(),
+    amountNano: integer('amount_nano').notNull(),
+    currency: text('currency').notNull().default('USD'),
+    status: text('status').$type<OrderStatus>().notNull().default('created'),
+    statusReason: text('status_reason'),
+    paypalOrderId: text('paypal_order_id'),
+    paypalRequestId: text('paypal_request_id').notNull(),
+    /** SHA-256 of the secret in the return link, so the buyer's browser can see its order without the email */
+    viewTokenHash: text('view_token_hash').notNull(),
+    approveUrl: text('approve_url'),
+    keyId: text('key_id').references(() => apiKeys.id),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+    paidAt: integer('paid_at'),
+  },
+  (table) => [
+    uniqueIndex('orders_paypal_order_unique').on(table.paypalOrderId),
+    index('orders_status_idx').on(table.status),
+    index('orders_email_idx').on(table.email),
+  ],
+);
+
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    paypalCaptureId: text('paypal_capture_id').notNull(),
+    status: text('status').notNull(),
+    amountNano: integer('amount_nano').notNull(),
+    currency: text('currency').notNull(),
+    refundedNano: integer('refunded_nano').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (table) => [uniqueIndex('payments_capture_unique').on(table.paypalCaptureId), index('payments_order_idx').on(table.orderId)],
+);
+
+export const webhookEvents = sqliteTable('webhook_events', {
+  id: text('id').primaryKey(),
+  eventType: text('event_type').notNull(),
+  resourceId: text('resource_id'),
+  orderId: text('order_id'),
+  verified: integer('verified', { mode: 'boolean' }).notNull(),
+  result: text('result'),
+  receivedAt: createdAt(),
+  processedAt: integer('processed_at'),
+});
+
+export const upstreamKeys = sqliteTable('upstream_keys', {
+  id: text('id').primaryKey(),
+  label: text('label').notNull(),
+  keyEncrypted: text('key_encrypted').notNull(),
+  keyHint: text('key_hint').notNull(),
+  status: text('status').$type<'active' | 'failing' | 'removed'>().notNull().default('active'),
+  failureReason: text('failure_reason'),
+  balanceText: text('balance_text'),
+  balanceCheckedAt: integer('balance_checked_at'),
+  createdAt: createdAt(),
+});
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: createdAt(),
+    actor: text('actor').notNull(),
+    ip: text('ip'),
+    action: text('action').notNull(),
+    target: text('target'),
+    before: text('before', { mode: 'json' }),
+    after: text('after', { mode: 'json' }),
+  },
+  (table) => [index('audit_log_at_idx').on(table.at)],
+);

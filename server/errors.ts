@@ -1,0 +1,167 @@
+import type { Lang } from './lib/i18n';
+
+// Every failure becomes a GatewayError where it happens; one mapper turns it into OpenAI's shape.
+// `type` and `code` never change with the language; only `message` does.
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'insufficient_quota'
+  | 'rate_limit_error'
+  | 'api_error';
+
+type MessageParams = Record<string, string | number>;
+type Messages = Record<string, { en: string; zh: string }>;
+
+const MESSAGES = {
+  invalid_json: { en: 'The request body is not valid JSON.', zh: '请求体不是有效的 JSON。' },
+  invalid_body: { en: 'Invalid request: {detail}', zh: '请求无效：{detail}' },
+  invalid_field: { en: 'Invalid value for {param}: {detail}', zh: '参数 {param} 的值无效：{detail}' },
+  missing_key: {
+    en: 'No API key provided. Send it as "Authorization: Bearer sk-gateway-…".',
+    zh: '未提供 API 密钥。请以 "Authorization: Bearer sk-gateway-…" 的形式发送。',
+  },
+  invalid_key: { en: 'Incorrect API key provided.', zh: 'API 密钥不正确。' },
+  disabled_key: { en: 'This API key has been disabled.', zh: '此 API 密钥已被停用。' },
+  budget_exhausted: {
+    en: 'This key has no budget left. Top up or buy a new plan.',
+    zh: '此密钥的额度已用完。请充值或购买新的套餐。',
+  },
+  budget_too_low: {
+    en: 'The remaining budget ({remaining} USD) is too small for this request.',
+    zh: '剩余额度（{remaining} 美元）不足以完成此请求。',
+  },
+  key_expired: { en: 'This key expired on {date}.', zh: '此密钥已于 {date} 过期。' },
+  model_not_allowed: {
+    en: 'Your plan does not include the model {model}. Models in your plan: {models}.',
+    zh: '您的套餐不包含模型 {model}。您的套餐可用的模型：{models}。',
+  },
+  model_not_found: { en: 'The model {model} does not exist.', zh: '模型 {model} 不存在。' },
+  not_found: { en: 'Not found: {path}', zh: '未找到：{path}' },
+  request_too_large: {
+    en: 'The request body is larger than {limit} bytes.',
+    zh: '请求体超过了 {limit} 字节的上限。',
+  },
+  rate_limited: {
+    en: 'Rate limit reached: {limit} requests per minute. Try again in {seconds} s.',
+    zh: '已达到速率上限：每分钟 {limit} 次请求。请在 {seconds} 秒后重试。',
+  },
+  too_many_concurrent: {
+    en: 'Too many concurrent requests for this key (limit {limit}). Wait for one to finish.',
+    zh: '此密钥的并发请求过多（上限 {limit}）。请等待已有请求完成。',
+  },
+  upstream_error: { en: 'The upstream service returned an error.', zh: '上游服务返回了错误。' },
+  upstream_unavailable: {
+    en: 'The service is temporarily unavailable. Please retry shortly.',
+    zh: '服务暂时不可用，请稍后重试。',
+  },
+  upstream_timeout: { en: 'The upstream service timed out.', zh: '上游服务超时。' },
+  internal_error: { en: 'Internal error. Please retry.', zh: '内部错误，请重试。' },
+  service_unavailable: { en: '{detail}', zh: '{detail}' },
+  upstream_rejected: { en: 'DeepSeek rejected the request: {detail}', zh: 'DeepSeek 拒绝了该请求：{detail}' },
+} satisfies Messages;
+
+export type MessageKey = keyof typeof MESSAGES;
+
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType,
+    readonly code: string,
+    readonly key: MessageKey,
+    readonly params: MessageParams = {},
+    readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(renderMessage(key, params, 'en'));
+    this.name = 'GatewayError';
+  }
+
+  messageIn(lang: Lang): string {
+    return renderMessage(this.key, this.params, lang);
+  }
+
+  toBody(lang: Lang): OpenAIErrorBody {
+    return { error: { message: this.messageIn(lang), type: this.type, code: this.code, param: this.param } };
+  }
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; code: string; param: string | null };
+}
+
+function renderMessage(key: MessageKey, params: MessageParams, lang: Lang): string {
+  const template = MESSAGES[key][lang];
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+}
+
+export const Err = {
+  invalidJson: () => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_json'),
+  invalidBody: (detail: string, param: string | null = null) =>
+    new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_body', { detail }, param),
+  invalidField: (param: string, detail: string) =>
+    new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_field', { param, detail }, param),
+  missingKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'missing_key'),
+  invalidKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'invalid_key'),
+  disabledKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'disabled_key'),
+  budgetExhausted: () => new GatewayError(402, 'insufficient_quota', 'insufficient_quota', 'budget_exhausted'),
+  budgetTooLow: (remaining: string) =>
+    new GatewayError(402, 'insufficient_quota', 'insufficient_quota', 'budget_too_low', { remaining }),
+  keyExpired: (date: string) => new GatewayError(402, 'insufficient_quota', 'insufficient_quota', 'key_expired', { date }),
+  modelNotAllowed: (model: string, models: string[]) =>
+    new GatewayError(403, 'permission_error', 'model_not_allowed', 'model_not_allowed', { model, models: models.join(', ') }, 'model'),
+  modelNotFound: (model: string) =>
+    new GatewayError(404, 'invalid_request_error', 'model_not_found', 'model_not_found', { model }, 'model'),
+  notFound: (path: string) => new GatewayError(404, 'invalid_request_error', 'not_found', 'not_found', { path }),
+  requestTooLarge: (limit: number) =>
+    new GatewayError(413, 'invalid_request_error', 'request_too_large', 'request_too_large', { limit }),
+  rateLimited: (limit: number, retryAfterSeconds: number, headers: Record<string, string> = {}) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'rate_limited', { limit, seconds: retryAfterSeconds }, null, {
+      ...headers,
+      'retry-after': String(retryAfterSeconds),
+    }),
+  tooManyConcurrent: (limit: number) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'too_many_concurrent', { limit }, null, { 'retry-after': '1' }),
+  upstreamError: () => new GatewayError(502, 'api_error', 'upstream_error', 'upstream_error'),
+  upstreamUnavailable: () => new GatewayError(503, 'api_error', 'upstream_unavailable', 'upstream_unavailable', {}, null, { 'retry-after': '5' }),
+  upstreamTimeout: () => new GatewayError(504, 'api_error', 'upstream_timeout', 'upstream_timeout'),
+  upstreamRejected: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'upstream_rejected', { detail }),
+  internal: () => new GatewayError(500, 'api_error', 'internal_error', 'internal_error'),
+  serviceUnavailable: (detail: string, code = 'service_unavailable') =>
+    new GatewayError(503, 'api_error', code, 'service_unavailable', { detail }),
+};
+
+// ---- the one global mapper -------------------------------------------------------------
+
+interface ValidationLike {
+  all?: { path?: string; summary?: string; message?: string }[];
+  valueError?: { path?: string; message?: string };
+}
+
+/** Turns anything thrown into a GatewayError. */
+export function toGatewayError(code: string | number, error: unknown, path: string): GatewayError {
+  if (error instanceof GatewayError) return error;
+  switch (code) {
+    case 'PARSE':
+      return Err.invalidJson();
+    case 'VALIDATION': {
+      // The shallowest failing field is the one to name: a string where an array belongs, not its items.
+      const first = [...((error as ValidationLike).all ?? [])].sort((a, b) => (a.path ?? '').split('/').length - (b.path ?? '').split('/').length)[0];
+      const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : null;
+      const detail = first?.summary ?? first?.message ?? 'the body does not match the schema';
+      return param ? Err.invalidField(param, detail) : Err.invalidBody(detail);
+    }
+    case 'NOT_FOUND':
+      return Err.notFound(path);
+    default:
+      return Err.internal();
+  }
+}
+
+export function errorResponse(error: GatewayError, lang: Lang, extraHeaders?: Record<string, string>): Response {
+  return new Response(JSON.stringify(error.toBody(lang)), {
+    status: error.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...extraHeaders, ...error.headers },
+  });
+}

@@ -1,0 +1,109 @@
+import type { DB } from '../../db/client';
+import type { Period, Thinking } from '../../db/schema';
+import { costOf, periodAt, type PriceSchedule, type TokenPrices, type Usage } from './price-book';
+import { createCatalogStore, type ModelRow, type PlanRow } from './store';
+
+export interface ResolvedModel {
+  /** the public id buyers see, e.g. deepseek-v4-flash */
+  publicModel: string;
+  upstreamModel: string;
+  /** forced thinking mode (from an alias or the model), or null to leave the request's choice */
+  thinking: Thinking | null;
+  maxOutputTokens: number;
+}
+
+export interface PricedUsage {
+  costNano: number;
+  period: Period;
+  prices: TokenPrices;
+}
+
+interface Snapshot {
+  plans: Map<string, PlanRow>;
+  models: Map<string, ModelRow>;
+  resolved: Map<string, ResolvedModel>;
+  prices: Map<string, TokenPrices>;
+  schedule: PriceSchedule;
+}
+
+/** Plans, public models and the price book. Read on every request, so it is cached in memory. */
+export function createCatalogService(db: DB) {
+  const store = createCatalogStore(db);
+  let snapshot: Snapshot | null = null;
+
+  function load(): Snapshot {
+    if (snapshot) return snapshot;
+    const modelRows = store.models();
+    const models = new Map(modelRows.map((m) => [m.id, m]));
+    const resolved = new Map<string, ResolvedModel>();
+    for (const m of modelRows) {
+      if (m.retired) continue;
+      resolved.set(m.id, { publicModel: m.id, upstreamModel: m.upstreamModel, thinking: m.thinking, maxOutputTokens: m.maxOutputTokens });
+    }
+    for (const a of store.aliases()) {
+      const m = models.get(a.modelId);
+      if (!m || m.retired || resolved.has(a.alias)) continue;
+      resolved.set(a.alias, { publicModel: m.id, upstreamModel: m.upstreamModel, thinking: a.thinking ?? m.thinking, maxOutputTokens: m.maxOutputTokens });
+    }
+    const prices = new Map(
+      store.prices().map((p) => [priceKey(p.modelId, p.period), { cacheHitNano: p.cacheHitNano, cacheMissNano: p.cacheMissNano, outputNano: p.outputNano }]),
+    );
+    snapshot = { plans: new Map(store.plans().map((p) => [p.id, p])), models, resolved, prices, schedule: store.schedule() };
+    return snapshot;
+  }
+
+  function pricesFor(modelId: string, period: Period): TokenPrices {
+    const prices = load().prices.get(priceKey(modelId, period));
+    if (!prices) throw new Error(`no ${period} prices for model ${modelId}`);
+    return prices;
+  }
+
+  return {
+    seedDefaults: () => {
+      const seeded = store.seedDefaults();
+      snapshot = null;
+      return seeded;
+    },
+    /** Call after any write to the catalog tables. */
+    invalidate: () => {
+      snapshot = null;
+    },
+    plans: (opts: { includeRetired?: boolean } = {}) => [...load().plans.values()].filter((p) => opts.includeRetired || !p.retired),
+    plan: (id: string): PlanRow | undefined => load().plans.get(id),
+    models: (opts: { includeRetired?: boolean } = {}) => [...load().models.values()].filter((m) => opts.includeRetired || !m.retired),
+    resolveModel: (name: string): ResolvedModel | undefined => load().resolved.get(name),
+    aliasesByModel(): Map<string, string[]> {
+      const out = new Map<string, string[]>();
+      for (const [name, resolved] of load().resolved) {
+        if (name === resolved.publicModel) continue;
+        out.set(resolved.publicModel, [...(out.get(resolved.publicModel) ?? []), name]);
+      }
+      return out;
+    },
+    schedule: () => load().schedule,
+    periodAt: (at: Date): Period => periodAt(load().schedule, at),
+    pricesFor,
+    /** The highest of each price over all periods: what a hold must assume. */
+    worstCasePrices(modelId: string): TokenPrices {
+      const peak = pricesFor(modelId, 'peak');
+      const offPeak = pricesFor(modelId, 'off_peak');
+      return {
+        cacheHitNano: Math.max(peak.cacheHitNano, offPeak.cacheHitNano),
+        cacheMissNano: Math.max(peak.cacheMissNano, offPeak.cacheMissNano),
+        outputNano: Math.max(peak.outputNano, offPeak.outputNano),
+      };
+    },
+    /** Prices usage at the prices in force when the request completed. */
+    cost(usage: Usage, modelId: string, completedAt: Date): PricedUsage {
+      const period = periodAt(load().schedule, completedAt);
+      const prices = pricesFor(modelId, period);
+      return { costNano: costOf(usage, prices), period, prices };
+    },
+  };
+}
+
+export type CatalogService = ReturnType<typeof createCatalogService>;
+
+function priceKey(modelId: string, period: Period): string {
+  return `${modelId}\u0000${period}`;
+}
