@@ -1,0 +1,266 @@
+// DeepSeek API simulator: DeepSeek's paths and wire format (chat completions, streaming, models,
+// balance, errors, prefix cache, keep-alives), deterministic replies, and a test-only control API
+// under /_control. Used by `tollgate demo`, `tollgate simulate-upstream`, tests and benchmarks.
+//
+// Routes match by path suffix, so the simulator also works when mounted under a prefix.
+
+import { FaultQueue, parseFaultRule, RequestLog, type Faults } from "./deepseek/control.ts";
+import {
+  authError,
+  deserializeError,
+  errorResponse,
+  injectedError,
+  INSUFFICIENT_BALANCE,
+  METHOD_NOT_ALLOWED,
+  NOT_FOUND,
+  type SimError,
+} from "./deepseek/errors.ts";
+import { generateCompletion } from "./deepseek/generate.ts";
+import { PrefixCache } from "./deepseek/prefix-cache.ts";
+import {
+  deliverJson,
+  deliverStream,
+  JSON_HEADERS,
+  makeUsage,
+  renderCompletion,
+  renderStream,
+  sleepUnlessAborted,
+  type ResponseMeta,
+} from "./deepseek/respond.ts";
+import { CACHE_BLOCK_TOKENS, scanPrompt } from "./deepseek/tokenizer.ts";
+import { parseChatRequest } from "./deepseek/validate.ts";
+
+export { countSimTokens, simTokenize, countPromptTokens, MESSAGE_OVERHEAD_TOKENS, CACHE_BLOCK_TOKENS } from "./deepseek/tokenizer.ts";
+export { DEFAULT_CONTENT_TOKENS, DEFAULT_REASONING_TOKENS, WORDS } from "./deepseek/generate.ts";
+export { MAX_OUTPUT_TOKENS, MODEL_ALIASES } from "./deepseek/validate.ts";
+
+export interface DeepSeekSimulatorOptions {
+  /** Accepted bearer keys; empty/undefined = accept any non-empty bearer key. */
+  keys?: string[];
+  /** Streaming pace (also the non-stream generation time); 0/undefined = no delay. */
+  tokensPerSecond?: number;
+  /** Default queue delay before inference starts (0 default). */
+  queueMs?: number;
+  /** While queued, send keep-alives this often (default 1000). */
+  keepAliveIntervalMs?: number;
+  /** Served models (default ['deepseek-flash', 'deepseek-v4-pro']). */
+  models?: string[];
+}
+
+export interface DeepSeekSimulator {
+  fetch(req: Request): Promise<Response>;
+  reset(): void;
+}
+
+export const DEFAULT_MODELS: readonly string[] = ["deepseek-flash", "deepseek-v4-pro"];
+
+const FINGERPRINTS: Record<string, string> = {
+  "deepseek-flash": "fp_5e1d7fe6f2_prod1017",
+  "deepseek-v4-pro": "fp_b2d9c7a4e1_prod0813",
+};
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  const q = url.indexOf("?", start);
+  if (q >= 0) end = q;
+  const h = url.indexOf("#", start);
+  if (h >= 0 && h < end) end = h;
+  let path = url.slice(start, end);
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  return path;
+}
+
+function bearerKey(req: Request): string | undefined {
+  const h = req.headers.get("authorization");
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S.*)$/i.exec(h.trim());
+  return m ? m[1]!.trim() : undefined;
+}
+
+function json(value: unknown, status = 200): Response {
+  return new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
+}
+
+export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): DeepSeekSimulator {
+  const keys = opts.keys && opts.keys.length > 0 ? new Set(opts.keys) : undefined;
+  const modelList = opts.models && opts.models.length > 0 ? [...opts.models] : [...DEFAULT_MODELS];
+  const models: ReadonlySet<string> = new Set(modelList);
+  const tokenIntervalMs = opts.tokensPerSecond && opts.tokensPerSecond > 0 ? 1000 / opts.tokensPerSecond : 0;
+  const defaultQueueMs = Math.max(0, opts.queueMs ?? 0);
+  const keepAliveMs = Math.max(1, opts.keepAliveIntervalMs ?? 1000);
+  const modelsBody = JSON.stringify({ object: "list", data: modelList.map((id) => ({ id, object: "model", owned_by: "deepseek" })) });
+
+  const faults = new FaultQueue();
+  const log = new RequestLog(1000);
+  const cache = new PrefixCache();
+  const outOfBalance = new Set<string>();
+
+  function reset(): void {
+    faults.clear();
+    log.clear();
+    cache.clear();
+    outOfBalance.clear();
+  }
+
+  /** The caller's key, or the 401 to answer. */
+  function authenticate(req: Request): { key: string } | { error: SimError } {
+    const key = bearerKey(req);
+    if (key === undefined || (keys !== undefined && !keys.has(key))) return { error: authError(key ?? "") };
+    return { key };
+  }
+
+  async function chat(req: Request, path: string, beta: boolean): Promise<Response> {
+    const text = await req.text();
+    const parsed = parseJson(text);
+    log.record(req, path, parsed.ok ? parsed.value : text);
+
+    const auth = authenticate(req);
+    if ("error" in auth) return errorResponse(auth.error);
+    const { key } = auth;
+
+    const value = parsed.ok ? parsed.value : undefined;
+    const wantsStream = typeof value === "object" && value !== null && (value as Record<string, unknown>).stream === true;
+    const f: Faults | undefined = faults.take(key, wantsStream);
+    if (f?.stallMs) {
+      await sleepUnlessAborted(f.stallMs, req.signal);
+    }
+    if (f?.status !== undefined) return errorResponse(injectedError(f.status, key, f.message));
+    if (outOfBalance.has(key)) return errorResponse(INSUFFICIENT_BALANCE);
+    if (!parsed.ok) return errorResponse(deserializeError(parsed.message));
+
+    const result = parseChatRequest(value, beta, models);
+    if (!result.ok) return errorResponse(result.error);
+    const r = result.req;
+
+    const scan = scanPrompt(r.messages);
+    const hitTokens = cache.lookupAndStore(r.userId, scan.blockKeys) * CACHE_BLOCK_TOKENS;
+    const completion = generateCompletion(r, scan.seed);
+    const usage = makeUsage(scan.tokens, hitTokens, completion);
+    const meta: ResponseMeta = {
+      id: crypto.randomUUID(),
+      created: Math.floor(Date.now() / 1000),
+      model: r.model,
+      fingerprint: FINGERPRINTS[r.model] ?? "fp_3a5770e1b4_prod1017",
+    };
+    const queueMs = f?.queueMs ?? defaultQueueMs;
+
+    if (r.stream) {
+      const events = renderStream(meta, completion, usage, r.includeUsage);
+      return deliverStream(events, { queueMs, keepAliveMs, tokenIntervalMs, cutAfterChunks: f?.cutAfterChunks }, req.signal);
+    }
+    const body = renderCompletion(meta, completion, usage);
+    const genMs = completion.completionTokens * tokenIntervalMs;
+    return deliverJson(body, queueMs + genMs, queueMs > 0, keepAliveMs, req.signal);
+  }
+
+  function balance(key: string): Response {
+    const available = !outOfBalance.has(key);
+    const total = available ? "100.00" : "0.00";
+    return json({
+      is_available: available,
+      balance_infos: [{ currency: "USD", total_balance: total, granted_balance: "0.00", topped_up_balance: total }],
+    });
+  }
+
+  async function control(req: Request, path: string): Promise<Response> {
+    const action = path.slice(path.lastIndexOf("/_control/") + "/_control/".length);
+    if (action === "requests") {
+      if (req.method !== "GET") return errorResponse(METHOD_NOT_ALLOWED);
+      return json({ data: log.list() });
+    }
+    if (req.method !== "POST") return errorResponse(METHOD_NOT_ALLOWED);
+    if (action === "reset") {
+      reset();
+      return json({ ok: true });
+    }
+    const text = await req.text();
+    const parsed = parseJson(text || "{}");
+    if (!parsed.ok) return json({ error: { message: `invalid JSON: ${parsed.message}` } }, 400);
+    const body = parsed.value;
+    if (action === "next") {
+      const rule = parseFaultRule(body);
+      if (typeof rule === "string") return json({ error: { message: rule } }, 400);
+      faults.add(rule);
+      return json({ ok: true, pending: faults.pending });
+    }
+    if (action === "balance") {
+      const b = body as Record<string, unknown> | null;
+      if (!b || typeof b.key !== "string" || typeof b.available !== "boolean") {
+        return json({ error: { message: 'body must be {"key": string, "available": boolean}' } }, 400);
+      }
+      if (b.available) outOfBalance.delete(b.key);
+      else outOfBalance.add(b.key);
+      return json({ ok: true });
+    }
+    return errorResponse(NOT_FOUND);
+  }
+
+  async function handle(req: Request): Promise<Response> {
+    const path = pathOf(req.url);
+    if (path.includes("/_control/")) return control(req, path);
+
+    if (path.endsWith("/chat/completions")) {
+      if (req.method !== "POST") {
+        log.record(req, path, null);
+        return errorResponse(METHOD_NOT_ALLOWED);
+      }
+      return chat(req, path, path.endsWith("/beta/chat/completions"));
+    }
+
+    const isModels = path.endsWith("/models");
+    const isBalance = path.endsWith("/user/balance");
+    log.record(req, path, null);
+    if (!isModels && !isBalance) return errorResponse(NOT_FOUND);
+    if (req.method !== "GET") return errorResponse(METHOD_NOT_ALLOWED);
+    const auth = authenticate(req);
+    if ("error" in auth) return errorResponse(auth.error);
+    return isModels ? new Response(modelsBody, { headers: JSON_HEADERS }) : balance(auth.key);
+  }
+
+  return {
+    async fetch(req: Request): Promise<Response> {
+      try {
+        return await handle(req);
+      } catch (e) {
+        return errorResponse({ status: 500, message: `Server Error: ${(e as Error).message}`, type: "server_error", code: "server_error" });
+      }
+    },
+    reset,
+  };
+}
+
+export function startDeepSeekSimulator(opts: DeepSeekSimulatorOptions & { port?: number; hostname?: string } = {}): {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  sim: DeepSeekSimulator;
+} {
+  const sim = createDeepSeekSimulator(opts);
+  const hostname = opts.hostname ?? "127.0.0.1";
+  const server = Bun.serve({
+    port: opts.port ?? 0,
+    hostname,
+    idleTimeout: 255,
+    fetch: (req) => sim.fetch(req),
+  });
+  const port = server.port ?? opts.port ?? 0;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    sim,
+    async stop() {
+      await server.stop(true);
+    },
+  };
+}
