@@ -1,0 +1,50 @@
+import { Elysia } from 'elysia';
+import type { Deps } from './deps';
+import { Err, errorResponse, toGatewayError } from './errors';
+import { langFromAcceptLanguage } from './lib/i18n';
+import { catalogModule } from './modules/catalog';
+import { checkoutModule } from './modules/checkout';
+import { meteringModule } from './modules/metering';
+import { opsModule } from './modules/ops';
+import { proxyModule } from './modules/proxy';
+import { webPlugin } from './plugins/web';
+
+/** Another HTTP handler served under a path prefix (the PayPal simulator in `demo`). */
+export interface Mount {
+  prefix: string;
+  fetch(request: Request): Promise<Response>;
+}
+
+/** errors → request guards → modules → pages. Nothing else lives here. */
+export function createApp(deps: Deps, mounts: Mount[] = []) {
+  const { log, config } = deps;
+  return new Elysia({ name: 'tollgate' })
+    .onRequest(({ request }) => {
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > config.maxBodyBytes) throw Err.requestTooLarge(config.maxBodyBytes);
+    })
+    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+      const gatewayError = toGatewayError(code, error, path);
+      if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
+        log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+      return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
+    })
+    .use(opsModule(deps))
+    .use(catalogModule(deps))
+    .use(meteringModule(deps))
+    .use(proxyModule(deps))
+    .use(checkoutModule(deps))
+    .use(mountsPlugin(mounts))
+    // last: the pages answer every GET no API route claimed
+    .use(webPlugin(deps));
+}
+
+function mountsPlugin(mounts: Mount[]) {
+  const plugin = new Elysia({ name: 'mounts' });
+  // Elysia's route methods register on the instance they are called on.
+  for (const mount of mounts) plugin.all(`${mount.prefix}/*`, ({ request }) => mount.fetch(request), { detail: { hide: true } });
+  return plugin;
+}
+
+export type App = ReturnType<typeof createApp>;

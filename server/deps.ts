@@ -1,0 +1,55 @@
+import type { Config } from './config';
+import type { DatabaseHandle } from './db/client';
+import type { Clock } from './lib/clock';
+import { createSealer, loadServerSecret, type Sealer } from './lib/crypto';
+import type { Logger } from './lib/log';
+import { createAuditLog, type AuditLog } from './modules/admin/audit';
+import { createCatalogService, type CatalogService } from './modules/catalog/service';
+import { createSiteSettings, type SiteSettingsService } from './modules/catalog/site';
+import { createCheckoutService, type CheckoutService } from './modules/checkout/service';
+import { createMeteringService, type MeteringService } from './modules/metering/service';
+import { createProxyService, type ProxyService } from './modules/proxy/service';
+import { createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
+
+/** What every module receives. Built once per process (or per test server). */
+export interface Deps {
+  config: Config;
+  database: DatabaseHandle;
+  clock: Clock;
+  log: Logger;
+  sealer: Sealer;
+  audit: AuditLog;
+  catalog: CatalogService;
+  site: SiteSettingsService;
+  metering: MeteringService;
+  pool: UpstreamPool;
+  proxy: ProxyService;
+  checkout: CheckoutService;
+}
+
+export function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger }): Deps {
+  const { config, database, clock, log } = input;
+  const sealer = createSealer(loadServerSecret(config.dataDir));
+  const audit = createAuditLog(database.db);
+  const catalog = createCatalogService(database.db);
+  const site = createSiteSettings(database.db);
+  const metering = createMeteringService({ db: database.db, catalog, clock, sealer, keyPrefix: config.keyPrefix, log });
+  const pool = createUpstreamPool(config.deepseekApiKeys, log);
+  const proxy = createProxyService({
+    metering,
+    catalog,
+    pool,
+    clock,
+    log,
+    options: {
+      baseUrl: config.deepseekBaseUrl,
+      connectTimeoutMs: config.upstreamConnectTimeoutMs,
+      idleTimeoutMs: config.upstreamIdleTimeoutMs,
+      maxAttempts: Math.max(2, Math.min(4, config.deepseekApiKeys.length + 1)),
+      backoffMs: 100,
+    },
+    showReasoningDefault: () => site.get().showReasoningDefault,
+  });
+  const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit });
+  return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout };
+}

@@ -1,0 +1,52 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBase62 } from './keys';
+
+export interface Sealer {
+  seal(plaintext: string): string;
+  open(sealed: string): string;
+}
+
+/** AES-256-GCM with a 96-bit random IV; output is base64url(iv | ciphertext | tag). */
+export function createSealer(secret: Buffer): Sealer {
+  if (secret.length !== 32) throw new Error('the server secret must be 32 bytes');
+  return {
+    seal(plaintext) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', secret, iv);
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    },
+    open(sealed) {
+      const raw = Buffer.from(sealed, 'base64url');
+      if (raw.length < 28) throw new Error('sealed value is too short');
+      const decipher = createDecipheriv('aes-256-gcm', secret, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    },
+  };
+}
+
+/** Reads a secret file from the data dir, creating it (mode 0600) on first start. */
+export function loadOrCreateSecretFile(dataDir: string, name: string, create: () => string): { value: string; created: boolean } {
+  const path = join(dataDir, name);
+  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false };
+  const value = create();
+  writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return { value, created: true };
+}
+
+export function loadServerSecret(dataDir: string): Buffer {
+  const { value } = loadOrCreateSecretFile(dataDir, 'server-secret', () => randomBytes(32).toString('base64'));
+  const secret = Buffer.from(value, 'base64');
+  if (secret.length !== 32) throw new Error(`${join(dataDir, 'server-secret')} is not a 32-byte base64 secret`);
+  return secret;
+}
+
+export function loadAdminToken(dataDir: string, configured: string | undefined): { token: string; created: boolean } {
+  if (configured) return { token: configured, created: false };
+  const { value, created } = loadOrCreateSecretFile(dataDir, 'admin-token', () => `tg-admin-${randomBase62(32)}`);
+  return { token: value, created };
+}

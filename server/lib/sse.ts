@@ -1,0 +1,71 @@
+// Server-sent events, split with a carry buffer: bytes arrive in arbitrary pieces, events
+// end at a blank line. Nothing here buffers more than one unfinished event.
+
+export interface SseEvent {
+  /** joined `data:` lines, or null when the event has none (a comment-only event) */
+  data: string | null;
+  /** the raw comment lines (starting with ':') in the event */
+  comments: string[];
+}
+
+export class SseSplitter {
+  private carry = '';
+  private readonly decoder = new TextDecoder();
+
+  /** Feeds bytes; returns the events completed by them. */
+  push(bytes: Uint8Array): SseEvent[] {
+    this.carry += this.decoder.decode(bytes, { stream: true });
+    return this.drain(false);
+  }
+
+  /** Ends the input; a final event without its blank line still counts. */
+  end(): SseEvent[] {
+    this.carry += this.decoder.decode();
+    return this.drain(true);
+  }
+
+  /** What is buffered but not yet a whole event (for estimating a cut stream). */
+  pending(): string {
+    return this.carry;
+  }
+
+  private drain(final: boolean): SseEvent[] {
+    if (this.carry.includes('\r')) this.carry = this.carry.replace(/\r\n?/g, '\n');
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (;;) {
+      const end = this.carry.indexOf('\n\n', start);
+      if (end < 0) break;
+      const event = parseEvent(this.carry.slice(start, end));
+      if (event) events.push(event);
+      start = end + 2;
+    }
+    this.carry = start === 0 ? this.carry : this.carry.slice(start);
+    if (final && this.carry.trim() !== '') {
+      const event = parseEvent(this.carry);
+      if (event) events.push(event);
+      this.carry = '';
+    }
+    return events;
+  }
+}
+
+export function parseEvent(block: string): SseEvent | null {
+  let data: string | null = null;
+  const comments: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith(':')) {
+      comments.push(line);
+    } else if (line.startsWith('data:')) {
+      const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+      data = data === null ? value : `${data}\n${value}`;
+    }
+    // `event:`, `id:` and `retry:` lines are not used by DeepSeek's chat stream.
+  }
+  return data === null && comments.length === 0 ? null : { data, comments };
+}
+
+export function sseData(json: string): string {
+  return `data: ${json}\n\n`;
+}

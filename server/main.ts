@@ -1,0 +1,176 @@
+#!/usr/bin/env bun
+import pkg from '../package.json' with { type: 'json' };
+import { ConfigError, environmentWithDotEnv, loadConfig, type ConfigFlags } from './config';
+import { migrateDatabase } from './db/migrate';
+import { openDatabase } from './db/client';
+import { databasePath, prepareDatabase, startGateway } from './server';
+import { startDemo } from './demo';
+import { startDeepSeekSimulator } from './simulators/deepseek';
+import { startPayPalSimulator } from './simulators/paypal';
+import { mkdirSync } from 'node:fs';
+import { runKeysCommand, UsageError } from './cli/keys';
+import { createDeps } from './deps';
+import { systemClock } from './lib/clock';
+import { createLogger } from './lib/log';
+
+const HELP = `tollgate ${pkg.version}: a DeepSeek API reseller gateway
+
+Usage: tollgate [command] [options]
+
+Commands:
+  serve                     run the gateway (the default)
+  demo                      run fully offline: built-in DeepSeek and PayPal simulators, data in ./data-demo
+  migrate                   apply pending database migrations and exit
+  keys create --plan ID [--budget USD] [--email E] [--note N] [--rpm N] [--concurrency N] [--expires-days N]
+  keys list | keys topup KEY_OR_ID USD | keys disable KEY_OR_ID
+  simulate-upstream         run only the DeepSeek simulator [--port N] [--keys K1,K2]
+  simulate-paypal           run only the PayPal simulator [--port N] [--webhook-url URL]
+
+Options:
+  --port N  --host H  --data-dir D   override TOLLGATE_PORT, TOLLGATE_HOST, TOLLGATE_DATA_DIR
+  --help, --version
+`;
+
+interface ParsedArgs {
+  command: string;
+  flags: Record<string, string>;
+  positionals: string[];
+}
+
+const BOOLEAN_FLAGS = new Set(['help', 'version']);
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const flags: Record<string, string> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+      if (BOOLEAN_FLAGS.has(name)) {
+        flags[name] = 'true';
+        continue;
+      }
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      flags[name] = value;
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return { command: positionals.shift() ?? 'serve', flags, positionals };
+}
+
+function configFlags(flags: Record<string, string>): ConfigFlags {
+  return { port: flags.port, host: flags.host, dataDir: flags['data-dir'] };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.flags.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.flags.version) {
+    process.stdout.write(`tollgate ${pkg.version}\n`);
+    return 0;
+  }
+  const env = environmentWithDotEnv(process.env, process.execPath);
+  switch (args.command) {
+    case 'serve': {
+      const gateway = await startGateway(loadConfig(env, configFlags(args.flags)));
+      gateway.deps.log.info('tollgate listening', { url: gateway.url, public_url: gateway.deps.config.publicUrl });
+      if (gateway.admin.created) {
+        process.stdout.write(`\nA new admin token was generated and saved in ${gateway.deps.config.dataDir}/admin-token:\n  ${gateway.admin.token}\n\n`);
+      }
+      await waitForSignal();
+      await gateway.stop();
+      return 0;
+    }
+    case 'demo': {
+      const port = args.flags.port ?? env.TOLLGATE_PORT ?? '8080';
+      if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--port must be a port number, not ${port}`);
+      const demo = await startDemo({ port: Number(port), host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env });
+      process.stdout.write(
+        [
+          '',
+          'Tollgate demo: everything offline (DeepSeek and PayPal are simulated).',
+          `  Web pages    ${demo.url}/`,
+          `  API base     ${demo.url}/v1`,
+          `  API docs     ${demo.url}/docs`,
+          `  Admin        ${demo.url}/admin`,
+          `  Admin token  ${demo.adminToken}`,
+          `  Demo key     ${demo.demoKey}`,
+          '',
+          `  curl ${demo.url}/v1/chat/completions -H "Authorization: Bearer ${demo.demoKey}" -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"Hello"}]}'`,
+          '',
+        ].join('\n') + '\n',
+      );
+      await waitForSignal();
+      await demo.stop();
+      return 0;
+    }
+    case 'migrate': {
+      const config = loadConfig(env, configFlags(args.flags));
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const database = openDatabase(databasePath(config.dataDir));
+      const { applied } = migrateDatabase(database.db);
+      database.close();
+      process.stdout.write(`applied ${applied} migration(s) to ${databasePath(config.dataDir)}\n`);
+      return 0;
+    }
+    case 'keys': {
+      const config = loadConfig(env, configFlags(args.flags));
+      const database = prepareDatabase(config);
+      try {
+        const deps = createDeps({ config, database, clock: systemClock, log: createLogger('warn', (line) => process.stderr.write(line)) });
+        deps.catalog.seedDefaults();
+        runKeysCommand(deps, args.positionals, args.flags, (line) => process.stdout.write(`${line}\n`));
+      } finally {
+        database.close();
+      }
+      return 0;
+    }
+    case 'simulate-upstream': {
+      const port = Number(args.flags.port ?? '8090');
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${args.flags.port}`);
+      const keys = args.flags.keys ? args.flags.keys.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
+      const sim = startDeepSeekSimulator({ port, hostname: args.flags.host ?? '127.0.0.1', keys });
+      process.stdout.write(`DeepSeek simulator listening on ${sim.url}\n`);
+      await waitForSignal();
+      await sim.stop();
+      return 0;
+    }
+    case 'simulate-paypal': {
+      const port = Number(args.flags.port ?? '8091');
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${args.flags.port}`);
+      const sim = startPayPalSimulator({ port, hostname: args.flags.host ?? '127.0.0.1', webhookUrl: args.flags['webhook-url'] });
+      process.stdout.write(`PayPal simulator listening on ${sim.url} (client id sim-client, secret sim-secret)\n`);
+      await waitForSignal();
+      await sim.stop();
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${args.command}" (see tollgate --help)`);
+  }
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      if (error instanceof ConfigError || error instanceof UsageError) {
+        process.stderr.write(`tollgate: ${error.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`tollgate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

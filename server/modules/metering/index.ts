@@ -1,0 +1,77 @@
+import { Elysia } from 'elysia';
+import type { Deps } from '../../deps';
+import { formatUsd } from '../../lib/money';
+import { DaysQuery, KeySettings, LimitQuery, UsageDaily, UsageRequests, UsageSummary } from './model';
+
+const BUYER = ['Buyer'];
+const security = [{ buyerKey: [] }];
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const meteringModule = (deps: Deps) => {
+  const { metering } = deps;
+  const keyOf = (request: Request) => metering.identify(request.headers.get('authorization'));
+
+  return new Elysia({ name: 'metering' })
+    .get(
+      '/api/usage',
+      ({ request }) => {
+        const key = keyOf(request);
+        const totals = metering.usageTotals(key.id);
+        return {
+          key_hint: key.keyHint,
+          plan_id: key.planId,
+          status: key.expiresAt !== null && key.expiresAt <= deps.clock.now() ? 'expired' : key.status,
+          budget_usd: formatUsd(key.budgetNano),
+          spent_usd: formatUsd(key.spentNano),
+          remaining_usd: formatUsd(Math.max(0, key.budgetNano - key.spentNano)),
+          expires_at: key.expiresAt === null ? null : iso(key.expiresAt),
+          show_reasoning: key.showReasoning ?? false,
+          requests: totals.requests,
+          tokens: { cache_hit: totals.cacheHit, cache_miss: totals.cacheMiss, output: totals.output, reasoning: totals.reasoning },
+        };
+      },
+      { response: UsageSummary, detail: { tags: BUYER, security, summary: "The key's budget, spend and token totals" } },
+    )
+    .get(
+      '/api/usage/daily',
+      ({ request, query }) => ({
+        data: metering.usageDaily(keyOf(request).id, query.days ?? 30).map((d) => ({
+          date: d.date,
+          requests: d.requests,
+          cost_usd: formatUsd(d.costNano),
+          tokens: { cache_hit: d.cacheHit, cache_miss: d.cacheMiss, output: d.output, reasoning: d.reasoning },
+        })),
+      }),
+      { query: DaysQuery, response: UsageDaily, detail: { tags: BUYER, security, summary: 'Requests, cost and tokens per day (UTC)' } },
+    )
+    .get(
+      '/api/usage/requests',
+      ({ request, query }) => ({
+        data: metering.recentRequests(keyOf(request).id, query.limit ?? 50).map((r) => ({
+          request_id: r.requestId,
+          model: r.publicModel,
+          stream: r.stream,
+          status: r.httpStatus,
+          finish_reason: r.finishReason,
+          prompt_cache_hit_tokens: r.cacheHitTokens,
+          prompt_cache_miss_tokens: r.cacheMissTokens,
+          completion_tokens: r.outputTokens,
+          reasoning_tokens: r.reasoningTokens,
+          cost_usd: formatUsd(r.costNano),
+          basis: r.basis,
+          period: r.period,
+          started_at: iso(r.startedAt),
+          duration_ms: r.durationMs,
+        })),
+      }),
+      { query: LimitQuery, response: UsageRequests, detail: { tags: BUYER, security, summary: 'Recent requests with their cost, newest first' } },
+    )
+    .patch(
+      '/api/key/settings',
+      ({ request, body }) => {
+        const key = metering.setShowReasoning(keyOf(request).id, body.show_reasoning);
+        return { show_reasoning: key.showReasoning ?? false };
+      },
+      { body: KeySettings, response: KeySettings, detail: { tags: BUYER, security, summary: "Whether answers keep DeepSeek's reasoning_content" } },
+    );
+};

@@ -1,0 +1,46 @@
+import { t } from 'elysia';
+
+const Usd = t.String({ pattern: '^-?\\d+\\.\\d{9}$', examples: ['4.250000000'] });
+const Tokens = t.Object({ cache_hit: t.Integer(), cache_miss: t.Integer(), output: t.Integer(), reasoning: t.Integer() });
+
+export const UsageSummary = t.Object({
+  key_hint: t.String(),
+  plan_id: t.String(),
+  status: t.String(),
+  budget_usd: Usd,
+  spent_usd: Usd,
+  remaining_usd: Usd,
+  expires_at: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+  show_reasoning: t.Boolean(),
+  requests: t.Integer(),
+  tokens: Tokens,
+});
+
+export const UsageDaily = t.Object({
+  data: t.Array(t.Object({ date: t.String({ examples: ['2026-11-23'] }), requests: t.Integer(), cost_usd: Usd, tokens: Tokens })),
+});
+
+export const UsageRequests = t.Object({
+  data: t.Array(
+    t.Object({
+      request_id: t.String(),
+      model: t.String(),
+      stream: t.Boolean(),
+      status: t.Integer(),
+      finish_reason: t.Union([t.String(), t.Null()]),
+      prompt_cache_hit_tokens: t.Integer(),
+      prompt_cache_miss_tokens: t.Integer(),
+      completion_tokens: t.Integer(),
+      reasoning_tokens: t.Integer(),
+      cost_usd: Usd,
+      basis: t.Union([t.Literal('upstream'), t.Literal('estimated')]),
+      period: t.Union([t.Literal('peak'), t.Literal('off_peak')]),
+      started_at: t.String({ format: 'date-time' }),
+      duration_ms: t.Integer(),
+    }),
+  ),
+});
+
+export const KeySettings = t.Object({ show_reasoning: t.Boolean() });
+export const DaysQuery = t.Object({ days: t.Optional(t.Integer({ minimum: 1, maximum: 366, default: 30 })) });
+export const LimitQuery = t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })) });

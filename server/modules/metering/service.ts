@@ -1,0 +1,297 @@
+import type { DB } from '../../db/client';
+import type { KeyStatus, Period } from '../../db/schema';
+import { Err } from '../../errors';
+import type { Clock } from '../../lib/clock';
+import type { Sealer } from '../../lib/crypto';
+import { generateApiKey, hashApiKey, keyHint, looksLikeApiKey, randomBase62, randomId } from '../../lib/keys';
+import { formatUsd } from '../../lib/money';
+import type { Logger } from '../../lib/log';
+import type { TokenPrices, Usage } from '../catalog/price-book';
+import type { CatalogService, ResolvedModel } from '../catalog/service';
+import type { PlanRow } from '../catalog/store';
+import { createHoldBook, createInFlight, createRateLimiter, formatReset, type RateDecision } from './limits';
+import { createMeteringStore, type KeyRow } from './store';
+
+/** Below this many output tokens a clamped request is not worth sending: 402 instead. */
+export const MIN_OUTPUT_TOKENS = 16;
+const DAY_MS = 86_400_000;
+
+export interface KeyContext {
+  key: KeyRow;
+  plan: PlanRow;
+  rpm: number;
+  maxConcurrency: number;
+}
+
+export interface Admission {
+  requestId: string;
+  keyId: string;
+  holdNano: number;
+  /** the max_tokens to send upstream: undefined leaves the client's choice (or DeepSeek's default) */
+  maxTokens: number | undefined;
+  clamped: boolean;
+  rate: RateDecision;
+  startedAt: number;
+  done: boolean;
+}
+
+export interface SettleInput {
+  model: ResolvedModel;
+  usage: Usage;
+  basis: 'upstream' | 'estimated';
+  httpStatus: number;
+  finishReason: string | null;
+  stream: boolean;
+  ttfbMs: number | null;
+  upstreamKeyId: string | null;
+}
+
+export interface Settlement {
+  costNano: number;
+  remainingNano: number;
+  period: Period;
+  prices: TokenPrices;
+}
+
+export interface CreateKeyInput {
+  planId: string;
+  budgetNano?: number;
+  email?: string | null;
+  note?: string | null;
+  rpmOverride?: number | null;
+  concurrencyOverride?: number | null;
+  expiresDays?: number | null;
+  orderId?: string | null;
+}
+
+export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger }) {
+  const { catalog, clock, sealer, keyPrefix, log } = deps;
+  const store = createMeteringStore(deps.db);
+  const holds = createHoldBook();
+  const inFlight = createInFlight();
+  const rates = createRateLimiter();
+
+  function bearerKey(authorization: string | null): string {
+    if (!authorization) throw Err.missingKey();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.length > 512 ? '' : authorization);
+    if (!match) throw authorization.toLowerCase().startsWith('bearer') ? Err.invalidKey() : Err.missingKey();
+    const key = match[1] as string;
+    if (!looksLikeApiKey(key, keyPrefix)) throw Err.invalidKey();
+    return key;
+  }
+
+  /** Finds the key behind an Authorization header; 401 for missing, malformed, unknown or disabled keys. */
+  function identify(authorization: string | null): KeyRow {
+    const key = store.keyByHash(hashApiKey(bearerKey(authorization)));
+    if (!key) throw Err.invalidKey();
+    if (key.status === 'disabled') throw Err.disabledKey();
+    return key;
+  }
+
+  function remainingOf(key: KeyRow): number {
+    return key.budgetNano - key.spentNano - holds.held(key.id);
+  }
+
+  function contextOf(key: KeyRow): KeyContext {
+    const plan = catalog.plan(key.planId);
+    if (!plan) throw new Error(`key ${key.id} has unknown plan ${key.planId}`);
+    return { key, plan, rpm: key.rpmOverride ?? plan.rpm, maxConcurrency: key.concurrencyOverride ?? plan.maxConcurrency };
+  }
+
+  function rateHeaders(rate: RateDecision): Record<string, string> {
+    return {
+      'x-ratelimit-limit-requests': String(rate.limit),
+      'x-ratelimit-remaining-requests': String(rate.remaining),
+      'x-ratelimit-reset-requests': formatReset(rate.resetMs),
+    };
+  }
+
+  return {
+    identify,
+    remainingOf,
+    rateHeaders,
+    holdsTotal: () => holds.total(),
+
+    /** Key checks for a billable request: 401 as identify, 402 when expired or out of budget. */
+    authenticate(authorization: string | null): KeyContext {
+      const key = identify(authorization);
+      const now = clock.now();
+      if (key.expiresAt !== null && key.expiresAt <= now) {
+        if (key.status !== 'expired') store.setStatus(key.id, 'expired', null);
+        throw Err.keyExpired(new Date(key.expiresAt).toISOString().slice(0, 10));
+      }
+      if (key.status === 'expired') throw Err.keyExpired(new Date(key.expiresAt ?? now).toISOString().slice(0, 10));
+      if (key.status === 'exhausted' || key.budgetNano - key.spentNano <= 0) throw Err.budgetExhausted();
+      return contextOf(key);
+    },
+
+    /**
+     * Rate limit, concurrency, then the budget hold, in one synchronous step: nothing can
+     * interleave between reading the remaining budget and recording the hold.
+     */
+    admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, requestedMaxTokens: number | undefined, requestId: string): Admission {
+      const now = clock.now();
+      const rate = ctx.rpm > 0 ? rates.take(ctx.key.id, ctx.rpm, now) : { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
+      if (!rate.allowed) throw Err.rateLimited(ctx.rpm, Math.max(1, Math.ceil(rate.resetMs / 1000)), rateHeaders(rate));
+      if (ctx.maxConcurrency > 0 && inFlight.count(ctx.key.id) >= ctx.maxConcurrency) {
+        const error = Err.tooManyConcurrent(ctx.maxConcurrency);
+        Object.assign(error.headers, rateHeaders(rate));
+        throw error;
+      }
+      const prices = catalog.worstCasePrices(model.publicModel);
+      const remaining = remainingOf(ctx.key);
+      const promptNano = promptBoundTokens * prices.cacheMissNano;
+      const cap = Math.min(requestedMaxTokens ?? model.maxOutputTokens, model.maxOutputTokens);
+      let maxTokens = requestedMaxTokens;
+      let clamped = false;
+      let holdNano = promptNano + cap * prices.outputNano;
+      if (holdNano > remaining) {
+        const fits = Math.floor((remaining - promptNano) / prices.outputNano);
+        if (fits < MIN_OUTPUT_TOKENS) {
+          const error = Err.budgetTooLow(formatUsd(Math.max(0, remaining)));
+          Object.assign(error.headers, rateHeaders(rate));
+          throw error;
+        }
+        maxTokens = fits;
+        clamped = true;
+        holdNano = promptNano + fits * prices.outputNano;
+      }
+      holds.add(ctx.key.id, holdNano);
+      inFlight.enter(ctx.key.id);
+      return { requestId, keyId: ctx.key.id, holdNano, maxTokens, clamped, rate, startedAt: now, done: false };
+    },
+
+    /** Releases a hold for a request that never reached the upstream: no ledger row. */
+    release(admission: Admission): void {
+      if (admission.done) return;
+      admission.done = true;
+      holds.release(admission.keyId, admission.holdNano);
+      inFlight.leave(admission.keyId);
+    },
+
+    /** Replaces the hold by the real cost: one ledger row and the spent total, in one transaction. */
+    settle(admission: Admission, input: SettleInput): Settlement {
+      if (admission.done) throw new Error(`request ${admission.requestId} settled twice`);
+      const finishedAt = clock.now();
+      const priced = catalog.cost(input.usage, input.model.publicModel, new Date(finishedAt));
+      let costNano = priced.costNano;
+      if (costNano > admission.holdNano) {
+        // Cannot happen while the hold is a true upper bound; never let it overspend if it does.
+        log.warn('cost exceeded its hold', { request_id: admission.requestId, cost_nano: costNano, hold_nano: admission.holdNano });
+        costNano = admission.holdNano;
+      }
+      let totals: { spentNano: number; budgetNano: number };
+      try {
+        totals = store.settle({
+          requestId: admission.requestId,
+          keyId: admission.keyId,
+          publicModel: input.model.publicModel,
+          upstreamModel: input.model.upstreamModel,
+          period: priced.period,
+          cacheHitTokens: input.usage.cacheHitTokens,
+          cacheMissTokens: input.usage.cacheMissTokens,
+          outputTokens: input.usage.outputTokens,
+          reasoningTokens: input.usage.reasoningTokens,
+          cacheHitPriceNano: priced.prices.cacheHitNano,
+          cacheMissPriceNano: priced.prices.cacheMissNano,
+          outputPriceNano: priced.prices.outputNano,
+          costNano,
+          basis: input.basis,
+          httpStatus: input.httpStatus,
+          finishReason: input.finishReason,
+          stream: input.stream,
+          ttfbMs: input.ttfbMs,
+          durationMs: finishedAt - admission.startedAt,
+          upstreamKeyId: input.upstreamKeyId,
+          startedAt: admission.startedAt,
+          finishedAt,
+        });
+      } finally {
+        admission.done = true;
+        holds.release(admission.keyId, admission.holdNano);
+        inFlight.leave(admission.keyId);
+      }
+      const remainingNano = totals.budgetNano - totals.spentNano - holds.held(admission.keyId);
+      return { costNano, remainingNano, period: priced.period, prices: priced.prices };
+    },
+
+    createKey(input: CreateKeyInput): { key: string; row: KeyRow } {
+      const plan = catalog.plan(input.planId);
+      if (!plan) throw Err.invalidField('plan_id', `unknown plan "${input.planId}"`);
+      const key = generateApiKey(keyPrefix);
+      const now = clock.now();
+      const validityDays = input.expiresDays ?? plan.validityDays;
+      const row = {
+        id: randomId('key_', 16),
+        keyHash: hashApiKey(key),
+        keyEncrypted: sealer.seal(key),
+        keyHint: keyHint(key, keyPrefix),
+        planId: plan.id,
+        budgetNano: input.budgetNano ?? plan.budgetNano,
+        spentNano: 0,
+        status: 'active' as const,
+        expiresAt: validityDays > 0 ? now + validityDays * DAY_MS : null,
+        email: input.email ?? null,
+        note: input.note ?? null,
+        rpmOverride: input.rpmOverride ?? null,
+        concurrencyOverride: input.concurrencyOverride ?? null,
+        upstreamUserId: `tg-${randomBase62(24)}`,
+        orderId: input.orderId ?? null,
+        createdAt: now,
+      };
+      store.insertKey(row);
+      return { key, row: store.keyById(row.id)! };
+    },
+
+    revealKey: (row: KeyRow): string => sealer.open(row.keyEncrypted),
+
+    /** Finds a key by its id (key_…) or by the full secret. */
+    findKey(idOrKey: string): KeyRow | undefined {
+      return looksLikeApiKey(idOrKey, keyPrefix) ? store.keyByHash(hashApiKey(idOrKey)) : store.keyById(idOrKey);
+    },
+
+    topUp(keyId: string, nano: number): KeyRow {
+      if (!Number.isSafeInteger(nano) || nano <= 0) throw Err.invalidField('amount', 'must be a positive amount');
+      const row = store.addBudget(keyId, nano);
+      if (!row) throw Err.invalidField('key', 'no such key');
+      return row;
+    },
+
+    setStatus(keyId: string, status: KeyStatus, reason: string | null = null): KeyRow {
+      store.setStatus(keyId, status, reason);
+      const row = store.keyById(keyId);
+      if (!row) throw Err.invalidField('key', 'no such key');
+      return row;
+    },
+
+    /** Lowers the budget (a refund); never below what was already spent. Returns the new row. */
+    reduceBudget(keyId: string, nano: number): KeyRow {
+      const key = store.keyById(keyId);
+      if (!key) throw Err.invalidField('key', 'no such key');
+      const budgetNano = Math.max(key.spentNano, key.budgetNano - nano);
+      const exhausted = key.status === 'active' && budgetNano <= key.spentNano;
+      return store.update(keyId, { budgetNano, ...(exhausted ? { status: 'exhausted' as const } : {}) })!;
+    },
+
+    /** Gives the key a new secret in place: same budget, spend and history; the old secret stops working. */
+    rotateSecret(keyId: string): { key: string; row: KeyRow } {
+      const key = generateApiKey(keyPrefix);
+      const row = store.update(keyId, { keyHash: hashApiKey(key), keyEncrypted: sealer.seal(key), keyHint: keyHint(key, keyPrefix) });
+      if (!row) throw Err.invalidField('key', 'no such key');
+      return { key, row };
+    },
+
+    setShowReasoning(keyId: string, show: boolean): KeyRow {
+      return store.update(keyId, { showReasoning: show })!;
+    },
+
+    listKeys: store.listKeys,
+    keyById: store.keyById,
+    ledgerSum: store.ledgerSum,
+    usageTotals: store.usageTotals,
+    usageDaily: (keyId: string, days: number) => store.usageDaily(keyId, clock.now() - days * DAY_MS),
+    recentRequests: store.recentRequests,
+  };
+}
+
+export type MeteringService = ReturnType<typeof createMeteringService>;

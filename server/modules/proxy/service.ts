@@ -1,0 +1,199 @@
+import { Err, GatewayError } from '../../errors';
+import type { Clock } from '../../lib/clock';
+import type { Lang } from '../../lib/i18n';
+import type { Logger } from '../../lib/log';
+import { formatUsd } from '../../lib/money';
+import type { CatalogService, ResolvedModel } from '../catalog/service';
+import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
+import { estimateUsage } from './estimate';
+import { transformStream, type StreamEnd } from './stream';
+import { transformCompletion } from './transform';
+import { sendUpstream, type UpstreamOptions } from './upstream';
+import type { UpstreamPool } from './upstream-pool';
+import { usageFromDeepSeek, ZERO_USAGE } from './usage';
+
+export interface ProxyOptions extends UpstreamOptions {
+  idleTimeoutMs: number;
+}
+
+export interface ChatBody {
+  model: string;
+  messages: Record<string, unknown>[];
+  stream?: boolean;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  include_reasoning?: boolean;
+  stream_options?: Record<string, unknown> | null;
+  [field: string]: unknown;
+}
+
+interface Relay {
+  ctx: KeyContext;
+  model: ResolvedModel;
+  admission: Admission;
+  upstreamBody: Record<string, unknown>;
+  headers: Record<string, string>;
+  includeReasoning: boolean;
+}
+
+export function createProxyService(deps: { metering: MeteringService; catalog: CatalogService; pool: UpstreamPool; clock: Clock; log: Logger; options: ProxyOptions; showReasoningDefault: () => boolean }) {
+  const { metering, catalog, pool, clock, options } = deps;
+
+  /** Admission in the contract's order: key, model known, model in plan, rate, concurrency, hold. */
+  function admit(authorization: string | null, body: ChatBody, requestId: string) {
+    const ctx = metering.authenticate(authorization);
+    const model = catalog.resolveModel(body.model);
+    if (!model) throw Err.modelNotFound(body.model);
+    if (!ctx.plan.models.includes(model.publicModel)) throw Err.modelNotAllowed(body.model, ctx.plan.models);
+
+    const upstreamBody: Record<string, unknown> = { ...body, model: model.upstreamModel, user_id: ctx.key.upstreamUserId };
+    delete upstreamBody.include_reasoning;
+    if (model.thinking) upstreamBody.thinking = { type: model.thinking };
+    const requested = body.max_tokens ?? body.max_completion_tokens;
+    if (body.max_completion_tokens !== undefined) {
+      delete upstreamBody.max_completion_tokens;
+      upstreamBody.max_tokens = requested;
+    }
+    if (body.stream) upstreamBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+    // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
+    const promptBound = Buffer.byteLength(JSON.stringify(upstreamBody));
+    const admission = metering.admit(ctx, model, promptBound, requested, requestId);
+    if (admission.clamped) upstreamBody.max_tokens = admission.maxTokens;
+    return { ctx, model, admission, upstreamBody };
+  }
+
+  function settle(relay: Relay, end: { usage: Parameters<MeteringService['settle']>[1]['usage']; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Settlement {
+    return metering.settle(relay.admission, {
+      model: relay.model,
+      usage: end.usage,
+      basis: end.basis,
+      httpStatus: end.status,
+      finishReason: end.finishReason,
+      stream: Boolean(relay.upstreamBody.stream),
+      ttfbMs: end.ttfbMs,
+      upstreamKeyId: end.upstreamId,
+    });
+  }
+
+  function moneyHeaders(costNano: number, remainingNano: number): Record<string, string> {
+    return { 'x-tollgate-cost-usd': formatUsd(costNano), 'x-tollgate-remaining-usd': formatUsd(Math.max(0, remainingNano)) };
+  }
+
+  async function chatCompletion(request: Request, body: ChatBody, requestId: string, lang: Lang): Promise<Response> {
+    const { ctx, model, admission, upstreamBody } = admit(request.headers.get('authorization'), body, requestId);
+    const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
+    if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
+    const includeReasoning = body.include_reasoning === true || (ctx.key.showReasoning ?? deps.showReasoningDefault());
+    const relay: Relay = { ctx, model, admission, upstreamBody, headers, includeReasoning };
+    const messages = body.messages;
+    const prefix = messages.at(-1)?.role === 'assistant' && messages.at(-1)?.prefix === true;
+
+    let result;
+    try {
+      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', JSON.stringify(upstreamBody), options, request.signal);
+    } catch (error) {
+      metering.release(admission);
+      throw error;
+    }
+    if (result.kind === 'failed') {
+      if (result.reachedUpstream) settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
+      else metering.release(admission);
+      throw withHeaders(result.error, headers);
+    }
+    if (result.kind === 'rejected') {
+      settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.status, finishReason: null, ttfbMs: null, upstreamId: result.upstream.id });
+      throw withHeaders(Err.upstreamRejected(result.message), headers);
+    }
+
+    const { response, upstream, controller } = result;
+    if (body.stream) {
+      const clientWantsUsage = body.stream_options?.include_usage === true;
+      const stream = transformStream(response, controller, options.idleTimeoutMs, { publicModel: model.publicModel, includeReasoning, clientWantsUsage }, lang, {
+        now: clock.now,
+        settle: async (end) => {
+          upstream.inFlight--;
+          const settlement = await settleStream(relay, end, upstream.id);
+          return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
+        },
+      });
+      // Headers go out before the cost is known: they carry the hold, the most this can cost.
+      const remaining = metering.remainingOf(metering.keyById(ctx.key.id)!);
+      return new Response(stream, {
+        headers: {
+          ...headers,
+          ...moneyHeaders(admission.holdNano, remaining),
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          'x-accel-buffering': 'no',
+        },
+      });
+    }
+    return completeNonStream(relay, response, controller, upstream);
+  }
+
+  async function settleStream(relay: Relay, end: StreamEnd, upstreamId: string): Promise<Settlement> {
+    const ttfbMs = end.firstByteAt === null ? null : end.firstByteAt - relay.admission.startedAt;
+    const status = end.outcome === 'complete' || end.outcome === 'client_gone' ? 200 : end.outcome === 'timeout' ? 504 : 502;
+    if (end.facts.usage) {
+      return settle(relay, { usage: usageFromDeepSeek(end.facts.usage), basis: 'upstream', status, finishReason: end.facts.finishReason, ttfbMs, upstreamId });
+    }
+    const usage = await estimateUsage(relay.upstreamBody, { content: end.facts.content, reasoning: end.facts.reasoning }).catch(() => ZERO_USAGE);
+    const finishReason = end.outcome === 'client_gone' ? 'client_disconnected' : end.outcome;
+    return settle(relay, { usage, basis: 'estimated', status, finishReason, ttfbMs, upstreamId });
+  }
+
+  async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: { id: string; inFlight: number }): Promise<Response> {
+    const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), options.idleTimeoutMs);
+    let text = '';
+    let firstByteAt: number | null = null;
+    let failure: GatewayError | null = null;
+    try {
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        firstByteAt ??= clock.now();
+        idle.refresh();
+        text += decoder.decode(value, { stream: true });
+      }
+      text += decoder.decode();
+    } catch {
+      failure = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamError();
+    } finally {
+      clearTimeout(idle);
+      upstream.inFlight--;
+    }
+    const ttfbMs = firstByteAt === null ? null : firstByteAt - relay.admission.startedAt;
+    let parsed: Record<string, unknown> | null = null;
+    if (!failure) {
+      try {
+        // DeepSeek sends blank lines while a request waits in its queue.
+        parsed = JSON.parse(text.trim()) as Record<string, unknown>;
+      } catch {
+        failure = Err.upstreamError();
+      }
+    }
+    if (failure || !parsed) {
+      const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }).catch(() => ZERO_USAGE);
+      settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
+      throw withHeaders(failure ?? Err.upstreamError(), relay.headers);
+    }
+    const { usage, finishReason } = transformCompletion(parsed, { publicModel: relay.model.publicModel, includeReasoning: relay.includeReasoning });
+    const settlement = usage
+      ? settle(relay, { usage: usageFromDeepSeek(usage), basis: 'upstream', status: 200, finishReason, ttfbMs, upstreamId: upstream.id })
+      : settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: text, reasoning: '' }), basis: 'estimated', status: 200, finishReason, ttfbMs, upstreamId: upstream.id });
+    return new Response(JSON.stringify(parsed), {
+      headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
+    });
+  }
+
+  return { chatCompletion };
+}
+
+function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
+  Object.assign(error.headers, headers, error.headers);
+  return error;
+}
+
+export type ProxyService = ReturnType<typeof createProxyService>;

@@ -1,0 +1,82 @@
+import { Err, GatewayError } from '../../errors';
+import type { Upstream, UpstreamPool } from './upstream-pool';
+
+export interface UpstreamOptions {
+  baseUrl: string;
+  connectTimeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+}
+
+export type UpstreamResult =
+  | { kind: 'ok'; response: Response; upstream: Upstream; controller: AbortController }
+  /** DeepSeek refused the request itself (400, 422…): the buyer's fault, passed on */
+  | { kind: 'rejected'; status: number; message: string; upstream: Upstream }
+  | { kind: 'failed'; error: GatewayError; reachedUpstream: boolean; upstreamId: string | null };
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Sends the body to the least busy upstream key; on 401/402 (the operator's key is bad) the key
+ * leaves the rotation, and on 429, 5xx, connect errors and time-outs another key is tried with
+ * backoff. Only called before anything reached the client, so retrying is always safe.
+ */
+export async function sendUpstream(pool: UpstreamPool, path: string, body: string, opts: UpstreamOptions, clientSignal?: AbortSignal): Promise<UpstreamResult> {
+  const tried = new Set<string>();
+  let error: GatewayError = Err.upstreamUnavailable();
+  let reachedUpstream = false;
+  let lastId: string | null = null;
+  for (let attempt = 0; attempt < opts.maxAttempts; attempt++) {
+    const upstream = pool.pick(tried);
+    if (!upstream) break;
+    tried.add(upstream.id);
+    lastId = upstream.id;
+    if (attempt > 0) await Bun.sleep(opts.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+    if (clientSignal?.aborted) break;
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('upstream did not answer in time', 'TimeoutError')), opts.connectTimeoutMs);
+    upstream.inFlight++;
+    let response: Response;
+    try {
+      response = await fetch(`${opts.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${upstream.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body,
+        signal: controller.signal,
+      });
+    } catch (cause) {
+      upstream.inFlight--;
+      clearTimeout(timer);
+      error = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamUnavailable();
+      void cause;
+      continue;
+    }
+    clearTimeout(timer);
+    reachedUpstream = true;
+    if (response.ok) return { kind: 'ok', response, upstream, controller };
+
+    const message = await readErrorMessage(response);
+    upstream.inFlight--;
+    if (response.status === 401 || response.status === 402) {
+      pool.markFailing(upstream, `DeepSeek answered ${response.status}: ${message}`);
+      error = Err.upstreamUnavailable();
+    } else if (RETRYABLE.has(response.status)) {
+      error = response.status === 429 || response.status === 503 ? Err.upstreamUnavailable() : Err.upstreamError();
+    } else {
+      return { kind: 'rejected', status: response.status, message, upstream };
+    }
+  }
+  return { kind: 'failed', error, reachedUpstream, upstreamId: lastId };
+}
+
+async function readErrorMessage(response: Response): Promise<string> {
+  const text = (await response.text().catch(() => '')).slice(0, 4096);
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
+    if (typeof parsed.error?.message === 'string') return parsed.error.message.slice(0, 500);
+  } catch {
+    // not JSON: fall through to the status text
+  }
+  return text.trim().slice(0, 200) || response.statusText || `HTTP ${response.status}`;
+}

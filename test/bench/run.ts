@@ -1,0 +1,138 @@
+// `bun run bench`: the gateway against a direct call to the DeepSeek simulator and against a
+// minimal Bun pass-through proxy, measured in one run on this machine. Ratios, not absolutes.
+// Every process it starts is stopped by its PID at the end. Loopback only; bounded in time.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, MAIN, runCli, waitForHttp } from '../helpers/process';
+import { firstByte, paced, saturate, type Latencies, type Send } from './load';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 5);
+const OPEN_STREAMS = Number(process.env.BENCH_OPEN_STREAMS ?? 1000);
+const UPSTREAM_KEY = 'sk-bench-upstream';
+const children: ReturnType<typeof Bun.spawn>[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+
+async function spawnReady(cmd: string[], env: Record<string, string>, healthUrl: string) {
+  const proc = Bun.spawn(cmd, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdout: 'ignore', stderr: 'inherit' });
+  children.push(proc);
+  await waitForHttp(healthUrl);
+  return proc;
+}
+
+async function startSimulator(tps: number) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await spawnReady(['bun', 'run', join(import.meta.dir, 'servers/simulator.ts'), String(port), String(tps)], {}, `${url}/_control/requests`);
+  return { url, proc };
+}
+
+async function startGateway(upstreamUrl: string, dataDir: string) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: upstreamUrl, TOLLGATE_LOG_LEVEL: 'warn' };
+  const proc = await spawnReady(['bun', 'run', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], env, `${url}/healthz`);
+  return { url, proc };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const body = (stream: boolean, model: string) =>
+  JSON.stringify({ model, messages: [{ role: 'user', content: 'Benchmark me #tokens=16' }], thinking: { type: 'disabled' }, stream });
+
+function sender(base: string, key: string, model: string, stream = false): Send {
+  const payload = body(stream, model);
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  return () => fetch(`${base}/chat/completions`, { method: 'POST', headers, body: payload });
+}
+
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+const row = (name: string, l: Latencies) => `${name.padEnd(22)} ${String(Math.round(l.count / l.seconds)).padStart(8)} req/s   p50 ${ms(l.p50).padStart(10)}   p99 ${ms(l.p99).padStart(10)}   errors ${l.errors}`;
+
+async function main() {
+  const gatewayData = join(dir, 'gateway');
+  const key = runCli(['keys', 'create', '--plan', 'pro', '--budget', '1000000', '--rpm', '0', '--concurrency', '0', '--expires-days', '0', '--data-dir', gatewayData], {}).stdout.trim();
+  if (!key.startsWith('sk-gateway-')) throw new Error('could not create the bench key');
+
+  const sim = await startSimulator(0);
+  const gateway = await startGateway(sim.url, gatewayData);
+  const passPort = await freePort();
+  const passUrl = `http://127.0.0.1:${passPort}`;
+  children.push(Bun.spawn(['bun', 'run', join(import.meta.dir, 'servers/passthrough.ts'), String(passPort), sim.url, UPSTREAM_KEY], { stdout: 'ignore', stderr: 'inherit' }));
+  await Bun.sleep(500);
+
+  const targets = {
+    direct: sender(sim.url, UPSTREAM_KEY, 'deepseek-flash'),
+    passthrough: sender(`${passUrl}/v1`, key, 'deepseek-flash'),
+    tollgate: sender(`${gateway.url}/v1`, key, 'deepseek-chat'),
+  };
+  const streams = {
+    direct: sender(sim.url, UPSTREAM_KEY, 'deepseek-flash', true),
+    passthrough: sender(`${passUrl}/v1`, key, 'deepseek-flash', true),
+    tollgate: sender(`${gateway.url}/v1`, key, 'deepseek-chat', true),
+  };
+  for (const send of [...Object.values(targets), ...Object.values(streams)]) await saturate(send, 10, 1);
+
+  console.log(`\nsaturated, 50 connections, ${SECONDS} s each`);
+  const sat: Record<string, Latencies> = {};
+  for (const [name, send] of Object.entries(targets)) console.log(row(name, (sat[name] = await saturate(send, 50, SECONDS))));
+
+  console.log(`\npaced at 1,000 requests/s, ${PACED_SECONDS} s each`);
+  const pace: Record<string, Latencies> = {};
+  for (const [name, send] of Object.entries(targets)) console.log(row(name, (pace[name] = await paced(send, 1000, PACED_SECONDS))));
+
+  console.log('\nstreaming time to first byte, 1,000 requests, 10 at a time');
+  const ttfb: Record<string, Latencies> = {};
+  for (const [name, send] of Object.entries(streams)) console.log(row(name, (ttfb[name] = await firstByte(send, 1000, 10))));
+
+  console.log(`\nresident memory of the gateway with ${OPEN_STREAMS} open streams`);
+  const slowSim = await startSimulator(2);
+  const slowGateway = await startGateway(slowSim.url, gatewayData);
+  const idleRss = rssMb(slowGateway.proc.pid);
+  const controllers: AbortController[] = [];
+  const slowBody = JSON.stringify({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'A slow stream #tokens=200' }], stream: true });
+  let opened = 0;
+  await Promise.all(
+    Array.from({ length: OPEN_STREAMS }, async () => {
+      const controller = new AbortController();
+      controllers.push(controller);
+      try {
+        const res = await fetch(`${slowGateway.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: slowBody, signal: controller.signal });
+        await res.body!.getReader().read();
+        opened++;
+      } catch {
+        // counted as not opened
+      }
+    }),
+  );
+  await Bun.sleep(1000);
+  const openRss = rssMb(slowGateway.proc.pid);
+  for (const c of controllers) c.abort();
+  console.log(`open streams ${opened}, RSS idle ${idleRss.toFixed(0)} MB, with the streams open ${openRss.toFixed(0)} MB`);
+
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  const thr = (n: string) => sat[n]!.count / sat[n]!.seconds;
+  const checks = [
+    ['saturated throughput, tollgate / pass-through', ratio(thr('tollgate'), thr('passthrough')), thr('tollgate') >= 0.6 * thr('passthrough'), '≥ 0.60'],
+    ['saturated throughput, tollgate / direct', ratio(thr('tollgate'), thr('direct')), true, '(info)'],
+    ['added p50 at 1,000 req/s over direct', ms(pace.tollgate!.p50 - pace.direct!.p50), pace.tollgate!.p50 - pace.direct!.p50 <= 0.5, '≤ 0.50 ms'],
+    ['added p99 at 1,000 req/s over direct', ms(pace.tollgate!.p99 - pace.direct!.p99), pace.tollgate!.p99 - pace.direct!.p99 <= 3, '≤ 3.00 ms'],
+    ['pass-through added p50 / p99 (the floor)', `${ms(pace.passthrough!.p50 - pace.direct!.p50)} / ${ms(pace.passthrough!.p99 - pace.direct!.p99)}`, true, '(info)'],
+    ['stream TTFB p50, tollgate − pass-through', ms(ttfb.tollgate!.p50 - ttfb.passthrough!.p50), ttfb.tollgate!.p50 - ttfb.passthrough!.p50 <= 1, '≤ 1.00 ms'],
+    [`RSS with ${opened} open streams`, `${openRss.toFixed(0)} MB`, openRss <= 150 && opened === OPEN_STREAMS, '≤ 150 MB'],
+  ] as const;
+  console.log('\n| measure | value | target | met |\n|---|---|---|---|');
+  for (const [name, value, ok, target] of checks) console.log(`| ${name} | ${value} | ${target} | ${ok ? 'yes' : 'NO'} |`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill();
+  await Promise.all(children.map((c) => c.exited));
+  rmSync(dir, { recursive: true, force: true });
+}

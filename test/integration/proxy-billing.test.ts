@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { fixedClock } from '../../server/lib/clock';
+import { formatUsd } from '../../server/lib/money';
+import { keyRow, ledgerRows, startStack, user, type Stack } from '../helpers/stack';
+
+// Monday 2026-11-23 10:00 in Shanghai is peak; Saturday 2026-11-28 is off-peak.
+const PEAK = Date.parse('2026-11-23T10:00:00+08:00');
+const OFF_PEAK = Date.parse('2026-11-28T10:00:00+08:00');
+const FLASH = { peak: [6, 300, 1200], off_peak: [3, 150, 600] } as const;
+const PRO = { peak: [44, 1320, 3960], off_peak: [22, 660, 1980] } as const;
+
+const clock = fixedClock(PEAK);
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ clock });
+});
+afterAll(() => stack.close());
+
+function expectedCost(row: Record<string, unknown>, prices: readonly [number, number, number]): number {
+  return (row.cache_hit_tokens as number) * prices[0] + (row.cache_miss_tokens as number) * prices[1] + (row.output_tokens as number) * prices[2];
+}
+
+describe('billing through the OpenAI SDK', () => {
+  it('answers a non-stream request with the public model name and bills it at peak prices', async () => {
+    clock.set(PEAK);
+    const key = stack.key();
+    const { data, response } = await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('Say hello #tokens=7') as never }).withResponse();
+    expect(data.model).toBe('deepseek-v4-flash');
+    expect(data.choices[0]?.message.content?.split(' ').length).toBe(7);
+    expect((data.choices[0]?.message as unknown as Record<string, unknown>).reasoning_content).toBeUndefined();
+    const usage = data.usage as unknown as Record<string, number>;
+    expect(usage.prompt_tokens).toBe((usage.prompt_cache_hit_tokens ?? 0) + (usage.prompt_cache_miss_tokens ?? 0));
+
+    const [row] = ledgerRows(stack, `request_id = '${response.headers.get('x-request-id')}'`);
+    expect(row).toBeDefined();
+    expect(row!.period).toBe('peak');
+    expect(row!.basis).toBe('upstream');
+    expect(row!.output_tokens).toBe(usage.completion_tokens);
+    expect(row!.cache_miss_tokens).toBe(usage.prompt_cache_miss_tokens);
+    expect(row!.cost_nano).toBe(expectedCost(row!, FLASH.peak));
+    expect(response.headers.get('x-tollgate-cost-usd')).toBe(formatUsd(row!.cost_nano as number));
+    const k = keyRow(stack, key);
+    expect(k.spent_nano).toBe(row!.cost_nano as number);
+    expect(response.headers.get('x-tollgate-remaining-usd')).toBe(formatUsd(k.budget_nano - k.spent_nano));
+  });
+
+  it('bills reasoning tokens as output and cache hits at the hit price, off-peak', async () => {
+    clock.set(OFF_PEAK);
+    const key = stack.key();
+    const long = `${'The quick brown fox jumps over the lazy dog. '.repeat(60)} #tokens=4 #think=9`;
+    const client = stack.client(key);
+    await client.chat.completions.create({ model: 'deepseek-reasoner', messages: user(long) as never });
+    const { response } = await client.chat.completions.create({ model: 'deepseek-reasoner', messages: user(long) as never }).withResponse();
+    const [row] = ledgerRows(stack, `request_id = '${response.headers.get('x-request-id')}'`);
+    expect(row!.period).toBe('off_peak');
+    expect(row!.cache_hit_tokens as number).toBeGreaterThan(0);
+    expect((row!.cache_hit_tokens as number) % 64).toBe(0);
+    expect(row!.reasoning_tokens).toBe(9);
+    expect(row!.output_tokens).toBe(13);
+    expect(row!.cost_nano).toBe(expectedCost(row!, FLASH.off_peak));
+    expect(row!.public_model).toBe('deepseek-v4-flash');
+  });
+
+  it('streams token by token and bills the usage of the last chunk', async () => {
+    clock.set(PEAK);
+    const key = stack.key();
+    const stream = await stack.client(key).chat.completions.create({ model: 'deepseek-v4-pro', messages: user('Stream please #tokens=12') as never, stream: true });
+    let content = '';
+    let chunks = 0;
+    let usage: Record<string, number> | null = null;
+    for await (const chunk of stream) {
+      chunks++;
+      expect(chunk.model).toBe('deepseek-v4-pro');
+      content += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.usage) usage = chunk.usage as unknown as Record<string, number>;
+    }
+    expect(content.trim().split(' ').length).toBe(12);
+    expect(chunks).toBeGreaterThanOrEqual(13);
+    expect(usage).not.toBeNull();
+    const rows = ledgerRows(stack, `key_id = '${keyRow(stack, key).id}'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.stream).toBe(1);
+    expect(rows[0]!.output_tokens).toBe(usage!.completion_tokens);
+    expect(rows[0]!.cost_nano).toBe(expectedCost(rows[0]!, PRO.peak));
+    expect(keyRow(stack, key).spent_nano).toBe(rows[0]!.cost_nano as number);
+  });
+
+  it('keeps the prices a row used, so repricing never rewrites history', async () => {
+    clock.set(PEAK);
+    const key = stack.key();
+    await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('before repricing #tokens=3') as never });
+    stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 5000 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
+    stack.gw.deps.catalog.invalidate();
+    await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('after repricing #tokens=3') as never });
+    const rows = ledgerRows(stack, `key_id = '${keyRow(stack, key).id}'`);
+    expect(rows.map((r) => r.output_price_nano)).toEqual([1200, 5000]);
+    stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 1200 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
+    stack.gw.deps.catalog.invalidate();
+  });
+});
