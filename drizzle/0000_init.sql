@@ -65,7 +65,6 @@ CREATE TABLE `ledger` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `ledger_request_id_unique` ON `ledger` (`request_id`);--> statement-breakpoint
 CREATE INDEX `ledger_key_started_idx` ON `ledger` (`key_id`,`started_at`);--> statement-breakpoint
-CREATE INDEX `ledger_started_idx` ON `ledger` (`started_at`);--> statement-breakpoint
 CREATE TABLE `model_aliases` (
 	`alias` text PRIMARY KEY NOT NULL,
 	`model_id` text NOT NULL,
@@ -98,6 +97,7 @@ CREATE TABLE `orders` (
 	`approve_url` text,
 	`key_id` text,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	`paid_at` integer,
 	FOREIGN KEY (`plan_id`) REFERENCES `plans`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`key_id`) REFERENCES `api_keys`(`id`) ON UPDATE no action ON DELETE no action
@@ -115,6 +115,7 @@ CREATE TABLE `payments` (
 	`currency` text NOT NULL,
 	`refunded_nano` integer DEFAULT 0 NOT NULL,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	FOREIGN KEY (`order_id`) REFERENCES `orders`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
@@ -141,7 +142,7 @@ CREATE TABLE `prices` (
 	`cache_hit_nano` integer NOT NULL,
 	`cache_miss_nano` integer NOT NULL,
 	`output_nano` integer NOT NULL,
-	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	PRIMARY KEY(`model_id`, `period`),
 	FOREIGN KEY (`model_id`) REFERENCES `models`(`id`) ON UPDATE no action ON DELETE no action
 );
@@ -149,7 +150,7 @@ CREATE TABLE `prices` (
 CREATE TABLE `settings` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL,
-	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
+	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `upstream_keys` (

@@ -50,6 +50,6 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
     },
     showReasoningDefault: () => site.get().showReasoningDefault,
   });
-  const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit });
+  const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit, site });
   return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout };
 }

@@ -60,6 +60,31 @@ const MESSAGES = {
   internal_error: { en: 'Internal error. Please retry.', zh: '内部错误，请重试。' },
   service_unavailable: { en: '{detail}', zh: '{detail}' },
   upstream_rejected: { en: 'DeepSeek rejected the request: {detail}', zh: 'DeepSeek 拒绝了该请求：{detail}' },
+  // checkout
+  checkout_disabled: {
+    en: 'Online checkout is turned off: this gateway has no PayPal credentials (PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET). Ask the operator for a key.',
+    zh: '在线购买未开启：此网关未配置 PayPal 凭据（PAYPAL_CLIENT_ID 和 PAYPAL_CLIENT_SECRET）。请联系运营者获取密钥。',
+  },
+  payment_provider_error: {
+    en: 'PayPal could not handle the request right now ({detail}). Please try again in a moment.',
+    zh: 'PayPal 暂时无法处理该请求（{detail}）。请稍后重试。',
+  },
+  order_not_found: {
+    en: 'No order matches these details. Check the order id and the email address used at checkout.',
+    zh: '没有与这些信息匹配的订单。请检查订单号和购买时使用的邮箱地址。',
+  },
+  order_not_paid: {
+    en: 'This order has no key to replace: its status is {status}.',
+    zh: '此订单没有可更换的密钥：订单状态为 {status}。',
+  },
+  lookup_rate_limited: {
+    en: 'Too many order lookups from your address. Try again in {seconds} s.',
+    zh: '来自您地址的订单查询过多。请在 {seconds} 秒后重试。',
+  },
+  webhook_signature_invalid: {
+    en: 'The webhook signature could not be verified.',
+    zh: '无法验证 webhook 签名。',
+  },
 } satisfies Messages;
 
 export type MessageKey = keyof typeof MESSAGES;
@@ -130,6 +155,19 @@ export const Err = {
   internal: () => new GatewayError(500, 'api_error', 'internal_error', 'internal_error'),
   serviceUnavailable: (detail: string, code = 'service_unavailable') =>
     new GatewayError(503, 'api_error', code, 'service_unavailable', { detail }),
+  // checkout
+  checkoutDisabled: () => new GatewayError(503, 'api_error', 'checkout_disabled', 'checkout_disabled'),
+  paymentProviderError: (detail: string) => new GatewayError(502, 'api_error', 'payment_provider_error', 'payment_provider_error', { detail }),
+  /** PayPal is needed to answer (e.g. to verify a webhook) and cannot be reached: the caller should retry. */
+  paymentProviderUnavailable: (detail: string) =>
+    new GatewayError(503, 'api_error', 'payment_provider_error', 'payment_provider_error', { detail }, null, { 'retry-after': '30' }),
+  orderNotFound: () => new GatewayError(404, 'invalid_request_error', 'order_not_found', 'order_not_found'),
+  orderNotPaid: (status: string) => new GatewayError(409, 'invalid_request_error', 'order_not_paid', 'order_not_paid', { status }),
+  lookupRateLimited: (retryAfterSeconds: number) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'lookup_rate_limited', { seconds: retryAfterSeconds }, null, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  webhookSignatureInvalid: () => new GatewayError(400, 'invalid_request_error', 'webhook_signature_invalid', 'webhook_signature_invalid'),
 };
 
 // ---- the one global mapper -------------------------------------------------------------

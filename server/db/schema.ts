@@ -8,7 +8,9 @@ export type Thinking = 'enabled' | 'disabled';
 export type KeyStatus = 'active' | 'disabled' | 'exhausted' | 'expired';
 export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed';
 
-const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
+const now = sql`(unixepoch('subsec') * 1000)`;
+const createdAt = () => integer('created_at').notNull().default(now);
+const updatedAt = () => integer('updated_at').notNull().default(now);
 
 export const plans = sqliteTable('plans', {
   id: text('id').primaryKey(),
@@ -51,7 +53,7 @@ export const prices = sqliteTable(
     cacheHitNano: integer('cache_hit_nano').notNull(),
     cacheMissNano: integer('cache_miss_nano').notNull(),
     outputNano: integer('output_nano').notNull(),
-    updatedAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (table) => [primaryKey({ columns: [table.modelId, table.period] })],
 );
@@ -59,7 +61,7 @@ export const prices = sqliteTable(
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value', { mode: 'json' }).notNull(),
-  updatedAt: createdAt(),
+  updatedAt: updatedAt(),
 });
 
 export const apiKeys = sqliteTable(
@@ -122,7 +124,6 @@ export const ledger = sqliteTable(
   (table) => [
     uniqueIndex('ledger_request_id_unique').on(table.requestId),
     index('ledger_key_started_idx').on(table.keyId, table.startedAt),
-    index('ledger_started_idx').on(table.startedAt),
   ],
 );
 
@@ -143,7 +144,7 @@ export const orders = sqliteTable(
     approveUrl: text('approve_url'),
     keyId: text('key_id').references(() => apiKeys.id),
     createdAt: createdAt(),
-    updatedAt: createdAt(),
+    updatedAt: updatedAt(),
     paidAt: integer('paid_at'),
   },
   (table) => [
@@ -164,7 +165,7 @@ export const payments = sqliteTable(
     currency: text('currency').notNull(),
     refundedNano: integer('refunded_nano').notNull().default(0),
     createdAt: createdAt(),
-    updatedAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (table) => [uniqueIndex('payments_capture_unique').on(table.paypalCaptureId), index('payments_order_idx').on(table.orderId)],
 );

@@ -1,7 +1,91 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
+import { BuyerBody, CheckoutBody, CheckoutCreated, OrderParams, OrderView, ReturnQuery, ViewQuery, WebhookAck } from './model';
+
+const CHECKOUT = ['Checkout'];
+
+interface ServerLike {
+  requestIP(request: Request): { address: string } | null;
+}
+
+const clientIp = (server: ServerLike | null, request: Request) => server?.requestIP(request)?.address ?? 'unknown';
 
 export const checkoutModule = (deps: Deps) => {
-  void deps;
-  return new Elysia({ name: 'checkout' });
+  const { checkout } = deps;
+
+  return new Elysia({ name: 'checkout' })
+    .post('/api/checkout', ({ body }) => checkout.createOrder({ planId: body.plan_id, email: body.email }), {
+      body: CheckoutBody,
+      parse: 'json',
+      response: CheckoutCreated,
+      detail: {
+        tags: CHECKOUT,
+        summary: 'Start buying a plan: creates the order and answers where to pay',
+        description: 'Send the buyer to `approve_url`. Without PayPal credentials the gateway answers 503 `checkout_disabled`; a PayPal failure is 502 `payment_provider_error`.',
+      },
+    })
+    .get(
+      '/checkout/return',
+      async ({ query }) => {
+        const location = await checkout.returnFromPayPal({ orderId: query.order_id, paypalOrderId: query.token, viewToken: query.view });
+        return new Response(null, { status: 303, headers: { location, 'cache-control': 'no-store' } });
+      },
+      {
+        query: ReturnQuery,
+        detail: {
+          tags: CHECKOUT,
+          summary: 'Where PayPal sends the buyer back: captures, then 303 to the order page',
+          description: 'A declined payment is sent back to PayPal to pay again; anything else lands on `/order?order_id=…&view=…`.',
+        },
+      },
+    )
+    .post('/api/checkout/:order_id/capture', ({ params, query }) => checkout.captureForBuyer(params.order_id, query.view), {
+      params: OrderParams,
+      query: ViewQuery,
+      response: OrderView,
+      detail: {
+        tags: CHECKOUT,
+        summary: 'Capture an approved order (PayPal JS buttons flow); idempotent',
+        description: 'Needs the `view` token from POST /api/checkout. After a declined payment the order is `created` again with `status_reason: "instrument_declined"`: restart the buttons.',
+      },
+    })
+    .post(
+      '/api/paypal/webhook',
+      async ({ request }) => checkout.receiveWebhook(await request.text(), request.headers),
+      {
+        parse: 'none',
+        response: WebhookAck,
+        detail: {
+          tags: CHECKOUT,
+          summary: 'PayPal webhooks',
+          description: 'Verified with PayPal when PAYPAL_WEBHOOK_ID is set (400 when the signature fails). Each event id is handled once; the event only says what to ask PayPal about.',
+        },
+      },
+    )
+    .get('/api/orders/:order_id', ({ params, query }) => checkout.viewOrder(params.order_id, query.view), {
+      params: OrderParams,
+      query: ViewQuery,
+      response: OrderView,
+      detail: { tags: CHECKOUT, summary: 'The order page after PayPal: the order, and its key once paid' },
+    })
+    .post('/api/orders/lookup', ({ body, request, server }) => checkout.lookup({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) }), {
+      body: BuyerBody,
+      parse: 'json',
+      response: OrderView,
+      detail: {
+        tags: CHECKOUT,
+        summary: 'Find an order again by its id and email; shows the key once paid',
+        description: 'The same 404 `order_not_found` for a wrong id and a wrong email. At most 10 lookups and rotations per address per 10 minutes (429 with Retry-After).',
+      },
+    })
+    .post('/api/orders/rotate-key', ({ body, request, server }) => checkout.rotateKey({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) }), {
+      body: BuyerBody,
+      parse: 'json',
+      response: OrderView,
+      detail: {
+        tags: CHECKOUT,
+        summary: "Replace a paid order's key: same budget, the old key stops working",
+        description: 'Counts against the same limit as lookups. 409 `order_not_paid` when the order has no active key.',
+      },
+    });
 };

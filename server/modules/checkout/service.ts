@@ -1,10 +1,22 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
 import type { DB } from '../../db/client';
+import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
+import { constantTimeEqual, randomBase62, randomId } from '../../lib/keys';
 import type { Logger } from '../../lib/log';
+import { formatPayPalAmount } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
+import type { SiteSettingsService } from '../catalog/site';
 import type { MeteringService } from '../metering/service';
+import { createCaptureFlow } from './capture';
+import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
+import { createReconciler } from './reconciler';
+import { createSettlement } from './settle';
+import { createCheckoutStore, type OrderFilter, type OrderRow } from './store';
+import { createAttemptLimiter, orderView, type OrderView } from './views';
+import { createWebhookReceiver } from './webhooks';
 
 export interface CheckoutDeps {
   config: Config;
@@ -14,16 +26,222 @@ export interface CheckoutDeps {
   catalog: CatalogService;
   metering: MeteringService;
   audit: AuditLog;
+  site: SiteSettingsService;
+}
+/** Order lookups and key rotations per client address per window. */
+export const LOOKUP_LIMIT = 10;
+export const LOOKUP_WINDOW_MS = 10 * 60_000;
+
+const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** Lower-cased and checked; null when it is not a plausible address. */
+export function normalizeEmail(input: string): string | null {
+  const email = input.trim().toLowerCase();
+  return email.length <= 254 && EMAIL.test(email) ? email : null;
 }
 
-/** Orders, the PayPal client, capture and crediting, webhooks, order lookup. (Being built.) */
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Orders, the PayPal client, capture and crediting, webhooks, order lookup. */
 export function createCheckoutService(deps: CheckoutDeps) {
-  void deps;
+  const { config, clock, log, catalog, metering, audit } = deps;
+  const store = createCheckoutStore(deps.db, clock);
+  const client = createPayPalClient(config.paypal);
+  const settlement = createSettlement({ store, metering, audit, clock, log });
+  const flow = createCaptureFlow({ store, client, settlement, log });
+  const webhooks = createWebhookReceiver({ config, store, client, flow, log });
+  const reconciler = createReconciler({ store, flow, clock, log });
+  const limiter = createAttemptLimiter(LOOKUP_LIMIT, LOOKUP_WINDOW_MS);
+
+  const enabled = () => client.configured();
+  const requireEnabled = () => {
+    if (!enabled()) throw Err.checkoutDisabled();
+  };
+  const view = (order: OrderRow, newKey?: string): OrderView => orderView(order, { catalog, metering, now: clock.now() }, newKey);
+
+  /** The order behind a return link's view token; 404 alike for a wrong id and a wrong token. */
+  function orderForView(orderId: string, viewToken: string | undefined): OrderRow {
+    const order = store.orderById(orderId);
+    const matches = constantTimeEqual(sha256(viewToken ?? ''), order?.viewTokenHash ?? sha256(''));
+    if (!order || !viewToken || !matches) throw Err.orderNotFound();
+    return order;
+  }
+
+  /** The order behind an id and email; every attempt counts against the address's limit. */
+  function orderForBuyer(orderId: string, email: string, ip: string): OrderRow {
+    const wait = limiter.take(ip, clock.now());
+    if (wait > 0) throw Err.lookupRateLimited(wait);
+    const order = store.orderById(orderId.trim());
+    const given = email.trim().toLowerCase();
+    const matches = constantTimeEqual(given, order?.email ?? `\u0000${given}`);
+    if (!order || !matches) throw Err.orderNotFound();
+    return order;
+  }
+
+  async function createPayPalOrder(body: CreateOrderBody, requestId: string): Promise<PayPalOrder> {
+    try {
+      return await client.createOrder(body, requestId);
+    } catch (error) {
+      // One retry with the same PayPal-Request-Id: if the first call did create it, PayPal says so.
+      if (error instanceof PayPalApiError && error.transient) return client.createOrder(body, requestId);
+      throw error;
+    }
+  }
+
   return {
+    enabled,
+
+    /** Our order first, then PayPal's; answers where to send the buyer. */
+    async createOrder(input: { planId: string; email: string }) {
+      requireEnabled();
+      const email = normalizeEmail(input.email);
+      if (!email) throw Err.invalidField('email', 'not a valid email address');
+      const plan = catalog.plan(input.planId);
+      if (!plan || plan.retired) throw Err.invalidField('plan_id', `no plan "${input.planId}" is on sale`);
+      let amount: string;
+      try {
+        amount = formatPayPalAmount(plan.priceNano);
+      } catch {
+        amount = '';
+      }
+      if (plan.priceNano <= 0 || amount === '') throw Err.invalidField('plan_id', `plan "${plan.id}" cannot be bought online`);
+
+      const orderId = randomId('ord_', 20);
+      const viewToken = randomBase62(32);
+      const requestId = crypto.randomUUID();
+      const now = clock.now();
+      store.insertOrder({
+        id: orderId,
+        planId: plan.id,
+        email,
+        amountNano: plan.priceNano,
+        currency: 'USD',
+        status: 'created',
+        paypalRequestId: requestId,
+        viewTokenHash: sha256(viewToken),
+        createdAt: now,
+        updatedAt: now,
+      });
+      const returnUrl = `${config.publicUrl}/checkout/return?${new URLSearchParams({ order_id: orderId, view: viewToken })}`;
+      const body: CreateOrderBody = {
+        intent: 'CAPTURE',
+        purchase_units: [
+          {
+            reference_id: plan.id,
+            custom_id: orderId,
+            invoice_id: orderId,
+            description: `${deps.site.get().siteName} ${plan.name} plan`.slice(0, 127),
+            amount: { currency_code: 'USD', value: amount },
+          },
+        ],
+        payment_source: {
+          paypal: {
+            experience_context: {
+              return_url: returnUrl,
+              cancel_url: `${config.publicUrl}/pricing?${new URLSearchParams({ cancelled: orderId })}`,
+              user_action: 'PAY_NOW',
+              shipping_preference: 'NO_SHIPPING',
+              brand_name: deps.site.get().siteName.slice(0, 127),
+            },
+          },
+        },
+      };
+      let paypalOrder: PayPalOrder;
+      try {
+        paypalOrder = await createPayPalOrder(body, requestId);
+      } catch (error) {
+        if (!(error instanceof PayPalApiError)) throw error;
+        store.updateOrder(orderId, { status: 'failed', statusReason: `paypal_create_failed: ${error.message}`.slice(0, 300) });
+        log.warn('PayPal order creation failed', { order_id: orderId, error: error.message });
+        throw Err.paymentProviderError(error.transient ? 'PayPal did not answer' : `PayPal answered ${error.status} ${error.errorName}`);
+      }
+      const approveUrl = approveLink(paypalOrder);
+      if (!approveUrl) {
+        store.updateOrder(orderId, { status: 'failed', statusReason: 'paypal_create_failed: no approval link', paypalOrderId: paypalOrder.id });
+        throw Err.paymentProviderError('PayPal gave no approval link');
+      }
+      store.updateOrder(orderId, { paypalOrderId: paypalOrder.id, approveUrl });
+      log.info('order created', { order_id: orderId, plan_id: plan.id, paypal_order_id: paypalOrder.id });
+      return { order_id: orderId, approve_url: approveUrl, view_token: viewToken, paypal_order_id: paypalOrder.id };
+    },
+
+    /**
+     * PayPal sent the buyer back: capture, then the order page. A declined payment goes back to
+     * PayPal to pay again. Never trusts the link beyond naming the order: PayPal's answer decides.
+     */
+    async returnFromPayPal(input: { orderId?: string; paypalOrderId?: string; viewToken?: string }): Promise<string> {
+      // Our own parameters normally come back with PayPal's; without them, PayPal's token names the order.
+      const order = input.orderId ? store.orderById(input.orderId) : input.paypalOrderId ? store.orderByPayPalId(input.paypalOrderId) : undefined;
+      const orderPage = `/order?${new URLSearchParams({ order_id: input.orderId ?? order?.id ?? '', view: input.viewToken ?? '' })}`;
+      if (!enabled() || !order || !input.paypalOrderId || order.paypalOrderId !== input.paypalOrderId) return orderPage;
+      const outcome = await flow.capture(order.id);
+      if (outcome.kind === 'declined' && outcome.approveUrl) return outcome.approveUrl;
+      return orderPage;
+    },
+
+    /** The JS-buttons capture; idempotent. Needs the order's view token. */
+    async captureForBuyer(orderId: string, viewToken: string | undefined): Promise<OrderView> {
+      requireEnabled();
+      const order = orderForView(orderId, viewToken);
+      const outcome = await flow.capture(order.id);
+      if (outcome.kind === 'error') throw Err.paymentProviderError(outcome.error.transient ? 'PayPal did not answer' : `PayPal answered ${outcome.error.status}`);
+      return view(store.orderById(order.id) ?? order);
+    },
+
+    viewOrder: (orderId: string, viewToken: string | undefined): OrderView => view(orderForView(orderId, viewToken)),
+
+    lookup: (input: { orderId: string; email: string; ip: string }): OrderView => view(orderForBuyer(input.orderId, input.email, input.ip)),
+
+    /** A new secret for the order's key: same budget and history; the old secret stops working. */
+    rotateKey(input: { orderId: string; email: string; ip: string }): OrderView {
+      const order = orderForBuyer(input.orderId, input.email, input.ip);
+      if (order.status !== 'paid' || !order.keyId) throw Err.orderNotPaid(order.status);
+      const before = metering.keyById(order.keyId);
+      const { key, row } = metering.rotateSecret(order.keyId);
+      audit.record({
+        actor: 'buyer',
+        action: 'key.rotate',
+        target: row.id,
+        ip: input.ip,
+        before: { key_hint: before?.keyHint ?? null },
+        after: { key_hint: row.keyHint, order_id: order.id },
+      });
+      return view(order, key);
+    },
+
+    /** POST /api/paypal/webhook with the raw body. */
+    receiveWebhook(raw: string, headers: Headers) {
+      requireEnabled();
+      return webhooks.receive(raw, headers);
+    },
+
+    /** One reconciler pass now (tests pass minAgeMs: 0). */
+    reconcileNow: (opts: { minAgeMs?: number } = {}) => reconciler.reconcileNow(opts),
+
+    /** Re-checks one order at PayPal now and applies what it says (captures, refunds, reversal): for the admin console. */
+    syncOrder: (orderId: string) => {
+      requireEnabled();
+      return flow.sync(orderId);
+    },
+
+    listOrders: (filter: OrderFilter = {}) => store.listOrders(filter),
+    orderById: (orderId: string) => store.orderById(orderId),
+    paymentsOf: (orderId: string) => store.paymentsOfOrder(orderId),
+    /** The buyer's view of an order, key included when paid: for the admin console. */
+    orderViewOf: (order: OrderRow) => view(order),
+
+    /** Resolves when webhook work started before this call has finished. */
+    settled: () => webhooks.settled(),
+    resetLookupLimits: () => limiter.reset(),
+
     /** Starts background work (the reconciler). */
-    start(): void {},
+    start(intervalMs?: number): void {
+      if (enabled()) reconciler.start(intervalMs);
+    },
     /** Stops background work; called on shutdown. */
-    stop(): void {},
+    stop(): void {
+      reconciler.stop();
+    },
   };
 }
 

@@ -1,0 +1,24 @@
+import type { Database } from 'bun:sqlite';
+
+/** Pages after which the main connection checkpoints itself anyway, should the worker stop. */
+const BACKSTOP_PAGES = 20_000;
+
+/** Moves WAL checkpoints to a worker thread; returns a function that stops it. */
+export function startBackgroundCheckpoints(sqlite: Database, path: string, intervalMs = 500): () => Promise<void> {
+  sqlite.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const worker = new Worker(new URL('./checkpointer.ts', import.meta.url).href);
+  worker.postMessage({ path, intervalMs });
+  return () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        worker.terminate();
+        resolve();
+      };
+      const timeout = setTimeout(done, 2000);
+      worker.onmessage = () => {
+        clearTimeout(timeout);
+        done();
+      };
+      worker.postMessage('stop');
+    });
+}

@@ -1,0 +1,145 @@
+import type { OrderStatus } from '../../db/schema';
+import type { Logger } from '../../lib/log';
+import { PayPalApiError, type PayPalCapture, type PayPalClient, type PayPalOrder } from './paypal-client';
+import { captureFacts, refundedTotal, type Settlement, type SettleResult } from './settle';
+import type { CheckoutStore, OrderRow } from './store';
+
+// Capturing an order, whoever asks first: the return page, the JS buttons, a webhook, the
+// reconciler. Calls for one order run one at a time in this process; PayPal's side is made safe by
+// one stable PayPal-Request-Id per order, our side by the capture id being unique.
+
+export type CaptureOutcome =
+  | { kind: 'paid' | 'pending' | 'failed' | 'done' | 'not_approved' | 'cancelled' }
+  | { kind: 'declined'; approveUrl: string | null }
+  | { kind: 'error'; error: PayPalApiError };
+
+/** Orders whose money question is settled: no capture is attempted for them. */
+const SETTLED: OrderStatus[] = ['paid', 'refunded', 'reversed', 'cancelled'];
+
+/** Stable per order, distinct from the create call's id, so a retried capture is answered, not repeated. */
+export const captureRequestId = (order: OrderRow) => `${order.paypalRequestId}-capture`;
+
+export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalClient; settlement: Settlement; log: Logger }) {
+  const { store, client, settlement, log } = deps;
+  const locks = new Map<string, Promise<unknown>>();
+
+  /** Runs `fn` after every earlier call for the same order has finished. */
+  function withOrderLock<T>(orderId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = locks.get(orderId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    locks.set(orderId, tail);
+    void tail.then(() => {
+      if (locks.get(orderId) === tail) locks.delete(orderId);
+    });
+    return run;
+  }
+
+  function outcomeOf(orderId: string, results: SettleResult[]): CaptureOutcome {
+    const order = store.orderById(orderId);
+    if (order?.status === 'paid') return { kind: 'paid' };
+    if (order?.status === 'pending') return { kind: 'pending' };
+    if (order?.status === 'failed' || results.includes('amount_mismatch')) return { kind: 'failed' };
+    return { kind: 'done' };
+  }
+
+  function providerError(orderId: string, error: unknown): CaptureOutcome {
+    if (!(error instanceof PayPalApiError)) throw error;
+    log.warn('PayPal call failed', { order_id: orderId, error: error.message });
+    return { kind: 'error', error };
+  }
+
+  async function captureNow(order: OrderRow): Promise<CaptureOutcome> {
+    if (!order.paypalOrderId) return { kind: 'failed' };
+    let paypalOrder: PayPalOrder;
+    try {
+      paypalOrder = await client.captureOrder(order.paypalOrderId, captureRequestId(order));
+    } catch (error) {
+      if (!(error instanceof PayPalApiError)) throw error;
+      if (error.has('INSTRUMENT_DECLINED')) {
+        store.moveOrder(order.id, ['created', 'approved'], 'created', 'instrument_declined');
+        const redirect = error.links.find((link) => link.rel === 'redirect')?.href;
+        return { kind: 'declined', approveUrl: redirect ?? order.approveUrl };
+      }
+      if (error.has('ORDER_NOT_APPROVED')) return { kind: 'not_approved' };
+      if (!error.has('ORDER_ALREADY_CAPTURED')) {
+        // The buyer may well have approved: leave the order where the reconciler looks.
+        if (error.transient) store.moveOrder(order.id, ['created'], 'approved', null);
+        return providerError(order.id, error);
+      }
+      try {
+        paypalOrder = await client.getOrder(order.paypalOrderId);
+      } catch (getError) {
+        return providerError(order.id, getError);
+      }
+    }
+    if (paypalOrder.id !== order.paypalOrderId) return { kind: 'failed' };
+    return outcomeOf(order.id, settlement.applyOrder(order.id, paypalOrder));
+  }
+
+  return {
+    withOrderLock,
+
+    /** Captures the order at PayPal (return page, JS buttons) and credits what PayPal confirms. */
+    capture: (orderId: string): Promise<CaptureOutcome> =>
+      withOrderLock(orderId, async () => {
+        const order = store.orderById(orderId);
+        if (!order) return { kind: 'failed' };
+        if (SETTLED.includes(order.status)) return { kind: order.status === 'paid' ? 'paid' : 'done' };
+        return captureNow(order);
+      }),
+
+    /**
+     * Asks PayPal how the order stands and acts on it: captures an approved order, credits or
+     * updates from its captures (refunds included), notices a voided one.
+     */
+    sync: (orderId: string): Promise<CaptureOutcome> =>
+      withOrderLock(orderId, async () => {
+        const order = store.orderById(orderId);
+        if (!order?.paypalOrderId) return { kind: 'failed' };
+        let paypalOrder: PayPalOrder;
+        try {
+          paypalOrder = await client.getOrder(order.paypalOrderId);
+        } catch (error) {
+          return providerError(order.id, error);
+        }
+        switch (paypalOrder.status) {
+          case 'APPROVED':
+            return SETTLED.includes(order.status) ? { kind: 'done' } : captureNow(order);
+          case 'COMPLETED':
+            return outcomeOf(order.id, settlement.applyOrder(order.id, paypalOrder));
+          case 'VOIDED':
+            store.moveOrder(order.id, ['created', 'approved'], 'cancelled', 'voided_at_paypal');
+            return { kind: 'cancelled' };
+          default:
+            // Not (or no longer) approved: the buyer still has to pay.
+            store.moveOrder(order.id, ['approved'], 'created', null);
+            return { kind: 'not_approved' };
+        }
+      }),
+
+    /**
+     * Applies a capture PayPal's API just returned (after a webhook). A partly refunded capture
+     * needs the order too: PayPal lists the refunds there.
+     */
+    applyCapture: (orderId: string, capture: PayPalCapture): Promise<SettleResult | CaptureOutcome> =>
+      withOrderLock(orderId, async () => {
+        let refunded: number | undefined;
+        if (capture.status === 'PARTIALLY_REFUNDED') {
+          const order = store.orderById(orderId);
+          if (!order?.paypalOrderId) return 'unknown_order';
+          try {
+            refunded = refundedTotal(await client.getOrder(order.paypalOrderId), capture.id);
+          } catch (error) {
+            return providerError(orderId, error);
+          }
+        }
+        return settlement.applyCapture(orderId, captureFacts(capture, refunded));
+      }),
+  };
+}
+
+export type CaptureFlow = ReturnType<typeof createCaptureFlow>;

@@ -1,0 +1,78 @@
+import type { Clock } from '../../lib/clock';
+import type { Logger } from '../../lib/log';
+import type { CaptureFlow, CaptureOutcome } from './capture';
+import type { CheckoutStore } from './store';
+
+// The safety net under the return page and the webhooks: orders left approved or pending (a
+// capture that timed out, a PENDING capture whose COMPLETED webhook never came, a buyer who
+// approved and closed the tab) are asked about at PayPal and finished.
+
+export const RECONCILE_INTERVAL_MS = 60_000;
+/** Leave an order alone this long after it was created: the return page or a webhook is likely on it. */
+export const RECONCILE_MIN_AGE_MS = 30_000;
+/** Unreturned `created` orders are looked at for this long; PayPal lets an approval lapse after 3 h. */
+export const RECONCILE_CREATED_WINDOW_MS = 3 * 3_600_000;
+const BATCH = 100;
+
+export interface ReconcileReport {
+  checked: number;
+  outcomes: Record<string, number>;
+}
+
+export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow; clock: Clock; log: Logger }) {
+  const { store, flow, clock, log } = deps;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+  let passes = 0;
+
+  async function pass(minAgeMs: number): Promise<ReconcileReport> {
+    passes++;
+    try {
+      return await passOnce(minAgeMs);
+    } finally {
+      passes--;
+    }
+  }
+
+  async function passOnce(minAgeMs: number): Promise<ReconcileReport> {
+    const now = clock.now();
+    const due = store.ordersToReconcile({ waitingBefore: now - minAgeMs + 1, createdAfter: now - RECONCILE_CREATED_WINDOW_MS, limit: BATCH });
+    const outcomes: Record<string, number> = {};
+    for (const order of due) {
+      let outcome: CaptureOutcome;
+      try {
+        outcome = await flow.sync(order.id);
+      } catch (error) {
+        log.error('reconciling an order failed', { order_id: order.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        outcome = { kind: 'failed' };
+      }
+      outcomes[outcome.kind] = (outcomes[outcome.kind] ?? 0) + 1;
+    }
+    if (due.length > 0) log.info('reconciled orders', { checked: due.length, ...outcomes });
+    return { checked: due.length, outcomes };
+  }
+
+  /** One pass now, after any pass already running (passes never overlap). */
+  function reconcileNow(opts: { minAgeMs?: number } = {}): Promise<ReconcileReport> {
+    const next = running.then(() => pass(opts.minAgeMs ?? RECONCILE_MIN_AGE_MS));
+    running = next.catch(() => undefined);
+    return next;
+  }
+
+  return {
+    reconcileNow,
+    start(intervalMs = RECONCILE_INTERVAL_MS): void {
+      if (timer) return;
+      timer = setInterval(() => {
+        // A slow pass (PayPal timing out) is not queued behind by more ticks.
+        if (passes > 0) return;
+        reconcileNow().catch((error: unknown) => log.error('reconciler pass failed', { error: String(error) }));
+      }, intervalMs);
+      timer.unref?.();
+    },
+    stop(): void {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+  };
+}

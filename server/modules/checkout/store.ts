@@ -1,0 +1,125 @@
+import { and, desc, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import type { DB } from '../../db/client';
+import { orders, payments, webhookEvents, type OrderStatus } from '../../db/schema';
+import type { Clock } from '../../lib/clock';
+
+export type OrderRow = typeof orders.$inferSelect;
+export type NewOrderRow = typeof orders.$inferInsert;
+export type PaymentRow = typeof payments.$inferSelect;
+export type NewPaymentRow = typeof payments.$inferInsert;
+export type WebhookEventRow = typeof webhookEvents.$inferSelect;
+
+export interface OrderFilter {
+  status?: OrderStatus;
+  email?: string;
+  /** orders created before this time (ms), for paging newest first */
+  before?: number;
+  limit?: number;
+}
+
+/** Every query on orders, payments and webhook_events. */
+export function createCheckoutStore(db: DB, clock: Clock) {
+  const byId = db.select().from(orders).where(eq(orders.id, sql.placeholder('id'))).prepare();
+
+  return {
+    /**
+     * One synchronous write transaction (BEGIN IMMEDIATE). Everything on this connection inside
+     * `fn`, including other modules' writes, commits or rolls back with it. No await inside.
+     */
+    transaction: <T>(fn: () => T): T => db.transaction(() => fn(), { behavior: 'immediate' }),
+
+    insertOrder: (row: NewOrderRow) => db.insert(orders).values(row).run(),
+    orderById: (id: string): OrderRow | undefined => byId.get({ id }),
+    orderByPayPalId: (paypalOrderId: string): OrderRow | undefined =>
+      db.select().from(orders).where(eq(orders.paypalOrderId, paypalOrderId)).get(),
+
+    updateOrder: (id: string, patch: Partial<NewOrderRow>): OrderRow | undefined =>
+      db.update(orders).set({ updatedAt: Date.now(), ...patch }).where(eq(orders.id, id)).returning().get(),
+
+    /** Changes the status only if it is still one of `from` (a compare-and-set). */
+    moveOrder(id: string, from: OrderStatus[], to: OrderStatus, reason: string | null): OrderRow | undefined {
+      return db
+        .update(orders)
+        .set({ status: to, statusReason: reason, updatedAt: Date.now() })
+        .where(and(eq(orders.id, id), inArray(orders.status, from)))
+        .returning()
+        .get();
+    },
+
+    /** Orders the reconciler should ask PayPal about. */
+    ordersToReconcile(input: { waitingBefore: number; createdAfter: number; limit: number }): OrderRow[] {
+      const waiting = db
+        .select()
+        .from(orders)
+        .where(and(inArray(orders.status, ['approved', 'pending']), lt(orders.updatedAt, input.waitingBefore)))
+        .orderBy(orders.updatedAt)
+        .limit(input.limit)
+        .all();
+      // A buyer who approved but never came back, with the webhook lost too.
+      const unreturned = db
+        .select()
+        .from(orders)
+        .where(
+          and(
+            eq(orders.status, 'created'),
+            isNotNull(orders.paypalOrderId),
+            lt(orders.createdAt, input.waitingBefore),
+            gte(orders.createdAt, input.createdAfter),
+          ),
+        )
+        .orderBy(orders.createdAt)
+        .limit(input.limit)
+        .all();
+      return [...waiting, ...unreturned];
+    },
+
+    listOrders(filter: OrderFilter = {}): OrderRow[] {
+      const conditions = [
+        filter.status ? eq(orders.status, filter.status) : undefined,
+        filter.email ? eq(orders.email, filter.email.toLowerCase()) : undefined,
+        filter.before !== undefined ? lt(orders.createdAt, filter.before) : undefined,
+      ].filter((c) => c !== undefined);
+      return db
+        .select()
+        .from(orders)
+        .where(conditions.length > 0 ? and(...conditions) : undefined)
+        .orderBy(desc(orders.createdAt), desc(orders.id))
+        .limit(Math.min(Math.max(filter.limit ?? 50, 1), 500))
+        .all();
+    },
+
+    paymentByCapture: (captureId: string): PaymentRow | undefined =>
+      db.select().from(payments).where(eq(payments.paypalCaptureId, captureId)).get(),
+    paymentsOfOrder: (orderId: string): PaymentRow[] =>
+      db.select().from(payments).where(eq(payments.orderId, orderId)).orderBy(payments.id).all(),
+
+    /** Inserts the payment unless its capture id is already known; true when this call inserted it. */
+    insertPayment: (row: NewPaymentRow): boolean =>
+      db.insert(payments).values(row).onConflictDoNothing({ target: payments.paypalCaptureId }).returning({ id: payments.id }).all().length > 0,
+
+    /** PENDING → COMPLETED, once: true only for the caller that made the change. */
+    claimPendingPayment: (captureId: string, status: string): boolean =>
+      db
+        .update(payments)
+        .set({ status, updatedAt: Date.now() })
+        .where(and(eq(payments.paypalCaptureId, captureId), eq(payments.status, 'PENDING')))
+        .returning({ id: payments.id })
+        .all().length > 0,
+
+    updatePayment: (captureId: string, patch: Partial<Pick<NewPaymentRow, 'status' | 'refundedNano'>>) =>
+      db.update(payments).set({ updatedAt: Date.now(), ...patch }).where(eq(payments.paypalCaptureId, captureId)).returning().get(),
+
+    /** Records an event id once; false when it was already there (a replay). */
+    insertEvent: (row: { id: string; eventType: string; resourceId: string | null; orderId: string | null; verified: boolean }): boolean =>
+      db.insert(webhookEvents).values(row).onConflictDoNothing().returning({ id: webhookEvents.id }).all().length > 0,
+    eventById: (id: string): WebhookEventRow | undefined => db.select().from(webhookEvents).where(eq(webhookEvents.id, id)).get(),
+    finishEvent: (id: string, result: string, orderId: string | null) =>
+      db
+        .update(webhookEvents)
+        .set({ result: result.slice(0, 500), processedAt: clock.now(), ...(orderId ? { orderId } : {}) })
+        .where(eq(webhookEvents.id, id))
+        .run(),
+  };
+}
+
+export type CheckoutStore = ReturnType<typeof createCheckoutStore>;

@@ -1,0 +1,92 @@
+import type { OrderStatus } from '../../db/schema';
+import { formatUsd } from '../../lib/money';
+import type { CatalogService } from '../catalog/service';
+import type { MeteringService } from '../metering/service';
+import type { OrderRow } from './store';
+
+// What a buyer sees of an order (order page, lookup, rotate-key, JS capture), and a small
+// per-address attempt counter for the endpoints that take a guessable secret (the email).
+
+export interface OrderView {
+  order_id: string;
+  status: OrderStatus;
+  status_reason: string | null;
+  plan_id: string;
+  plan_name: string;
+  email: string;
+  amount_usd: string;
+  currency: string;
+  created_at: string;
+  paid_at: string | null;
+  /** where to pay, while the buyer still has to */
+  approve_url: string | null;
+  /** the key itself, only while the order is paid */
+  key: string | null;
+  key_hint: string | null;
+  key_status: string | null;
+  budget_usd: string;
+  remaining_usd: string | null;
+  expires_at: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** "jane.doe@example.com" → "j***@example.com" */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
+}
+
+export function orderView(order: OrderRow, deps: { catalog: CatalogService; metering: MeteringService; now: number }, keyOverride?: string): OrderView {
+  const plan = deps.catalog.plan(order.planId);
+  const key = order.keyId ? deps.metering.keyById(order.keyId) : undefined;
+  const reveal = key !== undefined && order.status === 'paid';
+  const expired = key?.expiresAt != null && key.expiresAt <= deps.now;
+  return {
+    order_id: order.id,
+    status: order.status,
+    status_reason: order.statusReason,
+    plan_id: order.planId,
+    plan_name: plan?.name ?? order.planId,
+    email: maskEmail(order.email),
+    amount_usd: formatUsd(order.amountNano),
+    currency: order.currency,
+    created_at: iso(order.createdAt) ?? '',
+    paid_at: iso(order.paidAt),
+    approve_url: order.status === 'created' ? order.approveUrl : null,
+    key: reveal ? (keyOverride ?? deps.metering.revealKey(key)) : null,
+    key_hint: key?.keyHint ?? null,
+    key_status: key ? (expired ? 'expired' : key.status) : null,
+    budget_usd: formatUsd(key?.budgetNano ?? plan?.budgetNano ?? 0),
+    remaining_usd: key ? formatUsd(Math.max(0, key.budgetNano - key.spentNano)) : null,
+    expires_at: iso(key?.expiresAt ?? null),
+  };
+}
+
+/** At most `limit` attempts per address in any `windowMs`; every attempt counts, right or wrong. */
+export function createAttemptLimiter(limit: number, windowMs: number) {
+  const attempts = new Map<string, number[]>();
+
+  function prune(now: number): void {
+    for (const [address, times] of attempts) {
+      if ((times.at(-1) ?? 0) <= now - windowMs) attempts.delete(address);
+    }
+  }
+
+  return {
+    /** Counts an attempt; returns the seconds to wait when over the limit, else 0. */
+    take(address: string, now: number): number {
+      if (attempts.size > 10_000) prune(now);
+      const recent = (attempts.get(address) ?? []).filter((at) => at > now - windowMs);
+      if (recent.length >= limit) {
+        attempts.set(address, recent);
+        return Math.max(1, Math.ceil(((recent[0] ?? now) + windowMs - now) / 1000));
+      }
+      recent.push(now);
+      attempts.set(address, recent);
+      return 0;
+    },
+    reset: () => attempts.clear(),
+  };
+}
