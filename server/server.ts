@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type Mount } from './app';
 import type { Config } from './config';
+import { startBackgroundCheckpoints } from './db/background-checkpoints';
 import { openDatabase, type DatabaseHandle } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { createDeps, type Deps } from './deps';
@@ -32,6 +33,7 @@ export function prepareDatabase(config: Config): DatabaseHandle {
 
 export async function startGateway(config: Config, opts: { clock?: Clock; log?: Logger; mounts?: Mount[] } = {}): Promise<RunningGateway> {
   const database = prepareDatabase(config);
+  const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir));
   const admin = loadAdminToken(config.dataDir, config.adminToken);
   const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log: opts.log ?? createLogger(config.logLevel) });
   deps.catalog.seedDefaults();
@@ -54,6 +56,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     stop: async () => {
       deps.checkout.stop();
       await app.stop(true);
+      await stopCheckpoints();
       database.close();
     },
   };

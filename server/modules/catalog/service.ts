@@ -30,6 +30,13 @@ interface Snapshot {
 export function createCatalogService(db: DB) {
   const store = createCatalogStore(db);
   let snapshot: Snapshot | null = null;
+  // Peak windows are whole minutes, so the period of a minute is computed once.
+  let periodCache = { minute: -1, period: 'off_peak' as Period };
+  const periodOf = (at: Date): Period => {
+    const minute = Math.floor(at.getTime() / 60_000);
+    if (minute !== periodCache.minute) periodCache = { minute, period: periodAt(load().schedule, at) };
+    return periodCache.period;
+  };
 
   function load(): Snapshot {
     if (snapshot) return snapshot;
@@ -67,6 +74,7 @@ export function createCatalogService(db: DB) {
     /** Call after any write to the catalog tables. */
     invalidate: () => {
       snapshot = null;
+      periodCache = { minute: -1, period: 'off_peak' };
     },
     plans: (opts: { includeRetired?: boolean } = {}) => [...load().plans.values()].filter((p) => opts.includeRetired || !p.retired),
     plan: (id: string): PlanRow | undefined => load().plans.get(id),
@@ -81,7 +89,7 @@ export function createCatalogService(db: DB) {
       return out;
     },
     schedule: () => load().schedule,
-    periodAt: (at: Date): Period => periodAt(load().schedule, at),
+    periodAt: periodOf,
     pricesFor,
     /** The highest of each price over all periods: what a hold must assume. */
     worstCasePrices(modelId: string): TokenPrices {
@@ -95,7 +103,7 @@ export function createCatalogService(db: DB) {
     },
     /** Prices usage at the prices in force when the request completed. */
     cost(usage: Usage, modelId: string, completedAt: Date): PricedUsage {
-      const period = periodAt(load().schedule, completedAt);
+      const period = periodOf(completedAt);
       const prices = pricesFor(modelId, period);
       return { costNano: costOf(usage, prices), period, prices };
     },

@@ -10,6 +10,7 @@ import type { TokenPrices, Usage } from '../catalog/price-book';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
 import type { PlanRow } from '../catalog/store';
 import { createHoldBook, createInFlight, createRateLimiter, formatReset, type RateDecision } from './limits';
+import { createSettleQueue } from './settle-queue';
 import { createMeteringStore, type KeyRow } from './store';
 
 /** Below this many output tokens a clamped request is not worth sending: 402 instead. */
@@ -70,6 +71,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   const holds = createHoldBook();
   const inFlight = createInFlight();
   const rates = createRateLimiter();
+  const settleQueue = createSettleQueue(store, log);
 
   function bearerKey(authorization: string | null): string {
     if (!authorization) throw Err.missingKey();
@@ -109,6 +111,8 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   return {
     identify,
     remainingOf,
+    /** What is left after this request's own hold, from the key row read at admission. */
+    remainingAfterHold: (ctx: KeyContext) => ctx.key.budgetNano - ctx.key.spentNano - holds.held(ctx.key.id),
     rateHeaders,
     holdsTotal: () => holds.total(),
 
@@ -169,9 +173,14 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       inFlight.leave(admission.keyId);
     },
 
-    /** Replaces the hold by the real cost: one ledger row and the spent total, in one transaction. */
-    settle(admission: Admission, input: SettleInput): Settlement {
+    /**
+     * Replaces the hold by the real cost: one ledger row and the spent total, in one transaction
+     * (shared with the other requests that settle in the same event-loop turn). Resolves once
+     * committed; until then the hold, never less than the cost, still covers it.
+     */
+    async settle(admission: Admission, input: SettleInput): Promise<Settlement> {
       if (admission.done) throw new Error(`request ${admission.requestId} settled twice`);
+      admission.done = true;
       const finishedAt = clock.now();
       const priced = catalog.cost(input.usage, input.model.publicModel, new Date(finishedAt));
       let costNano = priced.costNano;
@@ -182,7 +191,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       }
       let totals: { spentNano: number; budgetNano: number };
       try {
-        totals = store.settle({
+        totals = await settleQueue.settle({
           requestId: admission.requestId,
           keyId: admission.keyId,
           publicModel: input.model.publicModel,
@@ -207,7 +216,6 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
           finishedAt,
         });
       } finally {
-        admission.done = true;
         holds.release(admission.keyId, admission.holdNano);
         inFlight.leave(admission.keyId);
       }

@@ -7,6 +7,8 @@ export type NewKeyRow = typeof apiKeys.$inferInsert;
 export type LedgerRow = typeof ledger.$inferSelect;
 export type NewLedgerRow = typeof ledger.$inferInsert;
 
+export type SettleRow = NewLedgerRow & { costNano: number; keyId: string; finishedAt: number };
+
 export function createMeteringStore(db: DB) {
   const byHash = db.select().from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare();
   const byId = db.select().from(apiKeys).where(eq(apiKeys.id, sql.placeholder('id'))).prepare();
@@ -50,13 +52,28 @@ export function createMeteringStore(db: DB) {
     keyById: (id: string): KeyRow | undefined => byId.get({ id }),
     insertKey: (row: NewKeyRow) => db.insert(apiKeys).values(row).run(),
 
-    /** One transaction: the ledger row and the key's spent total move together. */
-    settle(row: NewLedgerRow & { costNano: number; keyId: string; finishedAt: number }): { spentNano: number; budgetNano: number } {
+    /**
+     * One transaction for a batch of settlements: each ledger row and its key's spent total move
+     * together, and several requests share one commit (a commit costs far more than a row).
+     */
+    settleMany(rows: SettleRow[]): { spentNano: number; budgetNano: number }[] {
       return db.transaction(() => {
-        insertLedger.run({ ...row, stream: row.stream ? 1 : 0 } as never);
-        const updated = addSpent.get({ cost: row.costNano, now: row.finishedAt, keyId: row.keyId });
-        if (!updated) throw new Error(`key ${row.keyId} vanished while settling`);
-        return updated;
+        const perKey = new Map<string, { cost: number; now: number }>();
+        for (const row of rows) {
+          insertLedger.run({ ...row, stream: row.stream ? 1 : 0 } as never);
+          const sum = perKey.get(row.keyId);
+          if (sum) {
+            sum.cost += row.costNano;
+            sum.now = Math.max(sum.now, row.finishedAt);
+          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt });
+        }
+        const totals = new Map<string, { spentNano: number; budgetNano: number }>();
+        for (const [keyId, sum] of perKey) {
+          const updated = addSpent.get({ cost: sum.cost, now: sum.now, keyId });
+          if (!updated) throw new Error(`key ${keyId} vanished while settling`);
+          totals.set(keyId, updated);
+        }
+        return rows.map((row) => totals.get(row.keyId)!);
       });
     },
 

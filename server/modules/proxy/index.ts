@@ -36,7 +36,8 @@ export const proxyModule = (deps: Deps) => {
   };
   const modelsDoc = { response: ModelListBody, detail: { tags: OPENAI, security, summary: "The models this key's plan may call" } };
 
-  return new Elysia({ name: 'proxy' })
+  // Bodies pass through to DeepSeek as sent: no normalizing copy of every request.
+  return new Elysia({ name: 'proxy', normalize: false })
     .post('/v1/chat/completions', handleChat, chat)
     .post('/chat/completions', handleChat, { ...chat, detail: { ...chat.detail, summary: 'Chat completion (base URL without /v1)' } })
     .get('/v1/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)

@@ -56,13 +56,16 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     }
     if (body.stream) upstreamBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
-    const promptBound = Buffer.byteLength(JSON.stringify(upstreamBody));
-    const admission = metering.admit(ctx, model, promptBound, requested, requestId);
-    if (admission.clamped) upstreamBody.max_tokens = admission.maxTokens;
-    return { ctx, model, admission, upstreamBody };
+    let upstreamText = JSON.stringify(upstreamBody);
+    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), requested, requestId);
+    if (admission.clamped) {
+      upstreamBody.max_tokens = admission.maxTokens;
+      upstreamText = JSON.stringify(upstreamBody);
+    }
+    return { ctx, model, admission, upstreamBody, upstreamText };
   }
 
-  function settle(relay: Relay, end: { usage: Parameters<MeteringService['settle']>[1]['usage']; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Settlement {
+  function settle(relay: Relay, end: { usage: Parameters<MeteringService['settle']>[1]['usage']; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Promise<Settlement> {
     return metering.settle(relay.admission, {
       model: relay.model,
       usage: end.usage,
@@ -80,7 +83,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   }
 
   async function chatCompletion(request: Request, body: ChatBody, requestId: string, lang: Lang): Promise<Response> {
-    const { ctx, model, admission, upstreamBody } = admit(request.headers.get('authorization'), body, requestId);
+    const { ctx, model, admission, upstreamBody, upstreamText } = admit(request.headers.get('authorization'), body, requestId);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const includeReasoning = body.include_reasoning === true || (ctx.key.showReasoning ?? deps.showReasoningDefault());
@@ -90,18 +93,18 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
     let result;
     try {
-      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', JSON.stringify(upstreamBody), options, request.signal);
+      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, request.signal);
     } catch (error) {
       metering.release(admission);
       throw error;
     }
     if (result.kind === 'failed') {
-      if (result.reachedUpstream) settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
+      if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
       else metering.release(admission);
       throw withHeaders(result.error, headers);
     }
     if (result.kind === 'rejected') {
-      settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.status, finishReason: null, ttfbMs: null, upstreamId: result.upstream.id });
+      await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.status, finishReason: null, ttfbMs: null, upstreamId: result.upstream.id });
       throw withHeaders(Err.upstreamRejected(result.message), headers);
     }
 
@@ -117,11 +120,10 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
         },
       });
       // Headers go out before the cost is known: they carry the hold, the most this can cost.
-      const remaining = metering.remainingOf(metering.keyById(ctx.key.id)!);
       return new Response(stream, {
         headers: {
           ...headers,
-          ...moneyHeaders(admission.holdNano, remaining),
+          ...moneyHeaders(admission.holdNano, metering.remainingAfterHold(ctx)),
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache',
           'x-accel-buffering': 'no',
@@ -176,13 +178,13 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     }
     if (failure || !parsed) {
       const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }).catch(() => ZERO_USAGE);
-      settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
+      await settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
       throw withHeaders(failure ?? Err.upstreamError(), relay.headers);
     }
     const { usage, finishReason } = transformCompletion(parsed, { publicModel: relay.model.publicModel, includeReasoning: relay.includeReasoning });
     const settlement = usage
-      ? settle(relay, { usage: usageFromDeepSeek(usage), basis: 'upstream', status: 200, finishReason, ttfbMs, upstreamId: upstream.id })
-      : settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: text, reasoning: '' }), basis: 'estimated', status: 200, finishReason, ttfbMs, upstreamId: upstream.id });
+      ? await settle(relay, { usage: usageFromDeepSeek(usage), basis: 'upstream', status: 200, finishReason, ttfbMs, upstreamId: upstream.id })
+      : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: text, reasoning: '' }), basis: 'estimated', status: 200, finishReason, ttfbMs, upstreamId: upstream.id });
     return new Response(JSON.stringify(parsed), {
       headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
     });

@@ -28,6 +28,7 @@ export function transformStream(upstream: Response, abort: AbortController, idle
   const facts: ChunkFacts = { usage: null, finishReason: null, content: '', reasoning: '', error: null };
   let firstByteAt: number | null = null;
   let ended = false;
+  let pendingText = '';
   let timedOut = false;
   const idle = setTimeout(() => {
     timedOut = true;
@@ -43,6 +44,8 @@ export function transformStream(upstream: Response, abort: AbortController, idle
   const errorEvent = (error: GatewayError) => `data: ${JSON.stringify({ ...error.toBody(lang), choices: [] })}\n\n`;
 
   async function fail(out: ReadableStreamDefaultController<Uint8Array>, outcome: 'upstream_error' | 'timeout', error: GatewayError) {
+    if (pendingText) out.enqueue(encoder.encode(pendingText));
+    pendingText = '';
     const comment = await end(outcome);
     out.enqueue(encoder.encode(errorEvent(error) + comment));
     out.close();
@@ -51,6 +54,9 @@ export function transformStream(upstream: Response, abort: AbortController, idle
   async function handle(event: SseEvent, out: ReadableStreamDefaultController<Uint8Array>): Promise<string | null> {
     if (event.data === null) return `${event.comments.join('\n')}\n\n`;
     if (event.data === '[DONE]') {
+      // What is already transformed goes out before waiting for the ledger commit.
+      if (pendingText) out.enqueue(encoder.encode(pendingText));
+      pendingText = '';
       const comment = await end('complete');
       return `${comment}data: [DONE]\n\n`;
     }
@@ -83,17 +89,20 @@ export function transformStream(upstream: Response, abort: AbortController, idle
         const events = read.done ? splitter.end() : splitter.push(read.value);
         if (!read.done) idle.refresh();
         firstByteAt ??= hooks.now();
-        let text = '';
+        pendingText = '';
         for (const event of events) {
           const piece = await handle(event, out);
           if (piece === null) return;
-          text += piece;
+          pendingText += piece;
         }
+        let text = pendingText;
+        pendingText = '';
         if (read.done && !ended) {
           // DeepSeek closed without [DONE]: complete if its usage arrived, else the stream was cut.
-          if (facts.usage) text += `${await end('complete')}data: [DONE]\n\n`;
+          if (text) out.enqueue(encoder.encode(text));
+          text = '';
+          if (facts.usage) text = `${await end('complete')}data: [DONE]\n\n`;
           else {
-            if (text) out.enqueue(encoder.encode(text));
             await fail(out, 'upstream_error', Err.upstreamError());
             return;
           }
