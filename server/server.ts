@@ -9,6 +9,7 @@ import { createDeps, type Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
 import { loadAdminToken } from './lib/crypto';
 import { createLogger, type Logger } from './lib/log';
+import { stopTokenizer } from './modules/proxy/estimate';
 
 export interface RunningGateway {
   url: string;
@@ -57,6 +58,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
       deps.checkout.stop();
       await app.stop(true);
       await stopCheckpoints();
+      stopTokenizer();
       database.close();
     },
   };

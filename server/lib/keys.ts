@@ -23,6 +23,11 @@ export function randomId(prefix: string, length = 20): string {
   return `${prefix}${randomBase62(length)}`;
 }
 
+/** Ids that sort by creation time, so index inserts append instead of landing on random pages. */
+export function timeOrderedId(prefix: string): string {
+  return `${prefix}${Date.now().toString(36).padStart(9, '0')}${randomBase62(15)}`;
+}
+
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }

@@ -53,6 +53,37 @@ function sender(base: string, key: string, model: string, stream = false): Send 
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 const row = (name: string, l: Latencies) => `${name.padEnd(22)} ${String(Math.round(l.count / l.seconds)).padStart(8)} req/s   p50 ${ms(l.p50).padStart(10)}   p99 ${ms(l.p99).padStart(10)}   errors ${l.errors}`;
 
+/** Opens OPEN_STREAMS slow streams through `base`, measures the process's RSS, then closes them. */
+async function openStreams(base: string, key: string, pid: number) {
+  const idle = rssMb(pid);
+  const controllers: AbortController[] = [];
+  // Keep every reader: a dropped response is collected and its connection closed.
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  const slowBody = JSON.stringify({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'A slow stream #tokens=200' }], stream: true });
+  let opened = 0;
+  await Promise.all(
+    Array.from({ length: OPEN_STREAMS }, async () => {
+      const controller = new AbortController();
+      controllers.push(controller);
+      try {
+        const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: slowBody, signal: controller.signal });
+        const reader = res.body!.getReader();
+        readers.push(reader);
+        await reader.read();
+        opened++;
+      } catch {
+        // counted as not opened
+      }
+    }),
+  );
+  await Bun.sleep(1000);
+  const open = rssMb(pid);
+  readers.length = 0;
+  for (const c of controllers) c.abort();
+  await Bun.sleep(500);
+  return { idle, open, opened };
+}
+
 async function main() {
   const gatewayData = join(dir, 'gateway');
   const key = runCli(['keys', 'create', '--plan', 'pro', '--budget', '1000000', '--rpm', '0', '--concurrency', '0', '--expires-days', '0', '--data-dir', gatewayData], {}).stdout.trim();
@@ -92,27 +123,16 @@ async function main() {
   console.log(`\nresident memory of the gateway with ${OPEN_STREAMS} open streams`);
   const slowSim = await startSimulator(2);
   const slowGateway = await startGateway(slowSim.url, gatewayData);
-  const idleRss = rssMb(slowGateway.proc.pid);
-  const controllers: AbortController[] = [];
-  const slowBody = JSON.stringify({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'A slow stream #tokens=200' }], stream: true });
-  let opened = 0;
-  await Promise.all(
-    Array.from({ length: OPEN_STREAMS }, async () => {
-      const controller = new AbortController();
-      controllers.push(controller);
-      try {
-        const res = await fetch(`${slowGateway.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: slowBody, signal: controller.signal });
-        await res.body!.getReader().read();
-        opened++;
-      } catch {
-        // counted as not opened
-      }
-    }),
-  );
-  await Bun.sleep(1000);
-  const openRss = rssMb(slowGateway.proc.pid);
-  for (const c of controllers) c.abort();
-  console.log(`open streams ${opened}, RSS idle ${idleRss.toFixed(0)} MB, with the streams open ${openRss.toFixed(0)} MB`);
+  const slowPassPort = await freePort();
+  const slowPass = Bun.spawn(['bun', 'run', join(import.meta.dir, 'servers/passthrough.ts'), String(slowPassPort), slowSim.url, UPSTREAM_KEY], { stdout: 'ignore', stderr: 'inherit' });
+  children.push(slowPass);
+  await Bun.sleep(500);
+  const gw = await openStreams(`${slowGateway.url}/v1`, key, slowGateway.proc.pid);
+  const pass = await openStreams(`http://127.0.0.1:${slowPassPort}/v1`, key, slowPass.pid);
+  console.log(`tollgate: open streams ${gw.opened}, RSS idle ${gw.idle.toFixed(0)} MB, with the streams open ${gw.open.toFixed(0)} MB`);
+  console.log(`pass-through: open streams ${pass.opened}, RSS idle ${pass.idle.toFixed(0)} MB, with the streams open ${pass.open.toFixed(0)} MB`);
+  const opened = gw.opened;
+  const openRss = gw.open;
 
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   const thr = (n: string) => sat[n]!.count / sat[n]!.seconds;

@@ -98,6 +98,7 @@ describe('POST /api/orders/rotate-key', () => {
     // some of the budget already spent
     const keyId = s.order(paid.order_id).key_id as string;
     s.sqlite.run('UPDATE api_keys SET spent_nano = 1000000000 WHERE id = ?', [keyId]);
+    s.gw.deps.metering.dropKeyCache();
     const before = (await (await s.usage(paid.key)).json()) as J;
     expect(before.remaining_usd).toBe('3.250000000');
 

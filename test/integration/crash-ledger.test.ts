@@ -58,4 +58,25 @@ describe('the ledger across a crash', () => {
       await second.proc.exited;
     }
   });
+
+  it('stops a key disabled with the keys command while the server runs, within two seconds', async () => {
+    const env = { DEEPSEEK_API_KEY: 'sk-crash-test', DEEPSEEK_BASE_URL: sim.url };
+    const key = runCli(['keys', 'create', '--plan', 'trial', '--data-dir', dir], env).stdout.trim();
+    const gateway = await spawnGateway(['--data-dir', dir], env);
+    const ask = () =>
+      fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'hi #tokens=1' }] }),
+      });
+    try {
+      expect((await ask()).status).toBe(200);
+      expect(runCli(['keys', 'disable', key, '--data-dir', dir], env).code).toBe(0);
+      await Bun.sleep(2100);
+      expect((await ask()).status).toBe(401);
+    } finally {
+      gateway.proc.kill('SIGTERM');
+      await gateway.proc.exited;
+    }
+  });
 });

@@ -293,6 +293,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       return store.update(keyId, { showReasoning: show })!;
     },
 
+    dropKeyCache: store.dropKeyCache,
     listKeys: store.listKeys,
     keyById: store.keyById,
     ledgerSum: store.ledgerSum,

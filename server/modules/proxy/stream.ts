@@ -3,8 +3,6 @@ import type { Lang } from '../../lib/i18n';
 import { SseSplitter, type SseEvent } from '../../lib/sse';
 import { transformChunk, type ChunkFacts, type TransformOptions } from './transform';
 
-const encoder = new TextEncoder();
-
 export interface StreamEnd {
   /** how the stream ended: DeepSeek finished it, the client left, or it broke */
   outcome: 'complete' | 'client_gone' | 'upstream_error' | 'timeout';
@@ -20,7 +18,8 @@ export interface StreamHooks {
 
 /**
  * Pipes DeepSeek's SSE body to the client chunk by chunk, transformed, never buffering the whole
- * answer. Exactly one call to hooks.settle happens, whichever way the stream ends.
+ * answer. A Bun "direct" stream writes straight to the socket: a queued JS stream costs several
+ * times the memory per open stream. Exactly one call to hooks.settle happens, however it ends.
  */
 export function transformStream(upstream: Response, abort: AbortController, idleMs: number, opts: TransformOptions, lang: Lang, hooks: StreamHooks): ReadableStream<Uint8Array> {
   const reader = upstream.body!.getReader();
@@ -28,7 +27,6 @@ export function transformStream(upstream: Response, abort: AbortController, idle
   const facts: ChunkFacts = { usage: null, finishReason: null, content: '', reasoning: '', error: null };
   let firstByteAt: number | null = null;
   let ended = false;
-  let pendingText = '';
   let timedOut = false;
   const idle = setTimeout(() => {
     timedOut = true;
@@ -43,23 +41,9 @@ export function transformStream(upstream: Response, abort: AbortController, idle
 
   const errorEvent = (error: GatewayError) => `data: ${JSON.stringify({ ...error.toBody(lang), choices: [] })}\n\n`;
 
-  async function fail(out: ReadableStreamDefaultController<Uint8Array>, outcome: 'upstream_error' | 'timeout', error: GatewayError) {
-    if (pendingText) out.enqueue(encoder.encode(pendingText));
-    pendingText = '';
-    const comment = await end(outcome);
-    out.enqueue(encoder.encode(errorEvent(error) + comment));
-    out.close();
-  }
-
-  async function handle(event: SseEvent, out: ReadableStreamDefaultController<Uint8Array>): Promise<string | null> {
+  /** One upstream event → the text to send (possibly empty); null marks an upstream error event. */
+  function transform(event: SseEvent): string | null {
     if (event.data === null) return `${event.comments.join('\n')}\n\n`;
-    if (event.data === '[DONE]') {
-      // What is already transformed goes out before waiting for the ledger commit.
-      if (pendingText) out.enqueue(encoder.encode(pendingText));
-      pendingText = '';
-      const comment = await end('complete');
-      return `${comment}data: [DONE]\n\n`;
-    }
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(event.data) as Record<string, unknown>;
@@ -67,52 +51,69 @@ export function transformStream(upstream: Response, abort: AbortController, idle
       return `data: ${event.data}\n\n`;
     }
     if (!transformChunk(chunk, opts, facts)) return '';
-    if (facts.error) {
-      await fail(out, 'upstream_error', Err.upstreamError());
-      return null;
-    }
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return facts.error ? null : `data: ${JSON.stringify(chunk)}\n\n`;
   }
 
-  return new ReadableStream<Uint8Array>({
+  const source: Bun.DirectUnderlyingSource = {
+    type: 'direct',
     async pull(out) {
-      for (;;) {
-        if (ended) return;
-        let read: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          read = await reader.read();
-        } catch {
-          if (!ended) await fail(out, timedOut ? 'timeout' : 'upstream_error', timedOut ? Err.upstreamTimeout() : Err.upstreamError());
-          return;
-        }
-        if (ended) return;
-        const events = read.done ? splitter.end() : splitter.push(read.value);
-        if (!read.done) idle.refresh();
-        firstByteAt ??= hooks.now();
-        pendingText = '';
-        for (const event of events) {
-          const piece = await handle(event, out);
-          if (piece === null) return;
-          pendingText += piece;
-        }
-        let text = pendingText;
-        pendingText = '';
-        if (read.done && !ended) {
-          // DeepSeek closed without [DONE]: complete if its usage arrived, else the stream was cut.
-          if (text) out.enqueue(encoder.encode(text));
-          text = '';
-          if (facts.usage) text = `${await end('complete')}data: [DONE]\n\n`;
-          else {
-            await fail(out, 'upstream_error', Err.upstreamError());
+      let clientGone = false;
+      const send = async (text: string) => {
+        if (text === '' || clientGone) return;
+        const written = await out.write(text);
+        if (written === 0) clientGone = true;
+        else await out.flush();
+      };
+      const finish = async (outcome: 'upstream_error' | 'timeout', error: GatewayError) => {
+        const comment = await end(outcome);
+        await send(errorEvent(error) + comment);
+      };
+
+      try {
+        for (;;) {
+          let read: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            read = await reader.read();
+          } catch {
+            if (!ended) await finish(timedOut ? 'timeout' : 'upstream_error', timedOut ? Err.upstreamTimeout() : Err.upstreamError());
+            return;
+          }
+          if (ended) return;
+          if (!read.done) idle.refresh();
+          firstByteAt ??= hooks.now();
+          let text = '';
+          for (const event of read.done ? splitter.end() : splitter.push(read.value)) {
+            if (event.data === '[DONE]') {
+              // What is already transformed goes out before waiting for the ledger commit.
+              await send(text);
+              text = '';
+              const comment = await end('complete');
+              await send(`${comment}data: [DONE]\n\n`);
+              return;
+            }
+            const piece = transform(event);
+            if (piece === null) {
+              await send(text);
+              await finish('upstream_error', Err.upstreamError());
+              return;
+            }
+            text += piece;
+          }
+          await send(text);
+          if (clientGone) {
+            abort.abort();
+            await end('client_gone');
+            return;
+          }
+          if (read.done) {
+            // DeepSeek closed without [DONE]: complete if its usage arrived, else the stream was cut.
+            if (facts.usage) await send(`${await end('complete')}data: [DONE]\n\n`);
+            else await finish('upstream_error', Err.upstreamError());
             return;
           }
         }
-        if (text) out.enqueue(encoder.encode(text));
-        if (ended) {
-          out.close();
-          return;
-        }
-        if (text) return;
+      } finally {
+        out.close();
       }
     },
     async cancel() {
@@ -120,5 +121,7 @@ export function transformStream(upstream: Response, abort: AbortController, idle
       abort.abort();
       await end('client_gone');
     },
-  });
+  };
+  // The DOM typings know no "direct" streams; Bun's constructor takes them.
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
 }
