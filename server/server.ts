@@ -34,9 +34,10 @@ export function prepareDatabase(config: Config): DatabaseHandle {
 
 export async function startGateway(config: Config, opts: { clock?: Clock; log?: Logger; mounts?: Mount[] } = {}): Promise<RunningGateway> {
   const database = prepareDatabase(config);
-  const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir));
+  const log = opts.log ?? createLogger(config.logLevel);
+  const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir), log);
   const admin = loadAdminToken(config.dataDir, config.adminToken);
-  const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log: opts.log ?? createLogger(config.logLevel) });
+  const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
   deps.catalog.seedDefaults();
   deps.checkout.start();
   const app = createApp(deps, opts.mounts).listen({

@@ -1,3 +1,4 @@
+import { workerUrl } from '../../lib/worker-url';
 import type { Usage } from '../catalog/price-book';
 
 // When a client leaves mid-stream DeepSeek's own usage never arrives: count the prompt with a
@@ -17,7 +18,7 @@ function tokenizerWorker(): Worker {
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = null;
   if (worker) return worker;
-  const started = new Worker(new URL('./tokenizer-worker.ts', import.meta.url).href);
+  const started = new Worker(workerUrl(new URL('./tokenizer-worker.ts', import.meta.url), 'modules/proxy/tokenizer-worker.ts'));
   started.onmessage = (event: MessageEvent<{ id: number; counts: number[] }>) => {
     waiting.get(event.data.id)?.resolve(event.data.counts);
     waiting.delete(event.data.id);
@@ -75,9 +76,19 @@ function contentText(content: unknown): string {
   return '';
 }
 
-export async function estimateUsage(body: Record<string, unknown>, received: { content: string; reasoning: string }): Promise<Usage> {
+/** Without the tokenizer: DeepSeek's tokens average over three bytes of text, so this overcounts. */
+export function roughTokenCount(text: string): number {
+  return Math.ceil(Buffer.byteLength(text) / 3);
+}
+
+export async function estimateUsage(body: Record<string, unknown>, received: { content: string; reasoning: string }, onFallback?: (error: unknown) => void): Promise<Usage> {
   const prompt = promptText(body);
-  const [promptTokens = 0, contentTokens = 0, reasoningTokens = 0] = await countTokens([prompt.text, received.content, received.reasoning]);
+  const texts = [prompt.text, received.content, received.reasoning];
+  const counts = await countTokens(texts).catch((error: unknown) => {
+    onFallback?.(error);
+    return texts.map(roughTokenCount);
+  });
+  const [promptTokens = 0, contentTokens = 0, reasoningTokens = 0] = counts;
   // Cache hits are unknown without DeepSeek's report: bill the prompt as cache misses.
   return {
     cacheHitTokens: 0,

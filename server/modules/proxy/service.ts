@@ -38,6 +38,7 @@ interface Relay {
 
 export function createProxyService(deps: { metering: MeteringService; catalog: CatalogService; pool: UpstreamPool; clock: Clock; log: Logger; options: ProxyOptions; showReasoningDefault: () => boolean }) {
   const { metering, catalog, pool, clock, options } = deps;
+  const tokenizerFailed = (error: unknown) => deps.log.error('the tokenizer failed; estimating usage from text length', { error: String(error) });
 
   /** Admission in the contract's order: key, model known, model in plan, rate, concurrency, hold. */
   function admit(authorization: string | null, body: ChatBody, requestId: string) {
@@ -139,7 +140,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     if (end.facts.usage) {
       return settle(relay, { usage: usageFromDeepSeek(end.facts.usage), basis: 'upstream', status, finishReason: end.facts.finishReason, ttfbMs, upstreamId });
     }
-    const usage = await estimateUsage(relay.upstreamBody, { content: end.facts.content, reasoning: end.facts.reasoning }).catch(() => ZERO_USAGE);
+    const usage = await estimateUsage(relay.upstreamBody, { content: end.facts.content, reasoning: end.facts.reasoning }, tokenizerFailed);
     const finishReason = end.outcome === 'client_gone' ? 'client_disconnected' : end.outcome;
     return settle(relay, { usage, basis: 'estimated', status, finishReason, ttfbMs, upstreamId });
   }
@@ -177,14 +178,14 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       }
     }
     if (failure || !parsed) {
-      const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }).catch(() => ZERO_USAGE);
+      const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }, tokenizerFailed);
       await settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
       throw withHeaders(failure ?? Err.upstreamError(), relay.headers);
     }
     const { usage, finishReason } = transformCompletion(parsed, { publicModel: relay.model.publicModel, includeReasoning: relay.includeReasoning });
     const settlement = usage
       ? await settle(relay, { usage: usageFromDeepSeek(usage), basis: 'upstream', status: 200, finishReason, ttfbMs, upstreamId: upstream.id })
-      : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: text, reasoning: '' }), basis: 'estimated', status: 200, finishReason, ttfbMs, upstreamId: upstream.id });
+      : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: text, reasoning: '' }, tokenizerFailed), basis: 'estimated', status: 200, finishReason, ttfbMs, upstreamId: upstream.id });
     return new Response(JSON.stringify(parsed), {
       headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
     });
