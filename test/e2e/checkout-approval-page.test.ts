@@ -1,26 +1,25 @@
 // The buyer's round trip in a real browser: the PayPal simulator's approval page, the Pay
 // button, PayPal's redirect to our return page, and our 303 to the order page.
 
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'bun:test';
+import type { Browser } from 'playwright-core';
+import { BROWSER_AVAILABLE, describeBrowser, launchBrowser } from '../helpers/browser';
 import { startCheckoutStack, type CheckoutStack } from '../helpers/checkout';
 
 let s: CheckoutStack;
 let browser: Browser;
 
 beforeAll(async () => {
+  if (!BROWSER_AVAILABLE) return;
   s = await startCheckoutStack();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
   await s?.close();
 });
 
-describe('paying on the approval page', () => {
+describeBrowser('paying on the approval page', () => {
   it('takes the buyer from Pay to the order page, and the order then shows the key', async () => {
     const created = await s.checkout('starter', 'browser@example.com');
     const page = await browser.newPage();

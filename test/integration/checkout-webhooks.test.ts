@@ -203,7 +203,9 @@ describe('without a webhook id: events are triggers, PayPal is asked', () => {
       const rows = s.rows("SELECT * FROM webhook_events WHERE event_type = 'PAYMENT.CAPTURE.REFUNDED' AND processed_at IS NOT NULL AND order_id = ?", paid.order_id);
       return rows.length >= 1 ? rows : undefined;
     });
-    expect(first?.result).toBe('partially_refunded');
+    // Under load a late earlier event may ask PayPal first and apply the refund itself; either
+    // way it is applied exactly once (the audit rows and the budget below say so).
+    expect(['partially_refunded', 'no_change']).toContain(first?.result as string);
     expect((await usage(s, paid.key)).body).toMatchObject({ status: 'active', budget_usd: '2.250000000' });
     expect(s.payments(paid.order_id)).toMatchObject([{ status: 'PARTIALLY_REFUNDED', refunded_nano: 2_000_000_000 }]);
 
@@ -216,7 +218,7 @@ describe('without a webhook id: events are triggers, PayPal is asked', () => {
     }, 5000, 'the resent delivery');
     await s.gw.deps.checkout.settled();
     // handled once: the first processing is what the row still says
-    expect(s.rows('SELECT processed_at, result FROM webhook_events WHERE id = ?', first?.id)).toEqual([{ processed_at: first?.processed_at, result: 'partially_refunded' }]);
+    expect(s.rows('SELECT processed_at, result FROM webhook_events WHERE id = ?', first?.id)).toEqual([{ processed_at: first?.processed_at, result: first?.result }]);
     expect((await usage(s, paid.key)).body.budget_usd).toBe('2.250000000');
     expect(s.audit('order.partially_refunded').filter((r) => r.target === paid.order_id)).toHaveLength(1);
 

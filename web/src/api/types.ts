@@ -1,0 +1,130 @@
+// The JSON shapes of the public API (see shared CONTRACT.md). Money is nine-decimal USD text.
+
+export type Period = 'peak' | 'off_peak';
+
+export interface Site {
+  site_name: string;
+  disclaimer: string;
+  support_contact: string;
+  public_url: string;
+  api_base_url: string;
+  checkout_enabled: boolean;
+  paypal_mode: 'sandbox' | 'live';
+  current_period: Period;
+}
+
+export interface Plan {
+  id: string;
+  name: string;
+  description?: string;
+  price_usd: string;
+  budget_usd: string;
+  models: string[];
+  rpm: number;
+  max_concurrency: number;
+  validity_days: number;
+}
+
+export interface PeriodPrices {
+  cache_hit_usd: string;
+  cache_miss_usd: string;
+  output_usd: string;
+}
+
+export interface PublicModel {
+  id: string;
+  name?: string;
+  max_output_tokens?: number;
+  aliases?: string[];
+  per_million_tokens: { peak: PeriodPrices; off_peak: PeriodPrices };
+}
+
+export interface Schedule {
+  time_zone: string;
+  peak_windows: { days: number[]; start: string; end: string }[];
+  holidays: string[];
+}
+
+export interface ModelList {
+  data: PublicModel[];
+  current_period: Period;
+  schedule?: Schedule;
+}
+
+export interface CheckoutResult {
+  order_id: string;
+  approve_url: string;
+  view_token?: string;
+}
+
+export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed';
+
+export interface OrderView {
+  order_id: string;
+  status: OrderStatus;
+  status_reason?: string | null;
+  plan_id: string;
+  plan_name?: string;
+  /** masked: j***@example.com */
+  email?: string;
+  amount_usd?: string;
+  currency?: string;
+  created_at?: string;
+  paid_at: string | null;
+  /** where to pay, while the buyer still has to */
+  approve_url?: string | null;
+  key: string | null;
+  key_hint?: string | null;
+  key_status?: string | null;
+  budget_usd: string | null;
+  remaining_usd: string | null;
+  expires_at?: string | null;
+}
+
+export interface Tokens {
+  cache_hit: number;
+  cache_miss: number;
+  output: number;
+  reasoning: number;
+}
+
+export interface Usage {
+  key_hint: string;
+  plan_id: string;
+  status: string;
+  budget_usd: string;
+  spent_usd: string;
+  remaining_usd: string;
+  expires_at: string | null;
+  show_reasoning: boolean;
+  requests: number;
+  tokens: Tokens;
+}
+
+export interface UsageDay {
+  date: string;
+  requests: number;
+  cost_usd: string;
+  tokens: Tokens;
+}
+
+export interface UsageRequest {
+  request_id: string;
+  model: string;
+  stream: boolean;
+  status: number;
+  finish_reason: string | null;
+  prompt_cache_hit_tokens: number;
+  prompt_cache_miss_tokens: number;
+  completion_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: string;
+  basis: 'upstream' | 'estimated';
+  period: Period;
+  started_at: string;
+  duration_ms: number;
+}
+
+export interface ListOf<T> {
+  data: T[];
+}

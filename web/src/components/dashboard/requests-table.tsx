@@ -1,0 +1,112 @@
+import type { UsageRequest } from '../../api/types';
+import { useI18n } from '../../i18n';
+import { dateTime, integer, usd } from '../../lib/format';
+
+const CSV_COLUMNS: (keyof UsageRequest)[] = [
+  'started_at',
+  'request_id',
+  'model',
+  'stream',
+  'status',
+  'finish_reason',
+  'prompt_cache_hit_tokens',
+  'prompt_cache_miss_tokens',
+  'completion_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'basis',
+  'period',
+  'duration_ms',
+];
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function requestsCsv(rows: UsageRequest[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of rows) lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function RequestsTable(props: { rows: UsageRequest[] }) {
+  const { t, lang } = useI18n();
+  const d = t.dashboard;
+  const { rows } = props;
+  if (rows.length === 0) return <p class="muted">{d.recentEmpty}</p>;
+  const estimated = rows.some((r) => r.basis === 'estimated');
+  return (
+    <>
+      <p class="actions">
+        <button
+          type="button"
+          class="btn btn-small"
+          id="csv-export"
+          onClick={() => download(`usage-${new Date().toISOString().slice(0, 10)}.csv`, requestsCsv(rows))}
+        >
+          {d.csv}
+        </button>
+      </p>
+      <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="recent-title">
+        <table class="requests stack stack-compact" id="requests-table">
+          <thead>
+            <tr>
+              <th scope="col">{d.colTime}</th>
+              <th scope="col">{d.colModel}</th>
+              <th scope="col" class="num">
+                {d.colTokens}
+              </th>
+              <th scope="col" class="num">
+                {d.colCost}
+              </th>
+              <th scope="col">{d.colStatus}</th>
+              <th scope="col" class="num">
+                {d.colDuration}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.request_id} data-request-id={r.request_id}>
+                <td class="nowrap" data-label={d.colTime}>
+                  {dateTime(r.started_at, lang)}
+                </td>
+                <td data-label={d.colModel}>
+                  <code>{r.model}</code>
+                  {r.stream && <span class="tag">{d.streamed}</span>}
+                </td>
+                <td class="num nowrap" data-label={d.colTokens}>
+                  {integer(r.prompt_cache_hit_tokens, lang)} / {integer(r.prompt_cache_miss_tokens, lang)} / {integer(r.completion_tokens, lang)}
+                </td>
+                <td class="num nowrap cost" data-label={d.colCost}>
+                  {usd(r.cost_usd)}
+                  {r.basis === 'estimated' && <span class="tag">{d.estimated}</span>}
+                </td>
+                <td class="nowrap" data-label={d.colStatus}>
+                  {r.status}
+                  {r.finish_reason ? ` · ${r.finish_reason}` : ''}
+                </td>
+                <td class="num nowrap" data-label={d.colDuration}>
+                  {(r.duration_ms / 1000).toFixed(1)} s
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {estimated && <p class="muted small">{d.estimatedNote}</p>}
+    </>
+  );
+}

@@ -1,0 +1,26 @@
+// The page routes, shared by the browser router and the server (which answers them with index.html).
+// Pure data: no imports, so server/plugins/web.ts can use it without pulling in the UI.
+
+export type PageId = 'home' | 'pricing' | 'order' | 'dashboard' | 'guide' | 'sillytavern' | 'admin';
+export type RouteId = PageId | 'notFound';
+
+export const PAGE_PATHS: Record<PageId, string> = {
+  home: '/',
+  pricing: '/pricing',
+  order: '/order',
+  dashboard: '/dashboard',
+  guide: '/guide',
+  sillytavern: '/guide/sillytavern',
+  admin: '/admin',
+};
+
+const BY_PATH = new Map<string, PageId>(Object.entries(PAGE_PATHS).map(([id, path]) => [path, id as PageId]));
+
+/** Which page a pathname shows; a trailing slash is ignored; /admin/* is the operator console. */
+export function matchRoute(pathname: string): RouteId {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') || '/' : pathname;
+  const page = BY_PATH.get(path);
+  if (page) return page;
+  if (path.startsWith('/admin/')) return 'admin';
+  return 'notFound';
+}
