@@ -2,11 +2,14 @@ import { Elysia } from 'elysia';
 import type { Deps } from './deps';
 import { Err, errorResponse, toGatewayError } from './errors';
 import { langFromAcceptLanguage } from './lib/i18n';
+import { adminModule } from './modules/admin';
 import { catalogModule } from './modules/catalog';
 import { checkoutModule } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
+import { docsPlugin } from './plugins/docs';
+import { requestLog } from './plugins/request-log';
 import { webPlugin } from './plugins/web';
 
 /** Another HTTP handler served under a path prefix (the PayPal simulator in `demo`). */
@@ -30,11 +33,14 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
       }
       return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
     })
+    .use(requestLog(deps))
+    .use(docsPlugin(deps))
     .use(opsModule(deps))
     .use(catalogModule(deps))
     .use(meteringModule(deps))
     .use(proxyModule(deps))
     .use(checkoutModule(deps))
+    .use(adminModule(deps))
     .use(mountsPlugin(mounts))
     // last: the pages answer every GET no API route claimed
     .use(webPlugin(deps));

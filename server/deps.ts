@@ -8,6 +8,7 @@ import { createCatalogService, type CatalogService } from './modules/catalog/ser
 import { createSiteSettings, type SiteSettingsService } from './modules/catalog/site';
 import { createCheckoutService, type CheckoutService } from './modules/checkout/service';
 import { createMeteringService, type MeteringService } from './modules/metering/service';
+import { createMetrics, type Metrics } from './modules/ops/metrics';
 import { createProxyService, type ProxyService } from './modules/proxy/service';
 import { createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
 
@@ -25,6 +26,7 @@ export interface Deps {
   pool: UpstreamPool;
   proxy: ProxyService;
   checkout: CheckoutService;
+  metrics: Metrics;
 }
 
 export function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger }): Deps {
@@ -51,5 +53,5 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
     showReasoningDefault: () => site.get().showReasoningDefault,
   });
   const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit, site });
-  return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout };
+  return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout, metrics: createMetrics() };
 }
