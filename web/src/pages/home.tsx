@@ -5,7 +5,8 @@ import { SupportLink } from '../components/layout';
 import { PriceSection } from '../components/prices';
 import { QuickStartTabs } from '../components/quickstart';
 import { apiBase, useSite } from '../components/site';
-import { CodeBlock, ErrorNotice, Fmt, Loading } from '../components/ui';
+import { Loaded } from '../components/loaded';
+import { CodeBlock, Fmt } from '../components/ui';
 import { useI18n } from '../i18n';
 import { fmt } from '../lib/format';
 import { PAGE_PATHS } from '../routes';
@@ -55,13 +56,7 @@ export default function Home() {
       <section aria-labelledby="models">
         <h2 id="models">{t.home.modelsTitle}</h2>
         <p>{t.home.modelsLead}</p>
-        {models.data ? (
-          <PriceSection models={models.data} />
-        ) : models.error ? (
-          <ErrorNotice error={models.error} onRetry={models.reload} />
-        ) : (
-          <Loading />
-        )}
+        <Loaded state={models}>{(data) => <PriceSection models={data} />}</Loaded>
       </section>
 
       <section aria-labelledby="quick-start">

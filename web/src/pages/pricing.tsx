@@ -6,7 +6,8 @@ import { errorText, useAsync, useTitle } from '../components/hooks';
 import { SupportLink } from '../components/layout';
 import { PriceSection } from '../components/prices';
 import { useSite } from '../components/site';
-import { ErrorNotice, Fmt, Loading, Notice } from '../components/ui';
+import { Loaded } from '../components/loaded';
+import { Fmt, Notice } from '../components/ui';
 import { useI18n } from '../i18n';
 import { fmt, integer, usd } from '../lib/format';
 import { STORAGE_KEYS, writeStored } from '../lib/storage';
@@ -174,29 +175,21 @@ export default function Pricing(props: PageProps) {
       {site?.checkout_enabled && site.paypal_mode === 'sandbox' && <p class="muted small">{t.pricing.sandbox}</p>}
 
       <section aria-label={t.pricing.plansLabel}>
-        {plans.data ? (
-          <div class="grid plans">
-            {plans.data.data.map((plan) => (
-              <PlanCard key={plan.id} plan={plan} canBuy={canBuy} onBuy={setBuying} />
-            ))}
-          </div>
-        ) : plans.error ? (
-          <ErrorNotice error={plans.error} onRetry={plans.reload} />
-        ) : (
-          <Loading />
-        )}
+        <Loaded state={plans}>
+          {(list) => (
+            <div class="grid plans">
+              {list.data.map((plan) => (
+                <PlanCard key={plan.id} plan={plan} canBuy={canBuy} onBuy={setBuying} />
+              ))}
+            </div>
+          )}
+        </Loaded>
       </section>
 
       <section aria-labelledby="token-prices">
         <h2 id="token-prices">{t.pricing.pricesTitle}</h2>
         <p>{t.pricing.pricesLead}</p>
-        {models.data ? (
-          <PriceSection models={models.data} />
-        ) : models.error ? (
-          <ErrorNotice error={models.error} onRetry={models.reload} />
-        ) : (
-          <Loading />
-        )}
+        <Loaded state={models}>{(data) => <PriceSection models={data} />}</Loaded>
       </section>
 
       <BuyDialog plan={buying} onClose={() => setBuying(null)} />
