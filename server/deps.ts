@@ -10,7 +10,7 @@ import { createCheckoutService, type CheckoutService } from './modules/checkout/
 import { createMeteringService, type MeteringService } from './modules/metering/service';
 import { createMetrics, type Metrics } from './modules/ops/metrics';
 import { createProxyService, type ProxyService } from './modules/proxy/service';
-import { createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
+import { createUpstreamKeyStore, createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
 
 /** What every module receives. Built once per process (or per test server). */
 export interface Deps {
@@ -36,7 +36,15 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
   const catalog = createCatalogService(database.db);
   const site = createSiteSettings(database.db);
   const metering = createMeteringService({ db: database.db, catalog, clock, sealer, keyPrefix: config.keyPrefix, log });
-  const pool = createUpstreamPool(config.deepseekApiKeys, log);
+  // env keys plus the keys an operator added (upstream_keys, decrypted); state changes are written back
+  const pool = createUpstreamPool({
+    envKeys: config.deepseekApiKeys,
+    log,
+    baseUrl: config.deepseekBaseUrl,
+    store: createUpstreamKeyStore(database.db),
+    sealer,
+    lowBalanceUsd: () => site.get().lowBalanceWarningUsd,
+  });
   const proxy = createProxyService({
     metering,
     catalog,

@@ -85,6 +85,17 @@ const MESSAGES = {
     en: 'The webhook signature could not be verified.',
     zh: '无法验证 webhook 签名。',
   },
+  // admin
+  invalid_admin_token: {
+    en: 'Missing or incorrect admin token. Send it as "Authorization: Bearer ADMIN_TOKEN".',
+    zh: '缺少管理令牌或令牌不正确。请以 "Authorization: Bearer ADMIN_TOKEN" 的形式发送。',
+  },
+  admin_rate_limited: {
+    en: 'Too many failed admin logins from your address. Try again in {seconds} s.',
+    zh: '来自您地址的管理登录失败次数过多。请在 {seconds} 秒后重试。',
+  },
+  admin_not_found: { en: 'No {what} with id {id}.', zh: '没有 id 为 {id} 的{what}。' },
+  admin_conflict: { en: '{detail}', zh: '{detail}' },
 } satisfies Messages;
 
 export type MessageKey = keyof typeof MESSAGES;
@@ -167,6 +178,15 @@ export const Err = {
     new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'lookup_rate_limited', { seconds: retryAfterSeconds }, null, {
       'retry-after': String(retryAfterSeconds),
     }),
+  // admin
+  invalidAdminToken: () => new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'invalid_admin_token'),
+  adminRateLimited: (retryAfterSeconds: number) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'admin_rate_limited', { seconds: retryAfterSeconds }, null, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  adminNotFound: (what: string, id: string) => new GatewayError(404, 'invalid_request_error', 'not_found', 'admin_not_found', { what, id }),
+  /** The change is well-formed but cannot be made in the current state. */
+  conflict: (detail: string) => new GatewayError(409, 'invalid_request_error', 'conflict', 'admin_conflict', { detail }),
   webhookSignatureInvalid: () => new GatewayError(400, 'invalid_request_error', 'webhook_signature_invalid', 'webhook_signature_invalid'),
 };
 

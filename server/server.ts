@@ -40,6 +40,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
   deps.catalog.seedDefaults();
   deps.checkout.start();
+  deps.pool.startBalanceChecks();
   const app = createApp(deps, opts.mounts).listen({
     port: config.port,
     hostname: config.host,
@@ -57,6 +58,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     admin,
     stop: async () => {
       deps.checkout.stop();
+      deps.pool.stopBalanceChecks();
       await app.stop(true);
       await stopCheckpoints();
       stopTokenizer();

@@ -105,7 +105,7 @@ describe('the web pages', () => {
 });
 
 describe('paths that belong to the API', () => {
-  for (const path of ['/api/nothing', '/v1/nothing', '/v1', '/admin/api/nothing', '/beta/x', '/user/x', '/_internal', '/chat/x']) {
+  for (const path of ['/api/nothing', '/v1/nothing', '/v1', '/beta/x', '/user/x', '/_internal', '/chat/x']) {
     it(`answers unknown ${path} with the JSON 404, never the page`, async () => {
       const res = await fetch(`${gw.url}${path}`);
       expect(res.status).toBe(404);
@@ -113,6 +113,17 @@ describe('paths that belong to the API', () => {
       expect(await res.json()).toEqual({ error: { message: `Not found: ${path}`, type: 'invalid_request_error', code: 'not_found', param: null } });
     });
   }
+
+  it('guards /admin/api/… before routing: 401 without the token, the JSON 404 with it', async () => {
+    const path = '/admin/api/nothing';
+    const anonymous = await fetch(`${gw.url}${path}`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('invalid_admin_token');
+    const res = await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${gw.admin.token}` } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
 
   it('answers other methods on unknown paths with the JSON 404', async () => {
     const res = await fetch(`${gw.url}/pricing`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });

@@ -1,7 +1,18 @@
 import type { DB } from '../../db/client';
 import type { Period, Thinking } from '../../db/schema';
-import { costOf, periodAt, type PriceSchedule, type TokenPrices, type Usage } from './price-book';
-import { createCatalogStore, type ModelRow, type PlanRow } from './store';
+import { Err } from '../../errors';
+import { costOf, isValidSchedule, periodAt, type PriceSchedule, type TokenPrices, type Usage } from './price-book';
+import { createCatalogStore, type ModelRow, type NewModelRow, type NewPlanRow, type PeriodPrices, type PlanRow } from './store';
+
+export interface ModelEdit {
+  name?: string;
+  upstreamModel?: string;
+  thinking?: Thinking | null;
+  maxOutputTokens?: number;
+  retired?: boolean;
+  prices?: PeriodPrices[];
+  aliases?: { alias: string; thinking: Thinking | null }[];
+}
 
 export interface ResolvedModel {
   /** the public id buyers see, e.g. deepseek-v4-flash */
@@ -65,6 +76,12 @@ export function createCatalogService(db: DB) {
     return prices;
   }
 
+  function checkPlanModels(ids: string[]): void {
+    if (ids.length === 0) throw Err.invalidField('models', 'a plan needs at least one model');
+    const unknown = ids.filter((m) => !load().models.has(m));
+    if (unknown.length > 0) throw Err.invalidField('models', `unknown model ${unknown.join(', ')}`);
+  }
+
   return {
     seedDefaults: () => {
       const seeded = store.seedDefaults();
@@ -76,6 +93,75 @@ export function createCatalogService(db: DB) {
       snapshot = null;
       periodCache = { minute: -1, period: 'off_peak' };
     },
+    // ---- the operator's edits (admin API): checked here, written by the store, then the snapshot is dropped
+
+    createPlan(row: NewPlanRow): PlanRow {
+      if (load().plans.has(row.id)) throw Err.invalidField('id', `plan "${row.id}" already exists`);
+      checkPlanModels(row.models);
+      const created = store.insertPlan(row);
+      snapshot = null;
+      return created;
+    },
+    updatePlan(id: string, patch: Partial<NewPlanRow>): PlanRow {
+      if (!load().plans.has(id)) throw Err.adminNotFound('plan', id);
+      if (patch.models) checkPlanModels(patch.models);
+      const updated = store.updatePlan(id, patch);
+      snapshot = null;
+      return updated ?? load().plans.get(id)!;
+    },
+    createModel(input: { id: string; name: string; upstreamModel: string; thinking: Thinking | null; maxOutputTokens: number; prices: PeriodPrices[] }): ModelRow {
+      const current = load();
+      if (current.models.has(input.id) || current.resolved.has(input.id)) throw Err.invalidField('id', `the name "${input.id}" is already a model or an alias`);
+      if (!hasBothPeriods(input.prices)) throw Err.invalidField('prices', 'give both peak and off_peak prices');
+      const insert: NewModelRow = {
+        id: input.id,
+        displayName: input.name,
+        upstreamModel: input.upstreamModel,
+        thinking: input.thinking,
+        maxOutputTokens: input.maxOutputTokens,
+        sortOrder: current.models.size + 1,
+      };
+      store.saveModel({ insert, id: input.id, prices: input.prices });
+      snapshot = null;
+      return load().models.get(input.id)!;
+    },
+    updateModel(id: string, edit: ModelEdit): ModelRow {
+      const current = load();
+      if (!current.models.has(id)) throw Err.adminNotFound('model', id);
+      if (edit.aliases) {
+        const seen = new Set<string>();
+        for (const a of edit.aliases) {
+          const owner = store.aliases().find((row) => row.alias === a.alias)?.modelId;
+          if (current.models.has(a.alias) || (owner !== undefined && owner !== id) || seen.has(a.alias)) {
+            throw Err.invalidField('aliases', `"${a.alias}" is already a model or another model's alias`);
+          }
+          seen.add(a.alias);
+        }
+      }
+      const patch: Partial<NewModelRow> = {
+        ...(edit.name === undefined ? {} : { displayName: edit.name }),
+        ...(edit.upstreamModel === undefined ? {} : { upstreamModel: edit.upstreamModel }),
+        ...(edit.thinking === undefined ? {} : { thinking: edit.thinking }),
+        ...(edit.maxOutputTokens === undefined ? {} : { maxOutputTokens: edit.maxOutputTokens }),
+        ...(edit.retired === undefined ? {} : { retired: edit.retired }),
+      };
+      store.saveModel({ id, patch, prices: edit.prices, aliases: edit.aliases });
+      snapshot = null;
+      periodCache = { minute: -1, period: 'off_peak' };
+      return load().models.get(id)!;
+    },
+    /** Replaces the peak windows, time zone and holidays; refuses a schedule that cannot be read. */
+    setSchedule(schedule: PriceSchedule): PriceSchedule {
+      const problem = isValidSchedule(schedule);
+      if (problem) throw Err.invalidBody(problem);
+      store.setSchedule(schedule);
+      snapshot = null;
+      periodCache = { minute: -1, period: 'off_peak' };
+      return load().schedule;
+    },
+    /** The aliases of each model as stored, with their forced thinking mode. */
+    aliasRows: () => store.aliases(),
+
     plans: (opts: { includeRetired?: boolean } = {}) => [...load().plans.values()].filter((p) => opts.includeRetired || !p.retired),
     plan: (id: string): PlanRow | undefined => load().plans.get(id),
     models: (opts: { includeRetired?: boolean } = {}) => [...load().models.values()].filter((m) => opts.includeRetired || !m.retired),
@@ -111,6 +197,10 @@ export function createCatalogService(db: DB) {
 }
 
 export type CatalogService = ReturnType<typeof createCatalogService>;
+
+function hasBothPeriods(prices: PeriodPrices[]): boolean {
+  return prices.some((p) => p.period === 'peak') && prices.some((p) => p.period === 'off_peak');
+}
 
 function priceKey(modelId: string, period: Period): string {
   return `${modelId}\u0000${period}`;

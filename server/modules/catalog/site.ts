@@ -8,6 +8,8 @@ export interface SiteSettings {
   supportContact: string;
   /** whether answers keep reasoning_content for keys that have no setting of their own */
   showReasoningDefault: boolean;
+  /** an upstream key's DeepSeek balance below this (USD, decimal text) is flagged and logged */
+  lowBalanceWarningUsd: string;
 }
 
 export const SITE_SETTING = 'site';
@@ -18,6 +20,7 @@ export const DEFAULT_SITE: SiteSettings = {
     'An independent reseller of DeepSeek API access. Not affiliated with or endorsed by DeepSeek. Usage is billed at DeepSeek’s published token prices against your plan’s budget.',
   supportContact: 'support@example.com',
   showReasoningDefault: false,
+  lowBalanceWarningUsd: '5',
 };
 
 /** The operator's site settings, cached; written only through update(). */

@@ -5,7 +5,7 @@ import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import { constantTimeEqual, randomBase62, randomId } from '../../lib/keys';
 import type { Logger } from '../../lib/log';
-import { formatPayPalAmount } from '../../lib/money';
+import { formatPayPalAmount, formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
 import type { SiteSettingsService } from '../catalog/site';
@@ -222,6 +222,32 @@ export function createCheckoutService(deps: CheckoutDeps) {
     syncOrder: (orderId: string) => {
       requireEnabled();
       return flow.sync(orderId);
+    },
+
+    /**
+     * The operator refunded in PayPal's dashboard and records it here: the same path as PayPal's
+     * refund webhook (key budget lowered by the refund, a full refund disables the key and marks
+     * the order refunded), without calling PayPal. A later webhook for the same refund changes nothing.
+     */
+    refundManually(orderId: string, amountNano?: number) {
+      const order = store.orderById(orderId);
+      if (!order) throw Err.orderNotFound();
+      const payment = store.paymentsOfOrder(orderId).find((p) => (p.status === 'COMPLETED' || p.status === 'PARTIALLY_REFUNDED') && p.refundedNano < p.amountNano);
+      if (!payment) throw Err.conflict(`order ${orderId} (${order.status}) has no captured payment left to refund`);
+      const refundable = payment.amountNano - payment.refundedNano;
+      const amount = amountNano ?? refundable;
+      if (!Number.isSafeInteger(amount) || amount <= 0 || amount > refundable) {
+        throw Err.invalidField('amount_usd', `must be more than 0 and at most ${formatUsd(refundable)} (not yet refunded)`);
+      }
+      const refundedNano = payment.refundedNano + amount;
+      const result = settlement.applyCapture(orderId, {
+        id: payment.paypalCaptureId,
+        status: refundedNano >= payment.amountNano ? 'REFUNDED' : 'PARTIALLY_REFUNDED',
+        amountNano: payment.amountNano,
+        currency: payment.currency,
+        refundedNano,
+      });
+      return { order: store.orderById(orderId) ?? order, result, refundedNano: amount };
     },
 
     listOrders: (filter: OrderFilter = {}) => store.listOrders(filter),

@@ -65,6 +65,18 @@ export interface CreateKeyInput {
   orderId?: string | null;
 }
 
+/** What an operator may change on a key (admin API); every field optional. */
+export interface KeyPatch {
+  budgetNano?: number;
+  planId?: string;
+  expiresAt?: number | null;
+  status?: 'active' | 'disabled';
+  note?: string | null;
+  rpmOverride?: number | null;
+  concurrencyOverride?: number | null;
+  showReasoning?: boolean | null;
+}
+
 export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger }) {
   const { catalog, clock, sealer, keyPrefix, log } = deps;
   const store = createMeteringStore(deps.db);
@@ -287,6 +299,44 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       const row = store.update(keyId, { keyHash: hashApiKey(key), keyEncrypted: sealer.seal(key), keyHint: keyHint(key, keyPrefix) });
       if (!row) throw Err.invalidField('key', 'no such key');
       return { key, row };
+    },
+
+    /**
+     * The operator's edit of a key, in one write. The status follows the new budget and expiry
+     * (a top-up or a later expiry brings an exhausted or expired key back); a disabled key stays
+     * disabled unless the patch enables it. The budget never goes below what was spent.
+     */
+    updateKey(keyId: string, patch: KeyPatch): KeyRow {
+      const key = store.keyById(keyId);
+      if (!key) throw Err.invalidField('key', 'no such key');
+      if (patch.planId !== undefined && !catalog.plan(patch.planId)) throw Err.invalidField('plan_id', `unknown plan "${patch.planId}"`);
+      const budgetNano = patch.budgetNano ?? key.budgetNano;
+      if (!Number.isSafeInteger(budgetNano) || budgetNano < key.spentNano) {
+        throw Err.invalidField('budget_usd', `must be at least what the key has already spent (${formatUsd(key.spentNano)})`);
+      }
+      const expiresAt = patch.expiresAt === undefined ? key.expiresAt : patch.expiresAt;
+      let status: KeyStatus = key.status;
+      let statusReason = key.statusReason;
+      if (patch.status === 'disabled') {
+        status = 'disabled';
+        statusReason = 'disabled by the operator';
+      } else if (patch.status === 'active' || key.status !== 'disabled') {
+        status = expiresAt !== null && expiresAt <= clock.now() ? 'expired' : budgetNano <= key.spentNano ? 'exhausted' : 'active';
+        statusReason = null;
+      }
+      const row = store.update(keyId, {
+        budgetNano,
+        status,
+        statusReason,
+        expiresAt,
+        ...(patch.planId === undefined ? {} : { planId: patch.planId }),
+        ...(patch.note === undefined ? {} : { note: patch.note }),
+        ...(patch.rpmOverride === undefined ? {} : { rpmOverride: patch.rpmOverride }),
+        ...(patch.concurrencyOverride === undefined ? {} : { concurrencyOverride: patch.concurrencyOverride }),
+        ...(patch.showReasoning === undefined ? {} : { showReasoning: patch.showReasoning }),
+      });
+      if (!row) throw Err.invalidField('key', 'no such key');
+      return row;
     },
 
     setShowReasoning(keyId: string, show: boolean): KeyRow {

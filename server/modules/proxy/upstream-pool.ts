@@ -1,14 +1,36 @@
 import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { DB } from '../../db/client';
+import { upstreamKeys } from '../../db/schema';
+import type { Sealer } from '../../lib/crypto';
 import type { Logger } from '../../lib/log';
+import { parseUsd } from '../../lib/money';
+
+// The operator's DeepSeek keys: those from DEEPSEEK_API_KEY (source "env", in memory only) and
+// those added through the admin API (source "admin", stored encrypted in upstream_keys, their
+// state written back on every change). Balance checks read DeepSeek's GET /user/balance.
+
+export type UpstreamState = 'active' | 'failing' | 'removed';
+
+export interface UpstreamBalance {
+  currency: string;
+  total: string;
+  available: boolean;
+  checkedAt: number;
+  low: boolean;
+}
 
 export interface Upstream {
   id: string;
   key: string;
   hint: string;
+  label: string;
+  source: 'env' | 'admin';
   inFlight: number;
-  state: 'active' | 'failing';
+  state: UpstreamState;
   reason: string | null;
   failedAt: number | null;
+  balance: UpstreamBalance | null;
 }
 
 export interface UpstreamPool {
@@ -16,12 +38,35 @@ export interface UpstreamPool {
   pick(exclude: ReadonlySet<string>): Upstream | undefined;
   /** Takes a key out of rotation (DeepSeek answered 401 or 402 for it). */
   markFailing(upstream: Upstream, reason: string): void;
-  add(key: string, id?: string): Upstream;
+  /** Adds an env key (in memory), or with source "admin" stores it and puts it in rotation at once. */
+  add(key: string, opts?: { id?: string; label?: string; source?: 'env' | 'admin' }): Upstream;
+  get(id: string): Upstream | undefined;
+  /** Takes an admin-added key out for good (kept, state "removed", restorable). */
   remove(id: string): boolean;
   restore(id: string): boolean;
   list(): Upstream[];
   anyActive(): boolean;
+  /** Reads the key's balance from DeepSeek now. */
+  checkBalance(id: string): Promise<Upstream | undefined>;
+  checkAllBalances(): Promise<void>;
+  startBalanceChecks(intervalMs?: number): void;
+  stopBalanceChecks(): void;
 }
+
+export interface UpstreamPoolOptions {
+  envKeys: string[];
+  log: Logger;
+  /** DeepSeek's base URL, for the balance check */
+  baseUrl?: string;
+  /** the upstream_keys table; without it admin keys live in memory only */
+  store?: UpstreamKeyStore;
+  sealer?: Sealer;
+  /** below this (USD) a balance is flagged low and a warning logged */
+  lowBalanceUsd?: () => string;
+  onChange?: (upstream: Upstream) => void;
+}
+
+export const BALANCE_CHECK_INTERVAL_MS = 10 * 60_000;
 
 export function upstreamHint(key: string): string {
   return key.length <= 8 ? '****' : `${key.slice(0, 3)}…${key.slice(-4)}`;
@@ -31,9 +76,56 @@ export function upstreamIdFor(key: string): string {
   return `up_${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
 }
 
-export function createUpstreamPool(keys: string[], log: Logger, onChange?: (upstream: Upstream) => void): UpstreamPool {
+/** The rows of upstream_keys (admin-added DeepSeek keys). */
+export function createUpstreamKeyStore(db: DB) {
+  return {
+    all: () => db.select().from(upstreamKeys).all(),
+    byId: (id: string) => db.select().from(upstreamKeys).where(eq(upstreamKeys.id, id)).get(),
+    upsert(row: typeof upstreamKeys.$inferInsert) {
+      db.insert(upstreamKeys)
+        .values(row)
+        .onConflictDoUpdate({ target: upstreamKeys.id, set: { label: row.label, keyEncrypted: row.keyEncrypted, keyHint: row.keyHint, status: row.status, failureReason: null } })
+        .run();
+    },
+    update: (id: string, patch: Partial<typeof upstreamKeys.$inferInsert>) => db.update(upstreamKeys).set(patch).where(eq(upstreamKeys.id, id)).run(),
+  };
+}
+
+export type UpstreamKeyStore = ReturnType<typeof createUpstreamKeyStore>;
+
+function parseBalanceText(text: string | null, checkedAt: number | null): UpstreamBalance | null {
+  if (!text || checkedAt === null) return null;
+  try {
+    const b = JSON.parse(text) as Partial<UpstreamBalance>;
+    return { currency: String(b.currency ?? ''), total: String(b.total ?? ''), available: b.available !== false, checkedAt, low: b.low === true };
+  } catch {
+    return null;
+  }
+}
+
+function isLow(total: string, available: boolean, threshold: string): boolean {
+  if (!available) return true;
+  try {
+    return parseUsd(total) < parseUsd(threshold);
+  } catch {
+    return false;
+  }
+}
+
+export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  const { log, store, sealer, onChange } = options;
   const upstreams: Upstream[] = [];
   let turn = 0;
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  const persist = (u: Upstream, patch: Partial<typeof upstreamKeys.$inferInsert>) => {
+    if (u.source === 'admin') store?.update(u.id, patch);
+  };
+  const changed = (u: Upstream) => {
+    persist(u, { status: u.state, failureReason: u.reason });
+    onChange?.(u);
+  };
+
   const pool: UpstreamPool = {
     pick(exclude) {
       // Least in flight; among equals, take turns so every key carries its share.
@@ -48,24 +140,42 @@ export function createUpstreamPool(keys: string[], log: Logger, onChange?: (upst
       return best;
     },
     markFailing(upstream, reason) {
-      if (upstream.state === 'failing') return;
+      if (upstream.state !== 'active') return;
       upstream.state = 'failing';
       upstream.reason = reason;
       upstream.failedAt = Date.now();
       log.warn('upstream key taken out of rotation', { upstream: upstream.id, key_hint: upstream.hint, reason });
-      onChange?.(upstream);
+      changed(upstream);
     },
-    add(key, id = upstreamIdFor(key)) {
+    add(key, opts = {}) {
+      const id = opts.id ?? upstreamIdFor(key);
+      const source = opts.source ?? 'env';
       const existing = upstreams.find((u) => u.id === id);
-      if (existing) return existing;
-      const upstream: Upstream = { id, key, hint: upstreamHint(key), inFlight: 0, state: 'active', reason: null, failedAt: null };
+      if (existing) {
+        if (existing.state === 'removed') {
+          existing.state = 'active';
+          existing.reason = null;
+          if (opts.label) existing.label = opts.label;
+          changed(existing);
+        }
+        return existing;
+      }
+      const hint = upstreamHint(key);
+      const upstream: Upstream = { id, key, hint, label: opts.label ?? (source === 'env' ? 'DEEPSEEK_API_KEY' : hint), source, inFlight: 0, state: 'active', reason: null, failedAt: null, balance: null };
+      if (source === 'admin' && store) {
+        if (!sealer) throw new Error('admin upstream keys need the sealer');
+        store.upsert({ id, label: upstream.label, keyEncrypted: sealer.seal(key), keyHint: hint, status: 'active' });
+      }
       upstreams.push(upstream);
       return upstream;
     },
+    get: (id) => upstreams.find((u) => u.id === id),
     remove(id) {
-      const index = upstreams.findIndex((u) => u.id === id);
-      if (index < 0) return false;
-      upstreams.splice(index, 1);
+      const upstream = upstreams.find((u) => u.id === id);
+      if (!upstream || upstream.source !== 'admin') return false;
+      upstream.state = 'removed';
+      upstream.reason = 'removed by the operator';
+      changed(upstream);
       return true;
     },
     restore(id) {
@@ -74,12 +184,84 @@ export function createUpstreamPool(keys: string[], log: Logger, onChange?: (upst
       upstream.state = 'active';
       upstream.reason = null;
       upstream.failedAt = null;
-      onChange?.(upstream);
+      changed(upstream);
       return true;
     },
     list: () => [...upstreams],
     anyActive: () => upstreams.some((u) => u.state === 'active'),
+
+    async checkBalance(id) {
+      const upstream = upstreams.find((u) => u.id === id);
+      if (!upstream || !options.baseUrl) return upstream;
+      let response: Response;
+      try {
+        response = await fetch(`${options.baseUrl}/user/balance`, { headers: { authorization: `Bearer ${upstream.key}`, accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
+      } catch (error) {
+        log.warn('upstream balance check failed', { upstream: upstream.id, key_hint: upstream.hint, error: error instanceof Error ? error.message : String(error) });
+        return upstream;
+      }
+      if (response.status === 401 || response.status === 402) {
+        await response.body?.cancel();
+        pool.markFailing(upstream, `DeepSeek answered ${response.status} to the balance check`);
+        return upstream;
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        log.warn('upstream balance check failed', { upstream: upstream.id, key_hint: upstream.hint, status: response.status });
+        return upstream;
+      }
+      const body = (await response.json().catch(() => ({}))) as { is_available?: boolean; balance_infos?: { currency?: string; total_balance?: string }[] };
+      const infos = body.balance_infos ?? [];
+      const info = infos.find((b) => b.currency === 'USD') ?? infos[0];
+      const available = body.is_available !== false;
+      const currency = info?.currency ?? 'USD';
+      const total = info?.total_balance ?? '0';
+      const threshold = options.lowBalanceUsd?.() ?? '5';
+      // Only a USD balance compares with a USD threshold; any balance DeepSeek calls unavailable is low.
+      const low = currency === 'USD' ? isLow(total, available, threshold) : !available;
+      upstream.balance = { currency, total, available, checkedAt: Date.now(), low };
+      persist(upstream, { balanceText: JSON.stringify({ currency, total, available, low }), balanceCheckedAt: upstream.balance.checkedAt });
+      if (low) log.warn('upstream balance is low', { upstream: upstream.id, key_hint: upstream.hint, currency, total, available, threshold_usd: threshold });
+      return upstream;
+    },
+    async checkAllBalances() {
+      for (const u of upstreams) if (u.state !== 'removed') await pool.checkBalance(u.id);
+    },
+    startBalanceChecks(intervalMs = BALANCE_CHECK_INTERVAL_MS) {
+      if (timer || !options.baseUrl) return;
+      timer = setInterval(() => void pool.checkAllBalances().catch(() => undefined), intervalMs);
+      timer.unref?.();
+    },
+    stopBalanceChecks() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
   };
-  for (const key of keys) pool.add(key);
+
+  for (const key of options.envKeys) pool.add(key);
+  // Admin-added keys come back as they were left: active, failing or removed.
+  for (const row of store?.all() ?? []) {
+    if (upstreams.some((u) => u.id === row.id)) continue;
+    let key: string;
+    try {
+      if (!sealer) throw new Error('no sealer');
+      key = sealer.open(row.keyEncrypted);
+    } catch {
+      log.error('an upstream key could not be decrypted (was the server secret replaced?)', { upstream: row.id, key_hint: row.keyHint });
+      continue;
+    }
+    upstreams.push({
+      id: row.id,
+      key,
+      hint: row.keyHint,
+      label: row.label,
+      source: 'admin',
+      inFlight: 0,
+      state: row.status,
+      reason: row.failureReason,
+      failedAt: row.status === 'failing' ? Date.now() : null,
+      balance: parseBalanceText(row.balanceText, row.balanceCheckedAt),
+    });
+  }
   return pool;
 }

@@ -1,0 +1,214 @@
+import { Elysia } from 'elysia';
+import { Err } from '../../errors';
+import { formatUsd } from '../../lib/money';
+import { DEFAULT_PRICES } from '../catalog/defaults';
+import { costOf } from '../catalog/price-book';
+import { upstreamIdFor } from '../proxy/upstream-pool';
+import { defined, pageOf, timeField, usdField, type AdminContext } from './context';
+import { AuditQuery, DaysQuery, IdParams, LedgerQuery, SettingsBody, UpstreamBody } from './model';
+import type { LedgerFilter } from './store';
+import { iso, LEDGER_CSV_COLUMNS, ledgerCsvLine, ledgerView, upstreamView } from './views';
+
+const detail = (summary: string, description?: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary, description });
+const DAY_MS = 86_400_000;
+const CSV_PAGE = 500;
+
+/** DeepSeek's own list prices (defaults.ts), by public model and period. */
+const DEEPSEEK_PRICES = new Map(DEFAULT_PRICES.map((p) => [`${p.modelId}\u0000${p.period}`, p]));
+
+function ledgerFilter(query: { key_id?: string; model?: string; status?: string; from?: string; to?: string }): LedgerFilter {
+  const status = query.status === undefined ? undefined : query.status === 'ok' || query.status === 'error' ? query.status : Number(query.status);
+  return {
+    keyId: query.key_id || undefined,
+    model: query.model || undefined,
+    status,
+    from: query.from ? timeField('from', query.from) : undefined,
+    to: query.to ? timeField('to', query.to) : undefined,
+  };
+}
+
+export function operationsRoutes(ctx: AdminContext) {
+  const { deps, store } = ctx;
+  const { pool, site, config } = deps;
+  const settingsView = () => {
+    const s = site.get();
+    return {
+      site_name: s.siteName,
+      disclaimer: s.disclaimer,
+      support_contact: s.supportContact,
+      public_url: config.publicUrl,
+      show_reasoning_default: s.showReasoningDefault,
+      low_balance_warning_usd: formatUsd(usdField('low_balance_warning_usd', s.lowBalanceWarningUsd)),
+    };
+  };
+  const upstreamOr404 = (id: string) => {
+    const upstream = pool.get(id);
+    if (!upstream) throw Err.adminNotFound('upstream', id);
+    return upstream;
+  };
+
+  return new Elysia({ name: 'admin-operations', prefix: '/admin/api' })
+    .get(
+      '/overview',
+      ({ query }) => {
+        const now = ctx.now();
+        const days = query.days ?? 30;
+        const todayStart = Math.floor(now / DAY_MS) * DAY_MS;
+        const since = todayStart - (days - 1) * DAY_MS;
+        const revenue = store.revenueByDay(since);
+        const revenueNano = revenue.reduce((sum, d) => sum + d.revenueNano, 0);
+        let buyerSpendNano = 0;
+        let upstreamNano = 0;
+        for (const row of store.tokensByModel(since)) {
+          buyerSpendNano += row.costNano;
+          const list = DEEPSEEK_PRICES.get(`${row.model}\u0000${row.period}`);
+          upstreamNano += list
+            ? costOf({ cacheHitTokens: row.cacheHit, cacheMissTokens: row.cacheMiss, outputTokens: row.output, reasoningTokens: 0 }, list)
+            : row.costNano;
+        }
+        const today = store.requestsSince(todayStart);
+        return {
+          days,
+          revenue_usd: formatUsd(revenueNano),
+          paid_orders: revenue.reduce((sum, d) => sum + d.orders, 0),
+          revenue_by_day: revenue.map((d) => ({ date: d.date, revenue_usd: formatUsd(d.revenueNano), orders: d.orders })),
+          orders_by_status: Object.fromEntries(store.ordersByStatus(since).map((s) => [s.status, s.n])),
+          buyer_spend_usd: formatUsd(buyerSpendNano),
+          upstream_cost_usd: formatUsd(upstreamNano),
+          margin_usd: formatUsd(revenueNano - upstreamNano),
+          active_keys: store.activeKeys(now),
+          requests_today: today.requests,
+          errors_today: today.errors,
+          error_rate_today: today.requests === 0 ? 0 : today.errors / today.requests,
+          current_period: deps.catalog.periodAt(new Date(now)),
+          spend_by_day: store.spendByDay(since).map((d) => ({ date: d.date, spend_usd: formatUsd(d.spendNano), requests: d.requests })),
+        };
+      },
+      {
+        query: DaysQuery,
+        detail: detail(
+          'Revenue, spend, margin and today\'s traffic',
+          'Days are UTC; the window is today and the days-1 days before it. revenue_usd: paid orders, net of refunds recorded on them. upstream_cost_usd: the ledger\'s tokens priced at DeepSeek\'s list prices (the default price book), or at what the buyer paid for models DeepSeek\'s list does not name.',
+        ),
+      },
+    )
+    .get('/upstreams', () => ({ data: pool.list().map(upstreamView), low_balance_warning_usd: settingsView().low_balance_warning_usd }), {
+      detail: detail('The DeepSeek keys: env and admin-added, their state and last balance'),
+    })
+    .post(
+      '/upstreams',
+      ({ body, request, server }) => {
+        const key = body.key.trim();
+        const existing = pool.get(upstreamIdFor(key));
+        if (existing && existing.state !== 'removed') throw Err.conflict(`this key is already in the pool as ${existing.id}`);
+        const upstream = pool.add(key, { source: 'admin', label: body.label?.trim() || undefined });
+        const data = upstreamView(upstream);
+        ctx.audit({ request, server }, 'upstream.add', upstream.id, null, data);
+        return data;
+      },
+      { body: UpstreamBody, detail: detail('Adds a DeepSeek key (stored encrypted; in rotation at once)') },
+    )
+    .delete(
+      '/upstreams/:id',
+      ({ params, request, server }) => {
+        const upstream = upstreamOr404(params.id);
+        if (upstream.source === 'env') throw Err.conflict('keys from DEEPSEEK_API_KEY are configuration: remove them there and restart');
+        const before = upstreamView(upstream);
+        pool.remove(upstream.id);
+        ctx.audit({ request, server }, 'upstream.remove', upstream.id, before, upstreamView(upstream));
+        return { removed: true };
+      },
+      { params: IdParams, detail: detail('Takes an admin-added key out of the pool') },
+    )
+    .post(
+      '/upstreams/:id/restore',
+      ({ params, request, server }) => {
+        const upstream = upstreamOr404(params.id);
+        const before = upstreamView(upstream);
+        pool.restore(upstream.id);
+        const data = upstreamView(upstream);
+        ctx.audit({ request, server }, 'upstream.restore', upstream.id, before, data);
+        return data;
+      },
+      { params: IdParams, detail: detail('Puts a key back in rotation') },
+    )
+    .post(
+      '/upstreams/:id/check',
+      async ({ params, request, server }) => {
+        const upstream = upstreamOr404(params.id);
+        const before = upstreamView(upstream);
+        await pool.checkBalance(upstream.id);
+        const data = upstreamView(upstream);
+        ctx.audit({ request, server }, 'upstream.check', upstream.id, before, data);
+        return data;
+      },
+      { params: IdParams, detail: detail("Reads the key's balance from DeepSeek's GET /user/balance now") },
+    )
+    .get(
+      '/ledger',
+      ({ query }) => {
+        const { rows, total } = store.ledger(ledgerFilter(query), pageOf(query));
+        return { data: rows.map(ledgerView), total };
+      },
+      { query: LedgerQuery, detail: detail('Ledger rows, newest first') },
+    )
+    .get(
+      '/ledger.csv',
+      ({ query }) => {
+        const filter = ledgerFilter(query);
+        const encoder = new TextEncoder();
+        let beforeId: number | null = null;
+        let started = false;
+        // Pages through the table as the client reads: never the whole export in memory.
+        const stream = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (!started) {
+              started = true;
+              controller.enqueue(encoder.encode(`${LEDGER_CSV_COLUMNS.join(',')}\r\n`));
+              return;
+            }
+            const rows = store.ledgerBefore(filter, beforeId, CSV_PAGE);
+            if (rows.length > 0) {
+              controller.enqueue(encoder.encode(rows.map(ledgerCsvLine).join('')));
+              beforeId = rows[rows.length - 1]!.id;
+            }
+            if (rows.length < CSV_PAGE) controller.close();
+          },
+        });
+        const day = new Date(ctx.now()).toISOString().slice(0, 10);
+        return new Response(stream, {
+          headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="ledger-${day}.csv"`, 'cache-control': 'no-store' },
+        });
+      },
+      { query: LedgerQuery, detail: detail('Every matching ledger row as CSV, streamed') },
+    )
+    .get('/settings', settingsView, { detail: detail("The site's settings") })
+    .patch(
+      '/settings',
+      ({ body, request, server }) => {
+        const before = settingsView();
+        site.update(
+          defined({
+            siteName: body.site_name,
+            disclaimer: body.disclaimer,
+            supportContact: body.support_contact,
+            showReasoningDefault: body.show_reasoning_default,
+            lowBalanceWarningUsd: body.low_balance_warning_usd === undefined ? undefined : formatUsd(usdField('low_balance_warning_usd', body.low_balance_warning_usd)),
+          }),
+        );
+        const data = settingsView();
+        ctx.audit({ request, server }, 'settings.update', 'site', before, data);
+        return data;
+      },
+      { body: SettingsBody, detail: detail("Changes the site's settings (public_url is configuration)") },
+    )
+    .get(
+      '/audit',
+      ({ query }) => {
+        const { rows, total } = store.audit({ action: query.action, target: query.target }, pageOf(query));
+        return { data: rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, ip: r.ip, action: r.action, target: r.target, before: r.before, after: r.after })), total };
+      },
+      { query: AuditQuery, detail: detail('The audit log, newest first (read-only)') },
+    );
+}
+

@@ -1,0 +1,96 @@
+import { Elysia } from 'elysia';
+import { Err } from '../../errors';
+import { formatUsd } from '../../lib/money';
+import { pageOf, usdField, type AdminContext } from './context';
+import { IdParams, OrdersQuery, RefundBody } from './model';
+import { iso, orderAdminView } from './views';
+
+const detail = (summary: string, description?: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary, description });
+
+export function orderRoutes(ctx: AdminContext) {
+  const { deps, store } = ctx;
+  const { checkout, metering } = deps;
+  const view = (order: Parameters<typeof orderAdminView>[0]) => orderAdminView(order, metering);
+  const orderOr404 = (id: string) => {
+    const order = checkout.orderById(id);
+    if (!order) throw Err.adminNotFound('order', id);
+    return order;
+  };
+
+  return new Elysia({ name: 'admin-orders', prefix: '/admin/api' })
+    .get(
+      '/orders',
+      ({ query }) => {
+        const { rows, total } = store.orders({ q: query.q?.trim(), status: query.status as never }, pageOf(query));
+        return { data: rows.map(view), total };
+      },
+      { query: OrdersQuery, detail: detail('Orders, searched by order id, email or PayPal ids') },
+    )
+    .get(
+      '/orders/:id',
+      ({ params }) => {
+        const order = orderOr404(params.id);
+        return {
+          ...view(order),
+          payments: checkout.paymentsOf(order.id).map((p) => ({
+            paypal_capture_id: p.paypalCaptureId,
+            status: p.status,
+            amount_usd: formatUsd(p.amountNano),
+            refunded_usd: formatUsd(p.refundedNano),
+            created_at: iso(p.createdAt),
+          })),
+          webhook_events: store.webhookEventsOf(order.id).map((e) => ({
+            id: e.id,
+            event_type: e.eventType,
+            verified: e.verified,
+            result: e.result,
+            received_at: iso(e.receivedAt),
+            processed_at: iso(e.processedAt),
+          })),
+        };
+      },
+      { params: IdParams, detail: detail('One order with its payments and webhook events') },
+    )
+    .post(
+      '/orders/:id/refund',
+      ({ params, body, request, server }) => {
+        const before = orderOr404(params.id);
+        const amount = body.amount_usd === undefined ? undefined : usdField('amount_usd', body.amount_usd);
+        const keyBefore = before.keyId ? metering.keyById(before.keyId) : undefined;
+        const { order, result, refundedNano } = checkout.refundManually(before.id, amount);
+        const keyAfter = order.keyId ? metering.keyById(order.keyId) : undefined;
+        ctx.audit(
+          { request, server },
+          'order.refund',
+          order.id,
+          { status: before.status, key_status: keyBefore?.status ?? null, budget_usd: keyBefore ? formatUsd(keyBefore.budgetNano) : null },
+          {
+            status: order.status,
+            key_status: keyAfter?.status ?? null,
+            budget_usd: keyAfter ? formatUsd(keyAfter.budgetNano) : null,
+            refunded_usd: formatUsd(refundedNano),
+            result,
+            reason: body.reason ?? null,
+          },
+        );
+        return view(order);
+      },
+      {
+        params: IdParams,
+        body: RefundBody,
+        detail: detail('Records a refund made in PayPal', 'The same effect as PayPal\'s refund webhook; PayPal is not called.'),
+      },
+    )
+    .post(
+      '/orders/:id/sync',
+      async ({ params, request, server }) => {
+        const before = orderOr404(params.id);
+        const outcome = await checkout.syncOrder(before.id);
+        const order = orderOr404(before.id);
+        if (outcome.kind === 'error') throw Err.paymentProviderError(outcome.error.transient ? 'PayPal did not answer' : `PayPal answered ${outcome.error.status}`);
+        ctx.audit({ request, server }, 'order.sync', order.id, { status: before.status }, { status: order.status, outcome: outcome.kind });
+        return view(order);
+      },
+      { params: IdParams, detail: detail('Re-checks the order at PayPal now') },
+    );
+}

@@ -1,0 +1,179 @@
+import { and, count, desc, eq, gte, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { DB } from '../../db/client';
+import { apiKeys, auditLog, ledger, orders, payments, webhookEvents, type KeyStatus, type OrderStatus } from '../../db/schema';
+
+// The admin console's read-only queries over other modules' tables: searches, counts, reports
+// and the ledger export. Every write goes through the owning module's service.
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface KeyFilter {
+  q?: string;
+  status?: KeyStatus;
+  planId?: string;
+  /** a key whose secret hashes to this (the q was a whole key) */
+  keyHash?: string;
+}
+
+export interface LedgerFilter {
+  keyId?: string;
+  model?: string;
+  /** an HTTP status, or "ok" (< 400) / "error" (>= 400) */
+  status?: number | 'ok' | 'error';
+  from?: number;
+  to?: number;
+}
+
+export interface OrderSearch {
+  q?: string;
+  status?: OrderStatus;
+}
+
+const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
+
+export function createAdminStore(db: DB) {
+  function keyWhere(f: KeyFilter): SQL | undefined {
+    const conditions: (SQL | undefined)[] = [];
+    if (f.status) conditions.push(eq(apiKeys.status, f.status));
+    if (f.planId) conditions.push(eq(apiKeys.planId, f.planId));
+    if (f.keyHash) conditions.push(eq(apiKeys.keyHash, f.keyHash));
+    else if (f.q) {
+      const q = pattern(f.q);
+      conditions.push(or(like(apiKeys.keyHint, q), like(apiKeys.email, q), like(apiKeys.orderId, q), like(apiKeys.id, q)));
+    }
+    return conditions.length ? and(...conditions) : undefined;
+  }
+
+  function ledgerWhere(f: LedgerFilter): SQL | undefined {
+    const conditions: (SQL | undefined)[] = [];
+    if (f.keyId) conditions.push(eq(ledger.keyId, f.keyId));
+    if (f.model) conditions.push(eq(ledger.publicModel, f.model));
+    if (f.status === 'ok') conditions.push(lt(ledger.httpStatus, 400));
+    else if (f.status === 'error') conditions.push(gte(ledger.httpStatus, 400));
+    else if (typeof f.status === 'number') conditions.push(eq(ledger.httpStatus, f.status));
+    if (f.from !== undefined) conditions.push(gte(ledger.startedAt, f.from));
+    if (f.to !== undefined) conditions.push(lte(ledger.startedAt, f.to));
+    return conditions.length ? and(...conditions) : undefined;
+  }
+
+  function orderWhere(f: OrderSearch): SQL | undefined {
+    const conditions: (SQL | undefined)[] = [];
+    if (f.status) conditions.push(eq(orders.status, f.status));
+    if (f.q) {
+      const q = pattern(f.q.toLowerCase());
+      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${payments.paypalCaptureId} LIKE ${pattern(f.q)})`;
+      conditions.push(or(like(orders.id, pattern(f.q)), like(orders.email, q), like(orders.paypalOrderId, pattern(f.q)), byCapture));
+    }
+    return conditions.length ? and(...conditions) : undefined;
+  }
+
+  return {
+    keys(f: KeyFilter, page: Page) {
+      const where = keyWhere(f);
+      const rows = db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).limit(page.limit).offset(page.offset).all();
+      const total = db.select({ n: count() }).from(apiKeys).where(where).get()?.n ?? 0;
+      return { rows, total };
+    },
+
+    ledger(f: LedgerFilter, page: Page) {
+      const where = ledgerWhere(f);
+      const rows = db.select().from(ledger).where(where).orderBy(desc(ledger.id)).limit(page.limit).offset(page.offset).all();
+      const total = db.select({ n: count() }).from(ledger).where(where).get()?.n ?? 0;
+      return { rows, total };
+    },
+
+    /** One page of the export, newest first, by id so that rows written meanwhile do not shift it. */
+    ledgerBefore(f: LedgerFilter, beforeId: number | null, limit: number) {
+      const where = and(ledgerWhere(f), beforeId === null ? undefined : lt(ledger.id, beforeId));
+      return db.select().from(ledger).where(where).orderBy(desc(ledger.id)).limit(limit).all();
+    },
+
+    orders(f: OrderSearch, page: Page) {
+      const where = orderWhere(f);
+      const rows = db.select().from(orders).where(where).orderBy(desc(orders.createdAt), desc(orders.id)).limit(page.limit).offset(page.offset).all();
+      const total = db.select({ n: count() }).from(orders).where(where).get()?.n ?? 0;
+      return { rows, total };
+    },
+
+    webhookEventsOf: (orderId: string) => db.select().from(webhookEvents).where(eq(webhookEvents.orderId, orderId)).orderBy(webhookEvents.receivedAt).all(),
+
+    audit(f: { action?: string; target?: string }, page: Page) {
+      const where = and(f.action ? eq(auditLog.action, f.action) : undefined, f.target ? eq(auditLog.target, f.target) : undefined);
+      const rows = db.select().from(auditLog).where(where).orderBy(desc(auditLog.id)).limit(page.limit).offset(page.offset).all();
+      const total = db.select({ n: count() }).from(auditLog).where(where).get()?.n ?? 0;
+      return { rows, total };
+    },
+
+    // ---- overview
+
+    /** Paid orders (net of refunds recorded on their payments), per UTC day of payment. */
+    revenueByDay(sinceMs: number) {
+      const day = sql<string>`strftime('%Y-%m-%d', ${orders.paidAt} / 1000, 'unixepoch')`;
+      const refunded = sql`coalesce((SELECT sum(${payments.refundedNano}) FROM ${payments} WHERE ${payments.orderId} = ${orders.id}), 0)`;
+      return db
+        .select({ date: day, revenueNano: sql<number>`sum(${orders.amountNano} - ${refunded})`, orders: count() })
+        .from(orders)
+        .where(and(eq(orders.status, 'paid'), gte(orders.paidAt, sinceMs)))
+        .groupBy(day)
+        .orderBy(day)
+        .all();
+    },
+
+    ordersByStatus(sinceMs: number) {
+      return db.select({ status: orders.status, n: count() }).from(orders).where(gte(orders.createdAt, sinceMs)).groupBy(orders.status).all();
+    },
+
+    spendByDay(sinceMs: number) {
+      const day = sql<string>`strftime('%Y-%m-%d', ${ledger.startedAt} / 1000, 'unixepoch')`;
+      return db
+        .select({ date: day, spendNano: sql<number>`sum(${ledger.costNano})`, requests: count() })
+        .from(ledger)
+        .where(gte(ledger.startedAt, sinceMs))
+        .groupBy(day)
+        .orderBy(day)
+        .all();
+    },
+
+    /** Token totals per public model and period, with what buyers paid for them. */
+    tokensByModel(sinceMs: number) {
+      return db
+        .select({
+          model: ledger.publicModel,
+          period: ledger.period,
+          cacheHit: sql<number>`sum(${ledger.cacheHitTokens})`,
+          cacheMiss: sql<number>`sum(${ledger.cacheMissTokens})`,
+          output: sql<number>`sum(${ledger.outputTokens})`,
+          costNano: sql<number>`sum(${ledger.costNano})`,
+        })
+        .from(ledger)
+        .where(gte(ledger.startedAt, sinceMs))
+        .groupBy(ledger.publicModel, ledger.period)
+        .all();
+    },
+
+    requestsSince(sinceMs: number) {
+      return (
+        db
+          .select({ requests: count(), errors: sql<number>`coalesce(sum(CASE WHEN ${ledger.httpStatus} >= 400 THEN 1 ELSE 0 END), 0)` })
+          .from(ledger)
+          .where(gte(ledger.startedAt, sinceMs))
+          .get() ?? { requests: 0, errors: 0 }
+      );
+    },
+
+    activeKeys(now: number) {
+      return (
+        db
+          .select({ n: count() })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.status, 'active'), or(sql`${apiKeys.expiresAt} IS NULL`, gte(apiKeys.expiresAt, now)), sql`${apiKeys.budgetNano} > ${apiKeys.spentNano}`))
+          .get()?.n ?? 0
+      );
+    },
+  };
+}
+
+export type AdminStore = ReturnType<typeof createAdminStore>;

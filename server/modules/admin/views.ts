@@ -1,0 +1,149 @@
+import type { Period } from '../../db/schema';
+import { formatUsd } from '../../lib/money';
+import type { CatalogService } from '../catalog/service';
+import type { ModelRow, PlanRow } from '../catalog/store';
+import type { OrderRow } from '../checkout/store';
+import type { MeteringService } from '../metering/service';
+import type { KeyRow, LedgerRow } from '../metering/store';
+import type { Upstream } from '../proxy/upstream-pool';
+
+// The admin API's JSON shapes (API.md): snake_case, money as nine-decimal USD strings, ISO times.
+
+export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function keyView(key: KeyRow, now: number) {
+  const expired = key.expiresAt !== null && key.expiresAt <= now && key.status !== 'disabled';
+  return {
+    id: key.id,
+    key_hint: key.keyHint,
+    plan_id: key.planId,
+    status: expired ? 'expired' : key.status,
+    status_reason: key.statusReason,
+    budget_usd: formatUsd(key.budgetNano),
+    spent_usd: formatUsd(key.spentNano),
+    remaining_usd: formatUsd(Math.max(0, key.budgetNano - key.spentNano)),
+    expires_at: iso(key.expiresAt),
+    email: key.email,
+    note: key.note,
+    rpm: key.rpmOverride,
+    concurrency: key.concurrencyOverride,
+    show_reasoning: key.showReasoning,
+    order_id: key.orderId,
+    created_at: iso(key.createdAt),
+    last_used_at: iso(key.lastUsedAt),
+  };
+}
+
+export function ledgerView(r: LedgerRow) {
+  return {
+    id: r.id,
+    request_id: r.requestId,
+    key_id: r.keyId,
+    model: r.publicModel,
+    upstream_model: r.upstreamModel,
+    period: r.period,
+    stream: r.stream,
+    status: r.httpStatus,
+    finish_reason: r.finishReason,
+    prompt_cache_hit_tokens: r.cacheHitTokens,
+    prompt_cache_miss_tokens: r.cacheMissTokens,
+    completion_tokens: r.outputTokens,
+    reasoning_tokens: r.reasoningTokens,
+    cost_usd: formatUsd(r.costNano),
+    basis: r.basis,
+    started_at: iso(r.startedAt),
+    duration_ms: r.durationMs,
+  };
+}
+
+export const LEDGER_CSV_COLUMNS = [
+  'id', 'request_id', 'key_id', 'model', 'upstream_model', 'period', 'stream', 'status', 'finish_reason',
+  'prompt_cache_hit_tokens', 'prompt_cache_miss_tokens', 'completion_tokens', 'reasoning_tokens', 'cost_usd', 'basis', 'started_at', 'duration_ms',
+] as const;
+
+const csvCell = (value: unknown): string => {
+  const text = value === null || value === undefined ? '' : String(value);
+  // A leading =, +, - or @ would run as a formula in a spreadsheet.
+  const safe = /^[=+\-@]/.test(text) && !/^-?\d/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+};
+
+export function ledgerCsvLine(r: LedgerRow): string {
+  const view = ledgerView(r) as Record<string, unknown>;
+  return `${LEDGER_CSV_COLUMNS.map((c) => csvCell(view[c])).join(',')}\r\n`;
+}
+
+export function orderAdminView(order: OrderRow, metering: MeteringService) {
+  const key = order.keyId ? metering.keyById(order.keyId) : undefined;
+  return {
+    id: order.id,
+    plan_id: order.planId,
+    email: order.email,
+    amount_usd: formatUsd(order.amountNano),
+    currency: order.currency,
+    status: order.status,
+    status_reason: order.statusReason,
+    paypal_order_id: order.paypalOrderId,
+    key_id: order.keyId,
+    key_hint: key?.keyHint ?? null,
+    created_at: iso(order.createdAt),
+    paid_at: iso(order.paidAt),
+  };
+}
+
+export function planView(p: PlanRow) {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    price_usd: formatUsd(p.priceNano),
+    budget_usd: formatUsd(p.budgetNano),
+    models: p.models,
+    rpm: p.rpm,
+    max_concurrency: p.maxConcurrency,
+    validity_days: p.validityDays,
+    sort_order: p.sortOrder,
+    retired: p.retired,
+  };
+}
+
+export function modelView(m: ModelRow, catalog: CatalogService) {
+  const perMillion = (period: Period) => {
+    try {
+      const p = catalog.pricesFor(m.id, period);
+      return {
+        cache_hit_usd: formatUsd(p.cacheHitNano * 1_000_000),
+        cache_miss_usd: formatUsd(p.cacheMissNano * 1_000_000),
+        output_usd: formatUsd(p.outputNano * 1_000_000),
+      };
+    } catch {
+      return null;
+    }
+  };
+  return {
+    id: m.id,
+    name: m.displayName,
+    upstream_model: m.upstreamModel,
+    thinking: m.thinking,
+    max_output_tokens: m.maxOutputTokens,
+    retired: m.retired,
+    aliases: catalog
+      .aliasRows()
+      .filter((a) => a.modelId === m.id)
+      .map((a) => ({ alias: a.alias, thinking: a.thinking })),
+    prices: { peak: perMillion('peak'), off_peak: perMillion('off_peak') },
+  };
+}
+
+export function upstreamView(u: Upstream) {
+  return {
+    id: u.id,
+    label: u.label,
+    key_hint: u.hint,
+    source: u.source,
+    state: u.state,
+    reason: u.reason,
+    in_flight: u.inFlight,
+    balance: u.balance ? { currency: u.balance.currency, total: u.balance.total, checked_at: iso(u.balance.checkedAt), low: u.balance.low } : null,
+  };
+}
