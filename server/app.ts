@@ -49,7 +49,8 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
 function mountsPlugin(mounts: Mount[]) {
   const plugin = new Elysia({ name: 'mounts' });
   // Elysia's route methods register on the instance they are called on.
-  for (const mount of mounts) plugin.all(`${mount.prefix}/*`, ({ request }) => mount.fetch(request), { detail: { hide: true } });
+  // parse: 'none' hands the mounted server the request with its body unread.
+  for (const mount of mounts) plugin.all(`${mount.prefix}/*`, ({ request }) => mount.fetch(request), { parse: 'none', detail: { hide: true } });
   return plugin;
 }
 

@@ -11,7 +11,7 @@ describe('the gateway shell', () => {
   it('answers /healthz with the database checked', async () => {
     const res = await fetch(`${gw.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+    expect(await res.json()).toEqual({ status: 'degraded', database: 'ok', upstreams: { active: 0, total: 0 } });
   });
 
   it('answers unknown API paths with a 404 in OpenAI error shape', async () => {

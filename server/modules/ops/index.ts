@@ -1,20 +1,89 @@
+import { statSync } from 'node:fs';
 import { Elysia, t } from 'elysia';
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
 
-export const opsModule = (deps: Deps) =>
-  new Elysia({ name: 'ops' }).get(
-    '/healthz',
-    () => {
-      try {
-        deps.database.sqlite.query('SELECT 1').get();
-      } catch {
-        throw Err.serviceUnavailable('database unavailable', 'database_unavailable');
-      }
-      return { status: 'ok' as const, database: 'ok' as const };
-    },
-    {
-      response: t.Object({ status: t.Literal('ok'), database: t.Literal('ok') }),
-      detail: { tags: ['Operations'], summary: 'Liveness with a database check' },
-    },
-  );
+const OPS = ['Operations'];
+
+const Health = t.Object(
+  {
+    status: t.Union([t.Literal('ok'), t.Literal('degraded')], { description: '`degraded` when no upstream key is in rotation (chat requests answer 503)' }),
+    database: t.Literal('ok'),
+    upstreams: t.Object({ active: t.Integer({ description: 'upstream keys in rotation' }), total: t.Integer({ description: 'upstream keys configured' }) }),
+  },
+  { examples: [{ status: 'ok', database: 'ok', upstreams: { active: 2, total: 2 } }] },
+);
+
+const ErrorBody = t.Object({
+  error: t.Object({ message: t.String(), type: t.String(), code: t.String({ examples: ['database_unavailable'] }), param: t.Union([t.String(), t.Null()]) }),
+});
+
+const METRICS_EXAMPLE = `# HELP tollgate_http_requests_total HTTP requests answered, by route pattern, status and public model.
+# TYPE tollgate_http_requests_total counter
+tollgate_http_requests_total{route="/v1/chat/completions",status="200",model="deepseek-v4-flash"} 42
+# HELP tollgate_open_streams Streaming responses currently open.
+# TYPE tollgate_open_streams gauge
+tollgate_open_streams 3
+`;
+
+export const opsModule = (deps: Deps) => {
+  const { sqlite } = deps.database;
+
+  function upstreamCounts() {
+    const upstreams = deps.pool.list();
+    return { active: upstreams.filter((u) => u.state === 'active').length, total: upstreams.length };
+  }
+
+  function databaseBytes(): number {
+    const pages = sqlite.query('PRAGMA page_count').get() as { page_count: number };
+    const size = sqlite.query('PRAGMA page_size').get() as { page_size: number };
+    let wal = 0;
+    try {
+      wal = sqlite.filename ? statSync(`${sqlite.filename}-wal`).size : 0;
+    } catch {
+      // no WAL file right now
+    }
+    return pages.page_count * size.page_size + wal;
+  }
+
+  return new Elysia({ name: 'ops' })
+    .get(
+      '/healthz',
+      () => {
+        try {
+          sqlite.query('SELECT 1').get();
+        } catch {
+          throw Err.serviceUnavailable('database unavailable', 'database_unavailable');
+        }
+        const upstreams = upstreamCounts();
+        return { status: upstreams.active > 0 ? ('ok' as const) : ('degraded' as const), database: 'ok' as const, upstreams };
+      },
+      {
+        response: { 200: Health, 503: ErrorBody },
+        detail: {
+          tags: OPS,
+          summary: 'Health: the database and the upstream rotation',
+          description:
+            'Answers 200 while the database answers. `status` is `degraded` (still 200) when no upstream DeepSeek key is in rotation: chat requests then fail with 503, but a load balancer should not pull the only instance for it; alert on it instead. 503 `database_unavailable` when the database does not answer.',
+        },
+      },
+    )
+    .get(
+      '/metrics',
+      () =>
+        new Response(deps.metrics.render({ holds: deps.metering.holdsTotal(), databaseBytes: databaseBytes(), upstreams: upstreamCounts() }), {
+          headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
+        }),
+      {
+        detail: {
+          tags: OPS,
+          summary: 'Prometheus metrics (text format 0.0.4)',
+          description:
+            'Counters: `tollgate_http_requests_total{route,status,model}`, `tollgate_upstream_errors_total{upstream,reason}` (upstream key ids, never keys), `tollgate_settled_requests_total{model,basis}`, `tollgate_tokens_total{model,kind}` (kind: cache_hit, cache_miss, output, reasoning), `tollgate_cost_usd_total{model}`, `tollgate_request_log_lines_total`. Histograms: `tollgate_http_request_duration_seconds{route}`, `tollgate_upstream_request_duration_seconds{model}`, `tollgate_upstream_ttfb_seconds{model}`. Gauges: `tollgate_open_streams`, `tollgate_holds_outstanding`, `tollgate_holds_outstanding_usd`, `tollgate_database_bytes`, `tollgate_upstreams_active`, `tollgate_upstreams_total`. Unauthenticated, like /healthz: keep it off the public internet or behind the reverse proxy.',
+          responses: {
+            200: { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } },
+          },
+        },
+      },
+    );
+};

@@ -3,11 +3,53 @@ import type { Deps } from '../../deps';
 import { Err } from '../../errors';
 import { langFromAcceptLanguage } from '../../lib/i18n';
 import { timeOrderedId } from '../../lib/keys';
-import { BalanceBody, ChatCompletionBody, ModelListBody, ModelObject } from './model';
+import { BalanceBody, ChatCompletionBody, ChatCompletionExample, ChatCompletionResult, ModelListBody, ModelObject } from './model';
 import type { ChatBody } from './service';
 
 const OPENAI = ['OpenAI-compatible'];
 const security = [{ buyerKey: [] }];
+
+const header = (description: string, example: string) => ({ description, schema: { type: 'string' as const }, example });
+const RATE_HEADERS = {
+  'x-ratelimit-limit-requests': header("the key's requests per minute (0: unlimited)", '60'),
+  'x-ratelimit-remaining-requests': header('requests left in the current minute', '59'),
+  'x-ratelimit-reset-requests': header('when the window has room again', '1s'),
+};
+const CHAT_HEADERS = {
+  'x-request-id': header('this request in the usage list (GET /api/usage/requests) and the logs', 'req_0mwr58teaoGyA3a8x63zoVpn'),
+  'x-tollgate-cost-usd': header('what this request cost; for streams the most it can cost (the hold): the exact cost comes at the end of the stream', '0.000004250'),
+  'x-tollgate-remaining-usd': header("the key's remaining budget", '4.995750000'),
+  'x-tollgate-max-tokens-clamped': header('present when the budget lowered max_tokens to this value', '1200'),
+  ...RATE_HEADERS,
+};
+const STREAM_EXAMPLE = [
+  'data: {"id":"6f1c…","object":"chat.completion.chunk","created":1767225600,"model":"deepseek-v4-flash","choices":[{"index":0,"delta":{"role":"assistant","content":"Hello"},"finish_reason":null}]}',
+  'data: {"id":"6f1c…","object":"chat.completion.chunk","created":1767225600,"model":"deepseek-v4-flash","choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}]}',
+  ': x-tollgate-cost-usd=0.000004250 x-tollgate-remaining-usd=4.995750000',
+  'data: [DONE]',
+  '',
+].join('\n\n');
+const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const CHAT_RESPONSES = {
+  200: {
+    description: 'The answer: JSON, or with `stream: true` server-sent events ending with `data: [DONE]`',
+    headers: CHAT_HEADERS,
+    content: {
+      'application/json': { schema: { $ref: '#/components/schemas/ChatCompletion' }, example: ChatCompletionExample },
+      'text/event-stream': { schema: { type: 'string' as const }, example: STREAM_EXAMPLE },
+    },
+  },
+  400: ref('BadRequest'),
+  401: ref('Unauthorized'),
+  402: ref('PaymentRequired'),
+  403: ref('Forbidden'),
+  404: ref('NotFound'),
+  413: ref('TooLarge'),
+  429: ref('RateLimited'),
+  502: ref('UpstreamError'),
+  503: ref('UpstreamError'),
+  504: ref('UpstreamError'),
+};
 
 export const proxyModule = (deps: Deps) => {
   const { metering, catalog, proxy } = deps;
@@ -19,7 +61,8 @@ export const proxyModule = (deps: Deps) => {
       security,
       summary: 'Chat completion, streaming or not',
       description:
-        'DeepSeek chat completions with public model names. Unknown fields pass through to DeepSeek. Responses carry `x-request-id`, `x-tollgate-cost-usd`, `x-tollgate-remaining-usd`, the `x-ratelimit-*` headers and, when the budget forced a lower cap, `x-tollgate-max-tokens-clamped`. For streams the cost header is the most the request can cost; the exact cost arrives as a final comment line before `data: [DONE]`.',
+        'DeepSeek chat completions with public model names. Unknown fields pass through to DeepSeek. Responses carry `x-request-id`, `x-tollgate-cost-usd`, `x-tollgate-remaining-usd`, the `x-ratelimit-*` headers and, when the budget forced a lower cap, `x-tollgate-max-tokens-clamped`. For streams the cost header is the most the request can cost; the exact cost arrives as a final comment line before `data: [DONE]`. `reasoning_content` is removed unless `include_reasoning` is true (or the key\'s setting says so). After a stream has started, an error comes as one last event with an `error` object and `choices: []`.',
+      responses: CHAT_RESPONSES,
     },
   };
   const handleChat = ({ body, request, server }: { body: unknown; request: Request; server: { timeout(req: Request, seconds: number): void } | null }) => {
@@ -38,6 +81,7 @@ export const proxyModule = (deps: Deps) => {
 
   // Bodies pass through to DeepSeek as sent: no normalizing copy of every request.
   return new Elysia({ name: 'proxy', normalize: false })
+    .model({ ChatCompletion: ChatCompletionResult })
     .post('/v1/chat/completions', handleChat, chat)
     .post('/chat/completions', handleChat, { ...chat, detail: { ...chat.detail, summary: 'Chat completion (base URL without /v1)' } })
     .get('/v1/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)

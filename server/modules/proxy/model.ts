@@ -12,30 +12,85 @@ const Message = t.Object(
 /** DeepSeek's fields plus Tollgate's own; unknown fields pass through to DeepSeek untouched. */
 export const ChatCompletionBody = t.Object(
   {
-    model: t.String({ minLength: 1, examples: ['deepseek-v4-flash'] }),
-    messages: t.Array(Message, { minItems: 1 }),
-    stream: t.Optional(t.Boolean()),
-    stream_options: t.Optional(t.Union([t.Object({ include_usage: t.Optional(t.Boolean()) }, { additionalProperties: true }), t.Null()])),
-    max_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 393_216 })),
-    max_completion_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 393_216 })),
+    model: t.String({ minLength: 1, examples: ['deepseek-v4-flash'], description: 'A public model of your plan (GET /v1/models) or one of its aliases (deepseek-chat, deepseek-reasoner…)' }),
+    messages: t.Array(Message, { minItems: 1, description: 'The conversation: system, user, assistant and tool messages, as in OpenAI\'s API' }),
+    stream: t.Optional(t.Boolean({ description: 'Answer as server-sent events ending with `data: [DONE]`' })),
+    stream_options: t.Optional(
+      t.Union([t.Object({ include_usage: t.Optional(t.Boolean({ description: 'send a last chunk with `usage`' })) }, { additionalProperties: true }), t.Null()]),
+    ),
+    max_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 393_216, description: 'Output cap (reasoning included). Lowered when the remaining budget cannot cover it: see `x-tollgate-max-tokens-clamped`' })),
+    max_completion_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 393_216, description: "OpenAI's newer name for max_tokens" })),
     temperature: t.Optional(t.Number({ minimum: 0, maximum: 2 })),
     top_p: t.Optional(t.Number({ minimum: 0, maximum: 1 })),
     frequency_penalty: t.Optional(t.Number({ minimum: -2, maximum: 2 })),
     presence_penalty: t.Optional(t.Number({ minimum: -2, maximum: 2 })),
-    stop: t.Optional(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 }), t.Null()])),
-    thinking: t.Optional(t.Object({ type: t.Union([t.Literal('enabled'), t.Literal('disabled')]) }, { additionalProperties: true })),
-    reasoning_effort: t.Optional(t.String()),
-    response_format: t.Optional(t.Object({ type: t.String() }, { additionalProperties: true })),
-    tools: t.Optional(t.Array(t.Any())),
-    tool_choice: t.Optional(t.Any()),
+    stop: t.Optional(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 }), t.Null()], { description: 'Up to 16 stop sequences' })),
+    thinking: t.Optional(
+      t.Object({ type: t.Union([t.Literal('enabled'), t.Literal('disabled')]) }, { additionalProperties: true, description: "DeepSeek's thinking switch; a model alias such as deepseek-reasoner sets it for you" }),
+    ),
+    reasoning_effort: t.Optional(t.String({ description: "DeepSeek's reasoning effort for thinking models", examples: ['high'] })),
+    response_format: t.Optional(t.Object({ type: t.String({ examples: ['json_object'] }) }, { additionalProperties: true, description: '`{"type": "json_object"}` for JSON output' })),
+    tools: t.Optional(t.Array(t.Any(), { description: 'Function tools, as in OpenAI\'s API' })),
+    tool_choice: t.Optional(t.Any({ description: '`none`, `auto`, `required` or a named function' })),
     logprobs: t.Optional(t.Boolean()),
     top_logprobs: t.Optional(t.Integer({ minimum: 0, maximum: 20 })),
-    include_reasoning: t.Optional(t.Boolean({ description: "Tollgate: keep DeepSeek's reasoning_content in the answer" })),
+    include_reasoning: t.Optional(
+      t.Boolean({ description: "Tollgate: keep DeepSeek's `reasoning_content` in the answer (default: the key's setting, PATCH /api/key/settings)" }),
+    ),
+  },
+  {
+    additionalProperties: true,
+    description: 'DeepSeek\'s chat fields plus Tollgate\'s `include_reasoning`; other fields pass through to DeepSeek untouched.',
+    examples: [{ model: 'deepseek-v4-flash', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello.' }], stream: false, max_tokens: 256 }],
+  },
+);
+
+/** What a non-streaming answer looks like (documentation only: the proxy passes DeepSeek's body on). */
+export const ChatCompletionExample = {
+  id: '6f1c8a0e-6a57-4d8f-9c55-1b7d1c3f2a10',
+  object: 'chat.completion',
+  created: 1767225600,
+  model: 'deepseek-v4-flash',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello.' }, logprobs: null, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 14, completion_tokens: 3, total_tokens: 17, prompt_cache_hit_tokens: 0, prompt_cache_miss_tokens: 14, completion_tokens_details: { reasoning_tokens: 0 } },
+};
+
+export const ChatCompletionResult = t.Object(
+  {
+    id: t.String(),
+    object: t.Literal('chat.completion'),
+    created: t.Integer(),
+    model: t.String({ description: 'the public model name you asked for' }),
+    choices: t.Array(
+      t.Object({
+        index: t.Integer(),
+        message: t.Object(
+          {
+            role: t.Literal('assistant'),
+            content: t.Union([t.String(), t.Null()]),
+            reasoning_content: t.Optional(t.Union([t.String(), t.Null()], { description: 'only with include_reasoning (or the key setting)' })),
+            tool_calls: t.Optional(t.Array(t.Any())),
+          },
+          { additionalProperties: true },
+        ),
+        finish_reason: t.Union([t.String(), t.Null()], { examples: ['stop'] }),
+      }, { additionalProperties: true }),
+    ),
+    usage: t.Object(
+      {
+        prompt_tokens: t.Integer(),
+        completion_tokens: t.Integer(),
+        total_tokens: t.Integer(),
+        prompt_cache_hit_tokens: t.Integer({ description: 'billed at the cache-hit price' }),
+        prompt_cache_miss_tokens: t.Integer({ description: 'billed at the cache-miss price' }),
+      },
+      { additionalProperties: true },
+    ),
   },
   { additionalProperties: true },
 );
 
-export const ModelObject = t.Object({ id: t.String(), object: t.Literal('model'), created: t.Integer(), owned_by: t.String() });
+export const ModelObject = t.Object({ id: t.String({ examples: ['deepseek-v4-flash'] }), object: t.Literal('model'), created: t.Integer({ examples: [1767225600] }), owned_by: t.String({ examples: ['deepseek'] }) });
 export const ModelListBody = t.Object({ object: t.Literal('list'), data: t.Array(ModelObject) });
 
 export const BalanceBody = t.Object({

@@ -11,6 +11,7 @@ import { transformCompletion } from './transform';
 import { sendUpstream, type UpstreamOptions } from './upstream';
 import type { UpstreamPool } from './upstream-pool';
 import { usageFromDeepSeek, ZERO_USAGE } from './usage';
+import type { Usage } from '../catalog/price-book';
 
 export interface ProxyOptions extends UpstreamOptions {
   idleTimeoutMs: number;
@@ -27,7 +28,37 @@ export interface ChatBody {
   [field: string]: unknown;
 }
 
+/** What the request log and the metrics learn from the relay (set by the request-log plugin). */
+export interface ProxyObserver {
+  /** Settling will report this request: the HTTP layer must not log it a second time. */
+  claimed(request: Request, publicModel: string): void;
+  settled(request: Request, report: SettledReport): void;
+  /** An upstream key failed: `reason` is DeepSeek's status, `connect`, `timeout` or `stream`. */
+  upstreamError(upstreamId: string, reason: string): void;
+  streamOpened(): void;
+  streamClosed(): void;
+}
+
+export interface SettledReport {
+  requestId: string;
+  keyHint: string;
+  model: string;
+  stream: boolean;
+  status: number;
+  usage: Usage;
+  /** null when the ledger write failed */
+  costNano: number | null;
+  basis: 'upstream' | 'estimated';
+  finishReason: string | null;
+  ttfbMs: number | null;
+  durationMs: number;
+  upstreamId: string | null;
+}
+
+const NO_OBSERVER: ProxyObserver = { claimed() {}, settled() {}, upstreamError() {}, streamOpened() {}, streamClosed() {} };
+
 interface Relay {
+  request: Request;
   ctx: KeyContext;
   model: ResolvedModel;
   admission: Admission;
@@ -38,6 +69,8 @@ interface Relay {
 
 export function createProxyService(deps: { metering: MeteringService; catalog: CatalogService; pool: UpstreamPool; clock: Clock; log: Logger; options: ProxyOptions; showReasoningDefault: () => boolean }) {
   const { metering, catalog, pool, clock, options } = deps;
+  let observer: ProxyObserver = NO_OBSERVER;
+  const upstreamFailed = (upstreamId: string, reason: string) => observer.upstreamError(upstreamId, reason);
   const tokenizerFailed = (error: unknown) => deps.log.error('the tokenizer failed; estimating usage from text length', { error: String(error) });
 
   /** Admission in the contract's order: key, model known, model in plan, rate, concurrency, hold. */
@@ -67,7 +100,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   }
 
   function settle(relay: Relay, end: { usage: Parameters<MeteringService['settle']>[1]['usage']; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Promise<Settlement> {
-    return metering.settle(relay.admission, {
+    const settlement = metering.settle(relay.admission, {
       model: relay.model,
       usage: end.usage,
       basis: end.basis,
@@ -77,6 +110,25 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       ttfbMs: end.ttfbMs,
       upstreamKeyId: end.upstreamId,
     });
+    const report = (costNano: number | null): SettledReport => ({
+      requestId: relay.admission.requestId,
+      keyHint: relay.ctx.key.keyHint,
+      model: relay.model.publicModel,
+      stream: Boolean(relay.upstreamBody.stream),
+      status: end.status,
+      usage: end.usage,
+      costNano,
+      basis: end.basis,
+      finishReason: end.finishReason,
+      ttfbMs: end.ttfbMs,
+      durationMs: clock.now() - relay.admission.startedAt,
+      upstreamId: end.upstreamId,
+    });
+    settlement.then(
+      (s) => observer.settled(relay.request, report(s.costNano)),
+      () => observer.settled(relay.request, report(null)),
+    );
+    return settlement;
   }
 
   function moneyHeaders(costNano: number, remainingNano: number): Record<string, string> {
@@ -88,17 +140,18 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const includeReasoning = body.include_reasoning === true || (ctx.key.showReasoning ?? deps.showReasoningDefault());
-    const relay: Relay = { ctx, model, admission, upstreamBody, headers, includeReasoning };
+    const relay: Relay = { request, ctx, model, admission, upstreamBody, headers, includeReasoning };
     const messages = body.messages;
     const prefix = messages.at(-1)?.role === 'assistant' && messages.at(-1)?.prefix === true;
 
     let result;
     try {
-      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, request.signal);
+      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, request.signal, upstreamFailed);
     } catch (error) {
       metering.release(admission);
       throw error;
     }
+    if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
       else metering.release(admission);
@@ -116,10 +169,13 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
         now: clock.now,
         settle: async (end) => {
           upstream.inFlight--;
+          observer.streamClosed();
+          if (end.outcome === 'upstream_error' || end.outcome === 'timeout') observer.upstreamError(upstream.id, end.outcome === 'timeout' ? 'timeout' : 'stream');
           const settlement = await settleStream(relay, end, upstream.id);
           return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
         },
       });
+      observer.streamOpened();
       // Headers go out before the cost is known: they carry the hold, the most this can cost.
       return new Response(stream, {
         headers: {
@@ -178,6 +234,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       }
     }
     if (failure || !parsed) {
+      observer.upstreamError(upstream.id, failure?.status === 504 ? 'timeout' : 'stream');
       const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }, tokenizerFailed);
       await settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
       throw withHeaders(failure ?? Err.upstreamError(), relay.headers);
@@ -191,7 +248,13 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     });
   }
 
-  return { chatCompletion };
+  return {
+    chatCompletion,
+    /** Called once by the request-log plugin; the relay reports to it from then on. */
+    observe(next: ProxyObserver): void {
+      observer = next;
+    },
+  };
 }
 
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {

@@ -21,7 +21,15 @@ const RETRYABLE = new Set([429, 500, 502, 503, 504]);
  * leaves the rotation, and on 429, 5xx, connect errors and time-outs another key is tried with
  * backoff. Only called before anything reached the client, so retrying is always safe.
  */
-export async function sendUpstream(pool: UpstreamPool, path: string, body: string, opts: UpstreamOptions, clientSignal?: AbortSignal): Promise<UpstreamResult> {
+export async function sendUpstream(
+  pool: UpstreamPool,
+  path: string,
+  body: string,
+  opts: UpstreamOptions,
+  clientSignal?: AbortSignal,
+  /** counts a failed attempt (metrics): DeepSeek's status, `connect` or `timeout` */
+  onFailure?: (upstreamId: string, reason: string) => void,
+): Promise<UpstreamResult> {
   const tried = new Set<string>();
   let error: GatewayError = Err.upstreamUnavailable();
   let reachedUpstream = false;
@@ -49,6 +57,7 @@ export async function sendUpstream(pool: UpstreamPool, path: string, body: strin
       upstream.inFlight--;
       clearTimeout(timer);
       error = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamUnavailable();
+      onFailure?.(upstream.id, controller.signal.aborted ? 'timeout' : 'connect');
       void cause;
       continue;
     }
@@ -58,6 +67,7 @@ export async function sendUpstream(pool: UpstreamPool, path: string, body: strin
 
     const message = await readErrorMessage(response);
     upstream.inFlight--;
+    if (response.status === 401 || response.status === 402 || RETRYABLE.has(response.status)) onFailure?.(upstream.id, String(response.status));
     if (response.status === 401 || response.status === 402) {
       pool.markFailing(upstream, `DeepSeek answered ${response.status}: ${message}`);
       error = Err.upstreamUnavailable();
