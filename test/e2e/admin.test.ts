@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, expect, it } from 'bun:test';
+import { rmSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { startDemo, type RunningDemo } from '../../server/demo';
+import { en } from '../../web/src/i18n/en';
+import { zh } from '../../web/src/i18n/zh';
+import { costOf, sumUsd, usd } from '../../web/src/lib/format';
+import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, overflowsHorizontally, PHONE, screenshot } from '../helpers/browser';
+import { tempDir } from '../helpers/gateway';
+import { ensureWebBuilt } from '../helpers/web-build';
+
+// The operator console in Chromium against the offline demo. Screenshots: test-artifacts/screenshots/admin-*.png.
+
+let demo: RunningDemo;
+let dataDir: string;
+let browser: Browser;
+
+const DICTS = { en, zh } as const;
+const TOKEN_KEY = 'tollgate.admin-token';
+
+beforeAll(async () => {
+  if (!BROWSER_AVAILABLE) return;
+  ensureWebBuilt();
+  dataDir = tempDir('tollgate-e2e-admin-');
+  demo = await startDemo({ dataDir, quiet: true });
+  browser = await launchBrowser();
+  // some usage, so the overview and the ledger have rows
+  const res = await chat(demo.demoKey);
+  expect(res.status).toBe(200);
+  await res.text();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+function chat(key: string): Promise<Response> {
+  return fetch(`${demo.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'Hello there' }] }),
+  });
+}
+
+async function adminGet<T>(path: string): Promise<T> {
+  const res = await fetch(`${demo.url}/admin/api${path}`, { headers: { authorization: `Bearer ${demo.adminToken}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+
+async function buyerGet<T>(path: string): Promise<T> {
+  const res = await fetch(`${demo.url}${path}`, { headers: { authorization: `Bearer ${demo.demoKey}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+
+async function heading(page: Page): Promise<string> {
+  const h1 = page.locator('main h1').first();
+  await h1.waitFor({ state: 'visible', timeout: 10_000 });
+  return (await h1.textContent())?.trim() ?? '';
+}
+
+/** A page already signed in (the token in sessionStorage, as the login leaves it). */
+async function signedIn(viewport = DESKTOP) {
+  const watched = await openPage(browser, { viewport });
+  await watched.page.addInitScript(([name, token]) => sessionStorage.setItem(name as string, token as string), [TOKEN_KEY, demo.adminToken]);
+  return watched;
+}
+
+async function demoKeyId(): Promise<string> {
+  const list = await adminGet<{ data: { id: string; email: string | null; note: string | null }[] }>('/keys?q=demo%40example.com');
+  const key = list.data.find((k) => k.email === 'demo@example.com') ?? list.data[0];
+  expect(key).toBeDefined();
+  return key?.id ?? '';
+}
+
+describeBrowser('the operator console', () => {
+  it(
+    'turns a wrong token away with the error and lets the right one in to the overview',
+    async () => {
+      const { context, page, problems } = await openPage(browser);
+      try {
+        await page.goto(`${demo.url}/admin?lang=en`);
+        expect(await heading(page)).toBe(en.admin.title);
+        expect(await page.getAttribute('meta[name="robots"]', 'content')).toContain('noindex');
+        await screenshot(page, 'admin-login-en-desktop');
+
+        await page.fill('#admin-token', 'not-the-token');
+        await page.click('#admin-login');
+        const error = page.locator('#admin-login-error');
+        await error.waitFor({ timeout: 10_000 });
+        expect(((await error.textContent()) ?? '').trim().length).toBeGreaterThan(0);
+        expect(await page.evaluate((name) => sessionStorage.getItem(name), TOKEN_KEY)).toBeNull();
+
+        await page.fill('#admin-token', demo.adminToken);
+        await page.click('#admin-login');
+        await page.locator('#overview-stats').waitFor({ timeout: 10_000 });
+        expect(await heading(page)).toBe(en.admin.nav.overview);
+        // the token lives in this tab's sessionStorage only
+        expect(await page.evaluate((name) => sessionStorage.getItem(name), TOKEN_KEY)).toBe(demo.adminToken);
+        expect(await page.evaluate((name) => localStorage.getItem(name), TOKEN_KEY)).toBeNull();
+
+        await page.click('#admin-logout');
+        await page.locator('#admin-token').waitFor();
+        expect(await page.evaluate((name) => sessionStorage.getItem(name), TOKEN_KEY)).toBeNull();
+        // the failed login above is the only expected console error (its 401)
+        expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+
+  it(
+    'tops up a key: the console shows the new budget and the buyer API agrees',
+    async () => {
+      const id = await demoKeyId();
+      const before = await buyerGet<{ budget_usd: string }>('/api/usage');
+      const { context, page } = await signedIn();
+      try {
+        // find it the way an operator would: search by email, open the row
+        await page.goto(`${demo.url}/admin/keys?lang=en`);
+        await page.fill('#keys-q', 'demo@example.com');
+        await page.click('#keys-search');
+        await page.locator(`#keys-table tr[data-key-id="${id}"] a`).click();
+        await page.locator('#key-facts').waitFor({ timeout: 10_000 });
+
+        // a destructive action asks first; Escape says no
+        await page.click('#key-rotate');
+        await page.locator('dialog[open] #confirm-yes').waitFor();
+        await page.keyboard.press('Escape');
+        await page.locator('dialog[open]').waitFor({ state: 'detached' });
+
+        await page.fill('#key-topup-amount', '5');
+        await page.click('#key-topup-submit');
+        await page.locator('#key-topup-done').waitFor({ timeout: 10_000 });
+
+        const after = await buyerGet<{ budget_usd: string }>('/api/usage');
+        expect(after.budget_usd).toBe(sumUsd([before.budget_usd, '5']));
+        expect(await page.locator('#key-budget').textContent()).toBe(usd(after.budget_usd));
+        expect(await page.locator('#key-topup-done').textContent()).toContain(usd(after.budget_usd));
+        await screenshot(page, 'admin-key-detail-en-desktop');
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+
+  it(
+    "reprices deepseek-v4-flash's output: the next completion costs the new price",
+    async () => {
+      const NEW_OUTPUT = '7';
+      const { context, page } = await signedIn();
+      try {
+        await page.goto(`${demo.url}/admin/catalog?lang=en`);
+        const form = '#model-deepseek-v4-flash';
+        await page.locator(form).waitFor({ timeout: 10_000 });
+        await page.fill(`${form}-peak-output_usd`, NEW_OUTPUT);
+        await page.fill(`${form}-off_peak-output_usd`, NEW_OUTPUT);
+        await page.click(`${form}-save`);
+        await page.locator(`${form}-done`).waitFor({ timeout: 10_000 });
+      } finally {
+        await context.close();
+      }
+
+      const models = await adminGet<{ data: { id: string; prices: Record<string, { cache_hit_usd: string; cache_miss_usd: string; output_usd: string }> }[] }>(
+        '/models',
+      );
+      const flash = models.data.find((m) => m.id === 'deepseek-v4-flash');
+      expect(flash?.prices.peak?.output_usd).toBe('7.000000000');
+
+      const res = await chat(demo.demoKey);
+      expect(res.status).toBe(200);
+      await res.text();
+      const latest = (await buyerGet<{ data: { cost_usd: string; period: string; prompt_cache_hit_tokens: number; prompt_cache_miss_tokens: number; completion_tokens: number }[] }>(
+        '/api/usage/requests?limit=1',
+      )).data[0];
+      expect(latest).toBeDefined();
+      if (!latest || !flash) return;
+      const prices = flash.prices[latest.period];
+      expect(prices).toBeDefined();
+      const expected = sumUsd([
+        costOf(latest.prompt_cache_hit_tokens, prices?.cache_hit_usd ?? '0'),
+        costOf(latest.prompt_cache_miss_tokens, prices?.cache_miss_usd ?? '0'),
+        costOf(latest.completion_tokens, NEW_OUTPUT),
+      ]);
+      expect(latest.cost_usd).toBe(expected);
+
+      // and the console's ledger shows that cost on its newest row
+      const watched = await signedIn();
+      try {
+        await watched.page.goto(`${demo.url}/admin/ledger?lang=en`);
+        const first = watched.page.locator('#ledger-table tbody tr').first();
+        await first.waitFor({ timeout: 10_000 });
+        expect(await first.locator('.cost').textContent()).toBe(usd(latest.cost_usd));
+      } finally {
+        await watched.context.close();
+      }
+    },
+    60_000,
+  );
+
+  const SECTIONS = ['overview', 'keys', 'orders', 'catalog', 'upstreams', 'ledger', 'settings', 'audit'] as const;
+  const READY: Record<(typeof SECTIONS)[number], string> = {
+    overview: '#overview-stats',
+    keys: '#keys-table',
+    orders: '.admin-filters',
+    catalog: '#schedule-form',
+    upstreams: '#upstreams-table',
+    ledger: '#ledger-table',
+    settings: '#settings-form',
+    audit: '.admin-filters',
+  };
+
+  for (const [viewportName, viewport] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    for (const lang of ['en', 'zh'] as const) {
+      it(
+        `shows every section in ${lang} at ${viewportName} width without errors or sideways scrolling`,
+        async () => {
+          const t = DICTS[lang];
+          const { context, page, problems } = await signedIn(viewport);
+          try {
+            for (const section of SECTIONS) {
+              problems.length = 0;
+              await page.goto(`${demo.url}/admin${section === 'overview' ? '' : `/${section}`}?lang=${lang}`);
+              expect(await heading(page)).toBe(t.admin.nav[section]);
+              await page.locator(READY[section]).first().waitFor({ timeout: 10_000 });
+              await page.waitForLoadState('networkidle');
+              expect(await overflowsHorizontally(page)).toBe(false);
+              expect(problems).toEqual([]);
+              await screenshot(page, `admin-${section}-${lang}-${viewportName}`);
+            }
+          } finally {
+            await context.close();
+          }
+        },
+        120_000,
+      );
+    }
+  }
+});

@@ -1,0 +1,94 @@
+import { useState } from 'preact/hooks';
+import { Loading } from '../../components/ui';
+import { useI18n } from '../../i18n';
+import { dateTime } from '../../lib/format';
+import { AdminErrorNotice, Field, PAGE_SIZE, Pager, useLoad, value } from './shared';
+
+/** before/after as the fields that changed, or the whole value when it isn't an object. */
+function changes(before: unknown, after: unknown): { name: string; from: string; to: string }[] {
+  const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(before) && !isObj(after)) return before === after ? [] : [{ name: '', from: show(before ?? undefined), to: show(after ?? undefined) }];
+  const b = isObj(before) ? before : {};
+  const a = isObj(after) ? after : {};
+  const names = [...new Set([...Object.keys(b), ...Object.keys(a)])];
+  return names.filter((n) => JSON.stringify(b[n]) !== JSON.stringify(a[n])).map((n) => ({ name: n, from: show(b[n]), to: show(a[n]) }));
+}
+
+export default function Audit() {
+  const { t, lang } = useI18n();
+  const a = t.admin.audit;
+  const [draft, setDraft] = useState({ action: '', target: '' });
+  const [filter, setFilter] = useState(draft);
+  const [offset, setOffset] = useState(0);
+  const list = useLoad((api) => api.audit({ ...filter, limit: PAGE_SIZE, offset }), [filter, offset]);
+  return (
+    <>
+      <h1>{t.admin.nav.audit}</h1>
+      <form
+        class="admin-filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setOffset(0);
+          setFilter(draft);
+        }}
+      >
+        <Field id="audit-action" label={a.action}>
+          <input id="audit-action" value={draft.action} onInput={(e) => setDraft({ ...draft, action: value(e) })} />
+        </Field>
+        <Field id="audit-target" label={a.target}>
+          <input id="audit-target" value={draft.target} onInput={(e) => setDraft({ ...draft, target: value(e) })} />
+        </Field>
+        <div class="admin-filter-actions">
+          <button type="submit" class="btn">
+            {t.admin.apply}
+          </button>
+        </div>
+      </form>
+      <AdminErrorNotice error={list.error} />
+      {!list.data ? (
+        !list.error && <Loading />
+      ) : list.data.data.length === 0 ? (
+        <p class="muted">{t.admin.empty}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="admin-table" id="audit-table">
+            <thead>
+              <tr>
+                <th scope="col">{a.colTime}</th>
+                <th scope="col">{a.colAction}</th>
+                <th scope="col">{a.colTarget}</th>
+                <th scope="col">{a.colChange}</th>
+                <th scope="col">{a.colIp}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.data.map((row) => (
+                <tr key={row.id}>
+                  <td class="nowrap">{dateTime(row.at, lang)}</td>
+                  <td>
+                    <code>{row.action}</code>
+                    <div class="small muted">{row.actor}</div>
+                  </td>
+                  <td class="admin-wrap">{row.target ?? '—'}</td>
+                  <td>
+                    <ul class="admin-changes">
+                      {changes(row.before, row.after).map((c) => (
+                        <li key={c.name}>
+                          {c.name && <code>{c.name}</code>} <del aria-label={a.before}>{c.from}</del> → <ins aria-label={a.after}>{c.to}</ins>
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                  <td class="nowrap">{row.ip ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {list.data && <Pager offset={offset} total={list.data.total} onChange={setOffset} />}
+    </>
+  );
+}

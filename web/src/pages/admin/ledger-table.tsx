@@ -1,0 +1,63 @@
+import type { LedgerRow } from '../../api/admin';
+import { useI18n } from '../../i18n';
+import { dateTime, integer, usd } from '../../lib/format';
+import { periodName } from './shared';
+
+/** Ledger rows: the same columns in the key detail and the ledger page. */
+export function LedgerTable(props: { rows: LedgerRow[]; id?: string; showKey?: boolean }) {
+  const { t, lang } = useI18n();
+  const l = t.admin.ledger;
+  if (props.rows.length === 0) return <p class="muted">{t.admin.empty}</p>;
+  return (
+    <div class="table-wrap">
+      <table class="requests admin-table" id={props.id}>
+        <thead>
+          <tr>
+            <th scope="col">{l.colTime}</th>
+            {props.showKey && <th scope="col">{l.colKey}</th>}
+            <th scope="col">{l.colModel}</th>
+            <th scope="col">{l.colPeriod}</th>
+            <th scope="col" class="num">
+              {l.colTokens}
+            </th>
+            <th scope="col" class="num">
+              {l.colCost}
+            </th>
+            <th scope="col">{l.colStatus}</th>
+            <th scope="col" class="num">
+              {l.colDuration}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={r.id}>
+              <td class="nowrap">{dateTime(r.started_at, lang)}</td>
+              {props.showKey && (
+                <td>
+                  <a href={`/admin/keys/${encodeURIComponent(r.key_id)}`}>
+                    <code>{r.key_id}</code>
+                  </a>
+                </td>
+              )}
+              <td>
+                <code>{r.model}</code>
+                {r.stream && <span class="tag">{t.dashboard.streamed}</span>}
+              </td>
+              <td>{periodName(r.period, t)}</td>
+              <td class="num nowrap">
+                {integer(r.prompt_cache_hit_tokens, lang)} / {integer(r.prompt_cache_miss_tokens, lang)} / {integer(r.completion_tokens, lang)}
+              </td>
+              <td class="num cost">{usd(r.cost_usd)}</td>
+              <td>
+                {r.status}
+                {r.basis === 'estimated' && <span class="tag">{l.estimated}</span>}
+              </td>
+              <td class="num">{r.duration_ms === null ? '—' : `${integer(r.duration_ms, lang)} ms`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

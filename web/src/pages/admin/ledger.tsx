@@ -1,0 +1,80 @@
+import { useState } from 'preact/hooks';
+import { Loading } from '../../components/ui';
+import { useI18n } from '../../i18n';
+import type { SectionProps } from './index';
+import { LedgerTable } from './ledger-table';
+import { ActionResult, AdminErrorNotice, Field, PAGE_SIZE, Pager, useAction, useLoad, value } from './shared';
+
+const toIso = (local: string) => (local ? new Date(local).toISOString() : '');
+
+export default function Ledger(props: SectionProps) {
+  const { t } = useI18n();
+  const l = t.admin.ledger;
+  const initialKey = new URLSearchParams(props.search).get('key_id') ?? '';
+  const [draft, setDraft] = useState({ key_id: initialKey, model: '', status: '', from: '', to: '' });
+  const [filter, setFilter] = useState(draft);
+  const [offset, setOffset] = useState(0);
+  const query = { key_id: filter.key_id.trim(), model: filter.model.trim(), status: filter.status.trim(), from: toIso(filter.from), to: toIso(filter.to) };
+  const list = useLoad((api) => api.ledger({ ...query, limit: PAGE_SIZE, offset }), [filter, offset]);
+  const csv = useAction();
+  const download = () =>
+    void csv.run(
+      async (api) => {
+        const blob = await api.ledgerCsv(query);
+        const url = URL.createObjectURL(blob);
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = `ledger-${new Date().toISOString().slice(0, 10)}.csv`;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      },
+      () => null,
+    );
+  const set = (name: keyof typeof draft) => (e: Event) => setDraft({ ...draft, [name]: value(e) });
+  return (
+    <>
+      <div class="admin-head">
+        <h1>{t.admin.nav.ledger}</h1>
+        <button type="button" class="btn" id="ledger-csv" disabled={csv.busy} onClick={download}>
+          {l.csv}
+        </button>
+      </div>
+      <ActionResult error={csv.error} done={null} />
+      <form
+        class="admin-filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setOffset(0);
+          setFilter(draft);
+        }}
+      >
+        <Field id="ledger-key" label={l.keyId}>
+          <input id="ledger-key" value={draft.key_id} onInput={set('key_id')} />
+        </Field>
+        <Field id="ledger-model" label={l.model}>
+          <input id="ledger-model" value={draft.model} onInput={set('model')} />
+        </Field>
+        <Field id="ledger-status" label={l.status}>
+          <input id="ledger-status" value={draft.status} onInput={set('status')} />
+        </Field>
+        <Field id="ledger-from" label={l.from}>
+          <input id="ledger-from" type="datetime-local" value={draft.from} onInput={set('from')} />
+        </Field>
+        <Field id="ledger-to" label={l.to}>
+          <input id="ledger-to" type="datetime-local" value={draft.to} onInput={set('to')} />
+        </Field>
+        <div class="admin-filter-actions">
+          <button type="submit" class="btn">
+            {t.admin.apply}
+          </button>
+        </div>
+      </form>
+      <AdminErrorNotice error={list.error} />
+      {!list.data ? !list.error && <Loading /> : <LedgerTable rows={list.data.data} id="ledger-table" showKey />}
+      {list.data && <Pager offset={offset} total={list.data.total} onChange={setOffset} />}
+    </>
+  );
+}

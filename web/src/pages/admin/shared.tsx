@@ -1,0 +1,271 @@
+import { createContext, type ComponentChildren } from 'preact';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { AdminError, type AdminApi } from '../../api/admin';
+import { errorText } from '../../components/hooks';
+import { CopyButton, Notice } from '../../components/ui';
+import { useI18n } from '../../i18n';
+import type { Dict } from '../../i18n/en';
+import { dateOnly, fmt, integer, usd, usdNumber } from '../../lib/format';
+
+export interface Console {
+  api: AdminApi;
+  /** Drops the token and shows the login again (with a message when the token stopped working). */
+  signOut(reason?: string): void;
+}
+
+export const ConsoleContext = createContext<Console | null>(null);
+
+export function useConsole(): Console {
+  const c = useContext(ConsoleContext);
+  if (!c) throw new Error('useConsole outside the console');
+  return c;
+}
+
+/** The message for an admin failure: 429 says to wait, otherwise the API's own words. */
+export function adminErrorText(error: unknown, t: Dict): string {
+  if (error instanceof AdminError && error.status === 429) {
+    return error.retryAfter ? fmt(t.admin.wait, { seconds: error.retryAfter }) : error.message || t.admin.waitLong;
+  }
+  return errorText(error, t);
+}
+
+export function AdminErrorNotice(props: { error: unknown; id?: string }) {
+  const { t } = useI18n();
+  if (!props.error) return null;
+  return (
+    <Notice tone="error" id={props.id}>
+      <p>{adminErrorText(props.error, t)}</p>
+    </Notice>
+  );
+}
+
+function isUnauthorized(error: unknown): boolean {
+  return error instanceof AdminError && error.status === 401;
+}
+
+/** Loads data for a console page; a 401 sends the operator back to the login. */
+export function useLoad<T>(load: (api: AdminApi) => Promise<T>, deps: unknown[]) {
+  const { api, signOut } = useConsole();
+  const { t } = useI18n();
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  const run = useRef(0);
+  useEffect(() => {
+    const id = ++run.current;
+    setState((s) => ({ ...s, loading: true }));
+    load(api).then(
+      (data) => id === run.current && setState({ data, loading: false }),
+      (error: unknown) => {
+        if (id !== run.current) return;
+        if (isUnauthorized(error)) signOut(t.admin.sessionEnded);
+        else setState((s) => ({ data: s.data, error, loading: false }));
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, ...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { ...state, reload, setData: (data: T) => setState({ data, loading: false }) };
+}
+
+/** Runs a change: busy while it runs, its error kept for display, 401 → login. */
+export function useAction() {
+  const { api, signOut } = useConsole();
+  const { t } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const run = useCallback(
+    async <T,>(action: (api: AdminApi) => Promise<T>, success?: (result: T) => string | null): Promise<T | undefined> => {
+      setBusy(true);
+      setError(null);
+      setDone(null);
+      try {
+        const result = await action(api);
+        setDone(success ? success(result) : t.admin.saved);
+        return result;
+      } catch (e) {
+        if (isUnauthorized(e)) signOut(t.admin.sessionEnded);
+        else setError(e);
+        return undefined;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [api, signOut, t],
+  );
+  return { busy, error, done, run, clear: () => (setError(null), setDone(null)) };
+}
+
+/** Error and success lines under a form. */
+export function ActionResult(props: { error: unknown; done: string | null; id?: string }) {
+  if (props.error) return <AdminErrorNotice error={props.error} id={props.id ? `${props.id}-error` : undefined} />;
+  if (props.done)
+    return (
+      <p class="admin-done" role="status" id={props.id ? `${props.id}-done` : undefined}>
+        {props.done}
+      </p>
+    );
+  return null;
+}
+
+/** A small modal question; Escape and the cancel button say no. */
+export function ConfirmDialog(props: { open: boolean; text: string; danger?: boolean; onConfirm(): void; onCancel(): void; children?: ComponentChildren }) {
+  const { t } = useI18n();
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (props.open && !dialog.open) dialog.showModal();
+    else if (!props.open && dialog.open) dialog.close();
+  }, [props.open]);
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby="confirm-title" aria-describedby="confirm-text" onClose={props.onCancel}>
+      <h2 id="confirm-title">{t.admin.confirmTitle}</h2>
+      <p id="confirm-text">{props.text}</p>
+      {props.children}
+      <div class="actions">
+        <button type="button" id="confirm-yes" class={`btn ${props.danger === false ? 'btn-primary' : 'btn-danger'}`} onClick={props.onConfirm}>
+          {t.admin.confirmYes}
+        </button>
+        <button type="button" class="btn" onClick={props.onCancel}>
+          {t.common.cancel}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/** State for "ask first, then run": ask(text, action) opens the dialog. */
+export function useConfirm() {
+  const [pending, setPending] = useState<{ text: string; action: () => void } | null>(null);
+  const dialog = (
+    <ConfirmDialog
+      open={pending !== null}
+      text={pending?.text ?? ''}
+      onCancel={() => setPending(null)}
+      onConfirm={() => {
+        const action = pending?.action;
+        setPending(null);
+        action?.();
+      }}
+    />
+  );
+  return { ask: (text: string, action: () => void) => setPending({ text, action }), dialog };
+}
+
+export const PAGE_SIZE = 25;
+
+export function Pager(props: { offset: number; total: number; limit?: number; onChange(offset: number): void }) {
+  const { t, lang } = useI18n();
+  const limit = props.limit ?? PAGE_SIZE;
+  if (props.total === 0) return null;
+  const from = props.offset + 1;
+  const to = Math.min(props.offset + limit, props.total);
+  return (
+    <nav class="pager" aria-label={t.admin.pages}>
+      <button type="button" class="btn btn-small" disabled={props.offset === 0} onClick={() => props.onChange(Math.max(0, props.offset - limit))}>
+        {t.admin.prev}
+      </button>
+      <span aria-live="polite">{fmt(t.admin.range, { from: integer(from, lang), to: integer(to, lang), total: integer(props.total, lang) })}</span>
+      <button type="button" class="btn btn-small" disabled={to >= props.total} onClick={() => props.onChange(props.offset + limit)}>
+        {t.admin.next}
+      </button>
+    </nav>
+  );
+}
+
+/** Bars per day: the same hand-drawn SVG as the buyer's dashboard chart. */
+export function DayBars(props: { title: string; days: { date: string; amount: string; count: string }[] }) {
+  const { t, lang } = useI18n();
+  const values = props.days.map((d) => usdNumber(d.amount));
+  const max = Math.max(0, ...values);
+  const total = usd(String(values.reduce((a, b) => a + b, 0).toFixed(9)));
+  const width = 600;
+  const height = 140;
+  const top = 12;
+  const plot = height - top - 18;
+  const slot = width / Math.max(1, props.days.length);
+  return (
+    <figure class="chart">
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        width="100%"
+        height={height}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={fmt(t.admin.overview.chartLabel, { title: props.title, days: props.days.length, total })}
+      >
+        <line x1="0" x2={width} y1={top + plot} y2={top + plot} class="chart-axis" />
+        <line x1="0" x2={width} y1={top} y2={top} class="chart-grid" />
+        {props.days.map((day, i) => {
+          const v = values[i] ?? 0;
+          const h = max > 0 ? Math.max(v > 0 ? 2 : 0, (v / max) * plot) : 0;
+          return (
+            <rect key={day.date} class="chart-bar" x={i * slot + slot * 0.15} y={top + plot - h} width={slot * 0.7} height={h} rx="2">
+              <title>{fmt(t.admin.overview.dayTip, { date: dateOnly(day.date, lang), amount: usd(day.amount), n: day.count })}</title>
+            </rect>
+          );
+        })}
+      </svg>
+      <figcaption class="chart-caption">
+        <span>{dateOnly(props.days[0]?.date, lang)}</span>
+        <span>{total}</span>
+        <span>{dateOnly(props.days[props.days.length - 1]?.date, lang)}</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+/** A labelled input; the id ties label and field together. */
+export function Field(props: { id: string; label: string; help?: string; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      {props.children}
+      {props.help && (
+        <p class="help" id={`${props.id}-help`}>
+          {props.help}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Text from an <input> event. */
+export const value = (e: Event) => (e.currentTarget as HTMLInputElement).value;
+
+/** "" → undefined, otherwise an integer. */
+export function intOrUndefined(text: string): number | undefined {
+  const n = Number.parseInt(text, 10);
+  return text.trim() === '' || !Number.isFinite(n) ? undefined : n;
+}
+
+/** A status as a colored badge, in the page's language where the dictionary knows it. */
+export function StatusBadge(props: { status: string }) {
+  const { t } = useI18n();
+  const known = (t.status as Record<string, string>)[props.status];
+  const tone = ['active', 'paid'].includes(props.status) ? 'badge-active' : ['created', 'approved', 'pending'].includes(props.status) ? 'badge-pending' : 'badge-frozen';
+  return <span class={`badge ${tone}`} data-status={props.status}>{known ?? props.status}</span>;
+}
+
+/** The price period, translated. */
+export function periodName(period: string, t: Dict): string {
+  return period === 'peak' ? t.common.peak : period === 'off_peak' ? t.common.offPeak : period;
+}
+
+/** A new secret key, shown once with a copy button. */
+export function NewKeyBox(props: { secret: string }) {
+  const { t } = useI18n();
+  return (
+    <div class="key-box" id="new-key">
+      <label for="new-key-value">{t.admin.newKeyTitle}</label>
+      <div class="key-row">
+        <input id="new-key-value" class="mono" readOnly value={props.secret} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+        <CopyButton text={props.secret} label={t.admin.newKeyTitle} />
+      </div>
+      <Notice tone="warning">
+        <p>{t.admin.newKeyWarn}</p>
+      </Notice>
+    </div>
+  );
+}
