@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { Loading } from '../../components/ui';
+
 import { useI18n } from '../../i18n';
 import { dateTime } from '../../lib/format';
-import { AdminErrorNotice, Field, PAGE_SIZE, Pager, useLoad, value } from './shared';
+import { Field, PAGE_SIZE, PagedList, useLoad, value } from './shared';
 
 /** before/after as the fields that changed, or the whole value when it isn't an object. */
 function changes(before: unknown, after: unknown): { name: string; from: string; to: string }[] {
@@ -46,49 +46,45 @@ export default function Audit() {
           </button>
         </div>
       </form>
-      <AdminErrorNotice error={list.error} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : list.data.data.length === 0 ? (
-        <p class="muted">{t.admin.empty}</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="admin-table" id="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">{a.colTime}</th>
-                <th scope="col">{a.colAction}</th>
-                <th scope="col">{a.colTarget}</th>
-                <th scope="col">{a.colChange}</th>
-                <th scope="col">{a.colIp}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((row) => (
-                <tr key={row.id}>
-                  <td class="nowrap">{dateTime(row.at, lang)}</td>
-                  <td>
-                    <code>{row.action}</code>
-                    <div class="small muted">{row.actor}</div>
-                  </td>
-                  <td class="admin-wrap">{row.target ?? '—'}</td>
-                  <td>
-                    <ul class="admin-changes">
-                      {changes(row.before, row.after).map((c) => (
-                        <li key={c.name}>
-                          {c.name && <code>{c.name}</code>} <del aria-label={a.before}>{c.from}</del> → <ins aria-label={a.after}>{c.to}</ins>
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td class="nowrap">{row.ip ?? '—'}</td>
+      <PagedList list={list} offset={offset} onPage={setOffset}>
+        {(rows) => (
+          <div class="table-wrap">
+            <table class="admin-table" id="audit-table">
+              <thead>
+                <tr>
+                  <th scope="col">{a.colTime}</th>
+                  <th scope="col">{a.colAction}</th>
+                  <th scope="col">{a.colTarget}</th>
+                  <th scope="col">{a.colChange}</th>
+                  <th scope="col">{a.colIp}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && <Pager offset={offset} total={list.data.total} onChange={setOffset} />}
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <tr key={row.id}>
+                    <td class="nowrap">{dateTime(row.at, lang)}</td>
+                    <td>
+                      <code>{row.action}</code>
+                      <div class="small muted">{row.actor}</div>
+                    </td>
+                    <td class="admin-wrap">{row.target ?? '—'}</td>
+                    <td>
+                      <ul class="admin-changes">
+                        {changes(row.before, row.after).map((c) => (
+                          <li key={c.name}>
+                            {c.name && <code>{c.name}</code>} <del aria-label={a.before}>{c.from}</del> → <ins aria-label={a.after}>{c.to}</ins>
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                    <td class="nowrap">{row.ip ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </PagedList>
     </>
   );
 }

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
 import type { NewKey, Plan } from '../../api/admin';
-import { Loading } from '../../components/ui';
+
 import { useI18n } from '../../i18n';
 import { dateTime, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import KeyDetail from './key-detail';
-import { ActionResult, AdminErrorNotice, Field, intOrUndefined, NewKeyBox, PAGE_SIZE, Pager, StatusBadge, useAction, useLoad, value } from './shared';
+import { ActionResult, Field, intOrUndefined, NewKeyBox, PAGE_SIZE, PagedList, StatusBadge, useAction, useLoad, value } from './shared';
 
 const KEY_STATUSES = ['active', 'disabled', 'expired', 'exhausted', 'frozen'];
 
@@ -67,50 +67,46 @@ function KeyList() {
           </button>
         </div>
       </form>
-      <AdminErrorNotice error={list.error} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : list.data.data.length === 0 ? (
-        <p class="muted">{t.admin.empty}</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="admin-table" id="keys-table">
-            <thead>
-              <tr>
-                <th scope="col">{k.colKey}</th>
-                <th scope="col">{k.colPlan}</th>
-                <th scope="col">{k.colStatus}</th>
-                <th scope="col" class="num">
-                  {k.colRemaining}
-                </th>
-                <th scope="col">{k.colEmail}</th>
-                <th scope="col">{k.colCreated}</th>
-                <th scope="col">{k.colLastUsed}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((key) => (
-                <tr key={key.id} data-key-id={key.id}>
-                  <td>
-                    <a href={`/admin/keys/${encodeURIComponent(key.id)}`}>
-                      <code>{key.key_hint}</code>
-                    </a>
-                  </td>
-                  <td>{key.plan_id}</td>
-                  <td>
-                    <StatusBadge status={key.status} />
-                  </td>
-                  <td class="num">{usd(key.remaining_usd)}</td>
-                  <td class="admin-wrap">{key.email ?? '—'}</td>
-                  <td class="nowrap">{dateTime(key.created_at, lang)}</td>
-                  <td class="nowrap">{dateTime(key.last_used_at, lang)}</td>
+      <PagedList list={list} offset={offset} onPage={setOffset}>
+        {(rows) => (
+          <div class="table-wrap">
+            <table class="admin-table" id="keys-table">
+              <thead>
+                <tr>
+                  <th scope="col">{k.colKey}</th>
+                  <th scope="col">{k.colPlan}</th>
+                  <th scope="col">{k.colStatus}</th>
+                  <th scope="col" class="num">
+                    {k.colRemaining}
+                  </th>
+                  <th scope="col">{k.colEmail}</th>
+                  <th scope="col">{k.colCreated}</th>
+                  <th scope="col">{k.colLastUsed}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && <Pager offset={offset} total={list.data.total} onChange={setOffset} />}
+              </thead>
+              <tbody>
+                {rows.map((key) => (
+                  <tr key={key.id} data-key-id={key.id}>
+                    <td>
+                      <a href={`/admin/keys/${encodeURIComponent(key.id)}`}>
+                        <code>{key.key_hint}</code>
+                      </a>
+                    </td>
+                    <td>{key.plan_id}</td>
+                    <td>
+                      <StatusBadge status={key.status} />
+                    </td>
+                    <td class="num">{usd(key.remaining_usd)}</td>
+                    <td class="admin-wrap">{key.email ?? '—'}</td>
+                    <td class="nowrap">{dateTime(key.created_at, lang)}</td>
+                    <td class="nowrap">{dateTime(key.last_used_at, lang)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </PagedList>
     </>
   );
 }

@@ -3,7 +3,7 @@ import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, usd } from '../../lib/format';
 import type { SectionProps } from './index';
-import { ActionResult, AdminErrorNotice, Field, PAGE_SIZE, Pager, StatusBadge, useAction, useConfirm, useLoad, value } from './shared';
+import { ActionResult, AdminErrorNotice, Field, PAGE_SIZE, PagedList, StatusBadge, useAction, useConfirm, useLoad, value } from './shared';
 
 const ORDER_STATUSES = ['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed'];
 
@@ -49,48 +49,44 @@ function OrderList() {
           </button>
         </div>
       </form>
-      <AdminErrorNotice error={list.error} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : list.data.data.length === 0 ? (
-        <p class="muted">{t.admin.empty}</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="admin-table" id="orders-table">
-            <thead>
-              <tr>
-                <th scope="col">{o.colOrder}</th>
-                <th scope="col">{o.colPlan}</th>
-                <th scope="col">{o.colEmail}</th>
-                <th scope="col" class="num">{o.colAmount}</th>
-                <th scope="col">{o.colStatus}</th>
-                <th scope="col">{o.colCreated}</th>
-                <th scope="col">{o.colPaid}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.data.map((order) => (
-                <tr key={order.id}>
-                  <td>
-                    <a href={`/admin/orders/${encodeURIComponent(order.id)}`}>
-                      <code>{order.id}</code>
-                    </a>
-                  </td>
-                  <td>{order.plan_id}</td>
-                  <td class="admin-wrap">{order.email}</td>
-                  <td class="num">{usd(order.amount_usd)}</td>
-                  <td>
-                    <StatusBadge status={order.status} />
-                  </td>
-                  <td class="nowrap">{dateTime(order.created_at, lang)}</td>
-                  <td class="nowrap">{dateTime(order.paid_at, lang)}</td>
+      <PagedList list={list} offset={offset} onPage={setOffset}>
+        {(rows) => (
+          <div class="table-wrap">
+            <table class="admin-table" id="orders-table">
+              <thead>
+                <tr>
+                  <th scope="col">{o.colOrder}</th>
+                  <th scope="col">{o.colPlan}</th>
+                  <th scope="col">{o.colEmail}</th>
+                  <th scope="col" class="num">{o.colAmount}</th>
+                  <th scope="col">{o.colStatus}</th>
+                  <th scope="col">{o.colCreated}</th>
+                  <th scope="col">{o.colPaid}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && <Pager offset={offset} total={list.data.total} onChange={setOffset} />}
+              </thead>
+              <tbody>
+                {rows.map((order) => (
+                  <tr key={order.id}>
+                    <td>
+                      <a href={`/admin/orders/${encodeURIComponent(order.id)}`}>
+                        <code>{order.id}</code>
+                      </a>
+                    </td>
+                    <td>{order.plan_id}</td>
+                    <td class="admin-wrap">{order.email}</td>
+                    <td class="num">{usd(order.amount_usd)}</td>
+                    <td>
+                      <StatusBadge status={order.status} />
+                    </td>
+                    <td class="nowrap">{dateTime(order.created_at, lang)}</td>
+                    <td class="nowrap">{dateTime(order.paid_at, lang)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </PagedList>
     </>
   );
 }

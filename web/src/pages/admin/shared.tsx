@@ -2,7 +2,7 @@ import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { AdminError, type AdminApi } from '../../api/admin';
 import { errorText } from '../../components/hooks';
-import { CopyButton, Notice } from '../../components/ui';
+import { CopyButton, Loading, Notice } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import type { Dict } from '../../i18n/en';
 import { dateOnly, fmt, integer, usd, usdNumber } from '../../lib/format';
@@ -154,6 +154,19 @@ export function useConfirm() {
 }
 
 export const PAGE_SIZE = 25;
+
+/** A paged list's body: its error, a spinner, "nothing here", or the rows; then the pager. */
+export function PagedList<T>(props: { list: { data?: { data: T[]; total: number }; error?: unknown }; offset: number; onPage(offset: number): void; children: (rows: T[]) => ComponentChildren }) {
+  const { t } = useI18n();
+  const { list } = props;
+  return (
+    <>
+      <AdminErrorNotice error={list.error} />
+      {!list.data ? !list.error && <Loading /> : list.data.data.length === 0 ? <p class="muted">{t.admin.empty}</p> : props.children(list.data.data)}
+      {list.data && <Pager offset={props.offset} total={list.data.total} onChange={props.onPage} />}
+    </>
+  );
+}
 
 export function Pager(props: { offset: number; total: number; limit?: number; onChange(offset: number): void }) {
   const { t, lang } = useI18n();
