@@ -96,6 +96,22 @@ describe('the OpenAPI document at /docs/json', () => {
     }
   });
 
+  it('gives every admin operation a JSON schema for its 200 answer (the CSV export: text/csv)', () => {
+    const admin = operations().filter(({ path }) => path.startsWith('/admin/api'));
+    expect(admin.length).toBeGreaterThan(20);
+    for (const { path, method, op } of admin) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const ok = deref(op.responses?.['200'] ?? {});
+      if (path === '/admin/api/ledger.csv') {
+        expect({ where, csv: ok.content?.['text/csv'] !== undefined }).toEqual({ where, csv: true });
+        continue;
+      }
+      const schema = ok.content?.['application/json']?.schema as Json | undefined;
+      const described = !!schema && (schema.$ref !== undefined || schema.properties !== undefined || schema.items !== undefined);
+      expect({ where, schema: described }).toEqual({ where, schema: true });
+    }
+  });
+
   it("documents /v1/chat/completions: DeepSeek's fields, include_reasoning and Tollgate's headers", () => {
     const op = doc.paths['/v1/chat/completions'].post;
     expect(op.tags).toEqual(['OpenAI-compatible']);

@@ -4,7 +4,21 @@ import { Err } from '../../errors';
 import { formatUsd, usdPerMillionToNanoPerToken } from '../../lib/money';
 import type { PeriodPrices } from '../catalog/store';
 import { defined, usdField, timeField, type AdminContext } from './context';
-import { IdParams, ModelCreateBody, ModelPatchBody, PlanCreateBody, PlanPatchBody, PreviewBody, ScheduleBody } from './model';
+import {
+  IdParams,
+  ModelCreateBody,
+  ModelList,
+  ModelPatchBody,
+  ModelView,
+  PlanCreateBody,
+  PlanList,
+  PlanPatchBody,
+  PlanView,
+  PreviewBody,
+  PreviewView,
+  ScheduleBody,
+  ScheduleView,
+} from './model';
 import { modelView, planView } from './views';
 
 const detail = (summary: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary });
@@ -45,7 +59,7 @@ export function catalogRoutes(ctx: AdminContext) {
   };
 
   return new Elysia({ name: 'admin-catalog', prefix: '/admin/api' })
-    .get('/plans', () => ({ data: catalog.plans({ includeRetired: true }).map(planView) }), { detail: detail('Every plan, retired ones too') })
+    .get('/plans', () => ({ data: catalog.plans({ includeRetired: true }).map(planView) }), { response: PlanList, detail: detail('Every plan, retired ones too') })
     .post(
       '/plans',
       ({ body, request, server }) => {
@@ -65,7 +79,7 @@ export function catalogRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'plan.create', plan.id, null, data);
         return data;
       },
-      { body: PlanCreateBody, detail: detail('Adds a plan') },
+      { body: PlanCreateBody, response: PlanView, detail: detail('Adds a plan') },
     )
     .patch(
       '/plans/:id',
@@ -90,9 +104,9 @@ export function catalogRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, body.retired === true && !before.retired ? 'plan.retire' : 'plan.update', plan.id, planView(before), data);
         return data;
       },
-      { params: IdParams, body: PlanPatchBody, detail: detail('Edits or retires a plan (keys that have it keep working)') },
+      { params: IdParams, body: PlanPatchBody, response: PlanView, detail: detail('Edits or retires a plan (keys that have it keep working)') },
     )
-    .get('/models', () => ({ data: catalog.models({ includeRetired: true }).map((m) => modelView(m, catalog)) }), { detail: detail('Every model with aliases and prices') })
+    .get('/models', () => ({ data: catalog.models({ includeRetired: true }).map((m) => modelView(m, catalog)) }), { response: ModelList, detail: detail('Every model with aliases and prices') })
     .post(
       '/models',
       ({ body, request, server }) => {
@@ -108,7 +122,7 @@ export function catalogRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'model.create', model.id, null, data);
         return data;
       },
-      { body: ModelCreateBody, detail: detail('Adds a public model with its prices (USD per 1M tokens)') },
+      { body: ModelCreateBody, response: ModelView, detail: detail('Adds a public model with its prices (USD per 1M tokens)') },
     )
     .patch(
       '/models/:id',
@@ -127,9 +141,9 @@ export function catalogRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, body.prices ? 'model.prices' : 'model.update', model.id, before, data);
         return data;
       },
-      { params: IdParams, body: ModelPatchBody, detail: detail("Edits a model, its prices or its aliases; the next request is priced at the new prices") },
+      { params: IdParams, body: ModelPatchBody, response: ModelView, detail: detail("Edits a model, its prices or its aliases; the next request is priced at the new prices") },
     )
-    .get('/price-schedule', schedule, { detail: detail('Peak windows, time zone and holidays') })
+    .get('/price-schedule', schedule, { response: ScheduleView, detail: detail('Peak windows, time zone and holidays') })
     .put(
       '/price-schedule',
       ({ body, request, server }) => {
@@ -139,7 +153,7 @@ export function catalogRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'price_schedule.update', 'price_schedule', before, data);
         return data;
       },
-      { body: ScheduleBody, detail: detail('Replaces the price schedule') },
+      { body: ScheduleBody, response: ScheduleView, detail: detail('Replaces the price schedule') },
     )
     .post(
       '/price-preview',
@@ -162,6 +176,6 @@ export function catalogRoutes(ctx: AdminContext) {
           },
         };
       },
-      { body: PreviewBody, detail: detail('What a request would cost (prices per 1M tokens)') },
+      { body: PreviewBody, response: PreviewView, detail: detail('What a request would cost (prices per 1M tokens)') },
     );
 }

@@ -3,7 +3,7 @@ import { Err } from '../../errors';
 import { hashApiKey, looksLikeApiKey } from '../../lib/keys';
 import type { KeyPatch } from '../metering/service';
 import { pageOf, timeField, usdField, type AdminContext } from './context';
-import { IdParams, KeyCreateBody, KeyPatchBody, KeysQuery, PageQuery, TopUpBody } from './model';
+import { IdParams, KeyCreateBody, KeyIssued, KeyList, KeyPatchBody, KeysQuery, KeyView, LedgerList, PageQuery, TopUpBody } from './model';
 import { keyView, ledgerView } from './views';
 import { t } from 'elysia';
 
@@ -28,7 +28,7 @@ export function keyRoutes(ctx: AdminContext) {
         const { rows, total } = store.keys({ q, keyHash: whole, status: query.status, planId: query.plan_id }, pageOf(query));
         return { data: rows.map(view), total };
       },
-      { query: KeysQuery, detail: detail('Keys, searched by key hint, email, order id or key id') },
+      { query: KeysQuery, response: KeyList, detail: detail('Keys, searched by key hint, email, order id or key id') },
     )
     .post(
       '/keys',
@@ -46,9 +46,9 @@ export function keyRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'key.create', row.id, null, data);
         return { key, data };
       },
-      { body: KeyCreateBody, detail: detail('Issues a key; the secret is shown once') },
+      { body: KeyCreateBody, response: KeyIssued, detail: detail('Issues a key; the secret is shown once') },
     )
-    .get('/keys/:id', ({ params }) => view(keyOr404(params.id)), { params: IdParams, detail: detail('One key') })
+    .get('/keys/:id', ({ params }) => view(keyOr404(params.id)), { params: IdParams, response: KeyView, detail: detail('One key') })
     .patch(
       '/keys/:id',
       ({ params, body, request, server }) => {
@@ -68,7 +68,7 @@ export function keyRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'key.update', before.id, view(before), data);
         return data;
       },
-      { params: IdParams, body: KeyPatchBody, detail: detail('Changes budget, plan, expiry, status, note, limits or the reasoning setting') },
+      { params: IdParams, body: KeyPatchBody, response: KeyView, detail: detail('Changes budget, plan, expiry, status, note, limits or the reasoning setting') },
     )
     .post(
       '/keys/:id/topup',
@@ -80,7 +80,7 @@ export function keyRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'key.topup', before.id, view(before), { ...data, amount_usd: body.amount_usd });
         return data;
       },
-      { params: IdParams, body: TopUpBody, detail: detail("Adds to the key's budget") },
+      { params: IdParams, body: TopUpBody, response: KeyView, detail: detail("Adds to the key's budget") },
     )
     .post(
       '/keys/:id/rotate',
@@ -91,7 +91,7 @@ export function keyRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'key.rotate', before.id, { key_hint: before.keyHint }, { key_hint: row.keyHint });
         return { key, data };
       },
-      { params: IdParams, detail: detail('A new secret for the same key; the old one stops working') },
+      { params: IdParams, response: KeyIssued, detail: detail('A new secret for the same key; the old one stops working') },
     )
     .get(
       '/keys/:id/ledger',
@@ -100,6 +100,6 @@ export function keyRoutes(ctx: AdminContext) {
         const { rows, total } = store.ledger({ keyId: key.id }, pageOf(query));
         return { data: rows.map(ledgerView), total };
       },
-      { params: IdParams, query: t.Object(PageQuery), detail: detail("The key's ledger rows, newest first") },
+      { params: IdParams, query: t.Object(PageQuery), response: LedgerList, detail: detail("The key's ledger rows, newest first") },
     );
 }

@@ -134,3 +134,180 @@ export const SettingsBody = t.Object({
 });
 
 export const AuditQuery = t.Object({ action: t.Optional(t.String({ maxLength: 100 })), target: t.Optional(t.String({ maxLength: 200 })), ...PageQuery });
+
+// ---- Response schemas (what the handlers return, views.ts). Elysia validates answers against them
+// and drops fields they do not name, so each lists every field of its view.
+
+export const Usd = t.String({ pattern: '^-?\\d+\\.\\d{9}$', examples: ['5.000000000'] });
+const Time = t.String({ format: 'date-time', examples: ['2026-01-01T00:00:00.000Z'] });
+const PeriodOut = t.Union([t.Literal('peak'), t.Literal('off_peak')]);
+const ThinkingOut = Nullable(t.Union([t.Literal('enabled'), t.Literal('disabled')]));
+const listOf = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item), total: t.Integer({ minimum: 0 }) });
+
+export const KeyView = t.Object({
+  id: t.String(),
+  key_hint: t.String(),
+  plan_id: t.String(),
+  status: t.Union([t.Literal('active'), t.Literal('disabled'), t.Literal('exhausted'), t.Literal('expired')]),
+  status_reason: Nullable(t.String()),
+  budget_usd: Usd,
+  spent_usd: Usd,
+  remaining_usd: Usd,
+  expires_at: Nullable(Time),
+  email: Nullable(t.String()),
+  note: Nullable(t.String()),
+  rpm: Nullable(t.Integer({ description: 'override of the plan\'s requests per minute' })),
+  concurrency: Nullable(t.Integer({ description: 'override of the plan\'s max concurrency' })),
+  show_reasoning: Nullable(t.Boolean()),
+  order_id: Nullable(t.String()),
+  created_at: Time,
+  last_used_at: Nullable(Time),
+});
+export const KeyList = listOf(KeyView);
+export const KeyIssued = t.Object({ key: t.String({ description: 'the secret, shown once', examples: ['sk-gateway-…'] }), data: KeyView });
+
+export const LedgerRowView = t.Object({
+  id: t.Integer(),
+  request_id: t.String(),
+  key_id: t.String(),
+  model: t.String(),
+  upstream_model: t.String(),
+  period: PeriodOut,
+  stream: t.Boolean(),
+  status: t.Integer({ description: 'HTTP status answered' }),
+  finish_reason: Nullable(t.String()),
+  prompt_cache_hit_tokens: t.Integer(),
+  prompt_cache_miss_tokens: t.Integer(),
+  completion_tokens: t.Integer(),
+  reasoning_tokens: t.Integer(),
+  cost_usd: Usd,
+  basis: t.Union([t.Literal('upstream'), t.Literal('estimated')]),
+  started_at: Time,
+  duration_ms: t.Integer(),
+});
+export const LedgerList = listOf(LedgerRowView);
+
+const OrderStatusOut = t.Union([
+  t.Literal('created'),
+  t.Literal('approved'),
+  t.Literal('pending'),
+  t.Literal('paid'),
+  t.Literal('failed'),
+  t.Literal('cancelled'),
+  t.Literal('refunded'),
+  t.Literal('reversed'),
+]);
+const orderFields = {
+  id: t.String(),
+  plan_id: t.String(),
+  email: t.String(),
+  amount_usd: Usd,
+  currency: t.String({ examples: ['USD'] }),
+  status: OrderStatusOut,
+  status_reason: Nullable(t.String()),
+  paypal_order_id: Nullable(t.String()),
+  key_id: Nullable(t.String()),
+  key_hint: Nullable(t.String()),
+  created_at: Time,
+  paid_at: Nullable(Time),
+};
+export const OrderView = t.Object(orderFields);
+export const OrderList = listOf(OrderView);
+export const OrderDetail = t.Object({
+  ...orderFields,
+  payments: t.Array(
+    t.Object({ paypal_capture_id: t.String(), status: t.String(), amount_usd: Usd, refunded_usd: Usd, created_at: Time }),
+  ),
+  webhook_events: t.Array(
+    t.Object({ id: t.String(), event_type: t.String(), verified: t.Boolean(), result: Nullable(t.String()), received_at: Time, processed_at: Nullable(Time) }),
+  ),
+});
+
+export const PlanView = t.Object({
+  id: t.String(),
+  name: t.String(),
+  description: t.String(),
+  price_usd: Usd,
+  budget_usd: Usd,
+  models: t.Array(t.String()),
+  rpm: t.Integer(),
+  max_concurrency: t.Integer(),
+  validity_days: t.Integer(),
+  sort_order: t.Integer(),
+  retired: t.Boolean(),
+});
+export const PlanList = t.Object({ data: t.Array(PlanView) });
+
+const PriceSetOut = t.Object({ cache_hit_usd: Usd, cache_miss_usd: Usd, output_usd: Usd }, { description: 'USD per 1M tokens' });
+export const ModelView = t.Object({
+  id: t.String(),
+  name: t.String(),
+  upstream_model: t.String(),
+  thinking: ThinkingOut,
+  max_output_tokens: t.Integer(),
+  retired: t.Boolean(),
+  aliases: t.Array(t.Object({ alias: t.String(), thinking: ThinkingOut })),
+  prices: t.Object({ peak: Nullable(PriceSetOut), off_peak: Nullable(PriceSetOut) }),
+});
+export const ModelList = t.Object({ data: t.Array(ModelView) });
+
+export const ScheduleView = t.Object({
+  time_zone: t.String({ examples: ['Asia/Shanghai'] }),
+  peak_windows: t.Array(t.Object({ days: t.Array(t.Integer()), start: t.String(), end: t.String() })),
+  holidays: t.Array(t.String()),
+  current_period: PeriodOut,
+});
+
+export const PreviewView = t.Object({ period: PeriodOut, cost_usd: Usd, prices: PriceSetOut });
+
+export const UpstreamView = t.Object({
+  id: t.String(),
+  label: t.String(),
+  key_hint: t.String(),
+  source: t.Union([t.Literal('env'), t.Literal('admin')]),
+  state: t.Union([t.Literal('active'), t.Literal('failing'), t.Literal('removed')]),
+  reason: Nullable(t.String()),
+  in_flight: t.Integer(),
+  balance: Nullable(t.Object({ currency: t.String(), total: t.String(), checked_at: Time, low: t.Boolean() })),
+});
+export const UpstreamList = t.Object({ data: t.Array(UpstreamView), low_balance_warning_usd: Usd });
+export const Removed = t.Object({ removed: t.Literal(true) });
+
+export const SettingsView = t.Object({
+  site_name: t.String(),
+  disclaimer: t.String(),
+  support_contact: t.String(),
+  public_url: t.String({ description: 'configuration (TOLLGATE_PUBLIC_URL), read-only' }),
+  show_reasoning_default: t.Boolean(),
+  low_balance_warning_usd: Usd,
+});
+
+export const AuditList = listOf(
+  t.Object({
+    id: t.Integer(),
+    at: Time,
+    actor: t.String(),
+    ip: Nullable(t.String()),
+    action: t.String(),
+    target: Nullable(t.String()),
+    before: t.Any(),
+    after: t.Any(),
+  }),
+);
+
+export const OverviewView = t.Object({
+  days: t.Integer(),
+  revenue_usd: Usd,
+  paid_orders: t.Integer(),
+  revenue_by_day: t.Array(t.Object({ date: t.String({ examples: ['2026-01-01'] }), revenue_usd: Usd, orders: t.Integer() })),
+  orders_by_status: t.Record(t.String(), t.Integer()),
+  buyer_spend_usd: Usd,
+  upstream_cost_usd: Usd,
+  margin_usd: Usd,
+  active_keys: t.Integer(),
+  requests_today: t.Integer(),
+  errors_today: t.Integer(),
+  error_rate_today: t.Number(),
+  current_period: PeriodOut,
+  spend_by_day: t.Array(t.Object({ date: t.String({ examples: ['2026-01-01'] }), spend_usd: Usd, requests: t.Integer() })),
+});

@@ -5,7 +5,21 @@ import { DEFAULT_PRICES } from '../catalog/defaults';
 import { costOf } from '../catalog/price-book';
 import { upstreamIdFor } from '../proxy/upstream-pool';
 import { defined, pageOf, timeField, usdField, type AdminContext } from './context';
-import { AuditQuery, DaysQuery, IdParams, LedgerQuery, SettingsBody, UpstreamBody } from './model';
+import {
+  AuditList,
+  AuditQuery,
+  DaysQuery,
+  IdParams,
+  LedgerList,
+  LedgerQuery,
+  OverviewView,
+  Removed,
+  SettingsBody,
+  SettingsView,
+  UpstreamBody,
+  UpstreamList,
+  UpstreamView,
+} from './model';
 import type { LedgerFilter } from './store';
 import { iso, LEDGER_CSV_COLUMNS, ledgerCsvLine, ledgerView, upstreamView } from './views';
 
@@ -86,6 +100,7 @@ export function operationsRoutes(ctx: AdminContext) {
       },
       {
         query: DaysQuery,
+        response: OverviewView,
         detail: detail(
           'Revenue, spend, margin and today\'s traffic',
           'Days are UTC; the window is today and the days-1 days before it. revenue_usd: paid orders, net of refunds recorded on them. upstream_cost_usd: the ledger\'s tokens priced at DeepSeek\'s list prices (the default price book), or at what the buyer paid for models DeepSeek\'s list does not name.',
@@ -93,6 +108,7 @@ export function operationsRoutes(ctx: AdminContext) {
       },
     )
     .get('/upstreams', () => ({ data: pool.list().map(upstreamView), low_balance_warning_usd: settingsView().low_balance_warning_usd }), {
+      response: UpstreamList,
       detail: detail('The DeepSeek keys: env and admin-added, their state and last balance'),
     })
     .post(
@@ -106,7 +122,7 @@ export function operationsRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'upstream.add', upstream.id, null, data);
         return data;
       },
-      { body: UpstreamBody, detail: detail('Adds a DeepSeek key (stored encrypted; in rotation at once)') },
+      { body: UpstreamBody, response: UpstreamView, detail: detail('Adds a DeepSeek key (stored encrypted; in rotation at once)') },
     )
     .delete(
       '/upstreams/:id',
@@ -118,7 +134,7 @@ export function operationsRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'upstream.remove', upstream.id, before, upstreamView(upstream));
         return { removed: true };
       },
-      { params: IdParams, detail: detail('Takes an admin-added key out of the pool') },
+      { params: IdParams, response: Removed, detail: detail('Takes an admin-added key out of the pool') },
     )
     .post(
       '/upstreams/:id/restore',
@@ -130,7 +146,7 @@ export function operationsRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'upstream.restore', upstream.id, before, data);
         return data;
       },
-      { params: IdParams, detail: detail('Puts a key back in rotation') },
+      { params: IdParams, response: UpstreamView, detail: detail('Puts a key back in rotation') },
     )
     .post(
       '/upstreams/:id/check',
@@ -142,7 +158,7 @@ export function operationsRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'upstream.check', upstream.id, before, data);
         return data;
       },
-      { params: IdParams, detail: detail("Reads the key's balance from DeepSeek's GET /user/balance now") },
+      { params: IdParams, response: UpstreamView, detail: detail("Reads the key's balance from DeepSeek's GET /user/balance now") },
     )
     .get(
       '/ledger',
@@ -150,7 +166,7 @@ export function operationsRoutes(ctx: AdminContext) {
         const { rows, total } = store.ledger(ledgerFilter(query), pageOf(query));
         return { data: rows.map(ledgerView), total };
       },
-      { query: LedgerQuery, detail: detail('Ledger rows, newest first') },
+      { query: LedgerQuery, response: LedgerList, detail: detail('Ledger rows, newest first') },
     )
     .get(
       '/ledger.csv',
@@ -180,9 +196,20 @@ export function operationsRoutes(ctx: AdminContext) {
           headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="ledger-${day}.csv"`, 'cache-control': 'no-store' },
         });
       },
-      { query: LedgerQuery, detail: detail('Every matching ledger row as CSV, streamed') },
+      {
+        query: LedgerQuery,
+        detail: {
+          ...detail('Every matching ledger row as CSV, streamed'),
+          responses: {
+            200: {
+              description: 'The matching ledger rows as CSV (a header line, then one line per row, newest first)',
+              content: { 'text/csv': { schema: { type: 'string' }, example: `${LEDGER_CSV_COLUMNS.join(',')}\r\n` } },
+            },
+          },
+        },
+      },
     )
-    .get('/settings', settingsView, { detail: detail("The site's settings") })
+    .get('/settings', settingsView, { response: SettingsView, detail: detail("The site's settings") })
     .patch(
       '/settings',
       ({ body, request, server }) => {
@@ -200,7 +227,7 @@ export function operationsRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'settings.update', 'site', before, data);
         return data;
       },
-      { body: SettingsBody, detail: detail("Changes the site's settings (public_url is configuration)") },
+      { body: SettingsBody, response: SettingsView, detail: detail("Changes the site's settings (public_url is configuration)") },
     )
     .get(
       '/audit',
@@ -208,7 +235,7 @@ export function operationsRoutes(ctx: AdminContext) {
         const { rows, total } = store.audit({ action: query.action, target: query.target }, pageOf(query));
         return { data: rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, ip: r.ip, action: r.action, target: r.target, before: r.before, after: r.after })), total };
       },
-      { query: AuditQuery, detail: detail('The audit log, newest first (read-only)') },
+      { query: AuditQuery, response: AuditList, detail: detail('The audit log, newest first (read-only)') },
     );
 }
 

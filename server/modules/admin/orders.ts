@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import { Err } from '../../errors';
 import { formatUsd } from '../../lib/money';
 import { pageOf, usdField, type AdminContext } from './context';
-import { IdParams, OrdersQuery, RefundBody } from './model';
+import { IdParams, OrderDetail, OrderList, OrdersQuery, OrderView, RefundBody } from './model';
 import { iso, orderAdminView } from './views';
 
 const detail = (summary: string, description?: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary, description });
@@ -24,7 +24,7 @@ export function orderRoutes(ctx: AdminContext) {
         const { rows, total } = store.orders({ q: query.q?.trim(), status: query.status as never }, pageOf(query));
         return { data: rows.map(view), total };
       },
-      { query: OrdersQuery, detail: detail('Orders, searched by order id, email or PayPal ids') },
+      { query: OrdersQuery, response: OrderList, detail: detail('Orders, searched by order id, email or PayPal ids') },
     )
     .get(
       '/orders/:id',
@@ -49,7 +49,7 @@ export function orderRoutes(ctx: AdminContext) {
           })),
         };
       },
-      { params: IdParams, detail: detail('One order with its payments and webhook events') },
+      { params: IdParams, response: OrderDetail, detail: detail('One order with its payments and webhook events') },
     )
     .post(
       '/orders/:id/refund',
@@ -78,6 +78,7 @@ export function orderRoutes(ctx: AdminContext) {
       {
         params: IdParams,
         body: RefundBody,
+        response: OrderView,
         detail: detail('Records a refund made in PayPal', 'The same effect as PayPal\'s refund webhook; PayPal is not called.'),
       },
     )
@@ -91,6 +92,6 @@ export function orderRoutes(ctx: AdminContext) {
         ctx.audit({ request, server }, 'order.sync', order.id, { status: before.status }, { status: order.status, outcome: outcome.kind });
         return view(order);
       },
-      { params: IdParams, detail: detail('Re-checks the order at PayPal now') },
+      { params: IdParams, response: OrderView, detail: detail('Re-checks the order at PayPal now') },
     );
 }

@@ -9,7 +9,11 @@ import type { Upstream } from '../proxy/upstream-pool';
 
 // The admin API's JSON shapes (API.md): snake_case, money as nine-decimal USD strings, ISO times.
 
-export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+export function iso(ms: number): string;
+export function iso(ms: number | null | undefined): string | null;
+export function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
 
 export function keyView(key: KeyRow, now: number) {
   const expired = key.expiresAt !== null && key.expiresAt <= now && key.status !== 'disabled';
