@@ -1,8 +1,7 @@
-import { useState } from 'preact/hooks';
 
 import { useI18n } from '../../i18n';
 import { dateTime } from '../../lib/format';
-import { Field, PAGE_SIZE, PagedList, useLoad, value } from './shared';
+import { Field, PagedList, useFilteredList, value } from './shared';
 
 /** before/after as the fields that changed, or the whole value when it isn't an object. */
 function changes(before: unknown, after: unknown): { name: string; from: string; to: string }[] {
@@ -18,21 +17,14 @@ function changes(before: unknown, after: unknown): { name: string; from: string;
 export default function Audit() {
   const { t, lang } = useI18n();
   const a = t.admin.audit;
-  const [draft, setDraft] = useState({ action: '', target: '' });
-  const [filter, setFilter] = useState(draft);
-  const [offset, setOffset] = useState(0);
-  const list = useLoad((api) => api.audit({ ...filter, limit: PAGE_SIZE, offset }), [filter, offset]);
+  const { draft, setDraft, offset, setOffset, list, apply } = useFilteredList({ action: '', target: '' }, (api, filter, page) => api.audit({ ...filter, ...page }));
   return (
     <>
       <h1>{t.admin.nav.audit}</h1>
       <form
         class="admin-filters"
         role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setOffset(0);
-          setFilter(draft);
-        }}
+        onSubmit={apply}
       >
         <Field id="audit-action" label={a.action}>
           <input id="audit-action" value={draft.action} onInput={(e) => setDraft({ ...draft, action: value(e) })} />

@@ -5,7 +5,7 @@ import { useI18n } from '../../i18n';
 import { dateTime, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import KeyDetail from './key-detail';
-import { ActionResult, Field, intOrUndefined, NewKeyBox, PAGE_SIZE, PagedList, StatusBadge, useAction, useLoad, value } from './shared';
+import { ActionResult, Field, intOrUndefined, NewKeyBox, PagedList, StatusBadge, useAction, useFilteredList, useLoad, value } from './shared';
 
 const KEY_STATUSES = ['active', 'disabled', 'expired', 'exhausted', 'frozen'];
 
@@ -17,17 +17,9 @@ export default function Keys(props: SectionProps) {
 function KeyList() {
   const { t, lang } = useI18n();
   const k = t.admin.keys;
-  const [draft, setDraft] = useState({ q: '', status: '', plan_id: '' });
-  const [filter, setFilter] = useState(draft);
-  const [offset, setOffset] = useState(0);
+  const { draft, setDraft, offset, setOffset, list, apply } = useFilteredList({ q: '', status: '', plan_id: '' }, (api, filter, page) => api.keys({ ...filter, ...page }));
   const [creating, setCreating] = useState(false);
   const plans = useLoad((api) => api.plans(), []);
-  const list = useLoad((api) => api.keys({ ...filter, limit: PAGE_SIZE, offset }), [filter, offset]);
-  const apply = (e: Event) => {
-    e.preventDefault();
-    setOffset(0);
-    setFilter(draft);
-  };
   return (
     <>
       <div class="admin-head">

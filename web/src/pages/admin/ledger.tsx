@@ -1,21 +1,25 @@
-import { useState } from 'preact/hooks';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import type { SectionProps } from './index';
 import { LedgerTable } from './ledger-table';
-import { ActionResult, AdminErrorNotice, Field, PAGE_SIZE, Pager, useAction, useLoad, value } from './shared';
+import { ActionResult, AdminErrorNotice, Field, Pager, useAction, useFilteredList, value } from './shared';
 
 const toIso = (local: string) => (local ? new Date(local).toISOString() : '');
+
+const ledgerQuery = (f: { key_id: string; model: string; status: string; from: string; to: string }) => ({
+  key_id: f.key_id.trim(),
+  model: f.model.trim(),
+  status: f.status.trim(),
+  from: toIso(f.from),
+  to: toIso(f.to),
+});
 
 export default function Ledger(props: SectionProps) {
   const { t } = useI18n();
   const l = t.admin.ledger;
   const initialKey = new URLSearchParams(props.search).get('key_id') ?? '';
-  const [draft, setDraft] = useState({ key_id: initialKey, model: '', status: '', from: '', to: '' });
-  const [filter, setFilter] = useState(draft);
-  const [offset, setOffset] = useState(0);
-  const query = { key_id: filter.key_id.trim(), model: filter.model.trim(), status: filter.status.trim(), from: toIso(filter.from), to: toIso(filter.to) };
-  const list = useLoad((api) => api.ledger({ ...query, limit: PAGE_SIZE, offset }), [filter, offset]);
+  const { draft, setDraft, filter, offset, setOffset, list, apply } = useFilteredList({ key_id: initialKey, model: '', status: '', from: '', to: '' }, (api, f, page) => api.ledger({ ...ledgerQuery(f), ...page }));
+  const query = ledgerQuery(filter);
   const csv = useAction();
   const download = () =>
     void csv.run(
@@ -45,11 +49,7 @@ export default function Ledger(props: SectionProps) {
       <form
         class="admin-filters"
         role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setOffset(0);
-          setFilter(draft);
-        }}
+        onSubmit={apply}
       >
         <Field id="ledger-key" label={l.keyId}>
           <input id="ledger-key" value={draft.key_id} onInput={set('key_id')} />

@@ -3,7 +3,7 @@ import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, usd } from '../../lib/format';
 import type { SectionProps } from './index';
-import { ActionResult, AdminErrorNotice, Field, PAGE_SIZE, PagedList, StatusBadge, useAction, useConfirm, useLoad, value } from './shared';
+import { ActionResult, AdminErrorNotice, Field, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad, value } from './shared';
 
 const ORDER_STATUSES = ['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed'];
 
@@ -14,21 +14,14 @@ export default function Orders(props: SectionProps) {
 function OrderList() {
   const { t, lang } = useI18n();
   const o = t.admin.orders;
-  const [draft, setDraft] = useState({ q: '', status: '' });
-  const [filter, setFilter] = useState(draft);
-  const [offset, setOffset] = useState(0);
-  const list = useLoad((api) => api.orders({ ...filter, limit: PAGE_SIZE, offset }), [filter, offset]);
+  const { draft, setDraft, offset, setOffset, list, apply } = useFilteredList({ q: '', status: '' }, (api, filter, page) => api.orders({ ...filter, ...page }));
   return (
     <>
       <h1>{t.admin.nav.orders}</h1>
       <form
         class="admin-filters"
         role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setOffset(0);
-          setFilter(draft);
-        }}
+        onSubmit={apply}
       >
         <Field id="orders-q" label={t.admin.search} help={o.searchHelp}>
           <input id="orders-q" type="search" value={draft.q} onInput={(e) => setDraft({ ...draft, q: value(e) })} aria-describedby="orders-q-help" />

@@ -155,6 +155,20 @@ export function useConfirm() {
 
 export const PAGE_SIZE = 25;
 
+/** A filter form's draft, the filter applied on submit, the page, and the list they load. */
+export function useFilteredList<F, T>(initial: F, load: (api: AdminApi, filter: F, page: { limit: number; offset: number }) => Promise<T>) {
+  const [draft, setDraft] = useState(initial);
+  const [filter, setFilter] = useState(initial);
+  const [offset, setOffset] = useState(0);
+  const list = useLoad((api) => load(api, filter, { limit: PAGE_SIZE, offset }), [filter, offset]);
+  const apply = (e: Event) => {
+    e.preventDefault();
+    setOffset(0);
+    setFilter(draft);
+  };
+  return { draft, setDraft, filter, offset, setOffset, list, apply };
+}
+
 /** A paged list's body: its error, a spinner, "nothing here", or the rows; then the pager. */
 export function PagedList<T>(props: { list: { data?: { data: T[]; total: number }; error?: unknown }; offset: number; onPage(offset: number): void; children: (rows: T[]) => ComponentChildren }) {
   const { t } = useI18n();
