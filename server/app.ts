@@ -8,6 +8,7 @@ import { checkoutModule } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
+import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
 import { requestLog } from './plugins/request-log';
 import { webPlugin } from './plugins/web';
@@ -34,6 +35,7 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
       return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
     })
     .use(requestLog(deps))
+    .use(corsPlugin(deps))
     .use(docsPlugin(deps))
     .use(opsModule(deps))
     .use(catalogModule(deps))

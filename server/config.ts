@@ -25,6 +25,22 @@ export interface Config {
   maxBodyBytes: number;
   upstreamConnectTimeoutMs: number;
   upstreamIdleTimeoutMs: number;
+  /** how long open streams may run on after SIGTERM/SIGINT before they are ended */
+  shutdownGraceMs: number;
+  /** seconds a client connection may stay silent (headers, body) before it is closed */
+  clientIdleTimeoutSeconds: number;
+  /** browser origins allowed on the OpenAI-compatible API: '*' for any, [] for none */
+  corsOrigins: '*' | string[];
+  /** peer addresses whose X-Forwarded-For is believed (a reverse proxy on this machine) */
+  trustedProxies: string[];
+  backup: {
+    dir: string;
+    /** "HH:MM" (UTC) for a daily backup, or undefined for none */
+    dailyAt: string | undefined;
+    keep: number;
+  };
+  /** raw ledger rows older than this many days are rolled up into daily totals; 0 keeps them all */
+  ledgerRetentionDays: number;
 }
 
 export interface ConfigFlags {
@@ -91,10 +107,27 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   const upstreamConnectTimeoutMs = parseInteger(read('TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS') ?? '10000', 'TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS', 100, 600_000);
   const upstreamIdleTimeoutMs = parseInteger(read('TOLLGATE_UPSTREAM_IDLE_TIMEOUT_MS') ?? '300000', 'TOLLGATE_UPSTREAM_IDLE_TIMEOUT_MS', 100, 3_600_000);
 
+  const shutdownGraceMs = parseInteger(read('TOLLGATE_SHUTDOWN_GRACE_MS') ?? '30000', 'TOLLGATE_SHUTDOWN_GRACE_MS', 0, 3_600_000);
+  const clientIdleTimeoutSeconds = parseInteger(read('TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS') ?? '30', 'TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS', 1, 255);
+  const corsOrigins = parseOrigins(read('TOLLGATE_CORS_ORIGINS') ?? '*');
+  const trustedProxies = parseList(read('TOLLGATE_TRUSTED_PROXIES') ?? '127.0.0.1,::1', 'TOLLGATE_TRUSTED_PROXIES');
+
+  const dataDir = resolve(flags.dataDir ?? read('TOLLGATE_DATA_DIR') ?? './data');
+  const dailyAt = read('TOLLGATE_BACKUP_DAILY') ?? 'off';
+  if (dailyAt !== 'off' && !/^([01]\d|2[0-3]):[0-5]\d$/.test(dailyAt)) {
+    throw new ConfigError('TOLLGATE_BACKUP_DAILY', `must be a UTC time like 03:30, or "off", not "${dailyAt}"`);
+  }
+  const backup = {
+    dir: resolve(read('TOLLGATE_BACKUP_DIR') ?? join(dataDir, 'backups')),
+    dailyAt: dailyAt === 'off' ? undefined : dailyAt,
+    keep: parseInteger(read('TOLLGATE_BACKUP_KEEP') ?? '7', 'TOLLGATE_BACKUP_KEEP', 1, 1000),
+  };
+  const ledgerRetentionDays = parseInteger(read('TOLLGATE_LEDGER_RETENTION_DAYS') ?? '180', 'TOLLGATE_LEDGER_RETENTION_DAYS', 0, 36_500);
+
   return {
     port,
     host,
-    dataDir: resolve(flags.dataDir ?? read('TOLLGATE_DATA_DIR') ?? './data'),
+    dataDir,
     publicUrl,
     adminToken,
     keyPrefix,
@@ -105,6 +138,12 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     maxBodyBytes,
     upstreamConnectTimeoutMs,
     upstreamIdleTimeoutMs,
+    shutdownGraceMs,
+    clientIdleTimeoutSeconds,
+    corsOrigins,
+    trustedProxies,
+    backup,
+    ledgerRetentionDays,
   };
 }
 
@@ -129,6 +168,30 @@ export function parseDotEnv(text: string): Record<string, string> {
     out[match[1] as string] = value;
   }
   return out;
+}
+
+function parseList(text: string, variable: string): string[] {
+  if (text === 'none') return [];
+  const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of items) if (!/^[0-9A-Fa-f.:]+$/.test(item)) throw new ConfigError(variable, `not an IP address: "${item}"`);
+  return items;
+}
+
+function parseOrigins(text: string): '*' | string[] {
+  if (text === '*') return '*';
+  if (text === 'none') return [];
+  return text.split(',').map((item) => item.trim()).filter((item) => item !== '').map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError('TOLLGATE_CORS_ORIGINS', `not an origin: "${origin}" (use "*", "none" or https://host[:port],…)`);
+    }
+    if (url.origin === 'null' || url.origin !== origin.replace(/\/+$/, '')) {
+      throw new ConfigError('TOLLGATE_CORS_ORIGINS', `not an origin: "${origin}" (scheme://host[:port], no path)`);
+    }
+    return url.origin;
+  });
 }
 
 function parsePort(text: string, variable: string): number {

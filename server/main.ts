@@ -8,6 +8,7 @@ import { startDemo } from './demo';
 import { startDeepSeekSimulator } from './simulators/deepseek';
 import { startPayPalSimulator } from './simulators/paypal';
 import { mkdirSync } from 'node:fs';
+import { runBackupCommand } from './cli/backup';
 import { runKeysCommand, UsageError } from './cli/keys';
 import { createDeps } from './deps';
 import { systemClock } from './lib/clock';
@@ -21,6 +22,8 @@ Commands:
   serve                     run the gateway (the default)
   demo                      run fully offline: built-in DeepSeek and PayPal simulators, data in ./data-demo
   migrate                   apply pending database migrations and exit
+  backup FILE               write a consistent copy of the live database to FILE (safe while serving)
+  restore FILE              replace the database with the backup FILE (stop the gateway first)
   keys create --plan ID [--budget USD] [--email E] [--note N] [--rpm N] [--concurrency N] [--expires-days N]
   keys list | keys topup KEY_OR_ID USD | keys disable KEY_OR_ID
   simulate-upstream         run only the DeepSeek simulator [--port N] [--keys K1,K2]
@@ -116,6 +119,11 @@ async function main(argv: string[]): Promise<number> {
       const { applied } = migrateDatabase(database.db);
       database.close();
       process.stdout.write(`applied ${applied} migration(s) to ${databasePath(config.dataDir)}\n`);
+      return 0;
+    }
+    case 'backup':
+    case 'restore': {
+      await runBackupCommand(args.command, loadConfig(env, configFlags(args.flags)), args.positionals, (line) => process.stdout.write(`${line}\n`));
       return 0;
     }
     case 'keys': {

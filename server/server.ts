@@ -9,6 +9,7 @@ import { createDeps, type Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
 import { loadAdminToken } from './lib/crypto';
 import { createLogger, type Logger } from './lib/log';
+import { startMaintenance } from './maintenance';
 import { stopTokenizer } from './modules/proxy/estimate';
 
 export interface RunningGateway {
@@ -41,12 +42,13 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   deps.catalog.seedDefaults();
   deps.checkout.start();
   deps.pool.startBalanceChecks();
+  const stopMaintenance = startMaintenance(deps);
   const app = createApp(deps, opts.mounts).listen({
     port: config.port,
     hostname: config.host,
     // A backstop only: the app answers 413 in the contract's shape from Content-Length first.
     maxRequestBodySize: config.maxBodyBytes * 2 + 1024 * 1024,
-    idleTimeout: 255,
+    idleTimeout: config.clientIdleTimeoutSeconds,
   });
   const server = app.server;
   if (!server) throw new Error('the HTTP server did not start');
@@ -59,6 +61,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     stop: async () => {
       deps.checkout.stop();
       deps.pool.stopBalanceChecks();
+      await stopMaintenance();
       await app.stop(true);
       await stopCheckpoints();
       stopTokenizer();
