@@ -124,7 +124,31 @@ export const ledger = sqliteTable(
   (table) => [
     uniqueIndex('ledger_request_id_unique').on(table.requestId),
     index('ledger_key_started_idx').on(table.keyId, table.startedAt),
+    // the roll-up and the overview select by age across all keys
+    index('ledger_started_idx').on(table.startedAt),
   ],
+);
+
+/**
+ * Raw ledger rows past the retention age, summed per key, UTC day (of started_at), public model
+ * and period, so that totals and dashboards keep their history once the rows are gone.
+ */
+export const ledgerDaily = sqliteTable(
+  'ledger_daily',
+  {
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    date: text('date').notNull(),
+    publicModel: text('public_model').notNull(),
+    period: text('period').$type<Period>().notNull(),
+    requests: integer('requests').notNull(),
+    errors: integer('errors').notNull(),
+    cacheHitTokens: integer('cache_hit_tokens').notNull(),
+    cacheMissTokens: integer('cache_miss_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    reasoningTokens: integer('reasoning_tokens').notNull(),
+    costNano: integer('cost_nano').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.keyId, table.date, table.publicModel, table.period] }), index('ledger_daily_date_idx').on(table.date)],
 );
 
 export const orders = sqliteTable(
