@@ -16,6 +16,7 @@ type Messages = Record<string, { en: string; zh: string }>;
 
 const MESSAGES = {
   invalid_json: { en: 'The request body is not valid JSON.', zh: '请求体不是有效的 JSON。' },
+  invalid_utf8: { en: 'The request body is not valid UTF-8.', zh: '请求体不是有效的 UTF-8 编码。' },
   invalid_body: { en: 'Invalid request: {detail}', zh: '请求无效：{detail}' },
   invalid_field: { en: 'Invalid value for {param}: {detail}', zh: '参数 {param} 的值无效：{detail}' },
   missing_key: {
@@ -138,6 +139,7 @@ export const Err = {
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_body', { detail }, param),
   invalidField: (param: string, detail: string) =>
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_field', { param, detail }, param),
+  invalidUtf8: () => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_utf8'),
   missingKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'missing_key'),
   invalidKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'invalid_key'),
   disabledKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'disabled_key'),
@@ -206,6 +208,8 @@ export function toGatewayError(code: string | number, error: unknown, path: stri
     case 'VALIDATION': {
       // The shallowest failing field is the one to name: a string where an array belongs, not its items.
       const first = [...((error as ValidationLike).all ?? [])].sort((a, b) => (a.path ?? '').split('/').length - (b.path ?? '').split('/').length)[0];
+  // Elysia wraps whatever a body parser throws in its ParseError: a 413 from our reader stays a 413.
+  if (error instanceof Error && error.cause instanceof GatewayError) return error.cause;
       const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : null;
       const detail = first?.summary ?? first?.message ?? 'the body does not match the schema';
       return param ? Err.invalidField(param, detail) : Err.invalidBody(detail);

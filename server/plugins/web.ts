@@ -172,7 +172,8 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
   async function serve(request: Request): Promise<Response> {
     const raw = rawPath(request.url);
     const path = safeDecodedPath(raw);
-    if (path === null) throw Err.invalidBody('the path is not allowed');
+    // a path that tries to climb out of the pages (dot segments, backslashes, NUL, double encoding) names no file
+    if (path === null) throw Err.notFound(raw);
     if (isApiPath(path)) throw Err.notFound(path);
     if (matchRoute(path) !== 'notFound') return page(request, 200);
 

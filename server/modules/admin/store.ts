@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DB } from '../../db/client';
-import { apiKeys, auditLog, ledger, orders, payments, webhookEvents, type KeyStatus, type OrderStatus } from '../../db/schema';
+import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents, type KeyStatus, type OrderStatus } from '../../db/schema';
 
 // The admin console's read-only queries over other modules' tables: searches, counts, reports
 // and the ledger export. Every write goes through the owning module's service.
@@ -33,6 +33,20 @@ export interface OrderSearch {
 }
 
 const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
+
+// Rolled-up days are whole UTC days: a window that starts at midnight (as the overview's do)
+// takes them whole, exactly as it took their raw rows.
+const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function mergeBy<T>(rows: T[], keyOf: (row: T) => string, add: (a: T, b: T) => T): T[] {
+  const merged = new Map<string, T>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const same = merged.get(key);
+    merged.set(key, same ? add(same, row) : row);
+  }
+  return [...merged.values()];
+}
 
 export function createAdminStore(db: DB) {
   function keyWhere(f: KeyFilter): SQL | undefined {
@@ -126,20 +140,29 @@ export function createAdminStore(db: DB) {
       return db.select({ status: orders.status, n: count() }).from(orders).where(gte(orders.createdAt, sinceMs)).groupBy(orders.status).all();
     },
 
+    /** Buyer spend per UTC day: raw ledger rows plus the days already rolled up. */
     spendByDay(sinceMs: number) {
       const day = sql<string>`strftime('%Y-%m-%d', ${ledger.startedAt} / 1000, 'unixepoch')`;
-      return db
+      const raw = db
         .select({ date: day, spendNano: sql<number>`sum(${ledger.costNano})`, requests: count() })
         .from(ledger)
         .where(gte(ledger.startedAt, sinceMs))
         .groupBy(day)
-        .orderBy(day)
         .all();
+      const rolled = db
+        .select({ date: ledgerDaily.date, spendNano: sql<number>`sum(${ledgerDaily.costNano})`, requests: sql<number>`sum(${ledgerDaily.requests})` })
+        .from(ledgerDaily)
+        .where(gte(ledgerDaily.date, utcDate(sinceMs)))
+        .groupBy(ledgerDaily.date)
+        .all();
+      return mergeBy([...raw, ...rolled], (r) => r.date, (a, b) => ({ date: a.date, spendNano: a.spendNano + b.spendNano, requests: a.requests + b.requests })).sort(
+        (a, b) => a.date.localeCompare(b.date),
+      );
     },
 
-    /** Token totals per public model and period, with what buyers paid for them. */
+    /** Token totals per public model and period, with what buyers paid for them (raw and rolled up). */
     tokensByModel(sinceMs: number) {
-      return db
+      const raw = db
         .select({
           model: ledger.publicModel,
           period: ledger.period,
@@ -152,16 +175,40 @@ export function createAdminStore(db: DB) {
         .where(gte(ledger.startedAt, sinceMs))
         .groupBy(ledger.publicModel, ledger.period)
         .all();
+      const rolled = db
+        .select({
+          model: ledgerDaily.publicModel,
+          period: ledgerDaily.period,
+          cacheHit: sql<number>`sum(${ledgerDaily.cacheHitTokens})`,
+          cacheMiss: sql<number>`sum(${ledgerDaily.cacheMissTokens})`,
+          output: sql<number>`sum(${ledgerDaily.outputTokens})`,
+          costNano: sql<number>`sum(${ledgerDaily.costNano})`,
+        })
+        .from(ledgerDaily)
+        .where(gte(ledgerDaily.date, utcDate(sinceMs)))
+        .groupBy(ledgerDaily.publicModel, ledgerDaily.period)
+        .all();
+      return mergeBy([...raw, ...rolled], (r) => `${r.model}\u0000${r.period}`, (a, b) => ({
+        ...a,
+        cacheHit: a.cacheHit + b.cacheHit,
+        cacheMiss: a.cacheMiss + b.cacheMiss,
+        output: a.output + b.output,
+        costNano: a.costNano + b.costNano,
+      }));
     },
 
     requestsSince(sinceMs: number) {
-      return (
-        db
-          .select({ requests: count(), errors: sql<number>`coalesce(sum(CASE WHEN ${ledger.httpStatus} >= 400 THEN 1 ELSE 0 END), 0)` })
-          .from(ledger)
-          .where(gte(ledger.startedAt, sinceMs))
-          .get() ?? { requests: 0, errors: 0 }
-      );
+      const raw = db
+        .select({ requests: count(), errors: sql<number>`coalesce(sum(CASE WHEN ${ledger.httpStatus} >= 400 THEN 1 ELSE 0 END), 0)` })
+        .from(ledger)
+        .where(gte(ledger.startedAt, sinceMs))
+        .get() ?? { requests: 0, errors: 0 };
+      const rolled = db
+        .select({ requests: sql<number>`coalesce(sum(${ledgerDaily.requests}), 0)`, errors: sql<number>`coalesce(sum(${ledgerDaily.errors}), 0)` })
+        .from(ledgerDaily)
+        .where(gte(ledgerDaily.date, utcDate(sinceMs)))
+        .get() ?? { requests: 0, errors: 0 };
+      return { requests: raw.requests + rolled.requests, errors: raw.errors + rolled.errors };
     },
 
     activeKeys(now: number) {

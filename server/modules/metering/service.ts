@@ -348,8 +348,23 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     keyById: store.keyById,
     ledgerSum: store.ledgerSum,
     usageTotals: store.usageTotals,
-    usageDaily: (keyId: string, days: number) => store.usageDaily(keyId, clock.now() - days * DAY_MS),
+    /** Today and the days-1 UTC days before it, as the dashboard's chart shows them. */
+    usageDaily: (keyId: string, days: number) => store.usageDaily(keyId, (Math.floor(clock.now() / DAY_MS) - (days - 1)) * DAY_MS),
     recentRequests: store.recentRequests,
+
+    /**
+     * Rolls the raw ledger rows that started before `cutoffMs` up into daily totals, a batch per
+     * transaction, giving the event loop a turn between batches. Returns the rows rolled up.
+     */
+    async rollUpLedger(cutoffMs: number, batchSize = 2000): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const rolled = store.rollUpBatch(cutoffMs, batchSize);
+        total += rolled;
+        if (rolled < batchSize) return total;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    },
   };
 }
 

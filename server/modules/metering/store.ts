@@ -1,6 +1,6 @@
-import { and, desc, eq, like, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, like, or, sql } from 'drizzle-orm';
 import type { DB } from '../../db/client';
-import { apiKeys, ledger, type KeyStatus } from '../../db/schema';
+import { apiKeys, ledger, ledgerDaily, type KeyStatus } from '../../db/schema';
 
 export type KeyRow = typeof apiKeys.$inferSelect;
 export type NewKeyRow = typeof apiKeys.$inferInsert;
@@ -26,6 +26,23 @@ export function createMeteringStore(db: DB) {
        status = CASE WHEN status = 'active' AND spent_nano + $cost >= budget_nano THEN 'exhausted' ELSE status END
      WHERE id = $keyId RETURNING spent_nano, budget_nano, status`,
   );
+  // The same batch (oldest ids first) in both statements: nothing else writes between them.
+  const batch = 'SELECT id FROM ledger WHERE started_at < $cutoff ORDER BY id LIMIT $limit';
+  const rollUpInsert = db.$client.prepare(
+    `INSERT INTO ledger_daily (key_id, date, public_model, period, requests, errors, cache_hit_tokens, cache_miss_tokens,
+       output_tokens, reasoning_tokens, cost_nano)
+     SELECT key_id, strftime('%Y-%m-%d', started_at / 1000, 'unixepoch'), public_model, period, count(*),
+       sum(CASE WHEN http_status >= 400 THEN 1 ELSE 0 END), sum(cache_hit_tokens), sum(cache_miss_tokens),
+       sum(output_tokens), sum(reasoning_tokens), sum(cost_nano)
+     FROM ledger WHERE id IN (${batch}) GROUP BY 1, 2, 3, 4
+     ON CONFLICT (key_id, date, public_model, period) DO UPDATE SET
+       requests = requests + excluded.requests, errors = errors + excluded.errors,
+       cache_hit_tokens = cache_hit_tokens + excluded.cache_hit_tokens,
+       cache_miss_tokens = cache_miss_tokens + excluded.cache_miss_tokens,
+       output_tokens = output_tokens + excluded.output_tokens, reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+       cost_nano = cost_nano + excluded.cost_nano`,
+  );
+  const rollUpDelete = db.$client.prepare(`DELETE FROM ledger WHERE id IN (${batch})`);
   const cache = createKeyCache();
 
   return {
@@ -109,46 +126,59 @@ export function createMeteringStore(db: DB) {
         .all();
     },
 
+    /** The key's ledger in full: its raw rows plus the rows already rolled up into daily totals. */
     ledgerSum(keyId: string): { costNano: number; rows: number } {
-      const row = db
+      const raw = db
         .select({ costNano: sql<number>`coalesce(sum(${ledger.costNano}), 0)`, rows: sql<number>`count(*)` })
         .from(ledger)
         .where(eq(ledger.keyId, keyId))
-        .get();
-      return row ?? { costNano: 0, rows: 0 };
-    },
-
-    usageTotals(keyId: string) {
-      return db
-        .select({
-          requests: sql<number>`count(*)`,
-          cacheHit: sql<number>`coalesce(sum(${ledger.cacheHitTokens}), 0)`,
-          cacheMiss: sql<number>`coalesce(sum(${ledger.cacheMissTokens}), 0)`,
-          output: sql<number>`coalesce(sum(${ledger.outputTokens}), 0)`,
-          reasoning: sql<number>`coalesce(sum(${ledger.reasoningTokens}), 0)`,
-        })
-        .from(ledger)
-        .where(eq(ledger.keyId, keyId))
         .get()!;
+      const rolled = db
+        .select({ costNano: sql<number>`coalesce(sum(${ledgerDaily.costNano}), 0)`, rows: sql<number>`coalesce(sum(${ledgerDaily.requests}), 0)` })
+        .from(ledgerDaily)
+        .where(eq(ledgerDaily.keyId, keyId))
+        .get()!;
+      return { costNano: raw.costNano + rolled.costNano, rows: raw.rows + rolled.rows };
     },
 
-    usageDaily(keyId: string, sinceMs: number) {
+    usageTotals(keyId: string): UsageTotals {
+      const raw = db.select(rawTotals).from(ledger).where(eq(ledger.keyId, keyId)).get()!;
+      const rolled = db.select(rolledTotals).from(ledgerDaily).where(eq(ledgerDaily.keyId, keyId)).get()!;
+      return addTotals(raw, rolled);
+    },
+
+    /** Per UTC day from the day of sinceMs on, raw rows and rolled-up days together. */
+    usageDaily(keyId: string, sinceMs: number): (UsageTotals & { date: string; costNano: number })[] {
       const day = sql<string>`strftime('%Y-%m-%d', ${ledger.startedAt} / 1000, 'unixepoch')`;
-      return db
-        .select({
-          date: day,
-          requests: sql<number>`count(*)`,
-          costNano: sql<number>`sum(${ledger.costNano})`,
-          cacheHit: sql<number>`sum(${ledger.cacheHitTokens})`,
-          cacheMiss: sql<number>`sum(${ledger.cacheMissTokens})`,
-          output: sql<number>`sum(${ledger.outputTokens})`,
-          reasoning: sql<number>`sum(${ledger.reasoningTokens})`,
-        })
+      const raw = db
+        .select({ date: day, ...rawTotals, costNano: sql<number>`coalesce(sum(${ledger.costNano}), 0)` })
         .from(ledger)
         .where(and(eq(ledger.keyId, keyId), sql`${ledger.startedAt} >= ${sinceMs}`))
         .groupBy(day)
-        .orderBy(day)
         .all();
+      const rolled = db
+        .select({ date: ledgerDaily.date, ...rolledTotals, costNano: sql<number>`coalesce(sum(${ledgerDaily.costNano}), 0)` })
+        .from(ledgerDaily)
+        .where(and(eq(ledgerDaily.keyId, keyId), gte(ledgerDaily.date, utcDate(sinceMs))))
+        .groupBy(ledgerDaily.date)
+        .all();
+      const byDate = new Map(raw.map((r) => [r.date, r]));
+      for (const r of rolled) {
+        const same = byDate.get(r.date);
+        byDate.set(r.date, same ? { date: r.date, ...addTotals(same, r), costNano: same.costNano + r.costNano } : r);
+      }
+      return [...byDate.values()].sort((a, b) => a.date.localeCompare(b.date));
+    },
+
+    /**
+     * Rolls up to `limit` raw rows that started before `cutoffMs` into the daily totals and
+     * deletes them, in one transaction: a row is always counted exactly once.
+     */
+    rollUpBatch(cutoffMs: number, limit: number): number {
+      return db.transaction(() => {
+        rollUpInsert.run({ cutoff: cutoffMs, limit });
+        return rollUpDelete.run({ cutoff: cutoffMs, limit }).changes;
+      });
     },
 
     recentRequests: (keyId: string, limit: number): LedgerRow[] =>
@@ -157,6 +187,42 @@ export function createMeteringStore(db: DB) {
 }
 
 export type MeteringStore = ReturnType<typeof createMeteringStore>;
+
+export interface UsageTotals {
+  requests: number;
+  cacheHit: number;
+  cacheMiss: number;
+  output: number;
+  reasoning: number;
+}
+
+const rawTotals = {
+  requests: sql<number>`count(*)`,
+  cacheHit: sql<number>`coalesce(sum(${ledger.cacheHitTokens}), 0)`,
+  cacheMiss: sql<number>`coalesce(sum(${ledger.cacheMissTokens}), 0)`,
+  output: sql<number>`coalesce(sum(${ledger.outputTokens}), 0)`,
+  reasoning: sql<number>`coalesce(sum(${ledger.reasoningTokens}), 0)`,
+};
+
+const rolledTotals = {
+  requests: sql<number>`coalesce(sum(${ledgerDaily.requests}), 0)`,
+  cacheHit: sql<number>`coalesce(sum(${ledgerDaily.cacheHitTokens}), 0)`,
+  cacheMiss: sql<number>`coalesce(sum(${ledgerDaily.cacheMissTokens}), 0)`,
+  output: sql<number>`coalesce(sum(${ledgerDaily.outputTokens}), 0)`,
+  reasoning: sql<number>`coalesce(sum(${ledgerDaily.reasoningTokens}), 0)`,
+};
+
+function addTotals(a: UsageTotals, b: UsageTotals): UsageTotals {
+  return {
+    requests: a.requests + b.requests,
+    cacheHit: a.cacheHit + b.cacheHit,
+    cacheMiss: a.cacheMiss + b.cacheMiss,
+    output: a.output + b.output,
+    reasoning: a.reasoning + b.reasoning,
+  };
+}
+
+const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function ledgerParams(row: SettleRow) {
   return {

@@ -2,8 +2,9 @@ import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
 import { langFromAcceptLanguage } from '../../lib/i18n';
+import { readJsonBody } from '../../lib/json-body';
 import { timeOrderedId } from '../../lib/keys';
-import { BalanceBody, ChatCompletionBody, ChatCompletionExample, ChatCompletionResult, ModelListBody, ModelObject } from './model';
+import { BalanceBody, ChatCompletionBody, ChatCompletionExample, ChatCompletionResult, ModelListBody, ModelObject, nulCharacterField } from './model';
 import type { ChatBody } from './service';
 
 const OPENAI = ['OpenAI-compatible'];
@@ -55,7 +56,8 @@ export const proxyModule = (deps: Deps) => {
   const { metering, catalog, proxy } = deps;
   const chat = {
     body: ChatCompletionBody,
-    parse: 'json' as const,
+    // JSON whatever the content type says (curl sends -d as a form), read with the size, UTF-8 and depth limits.
+    parse: ({ request }: { request: Request }) => readJsonBody(request, deps.config.maxBodyBytes),
     detail: {
       tags: OPENAI,
       security,
@@ -68,6 +70,8 @@ export const proxyModule = (deps: Deps) => {
   const handleChat = ({ body, request, server }: { body: unknown; request: Request; server: { timeout(req: Request, seconds: number): void } | null }) => {
     // A long generation may leave the client connection quiet for minutes: our idle time-out is upstream's.
     server?.timeout(request, 0);
+    const nulField = nulCharacterField(body as ChatBody);
+    if (nulField) throw Err.invalidField(nulField, 'NUL characters are not allowed in message text');
     return proxy.chatCompletion(request, body as ChatBody, timeOrderedId('req_'), langFromAcceptLanguage(request.headers.get('accept-language')));
   };
 

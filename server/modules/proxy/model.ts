@@ -1,4 +1,8 @@
+import { Type, type IntegerOptions } from '@sinclair/typebox';
 import { t } from 'elysia';
+
+// Elysia's t.Integer also takes numeric strings ("10"); OpenAI's API answers 400 to those, and so do we.
+const Integer = (options: IntegerOptions) => Type.Integer(options);
 
 const Message = t.Object(
   {
@@ -18,8 +22,8 @@ export const ChatCompletionBody = t.Object(
     stream_options: t.Optional(
       t.Union([t.Object({ include_usage: t.Optional(t.Boolean({ description: 'send a last chunk with `usage`' })) }, { additionalProperties: true }), t.Null()]),
     ),
-    max_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 393_216, description: 'Output cap (reasoning included). Lowered when the remaining budget cannot cover it: see `x-tollgate-max-tokens-clamped`' })),
-    max_completion_tokens: t.Optional(t.Integer({ minimum: 1, maximum: 393_216, description: "OpenAI's newer name for max_tokens" })),
+    max_tokens: t.Optional(Integer({ minimum: 1, maximum: 393_216, description: 'Output cap (reasoning included). Lowered when the remaining budget cannot cover it: see `x-tollgate-max-tokens-clamped`' })),
+    max_completion_tokens: t.Optional(Integer({ minimum: 1, maximum: 393_216, description: "OpenAI's newer name for max_tokens" })),
     temperature: t.Optional(t.Number({ minimum: 0, maximum: 2 })),
     top_p: t.Optional(t.Number({ minimum: 0, maximum: 1 })),
     frequency_penalty: t.Optional(t.Number({ minimum: -2, maximum: 2 })),
@@ -33,7 +37,7 @@ export const ChatCompletionBody = t.Object(
     tools: t.Optional(t.Array(t.Any(), { description: 'Function tools, as in OpenAI\'s API' })),
     tool_choice: t.Optional(t.Any({ description: '`none`, `auto`, `required` or a named function' })),
     logprobs: t.Optional(t.Boolean()),
-    top_logprobs: t.Optional(t.Integer({ minimum: 0, maximum: 20 })),
+    top_logprobs: t.Optional(Integer({ minimum: 0, maximum: 20 })),
     include_reasoning: t.Optional(
       t.Boolean({ description: "Tollgate: keep DeepSeek's `reasoning_content` in the answer (default: the key's setting, PATCH /api/key/settings)" }),
     ),
@@ -44,6 +48,22 @@ export const ChatCompletionBody = t.Object(
     examples: [{ model: 'deepseek-v4-flash', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello.' }], stream: false, max_tokens: 256 }],
   },
 );
+
+/** The first message text holding a NUL character, as a param path; null when there is none. */
+export function nulCharacterField(body: { messages?: unknown }): string | null {
+  if (!Array.isArray(body.messages)) return null;
+  for (const [i, message] of body.messages.entries()) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (typeof content === 'string' && content.includes('\0')) return `messages.${i}.content`;
+    if (Array.isArray(content)) {
+      for (const [j, part] of content.entries()) {
+        const text = (part as { text?: unknown } | null)?.text;
+        if (typeof text === 'string' && text.includes('\0')) return `messages.${i}.content.${j}.text`;
+      }
+    }
+  }
+  return null;
+}
 
 /** What a non-streaming answer looks like (documentation only: the proxy passes DeepSeek's body on). */
 export const ChatCompletionExample = {
