@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from './config';
 import { createLogger } from './lib/log';
-import { startGateway } from './server';
+import { startGateway, type ShutdownOptions } from './server';
 import { startDeepSeekSimulator } from './simulators/deepseek';
 import { createPayPalSimulator } from './simulators/paypal';
 
@@ -13,7 +13,10 @@ export interface RunningDemo {
   url: string;
   demoKey: string;
   adminToken: string;
-  stop(): Promise<void>;
+  /** TOLLGATE_SHUTDOWN_GRACE_MS, for the caller's stop on a signal */
+  shutdownGraceMs: number;
+  /** Ends the gateway gracefully (see RunningGateway.stop), then the simulators it talks to. */
+  stop(opts?: ShutdownOptions): Promise<void>;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -58,9 +61,11 @@ export async function startDemo(opts: { port?: number; host?: string; dataDir: s
     url: publicUrl,
     demoKey: demoKey(gateway.deps, opts.dataDir),
     adminToken: gateway.admin.token,
-    stop: async () => {
+    shutdownGraceMs: config.shutdownGraceMs,
+    stop: async (opts) => {
+      // The simulators outlive the gateway: its open streams still read from DeepSeek's.
+      await gateway.stop(opts);
       paypal.close();
-      await gateway.stop();
       await upstream.stop();
     },
   };

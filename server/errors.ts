@@ -60,6 +60,10 @@ const MESSAGES = {
   upstream_timeout: { en: 'The upstream service timed out.', zh: '上游服务超时。' },
   internal_error: { en: 'Internal error. Please retry.', zh: '内部错误，请重试。' },
   service_unavailable: { en: '{detail}', zh: '{detail}' },
+  shutting_down: {
+    en: 'The gateway is restarting and ended this request. Please retry in a few seconds.',
+    zh: '网关正在重启，已结束此请求。请几秒后重试。',
+  },
   upstream_rejected: { en: 'DeepSeek rejected the request: {detail}', zh: 'DeepSeek 拒绝了该请求：{detail}' },
   // checkout
   checkout_disabled: {
@@ -166,6 +170,8 @@ export const Err = {
   upstreamTimeout: () => new GatewayError(504, 'api_error', 'upstream_timeout', 'upstream_timeout'),
   upstreamRejected: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'upstream_rejected', { detail }),
   internal: () => new GatewayError(500, 'api_error', 'internal_error', 'internal_error'),
+  /** The gateway is stopping (SIGTERM/SIGINT): new requests are refused, late ones ended. */
+  shuttingDown: () => new GatewayError(503, 'api_error', 'shutting_down', 'shutting_down', {}, null, { 'retry-after': '5' }),
   serviceUnavailable: (detail: string, code = 'service_unavailable') =>
     new GatewayError(503, 'api_error', code, 'service_unavailable', { detail }),
   // checkout

@@ -13,6 +13,7 @@ import { runKeysCommand, UsageError } from './cli/keys';
 import { createDeps } from './deps';
 import { systemClock } from './lib/clock';
 import { createLogger } from './lib/log';
+import { onStopSignal } from './lifecycle';
 
 const HELP = `tollgate ${pkg.version}: a DeepSeek API reseller gateway
 
@@ -81,17 +82,20 @@ async function main(argv: string[]): Promise<number> {
   switch (args.command) {
     case 'serve': {
       const gateway = await startGateway(loadConfig(env, configFlags(args.flags)));
+      const signals = onStopSignal(gateway.deps.log);
       gateway.deps.log.info('tollgate listening', { url: gateway.url, public_url: gateway.deps.config.publicUrl });
       if (gateway.admin.created) {
         process.stdout.write(`\nA new admin token was generated and saved in ${gateway.deps.config.dataDir}/admin-token:\n  ${gateway.admin.token}\n\n`);
       }
-      await waitForSignal();
-      await gateway.stop();
+      const signal = await signals.first;
+      gateway.deps.log.info('shutdown: signal received', { signal, grace_ms: gateway.deps.config.shutdownGraceMs });
+      await gateway.stop({ graceMs: gateway.deps.config.shutdownGraceMs, interrupt: signals.again });
       return 0;
     }
     case 'demo': {
       const port = args.flags.port ?? env.TOLLGATE_PORT ?? '8080';
       if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--port must be a port number, not ${port}`);
+      const signals = onStopSignal();
       const demo = await startDemo({ port: Number(port), host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env });
       process.stdout.write(
         [
@@ -108,8 +112,8 @@ async function main(argv: string[]): Promise<number> {
           '',
         ].join('\n') + '\n',
       );
-      await waitForSignal();
-      await demo.stop();
+      await signals.first;
+      await demo.stop({ graceMs: demo.shutdownGraceMs, interrupt: signals.again });
       return 0;
     }
     case 'migrate': {

@@ -127,6 +127,8 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     remainingAfterHold: (ctx: KeyContext) => ctx.key.budgetNano - ctx.key.spentNano - holds.held(ctx.key.id),
     rateHeaders,
     holdsTotal: () => holds.total(),
+    /** Resolves once every queued settlement is committed (shutdown waits for it). */
+    settlementsDrained: () => settleQueue.drained(),
 
     /** Key checks for a billable request: 401 as identify, 402 when expired or out of budget. */
     authenticate(authorization: string | null): KeyContext {

@@ -10,10 +10,23 @@ type Totals = { spentNano: number; budgetNano: number };
  */
 export function createSettleQueue(store: MeteringStore, log: Logger) {
   let pending: { row: SettleRow; resolve(t: Totals): void; reject(e: unknown): void }[] = [];
+  let emptied: (() => void)[] = [];
 
   function flush(): void {
     const batch = pending;
     pending = [];
+    try {
+      write(batch);
+    } finally {
+      if (pending.length === 0) {
+        const waiting = emptied;
+        emptied = [];
+        for (const resolve of waiting) resolve();
+      }
+    }
+  }
+
+  function write(batch: typeof pending): void {
     try {
       const totals = store.settleMany(batch.map((p) => p.row));
       batch.forEach((p, i) => p.resolve(totals[i] as Totals));
@@ -36,6 +49,10 @@ export function createSettleQueue(store: MeteringStore, log: Logger) {
   }
 
   return {
+    /** Resolves once every queued settlement is committed (shutdown waits for it). */
+    drained(): Promise<void> {
+      return pending.length === 0 ? Promise.resolve() : new Promise((resolve) => emptied.push(resolve));
+    },
     settle(row: SettleRow): Promise<Totals> {
       return new Promise((resolve, reject) => {
         if (pending.length === 0) setImmediate(flush);

@@ -1,6 +1,7 @@
 import { Err, GatewayError } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import type { Lang } from '../../lib/i18n';
+import { createInFlight } from '../../lifecycle';
 import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
@@ -57,6 +58,12 @@ export interface SettledReport {
 
 const NO_OBSERVER: ProxyObserver = { claimed() {}, settled() {}, upstreamError() {}, streamOpened() {}, streamClosed() {} };
 
+/** A relay's place in the count of open relays that shutdown waits for. */
+interface Lease {
+  leave(): void;
+  heldByStream: boolean;
+}
+
 interface Relay {
   request: Request;
   ctx: KeyContext;
@@ -72,6 +79,12 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   let observer: ProxyObserver = NO_OBSERVER;
   const upstreamFailed = (upstreamId: string, reason: string) => observer.upstreamError(upstreamId, reason);
   const tokenizerFailed = (error: unknown) => deps.log.error('the tokenizer failed; estimating usage from text length', { error: String(error) });
+  /** every relay from admission until its settlement is committed (or its hold released) */
+  const relays = createInFlight();
+  let openStreams = 0;
+  let draining = false;
+  /** aborted when the shutdown grace is over: open relays stop their upstream and settle */
+  const shutdown = new AbortController();
 
   /** Admission in the contract's order: key, model known, model in plan, rate, concurrency, hold. */
   function admit(authorization: string | null, body: ChatBody, requestId: string) {
@@ -136,6 +149,17 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   }
 
   async function chatCompletion(request: Request, body: ChatBody, requestId: string, lang: Lang): Promise<Response> {
+    if (draining) throw Err.shuttingDown();
+    const lease: Lease = { leave: relays.enter(), heldByStream: false };
+    try {
+      return await relayChat(request, body, requestId, lang, lease);
+    } finally {
+      // A stream leaves when it has settled; everything else once its answer is ready.
+      if (!lease.heldByStream) lease.leave();
+    }
+  }
+
+  async function relayChat(request: Request, body: ChatBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     const { ctx, model, admission, upstreamBody, upstreamText } = admit(request.headers.get('authorization'), body, requestId);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
@@ -167,14 +191,22 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       const clientWantsUsage = body.stream_options?.include_usage === true;
       const stream = transformStream(response, controller, options.idleTimeoutMs, { publicModel: model.publicModel, includeReasoning, clientWantsUsage }, lang, {
         now: clock.now,
+        shutdown: shutdown.signal,
         settle: async (end) => {
           upstream.inFlight--;
+          openStreams--;
           observer.streamClosed();
           if (end.outcome === 'upstream_error' || end.outcome === 'timeout') observer.upstreamError(upstream.id, end.outcome === 'timeout' ? 'timeout' : 'stream');
-          const settlement = await settleStream(relay, end, upstream.id);
-          return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
+          try {
+            const settlement = await settleStream(relay, end, upstream.id);
+            return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
+          } finally {
+            lease.leave();
+          }
         },
       });
+      openStreams++;
+      lease.heldByStream = true;
       observer.streamOpened();
       // Headers go out before the cost is known: they carry the hold, the most this can cost.
       return new Response(stream, {
@@ -192,7 +224,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
   async function settleStream(relay: Relay, end: StreamEnd, upstreamId: string): Promise<Settlement> {
     const ttfbMs = end.firstByteAt === null ? null : end.firstByteAt - relay.admission.startedAt;
-    const status = end.outcome === 'complete' || end.outcome === 'client_gone' ? 200 : end.outcome === 'timeout' ? 504 : 502;
+    const status = end.outcome === 'complete' || end.outcome === 'client_gone' ? 200 : end.outcome === 'timeout' ? 504 : end.outcome === 'shutdown' ? 503 : 502;
     if (end.facts.usage) {
       return settle(relay, { usage: usageFromDeepSeek(end.facts.usage), basis: 'upstream', status, finishReason: end.facts.finishReason, ttfbMs, upstreamId });
     }
@@ -203,6 +235,13 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
   async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: { id: string; inFlight: number }): Promise<Response> {
     const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), options.idleTimeoutMs);
+    let stopped = false;
+    const onShutdown = () => {
+      stopped = true;
+      controller.abort(new DOMException('the gateway is shutting down', 'AbortError'));
+    };
+    if (shutdown.signal.aborted) onShutdown();
+    else shutdown.signal.addEventListener('abort', onShutdown, { once: true });
     let text = '';
     let firstByteAt: number | null = null;
     let failure: GatewayError | null = null;
@@ -218,9 +257,10 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       }
       text += decoder.decode();
     } catch {
-      failure = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamError();
+      failure = stopped ? Err.shuttingDown() : controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamError();
     } finally {
       clearTimeout(idle);
+      shutdown.signal.removeEventListener('abort', onShutdown);
       upstream.inFlight--;
     }
     const ttfbMs = firstByteAt === null ? null : firstByteAt - relay.admission.startedAt;
@@ -234,7 +274,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       }
     }
     if (failure || !parsed) {
-      observer.upstreamError(upstream.id, failure?.status === 504 ? 'timeout' : 'stream');
+      if (!stopped) observer.upstreamError(upstream.id, failure?.status === 504 ? 'timeout' : 'stream');
       const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }, tokenizerFailed);
       await settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
       throw withHeaders(failure ?? Err.upstreamError(), relay.headers);
@@ -250,6 +290,23 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
   return {
     chatCompletion,
+    /** Shutdown, step one: new chat requests get a 503 from now on; open ones run on. */
+    beginShutdown(): void {
+      draining = true;
+    },
+    /** Shutdown, step two (the grace is over): open relays stop their upstream, end and settle. */
+    endOpenRelays(): void {
+      draining = true;
+      shutdown.abort();
+    },
+    /** Resolves when no relay is open: every request has settled or released its hold. */
+    idle: () => relays.idle(),
+    get openRelays(): number {
+      return relays.count;
+    },
+    get openStreams(): number {
+      return openStreams;
+    },
     /** Called once by the request-log plugin; the relay reports to it from then on. */
     observe(next: ProxyObserver): void {
       observer = next;

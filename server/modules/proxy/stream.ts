@@ -4,8 +4,8 @@ import { SseSplitter, type SseEvent } from '../../lib/sse';
 import { transformChunk, type ChunkFacts, type TransformOptions } from './transform';
 
 export interface StreamEnd {
-  /** how the stream ended: DeepSeek finished it, the client left, or it broke */
-  outcome: 'complete' | 'client_gone' | 'upstream_error' | 'timeout';
+  /** how the stream ended: DeepSeek finished it, the client left, it broke, or the gateway stopped */
+  outcome: 'complete' | 'client_gone' | 'upstream_error' | 'timeout' | 'shutdown';
   facts: ChunkFacts;
   firstByteAt: number | null;
 }
@@ -14,6 +14,8 @@ export interface StreamHooks {
   /** Settles the request and returns the final comment to send before [DONE] (or after an error). */
   settle(end: StreamEnd): Promise<string>;
   now(): number;
+  /** Fires when the gateway's shutdown grace is over: the stream ends with an error event. */
+  shutdown?: AbortSignal;
 }
 
 /**
@@ -28,14 +30,23 @@ export function transformStream(upstream: Response, abort: AbortController, idle
   let firstByteAt: number | null = null;
   let ended = false;
   let timedOut = false;
+  let stopped = false;
   const idle = setTimeout(() => {
     timedOut = true;
     abort.abort(new DOMException('upstream idle time-out', 'TimeoutError'));
   }, idleMs);
+  // Aborting the upstream read wakes the pump loop below, which then sends the final error event.
+  const onShutdown = () => {
+    stopped = true;
+    abort.abort(new DOMException('the gateway is shutting down', 'AbortError'));
+  };
+  if (hooks.shutdown?.aborted) onShutdown();
+  else hooks.shutdown?.addEventListener('abort', onShutdown, { once: true });
 
   const end = (outcome: StreamEnd['outcome']): Promise<string> => {
     ended = true;
     clearTimeout(idle);
+    hooks.shutdown?.removeEventListener('abort', onShutdown);
     return hooks.settle({ outcome, facts, firstByteAt });
   };
 
@@ -64,9 +75,10 @@ export function transformStream(upstream: Response, abort: AbortController, idle
         if (written === 0) clientGone = true;
         else await out.flush();
       };
-      const finish = async (outcome: 'upstream_error' | 'timeout', error: GatewayError) => {
-        const comment = await end(outcome);
-        await send(errorEvent(error) + comment);
+      const finish = async (outcome: 'upstream_error' | 'timeout' | 'shutdown', error: GatewayError) => {
+        // The client learns of the end at once; the cost follows once the ledger row is written.
+        await send(errorEvent(error));
+        await send(await end(outcome));
       };
 
       try {
@@ -75,7 +87,9 @@ export function transformStream(upstream: Response, abort: AbortController, idle
           try {
             read = await reader.read();
           } catch {
-            if (!ended) await finish(timedOut ? 'timeout' : 'upstream_error', timedOut ? Err.upstreamTimeout() : Err.upstreamError());
+            if (ended) return;
+            if (stopped) await finish('shutdown', Err.shuttingDown());
+            else await finish(timedOut ? 'timeout' : 'upstream_error', timedOut ? Err.upstreamTimeout() : Err.upstreamError());
             return;
           }
           if (ended) return;
