@@ -1,8 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config';
+import { BackupError, restoreBackup, writeBackup } from '../db/backup';
+import { servingProcess } from '../maintenance/serving-marker';
 import { UsageError } from './keys';
 
+const databasePath = (dataDir: string) => join(dataDir, 'tollgate.sqlite');
+
 /** `tollgate backup FILE` and `tollgate restore FILE`. */
-export async function runBackupCommand(command: 'backup' | 'restore', _config: Config, positionals: string[], _out: (line: string) => void): Promise<void> {
+export async function runBackupCommand(command: 'backup' | 'restore', config: Config, positionals: string[], out: (line: string) => void): Promise<void> {
   if (positionals.length !== 1) throw new UsageError(`usage: tollgate ${command} FILE`);
-  throw new UsageError(`${command} is not available yet`);
+  const file = resolve(positionals[0] as string);
+  const live = databasePath(config.dataDir);
+  try {
+    if (command === 'backup') {
+      const { bytes } = writeBackup(live, file);
+      out(`wrote ${file} (${formatBytes(bytes)})`);
+      out(`keep ${join(config.dataDir, 'server-secret')} safe as well: the keys in the backup are sealed with it`);
+      return;
+    }
+    const pid = servingProcess(config.dataDir);
+    if (pid !== undefined) throw new BackupError(`a gateway (pid ${pid}) is serving ${config.dataDir}; stop it before restoring`);
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+    const { keptAs, ...check } = restoreBackup(file, live, stamp);
+    out(`restored ${file} into ${live} (${check.keys} keys, ${check.ledgerRows} ledger rows)`);
+    if (keptAs) out(`the previous database is kept as ${keptAs}`);
+    out('the next start applies any newer migrations');
+  } catch (error) {
+    if (error instanceof BackupError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}, ${bytes} bytes`;
 }
