@@ -30,6 +30,10 @@ export class SseSplitter {
   }
 
   private drain(final: boolean): SseEvent[] {
+    // A '\r' at the very end may be the first half of a '\r\n' cut by a chunk boundary: turned
+    // into '\n' now, the '\n' that follows would make a blank line and end the event early.
+    const heldCr = !final && this.carry.endsWith('\r');
+    if (heldCr) this.carry = this.carry.slice(0, -1);
     if (this.carry.includes('\r')) this.carry = this.carry.replace(/\r\n?/g, '\n');
     const events: SseEvent[] = [];
     let start = 0;
@@ -41,6 +45,7 @@ export class SseSplitter {
       start = end + 2;
     }
     this.carry = start === 0 ? this.carry : this.carry.slice(start);
+    if (heldCr) this.carry += '\r';
     if (final && this.carry.trim() !== '') {
       const event = parseEvent(this.carry);
       if (event) events.push(event);

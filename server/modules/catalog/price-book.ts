@@ -78,9 +78,22 @@ export function periodAt(schedule: PriceSchedule, at: Date): Period {
   return inWindow ? 'peak' : 'off_peak';
 }
 
-/** Cost in nano-USD: every price is a whole number of nano-USD per token, so this is exact. */
+/**
+ * Cost in nano-USD: every price is a whole number of nano-USD per token, so this is exact, and
+ * refuses (RangeError) anything that would leave the range where a double counts every nano.
+ */
 export function costOf(usage: Usage, prices: TokenPrices): number {
-  return usage.cacheHitTokens * prices.cacheHitNano + usage.cacheMissTokens * prices.cacheMissNano + usage.outputTokens * prices.outputNano;
+  const cost =
+    wholeCount(usage.cacheHitTokens) * wholeCount(prices.cacheHitNano) +
+    wholeCount(usage.cacheMissTokens) * wholeCount(prices.cacheMissNano) +
+    wholeCount(usage.outputTokens) * wholeCount(prices.outputNano);
+  if (!Number.isSafeInteger(cost)) throw new RangeError(`cost out of the exact range: ${JSON.stringify({ usage, prices })}`);
+  return cost;
+}
+
+function wholeCount(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a whole non-negative number: ${n}`);
+  return n;
 }
 
 export function toMinutes(hhmm: string): number {

@@ -57,7 +57,8 @@ export const proxyModule = (deps: Deps) => {
   const chat = {
     body: ChatCompletionBody,
     // JSON whatever the content type says (curl sends -d as a form), read with the size, UTF-8 and depth limits.
-    parse: ({ request }: { request: Request }) => readJsonBody(request, deps.config.maxBodyBytes),
+    // The reader always answers, so 'json' after it is never run: it tells the OpenAPI document the type.
+    parse: [({ request }: { request: Request }) => readJsonBody(request, deps.config.maxBodyBytes), 'json' as const],
     detail: {
       tags: OPENAI,
       security,
