@@ -139,11 +139,11 @@ function renderMessage(key: MessageKey, params: MessageParams, lang: Lang): stri
 
 export const Err = {
   invalidJson: () => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_json'),
+  invalidUtf8: () => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_utf8'),
   invalidBody: (detail: string, param: string | null = null) =>
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_body', { detail }, param),
   invalidField: (param: string, detail: string) =>
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_field', { param, detail }, param),
-  invalidUtf8: () => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_utf8'),
   missingKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'missing_key'),
   invalidKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'invalid_key'),
   disabledKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'disabled_key'),
@@ -208,14 +208,14 @@ interface ValidationLike {
 /** Turns anything thrown into a GatewayError. */
 export function toGatewayError(code: string | number, error: unknown, path: string): GatewayError {
   if (error instanceof GatewayError) return error;
+  // Elysia wraps whatever a body parser throws in its ParseError: a 413 from our reader stays a 413.
+  if (error instanceof Error && error.cause instanceof GatewayError) return error.cause;
   switch (code) {
     case 'PARSE':
       return Err.invalidJson();
     case 'VALIDATION': {
       // The shallowest failing field is the one to name: a string where an array belongs, not its items.
       const first = [...((error as ValidationLike).all ?? [])].sort((a, b) => (a.path ?? '').split('/').length - (b.path ?? '').split('/').length)[0];
-  // Elysia wraps whatever a body parser throws in its ParseError: a 413 from our reader stays a 413.
-  if (error instanceof Error && error.cause instanceof GatewayError) return error.cause;
       const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : null;
       const detail = first?.summary ?? first?.message ?? 'the body does not match the schema';
       return param ? Err.invalidField(param, detail) : Err.invalidBody(detail);
