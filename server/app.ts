@@ -8,6 +8,7 @@ import { checkoutModule } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
+import { keyAuthLimits } from './plugins/auth';
 import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
 import { requestLog } from './plugins/request-log';
@@ -22,7 +23,9 @@ export interface Mount {
 /** errors → request guards → modules → pages. Nothing else lives here. */
 export function createApp(deps: Deps, mounts: Mount[] = []) {
   const { log, config } = deps;
+  const keyAuth = keyAuthLimits(deps);
   return new Elysia({ name: 'tollgate' })
+    .use(keyAuth.failureCounter)
     .onRequest(({ request }) => {
       const length = request.headers.get('content-length');
       if (length !== null && Number(length) > config.maxBodyBytes) throw Err.requestTooLarge(config.maxBodyBytes);
@@ -36,6 +39,7 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
     })
     .use(requestLog(deps))
     .use(corsPlugin(deps))
+    .use(keyAuth.lockout)
     .use(docsPlugin(deps))
     .use(opsModule(deps))
     .use(catalogModule(deps))

@@ -99,6 +99,10 @@ const MESSAGES = {
     en: 'Too many failed admin logins from your address. Try again in {seconds} s.',
     zh: '来自您地址的管理登录失败次数过多。请在 {seconds} 秒后重试。',
   },
+  key_auth_rate_limited: {
+    en: 'Too many requests with a wrong API key from your address. Try again in {seconds} s.',
+    zh: '来自您地址的错误 API 密钥请求过多。请在 {seconds} 秒后重试。',
+  },
   admin_not_found: { en: 'No {what} with id {id}.', zh: '没有 id 为 {id} 的{what}。' },
   admin_conflict: { en: '{detail}', zh: '{detail}' },
 } satisfies Messages;
@@ -190,6 +194,11 @@ export const Err = {
   invalidAdminToken: () => new GatewayError(401, 'authentication_error', 'invalid_admin_token', 'invalid_admin_token'),
   adminRateLimited: (retryAfterSeconds: number) =>
     new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'admin_rate_limited', { seconds: retryAfterSeconds }, null, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  /** An address sent too many wrong API keys: it waits, whatever key it sends now. */
+  keyAuthRateLimited: (retryAfterSeconds: number) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'key_auth_rate_limited', { seconds: retryAfterSeconds }, null, {
       'retry-after': String(retryAfterSeconds),
     }),
   adminNotFound: (what: string, id: string) => new GatewayError(404, 'invalid_request_error', 'not_found', 'admin_not_found', { what, id }),

@@ -3,6 +3,7 @@ import { join, resolve, sep } from 'node:path';
 import { matchRoute } from '../../web/src/routes';
 import type { Deps } from '../deps';
 import { Err } from '../errors';
+import { ROBOTS_NOINDEX } from './auth';
 
 // The buyer's pages (a Vite-built Preact app). In the compiled binary they come from the files
 // embedded with `--asset web/dist`; in a checkout from web/dist on disk, read per request so a
@@ -33,23 +34,42 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json)|image\/svg\+xml)/;
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; '),
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-  'x-frame-options': 'DENY',
-};
+// The pages load only their own scripts and styles and call only this origin. Checkout leaves for
+// PayPal by a top-level navigation to the approve link (not governed by CSP), so no page needs a
+// PayPal origin; should the PayPal JS buttons ever be embedded, /pricing and /order would be the
+// pages to allow www.paypal.com in script-src, frame-src and connect-src.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers on every answer of the pages plugin; HSTS only when the public URL is https. */
+export function securityHeaders(publicUrl: string): Record<string, string> {
+  return {
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+    'x-frame-options': 'DENY',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()',
+    'cross-origin-opener-policy': 'same-origin',
+    ...(publicUrl.startsWith('https://') ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
+}
+
+/** The console is for one operator: never indexed, whatever links to it (a header, so index.html stays one file). */
+const ADMIN_HEADERS = { 'x-robots-tag': ROBOTS_NOINDEX };
+const isAdminPage = (path: string) => path === '/admin' || path.startsWith('/admin/');
+
+/** Served when the build has no robots.txt of its own. */
+const ROBOTS_TXT = 'User-agent: *\nDisallow: /admin\nDisallow: /api/\nDisallow: /checkout/\n';
 
 const NOT_BUILT_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Pages not built</title></head>
@@ -139,13 +159,13 @@ function acceptsGzip(request: Request): boolean {
 }
 
 export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
-  void deps;
+  const SECURITY_HEADERS = securityHeaders(deps.config.publicUrl);
   const gzipped = new Map<string, Bytes>();
 
   async function respond(request: Request, name: string, file: WebFile, status: number, headers: Record<string, string>) {
     const type = CONTENT_TYPES[extension(name)] ?? 'application/octet-stream';
     let body = await file.bytes();
-    const out: Record<string, string> = { 'content-type': type, 'x-content-type-options': 'nosniff', ...headers };
+    const out: Record<string, string> = { 'content-type': type, ...SECURITY_HEADERS, ...headers };
     if (COMPRESSIBLE.test(type) && body.byteLength > 1024) {
       out.vary = 'accept-encoding';
       if (acceptsGzip(request)) {
@@ -161,12 +181,13 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
     return new Response(request.method === 'HEAD' ? null : body, { status, headers: out });
   }
 
-  async function page(request: Request, status: number) {
+  async function page(request: Request, status: number, path: string) {
+    const admin = isAdminPage(path) ? ADMIN_HEADERS : {};
     const index = await source.get('index.html');
     if (!index) {
-      return new Response(NOT_BUILT_HTML, { status: 503, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS } });
+      return new Response(NOT_BUILT_HTML, { status: 503, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...admin } });
     }
-    return respond(request, 'index.html', index, status, { 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+    return respond(request, 'index.html', index, status, { 'cache-control': 'no-cache', ...SECURITY_HEADERS, ...admin });
   }
 
   async function serve(request: Request): Promise<Response> {
@@ -175,7 +196,7 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
     // a path that tries to climb out of the pages (dot segments, backslashes, NUL, double encoding) names no file
     if (path === null) throw Err.notFound(raw);
     if (isApiPath(path)) throw Err.notFound(path);
-    if (matchRoute(path) !== 'notFound') return page(request, 200);
+    if (matchRoute(path) !== 'notFound') return page(request, 200, path);
 
     const name = path.slice(1);
     if (name && name !== 'index.html') {
@@ -187,7 +208,8 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
       // a missing hashed asset is a plain 404, not a page
       if (name.startsWith('assets/')) throw Err.notFound(path);
     }
-    return page(request, 404);
+    if (name === 'robots.txt') return new Response(request.method === 'HEAD' ? null : ROBOTS_TXT, { headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'public, max-age=3600', ...SECURITY_HEADERS } });
+    return page(request, 404, path);
   }
 
   const handle = ({ request }: { request: Request }) => {

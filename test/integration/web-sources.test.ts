@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/gateway';
 function appWith(source: WebSource) {
   return new Elysia()
     .onError({ as: 'global' }, ({ code, error, path }) => errorResponse(toGatewayError(code, error, path), 'en'))
-    .use(webPlugin({} as Deps, source));
+    .use(webPlugin({ config: { publicUrl: 'http://localhost' } } as Deps, source));
 }
 
 const get = (app: ReturnType<typeof appWith>, path: string) => app.handle(new Request(`http://local${path}`));

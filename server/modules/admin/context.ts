@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
 import { parseUsd } from '../../lib/money';
-import { clientIp } from '../../plugins/auth';
+import { clientAddress } from '../../plugins/auth';
 import { createAdminStore, type AdminStore, type Page } from './store';
 
 // What every admin route file shares: the deps, the admin store, the audit writer and parsing.
@@ -24,7 +24,7 @@ export function createAdminContext(deps: Deps): AdminContext {
     deps,
     store: createAdminStore(deps.database.db),
     audit: (caller, action, target, before, after) =>
-      deps.audit.record({ actor: 'admin', ip: clientIp(caller.server, caller.request), action, target, before, after }),
+      deps.audit.record({ actor: 'admin', ip: clientAddress(caller.server, caller.request, deps.config.trustedProxies), action, target, before, after }),
     now: () => deps.clock.now(),
   };
 }

@@ -14,7 +14,7 @@ export const adminModule = (deps: Deps) => {
   const { token } = loadAdminToken(deps.config.dataDir, deps.config.adminToken);
   const ctx = createAdminContext(deps);
   return new Elysia({ name: 'admin' })
-    .use(adminAuth(token))
+    .use(adminAuth(token, deps.config.trustedProxies))
     .use(keyRoutes(ctx))
     .use(orderRoutes(ctx))
     .use(catalogRoutes(ctx))

@@ -1,17 +1,13 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
+import { clientAddress, type ServerLike } from '../../plugins/auth';
 import { BuyerBody, CheckoutBody, CheckoutCreated, OrderParams, OrderView, ReturnQuery, ViewQuery, WebhookAck } from './model';
 
 const CHECKOUT = ['Checkout'];
 
-interface ServerLike {
-  requestIP(request: Request): { address: string } | null;
-}
-
-const clientIp = (server: ServerLike | null, request: Request) => server?.requestIP(request)?.address ?? 'unknown';
-
 export const checkoutModule = (deps: Deps) => {
   const { checkout } = deps;
+  const clientIp = (server: ServerLike | null, request: Request) => clientAddress(server, request, deps.config.trustedProxies);
 
   return new Elysia({ name: 'checkout' })
     .post('/api/checkout', ({ body }) => checkout.createOrder({ planId: body.plan_id, email: body.email }), {
