@@ -194,6 +194,20 @@ describe('tollgate backup', () => {
   });
 });
 
+describe('backup and restore usage errors', () => {
+  it.each([
+    [['backup'], 'tollgate: usage: tollgate backup FILE'],
+    [['restore', 'a.sqlite', 'b.sqlite'], 'tollgate: usage: tollgate restore FILE'],
+    [['backup', 'x.sqlite', '--data-dir', 'empty-data'], 'tollgate: there is no database at'],
+    [['backup', 'no/such/dir/x.sqlite'], 'tollgate: cannot write'],
+  ])('exits 2 with one line for %p', (args, message) => {
+    const result = runCli(args.includes('--data-dir') ? args : [...args, '--data-dir', dataDir], env, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n').length).toBe(1);
+    expect(result.stderr).toStartWith(message);
+  });
+});
+
 describe('the daily backup', () => {
   const DAY_MS = 86_400_000;
   const DAY1 = Date.parse('2026-11-01T00:00:00Z');
