@@ -16,9 +16,10 @@ const SHORT_PER_SECOND = Number(process.env.SOAK_SHORT_PER_SECOND ?? 40);
 const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10);
 const WARMUP_SECONDS = Math.min(30, Math.floor(SECONDS / 3));
 const KEYS = 4;
-// The simulator emits 25 tokens/s, so a 150-token answer streams for about 6 s.
+// The simulator emits 25 tokens/s, so a 100–200 token answer streams for 4–8 s. The lengths
+// differ so that the streams do not all end (and restart) together.
 const TOKENS_PER_SECOND = 25;
-const LONG_TOKENS = 150;
+const longTokens = (n: number) => 100 + ((n * 37) % 101);
 const SHORT_TOKENS = 5;
 
 // Pass/fail thresholds.
@@ -80,7 +81,7 @@ function load(base: string, keys: string[], counters: Counters) {
     while (running) {
       counters.openLong++;
       const before = counters.errors;
-      await request(LONG_TOKENS, true);
+      await request(longTokens(sequence), true);
       counters.openLong--;
       if (counters.errors > before) await Bun.sleep(200); // no hot loop if something breaks
     }
@@ -148,7 +149,7 @@ async function main(): Promise<boolean> {
   await Bun.sleep(2000);
   const idleBefore = { rss: rssMb(pid), fds: openFds(pid) };
 
-  console.log(`soak: ${SECONDS} s, ${OPEN_STREAMS} open streams (${LONG_TOKENS} tokens at ${TOKENS_PER_SECOND}/s) + ${SHORT_PER_SECOND} short requests/s, ${KEYS} keys, warm-up ${WARMUP_SECONDS} s`);
+  console.log(`soak: ${SECONDS} s, ${OPEN_STREAMS} open streams (100–200 tokens at ${TOKENS_PER_SECOND}/s) + ${SHORT_PER_SECOND} short requests/s, ${KEYS} keys, warm-up ${WARMUP_SECONDS} s`);
   console.log(`gateway pid ${pid}, idle before the load: RSS ${fmt(idleBefore.rss)} MB, ${idleBefore.fds} fds\n`);
   console.log('|   t s | RSS MB |  fds | open streams | completed | req/s | errors |\n|---:|---:|---:|---:|---:|---:|---:|');
 
