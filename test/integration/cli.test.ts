@@ -38,7 +38,7 @@ describe('the tollgate command line', () => {
     const dataDir = join(dir, 'migrated');
     const result = run(['migrate', '--data-dir', dataDir]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/applied 1 migration\(s\)/);
+    expect(result.stdout).toMatch(/applied 2 migration\(s\)/);
     const db = new Database(join(dataDir, 'tollgate.sqlite'));
     expect(db.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ledger'").get()).toEqual({ n: 1 });
     db.close();
