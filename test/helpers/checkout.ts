@@ -5,6 +5,7 @@ import { startGateway, type RunningGateway } from '../../server/server';
 import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
 import { startPayPalSimulator } from '../../server/simulators/paypal';
 import { tempDir } from './gateway';
+import { teeLog } from './log-tee';
 import { UPSTREAM_KEY } from './stack';
 
 // The gateway with the PayPal simulator as its PayPal (and, when asked, the DeepSeek simulator
@@ -73,7 +74,10 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     };
     const config = loadConfig(env, { port: String(port), host: '127.0.0.1', dataDir });
     try {
-      gw = await startGateway(config, { log: createLogger(config.logLevel, (line) => logLines.push(line)) });
+      gw = await startGateway(config, { log: createLogger(config.logLevel, (line) => {
+        logLines.push(line);
+        teeLog('gateway', line);
+      }) });
     } catch (error) {
       if (attempt >= 4) throw error; // the port was taken in between: pick another
     }

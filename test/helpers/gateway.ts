@@ -5,6 +5,7 @@ import { loadConfig } from '../../server/config';
 import type { Clock } from '../../server/lib/clock';
 import { createLogger } from '../../server/lib/log';
 import { startGateway, type RunningGateway } from '../../server/server';
+import { teeLog } from './log-tee';
 
 export interface TestGateway extends RunningGateway {
   dataDir: string;
@@ -21,7 +22,10 @@ export async function startTestGateway(opts: { env?: Record<string, string>; clo
   const dataDir = opts.dataDir ?? tempDir();
   const config = loadConfig({ TOLLGATE_LOG_LEVEL: 'info', ...opts.env }, { port: '0', host: '127.0.0.1', dataDir });
   const logLines: string[] = [];
-  const gateway = await startGateway(config, { clock: opts.clock, log: createLogger(config.logLevel, (line) => logLines.push(line)) });
+  const gateway = await startGateway(config, { clock: opts.clock, log: createLogger(config.logLevel, (line) => {
+    logLines.push(line);
+    teeLog('gateway', line);
+  }) });
   return {
     ...gateway,
     dataDir,

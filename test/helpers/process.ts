@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { teeProcessOutput, teeProcessStream } from './log-tee';
 
 export const MAIN = join(import.meta.dir, '../../server/main.ts');
 
@@ -11,7 +12,10 @@ export async function freePort(): Promise<number> {
 
 export function runCli(args: string[], env: Record<string, string>, cwd?: string) {
   const proc = Bun.spawnSync(['bun', 'run', MAIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, cwd });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+  const out = { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+  teeProcessOutput('stdout', out.stdout);
+  teeProcessOutput('stderr', out.stderr);
+  return out;
 }
 
 export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
@@ -35,6 +39,9 @@ export async function spawnGateway(args: string[], env: Record<string, string>) 
     stdout: 'pipe',
     stderr: 'pipe',
   });
+  // the caller still reads proc.stdout / proc.stderr as before; a copy goes to the log audit
+  Object.defineProperty(proc, 'stdout', { value: teeProcessStream('stdout', proc.stdout), configurable: true });
+  Object.defineProperty(proc, 'stderr', { value: teeProcessStream('stderr', proc.stderr), configurable: true });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`);
   return { proc, url, port };
