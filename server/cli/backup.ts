@@ -22,7 +22,7 @@ export async function runBackupCommand(command: 'backup' | 'restore', config: Co
     const pid = servingProcess(config.dataDir);
     if (pid !== undefined) throw new BackupError(`a gateway (pid ${pid}) is serving ${config.dataDir}; stop it before restoring`);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+    const stamp = new Date().toISOString().replaceAll(':', '-').replace('.', '-');
     const { keptAs, ...check } = restoreBackup(file, live, stamp);
     out(`restored ${file} into ${live} (${check.keys} keys, ${check.ledgerRows} ledger rows)`);
     if (keptAs) out(`the previous database is kept as ${keptAs}`);

@@ -135,7 +135,7 @@ describe('tollgate backup', () => {
     const result = cli('restore', backupFile);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`restored ${backupFile} into ${live} (1 keys, ${requestsAtBackup} ledger rows)`);
-    const kept = readdirSync(dataDir).filter((name) => /^tollgate\.sqlite\.before-restore-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/.test(name));
+    const kept = readdirSync(dataDir).filter((name) => /^tollgate\.sqlite\.before-restore-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/.test(name));
     expect(kept.length).toBe(1);
     expect(readdirSync(dataDir).filter((name) => name.startsWith(`${kept[0]}-`))).toEqual([]);
     expect(readdirSync(dataDir).filter((name) => /^tollgate\.sqlite-(wal|shm)$/.test(name))).toEqual([]);
@@ -192,6 +192,35 @@ describe('tollgate backup', () => {
     expect(statSync(live).size).toBe(liveSize);
     expect(readdirSync(dataDir).filter((name) => name.includes('before-restore')).length).toBe(1);
   });
+});
+
+describe('restoring a backup from an older version', () => {
+  it('restores it, and the next start migrates it forward', async () => {
+    const older = join(dir, 'older.sqlite');
+    copyFileSync(backupFile, older);
+    const db = new Database(older);
+    // what a backup taken before 0001_ledger_rollup looks like
+    db.exec('DROP TABLE ledger_daily; DROP INDEX ledger_started_idx;');
+    db.exec(`DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)`);
+    db.close();
+    expect(checkBackup(older).migrations).toBe(1);
+
+    const result = cli('restore', older);
+    expect(result.code).toBe(0);
+    gateway = await spawnGateway(['--data-dir', dataDir], env);
+    try {
+      expect(await chat(gateway.url, (await cliAsync('keys', 'create', '--plan', 'pro')).stdout.trim(), false)).toBe(200);
+    } finally {
+      gateway.proc.kill('SIGKILL');
+      await gateway.proc.exited;
+      gateway = undefined;
+    }
+    const after = readDb(live, (db) => ({
+      migrations: (db.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n,
+      rollUpTable: (db.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ledger_daily'").get() as { n: number }).n,
+    }));
+    expect(after).toEqual({ migrations: 2, rollUpTable: 1 });
+  }, 20_000);
 });
 
 describe('backup and restore usage errors', () => {
