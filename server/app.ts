@@ -26,6 +26,8 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
   const keyAuth = keyAuthLimits(deps);
   return new Elysia({ name: 'tollgate' })
     .use(keyAuth.failureCounter)
+    // before the size check, so a browser can read even a 413
+    .use(corsPlugin(deps))
     .onRequest(({ request }) => {
       const length = request.headers.get('content-length');
       if (length !== null && Number(length) > config.maxBodyBytes) throw Err.requestTooLarge(config.maxBodyBytes);
@@ -38,7 +40,6 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
       return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
     })
     .use(requestLog(deps))
-    .use(corsPlugin(deps))
     .use(keyAuth.lockout)
     .use(docsPlugin(deps))
     .use(opsModule(deps))

@@ -19,7 +19,7 @@ describe('CORS with a list of allowed origins', () => {
   let stack: Stack;
   let key: string;
   beforeAll(async () => {
-    stack = await startStack({ env: { TOLLGATE_CORS_ORIGINS: `${APP},https://chat.example.com`, TOLLGATE_ADMIN_TOKEN: 'tg-admin-cors-test-0123456789' } });
+    stack = await startStack({ env: { TOLLGATE_CORS_ORIGINS: `${APP},https://chat.example.com`, TOLLGATE_ADMIN_TOKEN: 'tg-admin-cors-test-0123456789', TOLLGATE_MAX_BODY_BYTES: '4096' } });
     key = stack.key();
   });
   afterAll(() => stack.close());
@@ -68,6 +68,16 @@ describe('CORS with a list of allowed origins', () => {
       for (const name of ['x-request-id', 'retry-after', 'x-ratelimit-remaining-requests', 'x-tollgate-cost-usd', 'x-tollgate-remaining-usd']) expect(exposed).toContain(name);
     }
     expect(plain.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
+  it('lets the browser read even a 413 for a body over the size limit', async () => {
+    const res = await fetch(`${stack.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { origin: APP, authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'x'.repeat(10_000) }] }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
   });
 
   it('sends no CORS at all on the admin API, checkout and order look-ups', async () => {
