@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { runDailyBackup } from './daily-backup';
+import { runDailyBackup, writeBackupInWorker } from './daily-backup';
 import { markServing } from './serving-marker';
 
 const DAY_MS = 86_400_000;
@@ -21,9 +21,9 @@ export async function rollUpOldLedger(deps: Deps): Promise<number> {
 }
 
 /** The daily backup, if configured and due, and its rotation; failures are logged, never thrown. */
-export function dailyBackupTick(deps: Deps): void {
+export async function dailyBackupTick(deps: Deps, write: (source: string, target: string) => unknown = writeBackupInWorker): Promise<void> {
   try {
-    const result = runDailyBackup(deps.config.backup, deps.database.sqlite.filename, deps.clock.now());
+    const result = await runDailyBackup(deps.config.backup, deps.database.sqlite.filename, deps.clock.now(), write);
     if (result.written) deps.log.info('daily backup written', { file: result.written });
     if (result.removed.length) deps.log.info('old daily backups removed', { files: result.removed.length });
   } catch (error) {
@@ -41,18 +41,25 @@ export function startMaintenance(deps: Deps): () => Promise<void> {
   const rollUpNow = () => {
     rollUp = rollUp.then(() => rollUpOldLedger(deps)).catch((error: unknown) => deps.log.warn('ledger roll-up failed', { error: (error as Error).message }));
   };
+  // one backup at a time: a slow one must not be started again by the next minute's check
+  let backup: Promise<void> | null = null;
+  const backupNow = () => {
+    backup ??= dailyBackupTick(deps).finally(() => {
+      backup = null;
+    });
+  };
   // after start-up, so that a first large roll-up does not hold up listening
   const first = setTimeout(() => {
     rollUpNow();
-    dailyBackupTick(deps);
+    backupNow();
   }, 0);
   const hourly = setInterval(rollUpNow, HOUR_MS);
-  const backups = setInterval(() => dailyBackupTick(deps), BACKUP_CHECK_MS);
+  const backups = setInterval(backupNow, BACKUP_CHECK_MS);
   return async () => {
     clearTimeout(first);
     clearInterval(hourly);
     clearInterval(backups);
-    await rollUp;
+    await Promise.all([rollUp, backup]);
     unmark();
   };
 }

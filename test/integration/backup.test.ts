@@ -251,10 +251,10 @@ describe('the daily backup', () => {
       await Bun.sleep(20); // the start-up tick: not due yet
       expect(existsSync(backups)).toBe(false);
       clock.set(DAY1 + 3 * 3_600_000 + 29 * 60_000);
-      expect(runDailyBackup(config, file, clock.now())).toEqual({ written: null, removed: [] });
+      expect(await runDailyBackup(config, file, clock.now())).toEqual({ written: null, removed: [] });
 
       clock.set(DAY1 + 3 * 3_600_000 + 30 * 60_000);
-      dailyBackupTick(gw.deps);
+      await dailyBackupTick(gw.deps); // the gateway's own path: written in a worker thread
       const first = join(backups, 'tollgate-2026-11-01.sqlite');
       expect(existsSync(first)).toBe(true);
       expect(gw.logLines.some((line) => line.includes('daily backup written'))).toBe(true);
@@ -262,13 +262,13 @@ describe('the daily backup', () => {
       expect(mode(first)).toBe(0o600);
       expect(checkBackup(first).migrations).toBeGreaterThan(0);
       clock.advance(3_600_000);
-      expect(runDailyBackup(config, file, clock.now())).toEqual({ written: null, removed: [] });
+      expect(await runDailyBackup(config, file, clock.now())).toEqual({ written: null, removed: [] });
 
       for (const name of ['notes.txt', 'tollgate-manual.sqlite', 'tollgate-2026-10-01.sqlite.bak']) writeFileSync(join(backups, name), 'keep me');
       const removed: string[] = [];
       for (let day = 1; day <= 5; day++) {
         clock.set(DAY1 + day * DAY_MS + 4 * 3_600_000);
-        const result = runDailyBackup(config, file, clock.now());
+        const result = await runDailyBackup(config, file, clock.now());
         expect(result.written).toBe(join(backups, `tollgate-2026-11-0${day + 1}.sqlite`));
         removed.push(...result.removed);
       }
