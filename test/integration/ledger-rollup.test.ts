@@ -3,6 +3,7 @@ import { fixedClock } from '../../server/lib/clock';
 import { parseUsd } from '../../server/lib/money';
 import { rollUpCutoff, rollUpOldLedger } from '../../server/maintenance';
 import { adminClient } from '../helpers/admin';
+import { startTestGateway } from '../helpers/gateway';
 import { bearer, startStack, user, type Stack } from '../helpers/stack';
 
 const DAY_MS = 86_400_000;
@@ -123,6 +124,22 @@ describe('the ledger roll-up', () => {
     const dailyRows = sqlite().query('SELECT * FROM ledger_daily ORDER BY key_id, date, public_model, period').all();
     expect(await rollUpOldLedger(stack.gw.deps)).toBe(0);
     expect(sqlite().query('SELECT * FROM ledger_daily ORDER BY key_id, date, public_model, period').all()).toEqual(dailyRows);
+    expect(await figures()).toEqual(before);
+  });
+
+  it('rolls up by itself when a gateway starts', async () => {
+    const later = fixedClock(clock.now());
+    const cutoff = rollUpCutoff(later.now(), 10);
+    const before = await figures();
+    expect(rawRows(`started_at < ${cutoff}`)).toBeGreaterThan(0);
+    const second = await startTestGateway({ dataDir: stack.gw.dataDir, clock: later, env: { TOLLGATE_LEDGER_RETENTION_DAYS: '10' } });
+    try {
+      for (let i = 0; i < 100 && rawRows(`started_at < ${cutoff}`) > 0; i++) await Bun.sleep(20);
+      expect(rawRows(`started_at < ${cutoff}`)).toBe(0);
+      expect(second.logLines.some((line) => line.includes('ledger rolled up'))).toBe(true);
+    } finally {
+      await second.close();
+    }
     expect(await figures()).toEqual(before);
   });
 
