@@ -12,7 +12,10 @@ import { runCli, spawnGateway } from '../helpers/process';
 const GRACE_MS = 1500;
 const sim = startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', tokensPerSecond: 50 });
 const dirs: string[] = [];
+const started: ReturnType<typeof Bun.spawn>[] = [];
 afterAll(async () => {
+  // Only if a test failed before its gateway exited: by PID, the processes this file started.
+  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await sim.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -24,6 +27,7 @@ async function gatewayWithKey(graceMs: number) {
   const key = runCli(['keys', 'create', '--plan', 'pro', '--data-dir', dir], env).stdout.trim();
   expect(key).toMatch(/^sk-gateway-/);
   const gateway = await spawnGateway(['--data-dir', dir], env);
+  started.push(gateway.proc);
   const output = new Response(gateway.proc.stdout).text();
   return { ...gateway, dir, key, output };
 }
