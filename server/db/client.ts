@@ -1,4 +1,5 @@
 import { Database } from 'bun:sqlite';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import * as schema from './schema';
 
@@ -12,6 +13,7 @@ export interface DatabaseHandle {
 
 /** Opens (creating if needed) the SQLite file in WAL mode with foreign keys and a busy timeout. */
 export function openDatabase(path: string): DatabaseHandle {
+  keepPrivate(path);
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.exec('PRAGMA journal_mode = WAL');
   sqlite.exec('PRAGMA synchronous = NORMAL');
@@ -30,4 +32,11 @@ export function openDatabase(path: string): DatabaseHandle {
       sqlite.close();
     },
   };
+}
+
+/** The database holds every key (sealed) and order: readable by its owner only. SQLite gives its -wal and -shm files the same mode. */
+function keepPrivate(path: string): void {
+  if (path === ':memory:') return;
+  if (existsSync(path)) chmodSync(path, 0o600);
+  else closeSync(openSync(path, 'a', 0o600));
 }

@@ -19,6 +19,7 @@ describe('the secret files', () => {
       expect(mode(dataDir)).toBe(0o700);
       expect(mode(join(dataDir, 'server-secret'))).toBe(0o600);
       expect(mode(join(dataDir, 'admin-token'))).toBe(0o600);
+      for (const name of ['tollgate.sqlite', 'tollgate.sqlite-wal', 'tollgate.sqlite-shm']) expect(mode(join(dataDir, name))).toBe(0o600);
     } finally {
       await gw.close();
       rmSync(parent, { recursive: true, force: true });
