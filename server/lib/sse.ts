@@ -8,6 +8,9 @@ export interface SseEvent {
   comments: string[];
 }
 
+/** An unfinished event longer than this is not an SSE stream we can trust; push() throws. */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+
 export class SseSplitter {
   private carry = '';
   private readonly decoder = new TextDecoder();
@@ -15,7 +18,12 @@ export class SseSplitter {
   /** Feeds bytes; returns the events completed by them. */
   push(bytes: Uint8Array): SseEvent[] {
     this.carry += this.decoder.decode(bytes, { stream: true });
-    return this.drain(false);
+    const events = this.drain(false);
+    if (this.carry.length > MAX_EVENT_CHARS) {
+      this.carry = '';
+      throw new RangeError(`an SSE event grew past ${MAX_EVENT_CHARS} characters without ending`);
+    }
+    return events;
   }
 
   /** Ends the input; a final event without its blank line still counts. */

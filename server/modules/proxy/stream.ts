@@ -95,8 +95,16 @@ export function transformStream(upstream: Response, abort: AbortController, idle
           if (ended) return;
           if (!read.done) idle.refresh();
           firstByteAt ??= hooks.now();
+          let events: SseEvent[];
+          try {
+            events = read.done ? splitter.end() : splitter.push(read.value);
+          } catch {
+            abort.abort();
+            await finish('upstream_error', Err.upstreamError());
+            return;
+          }
           let text = '';
-          for (const event of read.done ? splitter.end() : splitter.push(read.value)) {
+          for (const event of events) {
             if (event.data === '[DONE]') {
               // What is already transformed goes out before waiting for the ledger commit.
               await send(text);

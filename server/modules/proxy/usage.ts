@@ -9,7 +9,10 @@ export interface DeepSeekUsage {
   completion_tokens_details?: { reasoning_tokens?: number } | null;
 }
 
-const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
+/** Far beyond any context window; a count above it is a broken upstream, and pricing it would overflow exact arithmetic. */
+export const MAX_TOKENS_PER_REQUEST = 100_000_000;
+
+const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), MAX_TOKENS_PER_REQUEST) : 0);
 
 /** DeepSeek's usage object → the ledger's token kinds; a prompt without a hit/miss split is all misses. */
 export function usageFromDeepSeek(usage: DeepSeekUsage): Usage {
