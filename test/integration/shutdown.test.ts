@@ -154,6 +154,33 @@ describe('graceful shutdown', () => {
     expect(await gw.output).toContain('grace period cut short');
   }, 20_000);
 
+  it('ends a request still waiting for DeepSeek\'s first reply when the grace is over, without waiting for DeepSeek', async () => {
+    const gw = await gatewayWithKey(GRACE_MS);
+    await fetch(`${sim.url}/_control/next`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stall_ms: 8000 }) });
+    const waiting = fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    await Bun.sleep(300);
+
+    const signalledAt = Date.now();
+    gw.proc.kill('SIGTERM');
+    const res = await waiting;
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
+    expect(await gw.proc.exited).toBe(0);
+    const exitedAfter = Date.now() - signalledAt;
+    console.log(`SIGTERM with a request waiting for DeepSeek: exited after ${exitedAfter} ms`);
+    expect(exitedAfter).toBeLessThan(GRACE_MS + 2500);
+    // DeepSeek never answered (no headers): nothing to bill, the hold is simply released
+    const { rows, spent, integrity } = ledgerOf(gw.dir);
+    expect(rows).toHaveLength(0);
+    expect(spent).toBe(0);
+    expect(integrity).toBe('ok');
+    await fetch(`${sim.url}/_control/reset`, { method: 'POST' });
+  }, 20_000);
+
   it('exits 0 promptly when nothing is open', async () => {
     const gw = await gatewayWithKey(GRACE_MS);
     const res = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${gw.key}` } });

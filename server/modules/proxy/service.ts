@@ -170,7 +170,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
     let result;
     try {
-      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, request.signal, upstreamFailed);
+      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, AbortSignal.any([request.signal, shutdown.signal]), upstreamFailed);
     } catch (error) {
       metering.release(admission);
       throw error;
@@ -297,7 +297,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     /** Shutdown, step two (the grace is over): open relays stop their upstream, end and settle. */
     endOpenRelays(): void {
       draining = true;
-      shutdown.abort();
+      shutdown.abort(Err.shuttingDown());
     },
     /** Resolves when no relay is open: every request has settled or released its hold. */
     idle: () => relays.idle(),

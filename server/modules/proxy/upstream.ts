@@ -44,6 +44,9 @@ export async function sendUpstream(
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('upstream did not answer in time', 'TimeoutError')), opts.connectTimeoutMs);
+    // A client that leaves, or the end of the shutdown grace, stops the wait for DeepSeek's headers too.
+    const stopWaiting = () => controller.abort(clientSignal?.reason);
+    clientSignal?.addEventListener('abort', stopWaiting, { once: true });
     upstream.inFlight++;
     let response: Response;
     try {
@@ -56,12 +59,18 @@ export async function sendUpstream(
     } catch (cause) {
       upstream.inFlight--;
       clearTimeout(timer);
+      clientSignal?.removeEventListener('abort', stopWaiting);
+      if (clientSignal?.aborted) {
+        error = clientSignal.reason instanceof GatewayError ? clientSignal.reason : Err.upstreamUnavailable();
+        break;
+      }
       error = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamUnavailable();
       onFailure?.(upstream.id, controller.signal.aborted ? 'timeout' : 'connect');
       void cause;
       continue;
     }
     clearTimeout(timer);
+    clientSignal?.removeEventListener('abort', stopWaiting);
     reachedUpstream = true;
     if (response.ok) return { kind: 'ok', response, upstream, controller };
 
