@@ -93,7 +93,9 @@ describe('the SSE splitter under random input', () => {
           expect(parse(bytes, cuts)).toEqual(whole);
           const splitter = new SseSplitter();
           splitter.push(bytes);
-          const text = new TextDecoder().decode(bytes).replace(/\r\n?/g, '\n');
+          // a final '\r' is held back until the next byte says whether it is half of a '\r\n'
+          const raw = new TextDecoder().decode(bytes);
+          const text = (raw.endsWith('\r') ? raw.slice(0, -1) : raw).replace(/\r\n?/g, '\n');
           const lastBoundary = text.lastIndexOf('\n\n');
           const tail = lastBoundary < 0 ? text : text.slice(lastBoundary + 2);
           // the decoder may still hold the first bytes of a character cut at the end
