@@ -24,6 +24,7 @@ const MESSAGES = {
     zh: '未提供 API 密钥。请以 "Authorization: Bearer sk-gateway-…" 的形式发送。',
   },
   invalid_key: { en: 'Incorrect API key provided.', zh: 'API 密钥不正确。' },
+  unknown_key: { en: 'Incorrect API key provided.', zh: 'API 密钥不正确。' },
   disabled_key: { en: 'This API key has been disabled.', zh: '此 API 密钥已被停用。' },
   budget_exhausted: {
     en: 'This key has no budget left. Top up or buy a new plan.',
@@ -150,6 +151,8 @@ export const Err = {
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_field', { param, detail }, param),
   missingKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'missing_key'),
   invalidKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'invalid_key'),
+  /** well formed, but no such key: a guess, which the brute-force limit counts */
+  unknownKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'unknown_key'),
   disabledKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'disabled_key'),
   budgetExhausted: () => new GatewayError(402, 'insufficient_quota', 'insufficient_quota', 'budget_exhausted'),
   budgetTooLow: (remaining: string) =>

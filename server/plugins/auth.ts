@@ -102,7 +102,7 @@ export function adminAuth(token: string, trustedProxies?: readonly string[]) {
 /**
  * Turns away an address that got an API key wrong too often (429, Retry-After), even when it
  * now sends a valid key: a guesser cannot tell a hit from a miss while locked out. Two plugins
- * sharing one count: `failureCounter` sees every 401 invalid_api_key as it is thrown (it must be
+ * sharing one count: `failureCounter` sees every 401 for an unknown key as it is thrown (it must be
  * used before the app's error mapper, which answers and so ends the error chain); `lockout`
  * refuses locked-out addresses on the key-holder paths before any work is done.
  */
@@ -110,7 +110,9 @@ export function keyAuthLimits(deps: Pick<Deps, 'config'>, failures: FailureLimit
   const { trustedProxies } = deps.config;
   return {
     failureCounter: new Elysia({ name: 'key-auth-failures' }).onError({ as: 'global' }, ({ error, request, server }) => {
-      if (error instanceof GatewayError && error.status === 401 && error.code === 'invalid_api_key') {
+      // Only a well-formed key that does not exist is a guess; a missing or garbled header is a
+      // broken client, and counting those would lock out the developer who is setting one up.
+      if (error instanceof GatewayError && error.status === 401 && error.key === 'unknown_key') {
         failures.fail(clientAddress(server, request, trustedProxies));
       }
     }),

@@ -28,9 +28,9 @@ describe('wrong API keys from one address', () => {
 
   it(`are answered 401 up to ${KEY_AUTH_FAILURE_LIMIT} times, then 429 with Retry-After even with a valid key`, async () => {
     const attacker = '203.0.113.7';
-    const tries = [undefined, 'Bearer', 'Basic abc', `Bearer ${WRONG_KEY}`, 'Bearer sk-gateway-short', `Bearer ${'x'.repeat(600)}`];
+    const guess = (i: number) => `Bearer sk-gateway-${String(i).padStart(40, 'G')}`;
     for (let i = 0; i < KEY_AUTH_FAILURE_LIMIT; i++) {
-      const res = i % 2 === 0 ? await models(attacker, tries[i % tries.length]) : await chat(attacker, tries[i % tries.length] ?? `Bearer ${WRONG_KEY}`);
+      const res = i % 2 === 0 ? await models(attacker, guess(i)) : await chat(attacker, guess(i));
       expect(res.status).toBe(401);
       expect(((await res.json()) as ErrorBody).error.code).toBe('invalid_api_key');
     }
@@ -47,6 +47,17 @@ describe('wrong API keys from one address', () => {
     expect((await fetch(`${stack.gw.url}/api/usage`, { headers: { 'x-forwarded-for': attacker, authorization: `Bearer ${key}` } })).status).toBe(429);
     const usage = (await (await fetch(`${stack.gw.url}/api/usage`, { headers: { authorization: `Bearer ${key}` } })).json()) as { requests: number };
     expect(usage.requests).toBe(0);
+  });
+
+  it('does not count missing or garbled Authorization headers, which are broken clients and not guesses', async () => {
+    const developer = '203.0.113.40';
+    const garbled = [undefined, 'Bearer', 'Basic abc', 'Bearer sk-gateway-short', `Bearer ${'x'.repeat(600)}`, 'bearer  ', `Token ${key}`];
+    for (let i = 0; i < KEY_AUTH_FAILURE_LIMIT * 3; i++) {
+      const res = await models(developer, garbled[i % garbled.length]);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as ErrorBody).error.code).toBe('invalid_api_key');
+    }
+    expect((await models(developer, `Bearer ${key}`)).status).toBe(200);
   });
 
   it('leaves other addresses alone, and the pages and public API of the locked one', async () => {

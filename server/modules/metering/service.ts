@@ -97,7 +97,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   /** Finds the key behind an Authorization header; 401 for missing, malformed, unknown or disabled keys. */
   function identify(authorization: string | null): KeyRow {
     const key = store.keyByHash(hashApiKey(bearerKey(authorization)));
-    if (!key) throw Err.invalidKey();
+    if (!key) throw Err.unknownKey();
     if (key.status === 'disabled') throw Err.disabledKey();
     return key;
   }
