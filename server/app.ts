@@ -2,9 +2,10 @@ import { Elysia } from 'elysia';
 import type { Deps } from './deps';
 import { Err, errorResponse, toGatewayError } from './errors';
 import { langFromAcceptLanguage } from './lib/i18n';
+import { readJsonBody } from './lib/json-body';
 import { adminModule } from './modules/admin';
 import { catalogModule } from './modules/catalog';
-import { checkoutModule } from './modules/checkout';
+import { checkoutModule, RAW_BODY_PATHS } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
@@ -38,6 +39,16 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
         log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       }
       return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
+    })
+    // Every JSON body (checkout, orders, admin, key settings) is read with the size, UTF-8 and depth
+    // limits, also when it comes chunked without a Content-Length. A global parse hook runs even on
+    // parse: 'none' routes, so the ones that need their raw body (signed webhooks, mounts) are skipped here.
+    .onParse({ as: 'global' }, ({ request }) => {
+      const path = new URL(request.url).pathname;
+      // null, not undefined: undefined would send Elysia on to its own parser, which reads the body
+      if (RAW_BODY_PATHS.includes(path) || mounts.some((mount) => path.startsWith(`${mount.prefix}/`))) return null;
+      if (!request.headers.get('content-type')?.toLowerCase().startsWith('application/json')) return;
+      return readJsonBody(request, config.maxBodyBytes);
     })
     .use(requestLog(deps))
     .use(keyAuth.lockout)

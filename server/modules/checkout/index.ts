@@ -1,9 +1,13 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
+import { readBodyBytes } from '../../lib/json-body';
 import { clientAddress, type ServerLike } from '../../plugins/auth';
 import { BuyerBody, CheckoutBody, CheckoutCreated, OrderParams, OrderView, ReturnQuery, ViewQuery, WebhookAck } from './model';
 
 const CHECKOUT = ['Checkout'];
+
+/** Routes that read their body themselves, byte for byte (PayPal signs the raw body). */
+export const RAW_BODY_PATHS = ['/api/paypal/webhook'];
 
 export const checkoutModule = (deps: Deps) => {
   const { checkout } = deps;
@@ -47,7 +51,7 @@ export const checkoutModule = (deps: Deps) => {
     })
     .post(
       '/api/paypal/webhook',
-      async ({ request }) => checkout.receiveWebhook(await request.text(), request.headers),
+      async ({ request }) => checkout.receiveWebhook(new TextDecoder().decode(await readBodyBytes(request, deps.config.maxBodyBytes)), request.headers),
       {
         parse: 'none',
         response: WebhookAck,
