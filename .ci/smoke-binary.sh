@@ -73,3 +73,23 @@ pids+=($!)
 wait_for "http://127.0.0.1:$gw_port/healthz"
 curl -fsS "http://127.0.0.1:$gw_port/api/plans" | grep -q '"trial"'
 echo "smoke: serve and simulate-upstream work from the binary alone"
+
+# backup while serving (the daily backup's worker and VACUUM INTO run inside the binary)
+./tollgate backup ./smoke-backup.sqlite --data-dir ./data | grep -q "smoke-backup.sqlite"
+[ "$(stat -c %a smoke-backup.sqlite)" = 600 ] || { echo "smoke: the backup is not 0600" >&2; exit 1; }
+if ./tollgate restore ./smoke-backup.sqlite --data-dir ./data >restore.log 2>&1; then
+  echo "smoke: restore ran while the gateway served" >&2; exit 1
+fi
+
+# SIGTERM: a graceful stop that exits 0 and closes the database
+gw_pid=${pids[-1]}
+kill -TERM "$gw_pid"
+status=0
+for _ in $(seq 1 100); do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$gw_pid" || status=$?
+[ "$status" = 0 ] || { echo "smoke: serve exited $status on SIGTERM" >&2; cat gateway.log >&2; exit 1; }
+grep -q "shutdown: database closed" gateway.log || { echo "smoke: no clean shutdown in the log" >&2; cat gateway.log >&2; exit 1; }
+
+./tollgate restore ./smoke-backup.sqlite --data-dir ./data | grep -qi "restored"
+ls data/tollgate.sqlite.before-restore-* >/dev/null
+echo "smoke: backup while serving, restore refused while serving, SIGTERM exits 0, restore after the stop"
