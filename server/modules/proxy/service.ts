@@ -170,7 +170,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
     let result;
     try {
-      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, AbortSignal.any([request.signal, shutdown.signal]), upstreamFailed);
+      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
     } catch (error) {
       metering.release(admission);
       throw error;

@@ -26,7 +26,8 @@ export async function sendUpstream(
   path: string,
   body: string,
   opts: UpstreamOptions,
-  clientSignal?: AbortSignal,
+  /** the client's signal and the shutdown's: either one stops the attempts (no AbortSignal.any, whose dependents would pile up on the long-lived shutdown signal) */
+  stopSignals: AbortSignal[] = [],
   /** counts a failed attempt (metrics): DeepSeek's status, `connect` or `timeout` */
   onFailure?: (upstreamId: string, reason: string) => void,
 ): Promise<UpstreamResult> {
@@ -40,13 +41,13 @@ export async function sendUpstream(
     tried.add(upstream.id);
     lastId = upstream.id;
     if (attempt > 0) await Bun.sleep(opts.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-    if (clientSignal?.aborted) break;
+    if (stopSignals.some((signal) => signal.aborted)) break;
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('upstream did not answer in time', 'TimeoutError')), opts.connectTimeoutMs);
     // A client that leaves, or the end of the shutdown grace, stops the wait for DeepSeek's headers too.
-    const stopWaiting = () => controller.abort(clientSignal?.reason);
-    clientSignal?.addEventListener('abort', stopWaiting, { once: true });
+    const stopWaiting = () => controller.abort();
+    for (const signal of stopSignals) signal.addEventListener('abort', stopWaiting, { once: true });
     upstream.inFlight++;
     let response: Response;
     try {
@@ -59,9 +60,10 @@ export async function sendUpstream(
     } catch (cause) {
       upstream.inFlight--;
       clearTimeout(timer);
-      clientSignal?.removeEventListener('abort', stopWaiting);
-      if (clientSignal?.aborted) {
-        error = clientSignal.reason instanceof GatewayError ? clientSignal.reason : Err.upstreamUnavailable();
+      for (const signal of stopSignals) signal.removeEventListener('abort', stopWaiting);
+      const stopped = stopSignals.find((signal) => signal.aborted);
+      if (stopped) {
+        error = stopped.reason instanceof GatewayError ? stopped.reason : Err.upstreamUnavailable();
         break;
       }
       error = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamUnavailable();
@@ -70,7 +72,7 @@ export async function sendUpstream(
       continue;
     }
     clearTimeout(timer);
-    clientSignal?.removeEventListener('abort', stopWaiting);
+    for (const signal of stopSignals) signal.removeEventListener('abort', stopWaiting);
     reachedUpstream = true;
     if (response.ok) return { kind: 'ok', response, upstream, controller };
 
