@@ -12,7 +12,7 @@ import { runBackupCommand } from './cli/backup';
 import { runKeysCommand, UsageError } from './cli/keys';
 import { createDeps } from './deps';
 import { systemClock } from './lib/clock';
-import { createLogger } from './lib/log';
+import { createLogger, type Logger } from './lib/log';
 import { onStopSignal } from './lifecycle';
 
 const HELP = `tollgate ${pkg.version}: a DeepSeek API reseller gateway
@@ -84,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       const gateway = await startGateway(loadConfig(env, configFlags(args.flags)));
       const signals = onStopSignal(gateway.deps.log);
       gateway.deps.log.info('tollgate listening', { url: gateway.url, public_url: gateway.deps.config.publicUrl });
+      warnOnUpstreamCap(gateway.deps.log);
       if (gateway.admin.created) {
         process.stdout.write(`\nA new admin token was generated and saved in ${gateway.deps.config.dataDir}/admin-token:\n  ${gateway.admin.token}\n\n`);
       }
@@ -163,6 +164,15 @@ async function main(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(`unknown command "${args.command}" (see tollgate --help)`);
+  }
+}
+
+/** Bun reads this once at start: below it, streams to DeepSeek past the cap queue inside fetch. */
+const UPSTREAM_REQUESTS_WANTED = 1024;
+function warnOnUpstreamCap(log: Logger): void {
+  const cap = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256);
+  if (cap < UPSTREAM_REQUESTS_WANTED) {
+    log.warn('at most this many requests to DeepSeek can be open at once; start with BUN_CONFIG_MAX_HTTP_REQUESTS=4096 in the environment for more', { cap });
   }
 }
 

@@ -15,7 +15,7 @@ const children: ReturnType<typeof Bun.spawn>[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 
 async function spawnReady(cmd: string[], env: Record<string, string>, healthUrl: string) {
-  const proc = Bun.spawn(cmd, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdout: 'ignore', stderr: 'inherit' });
+  const proc = Bun.spawn(cmd, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? '4096', ...env }, stdout: 'ignore', stderr: 'inherit' });
   children.push(proc);
   await waitForHttp(healthUrl);
   return proc;
