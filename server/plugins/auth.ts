@@ -117,7 +117,8 @@ export function keyAuthLimits(deps: Pick<Deps, 'config'>, failures: FailureLimit
       }
     }),
     lockout: new Elysia({ name: 'key-auth-lockout' }).onRequest(({ request, server }) => {
-      if (!isKeyHolderPath(pathOf(request.url))) return;
+      // the usual case, nobody failing: no address to work out on every request
+      if (failures.size() === 0 || !isKeyHolderPath(pathOf(request.url))) return;
       const wait = failures.retryAfterSeconds(clientAddress(server, request, trustedProxies));
       if (wait > 0) throw Err.keyAuthRateLimited(wait);
     }),

@@ -40,8 +40,11 @@ export function corsPlugin(deps: Deps) {
   if (!enabled) return plugin;
 
   return plugin.onRequest(({ request, set }) => {
+    const origin = request.headers.get('origin');
+    // Not a browser's cross-origin call (SDKs, curl, SillyTavern's server): with '*' nothing varies by origin.
+    if (origin === null && origins === '*' && request.method !== 'OPTIONS') return;
     if (!isKeyHolderPath(pathOf(request.url))) return;
-    const allow = allowedOrigin(origins, request.headers.get('origin'));
+    const allow = allowedOrigin(origins, origin);
 
     if (request.method === 'OPTIONS') {
       const headers: Record<string, string> = { vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers' };
