@@ -1,36 +1,17 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { Database } from 'bun:sqlite';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
-import { tempDir } from '../helpers/gateway';
-import { runCli, spawnGateway } from '../helpers/process';
+import { spawnedGateways } from '../helpers/spawned-gateways';
 
 // The real gateway as a child process, stopped with real signals, against a paced simulator:
 // 50 tokens a second, so `#tokens=30` ends in well under a second and `#tokens=2000` never
 // ends within the grace period.
 const GRACE_MS = 1500;
-const sim = startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', tokensPerSecond: 50 });
-const dirs: string[] = [];
-const started: ReturnType<typeof Bun.spawn>[] = [];
-afterAll(async () => {
-  // Only if a test failed before its gateway exited: by PID, the processes this file started.
-  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  await sim.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const gateways = spawnedGateways('shutdown', { tokensPerSecond: 50 });
+const sim = gateways.sim;
+afterAll(() => gateways.cleanUp());
 
-async function gatewayWithKey(graceMs: number) {
-  const dir = tempDir('tollgate-shutdown-');
-  dirs.push(dir);
-  const env = { DEEPSEEK_API_KEY: 'sk-shutdown-test', DEEPSEEK_BASE_URL: sim.url, TOLLGATE_SHUTDOWN_GRACE_MS: String(graceMs), TOLLGATE_LOG_LEVEL: 'info' };
-  const key = runCli(['keys', 'create', '--plan', 'pro', '--data-dir', dir], env).stdout.trim();
-  expect(key).toMatch(/^sk-gateway-/);
-  const gateway = await spawnGateway(['--data-dir', dir], env);
-  started.push(gateway.proc);
-  const output = new Response(gateway.proc.stdout).text();
-  return { ...gateway, dir, key, output };
-}
+const gatewayWithKey = (graceMs: number) => gateways.start({ TOLLGATE_SHUTDOWN_GRACE_MS: String(graceMs) });
 
 /** Opens a stream and waits for its first event, so that it is surely open when the signal comes. */
 async function openStream(url: string, key: string, tokens: number) {

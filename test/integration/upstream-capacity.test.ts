@@ -1,8 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test';
-import { rmSync } from 'node:fs';
-import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
-import { tempDir } from '../helpers/gateway';
-import { runCli, spawnGateway } from '../helpers/process';
+import { spawnedGateways } from '../helpers/spawned-gateways';
 
 // Bun caps the HTTP requests one process sends at once (256 unless BUN_CONFIG_MAX_HTTP_REQUESTS
 // says more), so the gateway's open streams to DeepSeek are capped too. The gateway warns at
@@ -10,25 +7,10 @@ import { runCli, spawnGateway } from '../helpers/process';
 // The client side uses raw sockets, which that cap does not apply to.
 
 const STREAMS = 300;
-const sim = startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', tokensPerSecond: 4 });
-const dirs: string[] = [];
-const started: ReturnType<typeof Bun.spawn>[] = [];
-afterAll(async () => {
-  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  await sim.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const gateways = spawnedGateways('capacity', { tokensPerSecond: 4 });
+afterAll(() => gateways.cleanUp());
 
-async function gateway(extraEnv: Record<string, string>) {
-  const dir = tempDir('tollgate-capacity-');
-  dirs.push(dir);
-  const env = { DEEPSEEK_API_KEY: 'sk-capacity-test', DEEPSEEK_BASE_URL: sim.url, TOLLGATE_LOG_LEVEL: 'info', ...extraEnv };
-  const key = runCli(['keys', 'create', '--plan', 'pro', '--budget', '100000', '--rpm', '0', '--concurrency', '0', '--data-dir', dir], env).stdout.trim();
-  const gw = await spawnGateway(['--data-dir', dir], env);
-  started.push(gw.proc);
-  const output = new Response(gw.proc.stdout).text();
-  return { ...gw, key, output };
-}
+const gateway = (env: Record<string, string>) => gateways.start(env, ['--budget', '100000', '--rpm', '0', '--concurrency', '0']);
 
 /** Opens a stream over a raw socket; resolves true once the first SSE event has arrived. */
 function openRawStream(port: number, key: string, sockets: { end(): void }[]): Promise<boolean> {
