@@ -22,14 +22,14 @@ async function spawnReady(cmd: string[], env: Record<string, string>, healthUrl:
 }
 
 async function startSimulator(tps: number) {
-  const port = await freePort();
+  const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = await spawnReady(['bun', 'run', join(import.meta.dir, 'servers/simulator.ts'), String(port), String(tps)], {}, `${url}/_control/requests`);
   return { url, proc };
 }
 
 async function startGateway(upstreamUrl: string, dataDir: string) {
-  const port = await freePort();
+  const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: upstreamUrl, TOLLGATE_LOG_LEVEL: 'warn' };
   const proc = await spawnReady(['bun', 'run', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], env, `${url}/healthz`);
@@ -91,7 +91,7 @@ async function main() {
 
   const sim = await startSimulator(0);
   const gateway = await startGateway(sim.url, gatewayData);
-  const passPort = await freePort();
+  const passPort = freePort();
   const passUrl = `http://127.0.0.1:${passPort}`;
   children.push(Bun.spawn(['bun', 'run', join(import.meta.dir, 'servers/passthrough.ts'), String(passPort), sim.url, UPSTREAM_KEY], { stdout: 'ignore', stderr: 'inherit' }));
   await Bun.sleep(500);
@@ -123,7 +123,7 @@ async function main() {
   console.log(`\nresident memory of the gateway with ${OPEN_STREAMS} open streams`);
   const slowSim = await startSimulator(2);
   const slowGateway = await startGateway(slowSim.url, gatewayData);
-  const slowPassPort = await freePort();
+  const slowPassPort = freePort();
   const slowPass = Bun.spawn(['bun', 'run', join(import.meta.dir, 'servers/passthrough.ts'), String(slowPassPort), slowSim.url, UPSTREAM_KEY], { stdout: 'ignore', stderr: 'inherit' });
   children.push(slowPass);
   await Bun.sleep(500);

@@ -126,11 +126,11 @@ async function main(): Promise<boolean> {
   const dataDir = join(dir, 'data');
   const keys = createKeys(dataDir);
 
-  const simPort = await freePort();
+  const simPort = freePort();
   const simUrl = `http://127.0.0.1:${simPort}`;
   await spawnReady(['bun', 'run', join(import.meta.dir, 'servers/simulator.ts'), String(simPort), String(TOKENS_PER_SECOND)], {}, `${simUrl}/_control/requests`);
 
-  const port = await freePort();
+  const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const gateway = await spawnReady(
     ['bun', 'run', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],

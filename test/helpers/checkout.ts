@@ -1,11 +1,8 @@
 import { rmSync } from 'node:fs';
-import { loadConfig } from '../../server/config';
-import { createLogger } from '../../server/lib/log';
-import { startGateway, type RunningGateway } from '../../server/server';
 import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
 import { startPayPalSimulator } from '../../server/simulators/paypal';
-import { tempDir } from './gateway';
-import { teeLog } from './log-tee';
+import { startTestGateway, tempDir, type TestGateway } from './gateway';
+import { freePort } from './process';
 import { UPSTREAM_KEY } from './stack';
 
 // The gateway with the PayPal simulator as its PayPal (and, when asked, the DeepSeek simulator
@@ -37,14 +34,6 @@ export interface Created {
   paypal_order_id: string;
 }
 
-/** A free loopback port: bind port 0, read it, let it go. */
-export function freePort(): number {
-  const socket = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = socket.port;
-  socket.stop(true);
-  return port;
-}
-
 export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 5000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
@@ -59,12 +48,10 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
   const paypal = startPayPalSimulator({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID });
   const deepseek = opts.deepseek ? startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', keys: [UPSTREAM_KEY] }) : undefined;
   const dataDir = tempDir('tollgate-checkout-');
-  const logLines: string[] = [];
-  let gw: RunningGateway | undefined;
+  let gw: TestGateway | undefined;
   for (let attempt = 0; !gw; attempt++) {
     const port = freePort();
     const env: Record<string, string> = {
-      TOLLGATE_LOG_LEVEL: 'info',
       TOLLGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
       PAYPAL_API_URL: paypal.url,
       ...(opts.credentials === false ? {} : { PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET }),
@@ -72,12 +59,8 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
       ...(deepseek ? { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: deepseek.url } : {}),
       ...opts.env,
     };
-    const config = loadConfig(env, { port: String(port), host: '127.0.0.1', dataDir });
     try {
-      gw = await startGateway(config, { log: createLogger(config.logLevel, (line) => {
-        logLines.push(line);
-        teeLog('gateway', line);
-      }) });
+      gw = await startTestGateway({ env, dataDir, port });
     } catch (error) {
       if (attempt >= 4) throw error; // the port was taken in between: pick another
     }
@@ -119,7 +102,7 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     deepseek,
     url,
     webhookUrl,
-    logLines,
+    logLines: gateway.logLines,
     sqlite,
     rows,
     control,

@@ -17,10 +17,10 @@ export function tempDir(label = 'tollgate-test-'): string {
   return mkdtempSync(join(tmpdir(), label));
 }
 
-/** The real gateway on a random loopback port with its own data dir; logs are captured. */
-export async function startTestGateway(opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string } = {}): Promise<TestGateway> {
+/** The real gateway on loopback (a random port unless given) with its own data dir; logs are captured. */
+export async function startTestGateway(opts: { env?: Record<string, string>; clock?: Clock; dataDir?: string; port?: number } = {}): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
-  const config = loadConfig({ TOLLGATE_LOG_LEVEL: 'info', ...opts.env }, { port: '0', host: '127.0.0.1', dataDir });
+  const config = loadConfig({ TOLLGATE_LOG_LEVEL: 'info', ...opts.env }, { port: String(opts.port ?? 0), host: '127.0.0.1', dataDir });
   const logLines: string[] = [];
   const gateway = await startGateway(config, { clock: opts.clock, log: createLogger(config.logLevel, (line) => {
     logLines.push(line);

@@ -3,7 +3,8 @@ import { teeProcessOutput, teeProcessStream } from './log-tee';
 
 export const MAIN = join(import.meta.dir, '../../server/main.ts');
 
-export async function freePort(): Promise<number> {
+/** A free loopback port: bind port 0, read it, let it go. */
+export function freePort(): number {
   const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
   const port = probe.port;
   probe.stop(true);
@@ -33,7 +34,7 @@ export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void
 
 /** Starts `tollgate serve` as a child process (killed by PID by the caller). */
 export async function spawnGateway(args: string[], env: Record<string, string>) {
-  const port = await freePort();
+  const port = freePort();
   const proc = Bun.spawn(['bun', 'run', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TOLLGATE_LOG_LEVEL: 'warn', ...env },
     stdout: 'pipe',

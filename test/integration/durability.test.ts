@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { parseUsd } from '../../server/lib/money';
 import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
 import { startPayPalSimulator } from '../../server/simulators/paypal';
-import { freePort, PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET } from '../helpers/checkout';
+import { PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET } from '../helpers/checkout';
 import { tempDir } from '../helpers/gateway';
-import { MAIN, runCli, waitForHttp } from '../helpers/process';
+import { freePort, MAIN, runCli, waitForHttp } from '../helpers/process';
 
 // The gateway as a child process on one data dir, killed with SIGKILL in the middle of mixed
 // load (streams, non-streams, long streams, checkouts) and started again, five times over. What
