@@ -4,15 +4,12 @@ import { join } from 'node:path';
 import { Database } from 'bun:sqlite';
 import pkg from '../../package.json' with { type: 'json' };
 import { tempDir } from '../helpers/gateway';
+import { runCli } from '../helpers/process';
 
-const main = join(import.meta.dir, '../../server/main.ts');
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawnSync(['bun', 'run', main, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, cwd: dir });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, env, dir);
 
 describe('the tollgate command line', () => {
   it('prints its version and help', () => {

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { createVerify, X509Certificate } from 'node:crypto';
 import { createPayPalSimulator, startPayPalSimulator } from '../../server/simulators/paypal';
+import { waitFor } from '../helpers/checkout';
 
 type J = Record<string, any>;
 interface Received {
@@ -30,17 +31,8 @@ const receiver = Bun.serve({
 });
 const hookUrl = `http://127.0.0.1:${receiver.port}/paypal/webhook`;
 
-async function waitFor<T>(fn: () => T | undefined, ms = 3000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await Bun.sleep(10);
-  }
-}
 const eventFor = (type: string, resourceId: string) =>
-  waitFor(() => received.find((r) => r.body.event_type === type && r.body.resource?.id === resourceId));
+  waitFor(() => received.find((r) => r.body.event_type === type && r.body.resource?.id === resourceId), 3000, type);
 
 // ---- simulator + client helpers ---------------------------------------------
 const sim = startPayPalSimulator({ webhookUrl: hookUrl, clientId: 'cid', clientSecret: 'secret', webhookId: 'WH-TEST' });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { rawBody, rawExchange } from '../helpers/bad-input';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { DIST_DIR, ensureWebBuilt } from '../helpers/web-build';
 
@@ -22,14 +22,9 @@ function initialScripts(html: string): string[] {
 }
 
 /** Sends a request line exactly as written (fetch would clean up the path first). */
-function rawGet(port: number, target: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
-    let data = '';
-    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-    socket.on('end', () => resolve({ status: Number(data.split(' ')[1]), body: data.slice(data.indexOf('\r\n\r\n') + 4) }));
-    socket.on('error', reject);
-  });
+async function rawGet(port: number, target: string): Promise<{ status: number; body: string }> {
+  const res = await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  return { status: res.status ?? 0, body: rawBody(res) };
 }
 
 const PAGES = ['/', '/pricing', '/guide', '/guide/sillytavern', '/order', '/order?order_id=ord_x&view=y', '/dashboard', '/admin', '/admin/keys/abc', '/pricing/'];
