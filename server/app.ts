@@ -43,8 +43,7 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
     // Every JSON body (checkout, orders, admin, key settings) is read with the size, UTF-8 and depth
     // limits, also when it comes chunked without a Content-Length. A global parse hook runs even on
     // parse: 'none' routes, so the ones that need their raw body (signed webhooks, mounts) are skipped here.
-    .onParse({ as: 'global' }, ({ request }) => {
-      const path = new URL(request.url).pathname;
+    .onParse({ as: 'global' }, ({ request, path }) => {
       // null, not undefined: undefined would send Elysia on to its own parser, which reads the body
       if (RAW_BODY_PATHS.includes(path) || mounts.some((mount) => path.startsWith(`${mount.prefix}/`))) return null;
       if (!request.headers.get('content-type')?.toLowerCase().startsWith('application/json')) return;
