@@ -9,9 +9,9 @@ import { createFailureLimiter, KEY_AUTH_FAILURE_LIMIT, KEY_AUTH_FAILURE_WINDOW_M
 // a route (not even whether its body would be valid). API keys are checked by the routes
 // themselves; this file counts their 401s per address and turns a guesser away early.
 
-export const ADMIN_PREFIX = '/admin/api';
-export const ADMIN_FAILURE_LIMIT = 10;
-export const ADMIN_FAILURE_WINDOW_MS = 10 * 60_000;
+const ADMIN_PREFIX = '/admin/api';
+const ADMIN_FAILURE_LIMIT = 10;
+const ADMIN_FAILURE_WINDOW_MS = 10 * 60_000;
 
 /** Keeps the admin console and its API out of search engines, whatever a link points at. */
 export const ROBOTS_NOINDEX = 'noindex, nofollow';
@@ -72,25 +72,24 @@ export function isKeyHolderPath(path: string): boolean {
 }
 
 /** Failed attempts per address; after `limit` within `windowMs` the address waits, right token or not. */
-export function createAdminTokenCheck(opts: { token: string; now?: () => number; limit?: number; windowMs?: number }) {
-  const failures = createFailureLimiter({ limit: opts.limit ?? ADMIN_FAILURE_LIMIT, windowMs: opts.windowMs ?? ADMIN_FAILURE_WINDOW_MS, now: opts.now });
+function createAdminTokenCheck(token: string) {
+  const failures = createFailureLimiter({ limit: ADMIN_FAILURE_LIMIT, windowMs: ADMIN_FAILURE_WINDOW_MS });
   return {
     /** Throws 429 (address locked out) or 401 (missing or wrong token). */
     check(authorization: string | null, ip: string): void {
       const wait = failures.retryAfterSeconds(ip);
       if (wait > 0) throw Err.adminRateLimited(wait);
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization && authorization.length <= 1024 ? authorization : '');
-      if (match && constantTimeEqual(match[1] as string, opts.token)) return;
+      if (match && constantTimeEqual(match[1] as string, token)) return;
       failures.fail(ip);
       throw Err.invalidAdminToken();
     },
-    reset: () => failures.clear(),
   };
 }
 
 /** Guards every path under /admin/api with the admin token. */
 export function adminAuth(token: string, trustedProxies?: readonly string[]) {
-  const tokenCheck = createAdminTokenCheck({ token });
+  const tokenCheck = createAdminTokenCheck(token);
   return new Elysia({ name: 'admin-auth' }).onRequest(({ request, server, set }) => {
     const path = pathOf(request.url);
     if (!under(path, ADMIN_PREFIX)) return;

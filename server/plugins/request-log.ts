@@ -4,6 +4,7 @@ import { GatewayError, toGatewayError } from '../errors';
 import { keyHint, timeOrderedId } from '../lib/keys';
 import { formatUsd } from '../lib/money';
 import type { SettledReport } from '../modules/proxy/service';
+import { pathOf } from './auth';
 
 // One JSON line per request, `msg: "request"`. Proxied chat requests that reached DeepSeek are
 // logged when they settle (a stream's tokens and cost are known only at its end); every other
@@ -32,14 +33,6 @@ function hintOf(authorization: string | null, prefix: string): string | null {
   const match = /^Bearer\s+(\S+)/i.exec(authorization);
   const key = match?.[1];
   return key?.startsWith(prefix) ? bare(keyHint(key, prefix), prefix) : null;
-}
-
-/** The path without its query: query strings carry view tokens and PayPal tokens. */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const end = url.indexOf('?', start);
-  return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
 export const requestLog = (deps: Deps) => {
@@ -112,6 +105,7 @@ export const requestLog = (deps: Deps) => {
         request_id: c.responseValue instanceof Response ? (c.responseValue.headers.get('x-request-id') ?? timeOrderedId('req_')) : timeOrderedId('req_'),
         method: c.request.method,
         route: c.route ?? null,
+        // without the query: query strings carry view tokens and PayPal tokens
         path: pathOf(c.request.url),
         status,
         key_hint: hintOf(c.request.headers.get('authorization'), config.keyPrefix),
