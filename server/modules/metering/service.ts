@@ -102,6 +102,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     return key;
   }
 
+  /** The budget left after what is spent and every open hold on the key (a request's own hold included). */
   function remainingOf(key: KeyRow): number {
     return key.budgetNano - key.spentNano - holds.held(key.id);
   }
@@ -123,8 +124,6 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   return {
     identify,
     remainingOf,
-    /** What is left after this request's own hold, from the key row read at admission. */
-    remainingAfterHold: (ctx: KeyContext) => ctx.key.budgetNano - ctx.key.spentNano - holds.held(ctx.key.id),
     rateHeaders,
     holdsTotal: () => holds.total(),
     /** Resolves once every queued settlement is committed (shutdown waits for it). */

@@ -112,7 +112,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     return { ctx, model, admission, upstreamBody, upstreamText };
   }
 
-  function settle(relay: Relay, end: { usage: Parameters<MeteringService['settle']>[1]['usage']; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Promise<Settlement> {
+  function settle(relay: Relay, end: { usage: Usage; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Promise<Settlement> {
     const settlement = metering.settle(relay.admission, {
       model: relay.model,
       usage: end.usage,
@@ -212,7 +212,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       return new Response(stream, {
         headers: {
           ...headers,
-          ...moneyHeaders(admission.holdNano, metering.remainingAfterHold(ctx)),
+          ...moneyHeaders(admission.holdNano, metering.remainingOf(ctx.key)),
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache',
           'x-accel-buffering': 'no',
