@@ -1,5 +1,4 @@
 // Money is integer nano-USD (1 USD = 1e9). This is the only place that converts to and from text.
-export const NANO_PER_USD = 1_000_000_000n;
 const NANO = 1_000_000_000;
 
 const DECIMAL = /^(\d{1,12})(?:\.(\d{1,9}))?$/;

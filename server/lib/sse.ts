@@ -63,7 +63,7 @@ export class SseSplitter {
   }
 }
 
-export function parseEvent(block: string): SseEvent | null {
+function parseEvent(block: string): SseEvent | null {
   let data: string | null = null;
   const comments: string[] = [];
   for (const line of block.split('\n')) {
@@ -77,8 +77,4 @@ export function parseEvent(block: string): SseEvent | null {
     // `event:`, `id:` and `retry:` lines are not used by DeepSeek's chat stream.
   }
   return data === null && comments.length === 0 ? null : { data, comments };
-}
-
-export function sseData(json: string): string {
-  return `data: ${json}\n\n`;
 }

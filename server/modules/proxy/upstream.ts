@@ -57,7 +57,7 @@ export async function sendUpstream(
         body,
         signal: controller.signal,
       });
-    } catch (cause) {
+    } catch {
       upstream.inFlight--;
       clearTimeout(timer);
       for (const signal of stopSignals) signal.removeEventListener('abort', stopWaiting);
@@ -68,7 +68,6 @@ export async function sendUpstream(
       }
       error = controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamUnavailable();
       onFailure?.(upstream.id, controller.signal.aborted ? 'timeout' : 'connect');
-      void cause;
       continue;
     }
     clearTimeout(timer);
