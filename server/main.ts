@@ -64,6 +64,12 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { command: positionals.shift() ?? 'serve', flags, positionals };
 }
 
+/** --port for the commands that do not load the gateway's config (demo, simulators). */
+function portFlag(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`--port must be a port number, not ${text}`);
+  return Number(text);
+}
+
 function configFlags(flags: Record<string, string>): ConfigFlags {
   return { port: flags.port, host: flags.host, dataDir: flags['data-dir'] };
 }
@@ -94,10 +100,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
-      const port = args.flags.port ?? env.TOLLGATE_PORT ?? '8080';
-      if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--port must be a port number, not ${port}`);
+      const port = portFlag(args.flags.port ?? env.TOLLGATE_PORT ?? '8080');
       const signals = onStopSignal();
-      const demo = await startDemo({ port: Number(port), host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env });
+      const demo = await startDemo({ port, host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env });
       process.stdout.write(
         [
           '',
@@ -144,21 +149,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'simulate-upstream': {
-      const port = Number(args.flags.port ?? '8090');
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${args.flags.port}`);
+      const port = portFlag(args.flags.port ?? '8090');
       const keys = args.flags.keys ? args.flags.keys.split(',').map((k) => k.trim()).filter(Boolean) : undefined;
       const sim = startDeepSeekSimulator({ port, hostname: args.flags.host ?? '127.0.0.1', keys });
       process.stdout.write(`DeepSeek simulator listening on ${sim.url}\n`);
-      await waitForSignal();
+      await onStopSignal().first;
       await sim.stop();
       return 0;
     }
     case 'simulate-paypal': {
-      const port = Number(args.flags.port ?? '8091');
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${args.flags.port}`);
+      const port = portFlag(args.flags.port ?? '8091');
       const sim = startPayPalSimulator({ port, hostname: args.flags.host ?? '127.0.0.1', webhookUrl: args.flags['webhook-url'] });
       process.stdout.write(`PayPal simulator listening on ${sim.url} (client id sim-client, secret sim-secret)\n`);
-      await waitForSignal();
+      await onStopSignal().first;
       await sim.stop();
       return 0;
     }
@@ -174,13 +177,6 @@ function warnOnUpstreamCap(log: Logger): void {
   if (cap < UPSTREAM_REQUESTS_WANTED) {
     log.warn('at most this many requests to DeepSeek can be open at once; start with BUN_CONFIG_MAX_HTTP_REQUESTS=4096 in the environment for more', { cap });
   }
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
 }
 
 if (import.meta.main) {
