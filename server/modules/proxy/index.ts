@@ -4,6 +4,7 @@ import { Err } from '../../errors';
 import { langFromAcceptLanguage } from '../../lib/i18n';
 import { readJsonBody } from '../../lib/json-body';
 import { timeOrderedId } from '../../lib/keys';
+import { formatUsdExact } from '../../lib/money';
 import { BalanceBody, ChatCompletionBody, ChatCompletionExample, ChatCompletionResult, ModelListBody, ModelObject, nulCharacterField } from './model';
 import type { ChatBody } from './service';
 
@@ -105,7 +106,8 @@ export const proxyModule = (deps: Deps) => {
       ({ request }) => {
         const key = metering.identify(request.headers.get('authorization'));
         const remaining = Math.max(0, metering.remainingOf(key));
-        const text = (Math.floor(remaining / 10_000_000) / 100).toFixed(2);
+        // DeepSeek shows cents: round down, never show more than is left
+        const text = formatUsdExact(remaining - (remaining % 10_000_000), 2);
         return {
           is_available: key.status === 'active' && remaining > 0 && (key.expiresAt === null || key.expiresAt > deps.clock.now()),
           balance_infos: [{ currency: 'USD', total_balance: text, granted_balance: '0.00', topped_up_balance: text }],
