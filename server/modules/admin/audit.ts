@@ -1,4 +1,3 @@
-import { desc } from 'drizzle-orm';
 import type { DB } from '../../db/client';
 import { auditLog } from '../../db/schema';
 
@@ -19,7 +18,6 @@ export function createAuditLog(db: DB) {
         .values({ actor: entry.actor, action: entry.action, target: entry.target ?? null, ip: entry.ip ?? null, before: entry.before ?? null, after: entry.after ?? null })
         .run();
     },
-    recent: (limit = 100) => db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit).all(),
   };
 }
 

@@ -14,7 +14,7 @@ import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
 import { createReconciler } from './reconciler';
 import { createSettlement } from './settle';
-import { createCheckoutStore, type OrderFilter, type OrderRow } from './store';
+import { createCheckoutStore, type OrderRow } from './store';
 import { createAttemptLimiter, orderView, type OrderView } from './views';
 import { createWebhookReceiver } from './webhooks';
 
@@ -250,11 +250,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
       return { order: store.orderById(orderId) ?? order, result, refundedNano: amount };
     },
 
-    listOrders: (filter: OrderFilter = {}) => store.listOrders(filter),
     orderById: (orderId: string) => store.orderById(orderId),
     paymentsOf: (orderId: string) => store.paymentsOfOrder(orderId),
-    /** The buyer's view of an order, key included when paid: for the admin console. */
-    orderViewOf: (order: OrderRow) => view(order),
 
     /** Resolves when webhook work started before this call has finished. */
     settled: () => webhooks.settled(),

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { DB } from '../../db/client';
 import { orders, payments, webhookEvents, type OrderStatus } from '../../db/schema';
 import type { Clock } from '../../lib/clock';
@@ -8,14 +8,6 @@ export type NewOrderRow = typeof orders.$inferInsert;
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPaymentRow = typeof payments.$inferInsert;
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
-
-export interface OrderFilter {
-  status?: OrderStatus;
-  email?: string;
-  /** orders created before this time (ms), for paging newest first */
-  before?: number;
-  limit?: number;
-}
 
 /** Every query on orders, payments and webhook_events. */
 export function createCheckoutStore(db: DB, clock: Clock) {
@@ -71,21 +63,6 @@ export function createCheckoutStore(db: DB, clock: Clock) {
         .limit(input.limit)
         .all();
       return [...waiting, ...unreturned];
-    },
-
-    listOrders(filter: OrderFilter = {}): OrderRow[] {
-      const conditions = [
-        filter.status ? eq(orders.status, filter.status) : undefined,
-        filter.email ? eq(orders.email, filter.email.toLowerCase()) : undefined,
-        filter.before !== undefined ? lt(orders.createdAt, filter.before) : undefined,
-      ].filter((c) => c !== undefined);
-      return db
-        .select()
-        .from(orders)
-        .where(conditions.length > 0 ? and(...conditions) : undefined)
-        .orderBy(desc(orders.createdAt), desc(orders.id))
-        .limit(Math.min(Math.max(filter.limit ?? 50, 1), 500))
-        .all();
     },
 
     paymentByCapture: (captureId: string): PaymentRow | undefined =>
