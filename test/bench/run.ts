@@ -1,45 +1,21 @@
 // `bun run bench`: the gateway against a direct call to the DeepSeek simulator and against a
 // minimal Bun pass-through proxy, measured in one run on this machine. Ratios, not absolutes.
 // Every process it starts is stopped by its PID at the end. Loopback only; bounded in time.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, MAIN, runCli, waitForHttp } from '../helpers/process';
+import { runCli } from '../helpers/process';
 import { firstByte, paced, saturate, type Latencies, type Send } from './load';
+import { rssMb } from './process-stats';
+import { startGateway, startPassthrough, startSimulator, stopChildren } from './processes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 5);
 const OPEN_STREAMS = Number(process.env.BENCH_OPEN_STREAMS ?? 1000);
 const UPSTREAM_KEY = 'sk-bench-upstream';
-const children: ReturnType<typeof Bun.spawn>[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 
-async function spawnReady(cmd: string[], env: Record<string, string>, healthUrl: string) {
-  const proc = Bun.spawn(cmd, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? '4096', ...env }, stdout: 'ignore', stderr: 'inherit' });
-  children.push(proc);
-  await waitForHttp(healthUrl);
-  return proc;
-}
-
-async function startSimulator(tps: number) {
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await spawnReady(['bun', 'run', join(import.meta.dir, 'servers/simulator.ts'), String(port), String(tps)], {}, `${url}/_control/requests`);
-  return { url, proc };
-}
-
-async function startGateway(upstreamUrl: string, dataDir: string) {
-  const port = freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: upstreamUrl, TOLLGATE_LOG_LEVEL: 'warn' };
-  const proc = await spawnReady(['bun', 'run', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], env, `${url}/healthz`);
-  return { url, proc };
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
+const gatewayEnv = (upstreamUrl: string) => ({ DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: upstreamUrl, TOLLGATE_LOG_LEVEL: 'warn' });
 
 const body = (stream: boolean, model: string) =>
   JSON.stringify({ model, messages: [{ role: 'user', content: 'Benchmark me #tokens=16' }], thinking: { type: 'disabled' }, stream });
@@ -90,11 +66,8 @@ async function main() {
   if (!key.startsWith('sk-gateway-')) throw new Error('could not create the bench key');
 
   const sim = await startSimulator(0);
-  const gateway = await startGateway(sim.url, gatewayData);
-  const passPort = freePort();
-  const passUrl = `http://127.0.0.1:${passPort}`;
-  children.push(Bun.spawn(['bun', 'run', join(import.meta.dir, 'servers/passthrough.ts'), String(passPort), sim.url, UPSTREAM_KEY], { stdout: 'ignore', stderr: 'inherit' }));
-  await Bun.sleep(500);
+  const gateway = await startGateway(gatewayData, gatewayEnv(sim.url));
+  const passUrl = (await startPassthrough(sim.url, UPSTREAM_KEY)).url;
 
   const targets = {
     direct: sender(sim.url, UPSTREAM_KEY, 'deepseek-flash'),
@@ -122,13 +95,10 @@ async function main() {
 
   console.log(`\nresident memory of the gateway with ${OPEN_STREAMS} open streams`);
   const slowSim = await startSimulator(2);
-  const slowGateway = await startGateway(slowSim.url, gatewayData);
-  const slowPassPort = freePort();
-  const slowPass = Bun.spawn(['bun', 'run', join(import.meta.dir, 'servers/passthrough.ts'), String(slowPassPort), slowSim.url, UPSTREAM_KEY], { stdout: 'ignore', stderr: 'inherit' });
-  children.push(slowPass);
-  await Bun.sleep(500);
+  const slowGateway = await startGateway(gatewayData, gatewayEnv(slowSim.url));
+  const slowPass = await startPassthrough(slowSim.url, UPSTREAM_KEY);
   const gw = await openStreams(`${slowGateway.url}/v1`, key, slowGateway.proc.pid);
-  const pass = await openStreams(`http://127.0.0.1:${slowPassPort}/v1`, key, slowPass.pid);
+  const pass = await openStreams(`${slowPass.url}/v1`, key, slowPass.proc.pid);
   console.log(`tollgate: open streams ${gw.opened}, RSS idle ${gw.idle.toFixed(0)} MB, with the streams open ${gw.open.toFixed(0)} MB`);
   console.log(`pass-through: open streams ${pass.opened}, RSS idle ${pass.idle.toFixed(0)} MB, with the streams open ${pass.open.toFixed(0)} MB`);
   const opened = gw.opened;
@@ -152,7 +122,6 @@ async function main() {
 try {
   await main();
 } finally {
-  for (const child of children) child.kill();
-  await Promise.all(children.map((c) => c.exited));
+  await stopChildren();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, MAIN, runCli, waitForHttp } from '../helpers/process';
+import { runCli } from '../helpers/process';
 import { mean, metricValue, openFds, rssMb, slope } from './process-stats';
+import { startGateway, startSimulator, stopChildren } from './processes';
 
 const HARD_CAP_SECONDS = 1800;
 const SECONDS = Math.min(HARD_CAP_SECONDS, Number(process.env.SOAK_SECONDS ?? 180));
@@ -27,15 +28,7 @@ const MAX_RSS_GROWTH = 0.1; // end vs after warm-up
 const MAX_FD_DRIFT = 5; // idle descriptors after the load vs idle before it
 const UPSTREAM_KEY = 'sk-soak-upstream';
 
-const children: ReturnType<typeof Bun.spawn>[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-soak-'));
-
-async function spawnReady(cmd: string[], env: Record<string, string>, healthUrl: string) {
-  const proc = Bun.spawn(cmd, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BUN_CONFIG_MAX_HTTP_REQUESTS: process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? '4096', ...env }, stdout: 'ignore', stderr: 'inherit' });
-  children.push(proc);
-  await waitForHttp(healthUrl);
-  return proc;
-}
 
 function createKeys(dataDir: string): string[] {
   return Array.from({ length: KEYS }, () => {
@@ -126,19 +119,14 @@ async function main(): Promise<boolean> {
   const dataDir = join(dir, 'data');
   const keys = createKeys(dataDir);
 
-  const simPort = freePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  await spawnReady(['bun', 'run', join(import.meta.dir, 'servers/simulator.ts'), String(simPort), String(TOKENS_PER_SECOND)], {}, `${simUrl}/_control/requests`);
-
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const gateway = await spawnReady(
-    ['bun', 'run', MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],
+  const sim = await startSimulator(TOKENS_PER_SECOND);
+  const gateway = await startGateway(
+    dataDir,
     // info, as in production: the request log is part of what runs (its lines go to /dev/null).
-    { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: simUrl, TOLLGATE_LOG_LEVEL: 'info' },
-    `${base}/healthz`,
+    { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: sim.url, TOLLGATE_LOG_LEVEL: 'info' },
   );
-  const pid = gateway.pid;
+  const base = gateway.url;
+  const pid = gateway.proc.pid;
 
   // A few seconds of the same load first, so lazily made things (tokenizer worker, connection pools,
   // prepared statements) exist before the idle baseline is taken.
@@ -209,17 +197,16 @@ async function main(): Promise<boolean> {
   return passed;
 }
 
-async function stopChildren(): Promise<void> {
-  for (const child of children) child.kill();
-  await Promise.all(children.map((c) => c.exited));
+async function stopAll(): Promise<void> {
+  await stopChildren();
   rmSync(dir, { recursive: true, force: true });
 }
 
 // Ctrl-C or a stuck run still stops what this script started.
-process.once('SIGINT', () => void stopChildren().then(() => process.exit(130)));
+process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 const watchdog = setTimeout(() => {
   console.error('soak: over its time limit, stopping');
-  void stopChildren().then(() => process.exit(1));
+  void stopAll().then(() => process.exit(1));
 }, (SECONDS + 120) * 1000);
 
 let passed = false;
@@ -229,6 +216,6 @@ try {
   console.error(error);
 } finally {
   clearTimeout(watchdog);
-  await stopChildren();
+  await stopAll();
 }
 process.exit(passed ? 0 : 1);
