@@ -2,8 +2,8 @@
 import pkg from '../package.json' with { type: 'json' };
 import { ConfigError, environmentWithDotEnv, loadConfig, type ConfigFlags } from './config';
 import { migrateDatabase } from './db/migrate';
-import { openDatabase } from './db/client';
-import { databasePath, prepareDatabase, startGateway } from './server';
+import { databasePath, openDatabase } from './db/client';
+import { prepareDatabase, startGateway } from './server';
 import { startDemo } from './demo';
 import { startDeepSeekSimulator } from './simulators/deepseek';
 import { startPayPalSimulator } from './simulators/paypal';

@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { createApp, type Mount } from './app';
 import type { Config } from './config';
 import { startBackgroundCheckpoints } from './db/background-checkpoints';
-import { openDatabase, type DatabaseHandle } from './db/client';
+import { databasePath, openDatabase, type DatabaseHandle } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { createDeps, type Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
@@ -34,10 +33,6 @@ export interface ShutdownOptions {
 const FORCE_CLOSE_AFTER_MS = 2000;
 /** Upper bound on waiting for the last settlements (a relay may still wait for DeepSeek's headers). */
 const SETTLE_WAIT_MS = 15_000;
-
-export function databasePath(dataDir: string): string {
-  return join(dataDir, 'tollgate.sqlite');
-}
 
 /** Opens the data dir and database, applies migrations and seeds the default catalog. */
 export function prepareDatabase(config: Config): DatabaseHandle {

@@ -2,10 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config';
 import { BackupError, restoreBackup, writeBackup } from '../db/backup';
+import { databasePath } from '../db/client';
 import { servingProcess } from '../maintenance/serving-marker';
 import { UsageError } from './keys';
-
-const databasePath = (dataDir: string) => join(dataDir, 'tollgate.sqlite');
 
 /** `tollgate backup FILE` and `tollgate restore FILE`. */
 export async function runBackupCommand(command: 'backup' | 'restore', config: Config, positionals: string[], out: (line: string) => void): Promise<void> {

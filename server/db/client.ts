@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import * as schema from './schema';
 
@@ -9,6 +10,11 @@ export interface DatabaseHandle {
   sqlite: Database;
   db: DB;
   close(): void;
+}
+
+/** The one database file in a data dir. */
+export function databasePath(dataDir: string): string {
+  return join(dataDir, 'tollgate.sqlite');
 }
 
 /** Opens (creating if needed) the SQLite file in WAL mode with foreign keys and a busy timeout. */
