@@ -3,6 +3,7 @@ import type { Period } from '../../db/schema';
 import { Err } from '../../errors';
 import { formatUsd, usdPerMillionToNanoPerToken } from '../../lib/money';
 import type { PeriodPrices } from '../catalog/store';
+import { pricesPerMillion } from '../catalog/views';
 import { defined, usdField, timeField, type AdminContext } from './context';
 import {
   IdParams,
@@ -169,11 +170,7 @@ export function catalogRoutes(ctx: AdminContext) {
         return {
           period: priced.period,
           cost_usd: formatUsd(priced.costNano),
-          prices: {
-            cache_hit_usd: formatUsd(priced.prices.cacheHitNano * 1_000_000),
-            cache_miss_usd: formatUsd(priced.prices.cacheMissNano * 1_000_000),
-            output_usd: formatUsd(priced.prices.outputNano * 1_000_000),
-          },
+          prices: pricesPerMillion(priced.prices),
         };
       },
       { body: PreviewBody, response: PreviewView, detail: detail('What a request would cost (prices per 1M tokens)') },

@@ -2,6 +2,7 @@ import type { Period } from '../../db/schema';
 import { formatUsd } from '../../lib/money';
 import type { CatalogService } from '../catalog/service';
 import type { ModelRow, PlanRow } from '../catalog/store';
+import { planView as publicPlanView, pricesPerMillion } from '../catalog/views';
 import type { OrderRow } from '../checkout/store';
 import type { MeteringService } from '../metering/service';
 import type { KeyRow, LedgerRow } from '../metering/store';
@@ -96,30 +97,13 @@ export function orderAdminView(order: OrderRow, metering: MeteringService) {
 }
 
 export function planView(p: PlanRow) {
-  return {
-    id: p.id,
-    name: p.name,
-    description: p.description,
-    price_usd: formatUsd(p.priceNano),
-    budget_usd: formatUsd(p.budgetNano),
-    models: p.models,
-    rpm: p.rpm,
-    max_concurrency: p.maxConcurrency,
-    validity_days: p.validityDays,
-    sort_order: p.sortOrder,
-    retired: p.retired,
-  };
+  return { ...publicPlanView(p), sort_order: p.sortOrder, retired: p.retired };
 }
 
 export function modelView(m: ModelRow, catalog: CatalogService) {
   const perMillion = (period: Period) => {
     try {
-      const p = catalog.pricesFor(m.id, period);
-      return {
-        cache_hit_usd: formatUsd(p.cacheHitNano * 1_000_000),
-        cache_miss_usd: formatUsd(p.cacheMissNano * 1_000_000),
-        output_usd: formatUsd(p.outputNano * 1_000_000),
-      };
+      return pricesPerMillion(catalog.pricesFor(m.id, period));
     } catch {
       return null;
     }

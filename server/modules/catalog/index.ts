@@ -1,14 +1,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
-import { formatUsd } from '../../lib/money';
 import { ModelList, PlanList, SiteView } from './model';
-import type { TokenPrices } from './price-book';
-
-const perMillion = (p: TokenPrices) => ({
-  cache_hit_usd: formatUsd(p.cacheHitNano * 1_000_000),
-  cache_miss_usd: formatUsd(p.cacheMissNano * 1_000_000),
-  output_usd: formatUsd(p.outputNano * 1_000_000),
-});
+import { planView, pricesPerMillion } from './views';
 
 export const catalogModule = (deps: Deps) =>
   new Elysia({ name: 'catalog' })
@@ -32,19 +25,7 @@ export const catalogModule = (deps: Deps) =>
     )
     .get(
       '/api/plans',
-      () => ({
-        data: deps.catalog.plans().map((p) => ({
-          id: p.id,
-          name: p.name,
-          description: p.description,
-          price_usd: formatUsd(p.priceNano),
-          budget_usd: formatUsd(p.budgetNano),
-          models: p.models,
-          rpm: p.rpm,
-          max_concurrency: p.maxConcurrency,
-          validity_days: p.validityDays,
-        })),
-      }),
+      () => ({ data: deps.catalog.plans().map(planView) }),
       { response: PlanList, detail: { tags: ['Checkout'], summary: 'Plans on sale' } },
     )
     .get(
@@ -59,7 +40,7 @@ export const catalogModule = (deps: Deps) =>
             name: m.displayName,
             max_output_tokens: m.maxOutputTokens,
             aliases: aliases.get(m.id) ?? [],
-            per_million_tokens: { peak: perMillion(catalog.pricesFor(m.id, 'peak')), off_peak: perMillion(catalog.pricesFor(m.id, 'off_peak')) },
+            per_million_tokens: { peak: pricesPerMillion(catalog.pricesFor(m.id, 'peak')), off_peak: pricesPerMillion(catalog.pricesFor(m.id, 'off_peak')) },
           })),
           current_period: catalog.periodAt(new Date(deps.clock.now())),
           schedule: { time_zone: schedule.timeZone, peak_windows: schedule.peakWindows, holidays: schedule.holidays },

@@ -2,7 +2,7 @@ import type { DB } from '../../db/client';
 import type { Period, Thinking } from '../../db/schema';
 import { Err } from '../../errors';
 import { costOf, isValidSchedule, periodAt, type PriceSchedule, type TokenPrices, type Usage } from './price-book';
-import { createCatalogStore, type ModelRow, type NewModelRow, type NewPlanRow, type PeriodPrices, type PlanRow } from './store';
+import { createCatalogStore, type AliasRow, type ModelRow, type NewModelRow, type NewPlanRow, type PeriodPrices, type PlanRow } from './store';
 
 export interface ModelEdit {
   name?: string;
@@ -32,6 +32,7 @@ export interface PricedUsage {
 interface Snapshot {
   plans: Map<string, PlanRow>;
   models: Map<string, ModelRow>;
+  aliases: AliasRow[];
   resolved: Map<string, ResolvedModel>;
   prices: Map<string, TokenPrices>;
   schedule: PriceSchedule;
@@ -48,6 +49,11 @@ export function createCatalogService(db: DB) {
     if (minute !== periodCache.minute) periodCache = { minute, period: periodAt(load().schedule, at) };
     return periodCache.period;
   };
+  /** Drops the snapshot and the period of the minute: after any write to the catalog tables. */
+  function invalidate(): void {
+    snapshot = null;
+    periodCache = { minute: -1, period: 'off_peak' };
+  }
 
   function load(): Snapshot {
     if (snapshot) return snapshot;
@@ -58,7 +64,8 @@ export function createCatalogService(db: DB) {
       if (m.retired) continue;
       resolved.set(m.id, { publicModel: m.id, upstreamModel: m.upstreamModel, thinking: m.thinking, maxOutputTokens: m.maxOutputTokens });
     }
-    for (const a of store.aliases()) {
+    const aliases = store.aliases();
+    for (const a of aliases) {
       const m = models.get(a.modelId);
       if (!m || m.retired || resolved.has(a.alias)) continue;
       resolved.set(a.alias, { publicModel: m.id, upstreamModel: m.upstreamModel, thinking: a.thinking ?? m.thinking, maxOutputTokens: m.maxOutputTokens });
@@ -66,7 +73,7 @@ export function createCatalogService(db: DB) {
     const prices = new Map(
       store.prices().map((p) => [priceKey(p.modelId, p.period), { cacheHitNano: p.cacheHitNano, cacheMissNano: p.cacheMissNano, outputNano: p.outputNano }]),
     );
-    snapshot = { plans: new Map(store.plans().map((p) => [p.id, p])), models, resolved, prices, schedule: store.schedule() };
+    snapshot = { plans: new Map(store.plans().map((p) => [p.id, p])), models, aliases, resolved, prices, schedule: store.schedule() };
     return snapshot;
   }
 
@@ -89,10 +96,7 @@ export function createCatalogService(db: DB) {
       return seeded;
     },
     /** Call after any write to the catalog tables. */
-    invalidate: () => {
-      snapshot = null;
-      periodCache = { minute: -1, period: 'off_peak' };
-    },
+    invalidate,
     // ---- the operator's edits (admin API): checked here, written by the store, then the snapshot is dropped
 
     createPlan(row: NewPlanRow): PlanRow {
@@ -131,7 +135,7 @@ export function createCatalogService(db: DB) {
       if (edit.aliases) {
         const seen = new Set<string>();
         for (const a of edit.aliases) {
-          const owner = store.aliases().find((row) => row.alias === a.alias)?.modelId;
+          const owner = current.aliases.find((row) => row.alias === a.alias)?.modelId;
           if (current.models.has(a.alias) || (owner !== undefined && owner !== id) || seen.has(a.alias)) {
             throw Err.invalidField('aliases', `"${a.alias}" is already a model or another model's alias`);
           }
@@ -146,8 +150,7 @@ export function createCatalogService(db: DB) {
         ...(edit.retired === undefined ? {} : { retired: edit.retired }),
       };
       store.saveModel({ id, patch, prices: edit.prices, aliases: edit.aliases });
-      snapshot = null;
-      periodCache = { minute: -1, period: 'off_peak' };
+      invalidate();
       return load().models.get(id)!;
     },
     /** Replaces the peak windows, time zone and holidays; refuses a schedule that cannot be read. */
@@ -155,12 +158,11 @@ export function createCatalogService(db: DB) {
       const problem = isValidSchedule(schedule);
       if (problem) throw Err.invalidBody(problem);
       store.setSchedule(schedule);
-      snapshot = null;
-      periodCache = { minute: -1, period: 'off_peak' };
+      invalidate();
       return load().schedule;
     },
     /** The aliases of each model as stored, with their forced thinking mode. */
-    aliasRows: () => store.aliases(),
+    aliasRows: () => load().aliases,
 
     plans: (opts: { includeRetired?: boolean } = {}) => [...load().plans.values()].filter((p) => opts.includeRetired || !p.retired),
     plan: (id: string): PlanRow | undefined => load().plans.get(id),
