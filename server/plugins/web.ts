@@ -1,9 +1,9 @@
 import { Elysia } from 'elysia';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { matchRoute } from '../../web/src/routes';
 import type { Deps } from '../deps';
 import { Err } from '../errors';
-import { ROBOTS_NOINDEX } from './auth';
+import { pathOf, ROBOTS_NOINDEX } from './auth';
 
 // The buyer's pages (a Vite-built Preact app). In the compiled binary they come from the files
 // embedded with `--asset web/dist`; in a checkout from web/dist on disk, read per request so a
@@ -127,14 +127,6 @@ function isApiPath(path: string): boolean {
   return path.startsWith('/_') || API_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
-/** The raw path as the client sent it: before any decoding or dot-segment clean-up. */
-function rawPath(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
-}
-
 /** Refuses "..", ".", backslashes and NUL, plain or percent-encoded (even twice). */
 function safeDecodedPath(raw: string): string | null {
   if (/%25|%5c|%00|\\|\0/i.test(raw)) return null;
@@ -191,7 +183,8 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
   }
 
   async function serve(request: Request): Promise<Response> {
-    const raw = rawPath(request.url);
+    // the raw path as the client sent it: before any decoding or dot-segment clean-up
+    const raw = pathOf(request.url);
     const path = safeDecodedPath(raw);
     // a path that tries to climb out of the pages (dot segments, backslashes, NUL, double encoding) names no file
     if (path === null) throw Err.notFound(raw);
@@ -213,13 +206,9 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
   }
 
   const handle = ({ request }: { request: Request }) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') throw Err.notFound(rawPath(request.url));
+    if (request.method !== 'GET' && request.method !== 'HEAD') throw Err.notFound(pathOf(request.url));
     return serve(request);
   };
   // `all`, not `get`: a GET wildcard would shadow other plugins' `all` routes (the demo's PayPal mount)
   return new Elysia({ name: 'web' }).all('/', handle, { detail: { hide: true } }).all('/*', handle, { detail: { hide: true } });
 }
-
-/** Where the disk build lives; tests and the binary build use it. */
-export const WEB_DIST_DIR = DIST_DIR;
-export const webDistIndex = () => join(DIST_DIR, 'index.html');
