@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from './config';
+import type { Deps } from './deps';
 import { createLogger } from './lib/log';
 import { startGateway, type ShutdownOptions } from './server';
 import { startDeepSeekSimulator } from './simulators/deepseek';
@@ -72,7 +73,7 @@ export async function startDemo(opts: { port?: number; host?: string; dataDir: s
 }
 
 /** One ready key for the demo, kept across restarts in the demo data dir. */
-function demoKey(deps: Awaited<ReturnType<typeof startGateway>>['deps'], dataDir: string): string {
+function demoKey(deps: Deps, dataDir: string): string {
   const path = join(dataDir, 'demo-key');
   if (existsSync(path)) {
     const key = readFileSync(path, 'utf8').trim();
