@@ -104,14 +104,14 @@ describe('when things go differently', () => {
   it('sends a declined buyer back to PayPal, then credits the second try', async () => {
     const created = await s.checkout('starter', 'declined@example.com');
     await s.control('next', { fail: 'declined' });
-    const declined = await s.visit(await s.approve(created.paypal_order_id));
+    const declined = await s.pay(created);
     expect(declined.status).toBe(303);
     expect(declined.headers.get('location')).toBe(created.approve_url);
     expect(s.order(created.order_id)).toMatchObject({ status: 'created', status_reason: 'instrument_declined', key_id: null });
     const unpaid = await s.viewOrder(created.order_id, created.view_token);
     expect(unpaid.body).toMatchObject({ status: 'created', key: null, approve_url: created.approve_url });
 
-    const paid = await s.visit(await s.approve(created.paypal_order_id));
+    const paid = await s.pay(created);
     expect(paid.headers.get('location')).toBe(orderPage(created));
     expect(s.order(created.order_id).status).toBe('paid');
     expect(s.keysOf(created.order_id)).toHaveLength(1);
@@ -121,7 +121,7 @@ describe('when things go differently', () => {
     const created = await s.checkout('starter', 'mismatch@example.com');
     // The order now expects 6 USD while PayPal was asked for 5.
     s.sqlite.run('UPDATE orders SET amount_nano = 6000000000 WHERE id = ?', [created.order_id]);
-    const res = await s.visit(await s.approve(created.paypal_order_id));
+    const res = await s.pay(created);
     expect(res.headers.get('location')).toBe(orderPage(created));
 
     const order = s.order(created.order_id);
@@ -145,7 +145,7 @@ describe('when things go differently', () => {
   it('leaves a PENDING capture pending, then the reconciler credits it once PayPal completes it', async () => {
     const created = await s.checkout('starter', 'pending@example.com');
     await s.control('next', { fail: 'pending' });
-    await s.visit(await s.approve(created.paypal_order_id));
+    await s.pay(created);
     expect(s.order(created.order_id).status).toBe('pending');
     expect(s.keysOf(created.order_id)).toHaveLength(0);
     const [payment] = s.payments(created.order_id);
@@ -180,7 +180,7 @@ describe('when things go differently', () => {
   it('recovers a capture whose answer was lost: the order waits as approved, the reconciler credits it', async () => {
     const created = await s.checkout('starter', 'lost@example.com');
     await s.control('next', { fail: 'timeout', path: '/capture', process: true, ms: 50 });
-    const res = await s.visit(await s.approve(created.paypal_order_id));
+    const res = await s.pay(created);
     expect(res.headers.get('location')).toBe(orderPage(created));
     expect(s.order(created.order_id).status).toBe('approved');
     expect(s.keysOf(created.order_id)).toHaveLength(0);
@@ -203,7 +203,7 @@ describe('when things go differently', () => {
 
   it('applies a refund made at PayPal when the operator re-checks the order, with no webhook at all', async () => {
     const created = await s.checkout('trial', 'synced@example.com');
-    await s.visit(await s.approve(created.paypal_order_id));
+    await s.pay(created);
     const captureId = s.payments(created.order_id)[0]?.paypal_capture_id as string;
     await s.refund(captureId, '0.40');
     expect(s.keysOf(created.order_id)[0]?.budget_nano).toBe(800_000_000);
@@ -234,7 +234,7 @@ describe('webhooks carrying the capture', () => {
   it('credits a PENDING capture when PAYMENT.CAPTURE.COMPLETED arrives, and not before', async () => {
     const created = await s.checkout('starter', 'pending-hook@example.com');
     await s.control('next', { fail: 'pending' });
-    await s.visit(await s.approve(created.paypal_order_id));
+    await s.pay(created);
     await waitFor(() => s.order(created.order_id).status === 'pending', 5000, 'pending order');
     await s.processed('PAYMENT.CAPTURE.PENDING');
     expect(s.keysOf(created.order_id)).toHaveLength(0);
@@ -259,7 +259,7 @@ describe('webhooks carrying the capture', () => {
   it('fails the order when PayPal denies a pending capture', async () => {
     const created = await s.checkout('starter', 'denied@example.com');
     await s.control('next', { fail: 'pending' });
-    await s.visit(await s.approve(created.paypal_order_id));
+    await s.pay(created);
     await waitFor(() => s.order(created.order_id).status === 'pending', 5000, 'pending order');
     const [payment] = s.payments(created.order_id);
     await s.control(`deny-capture/${payment?.paypal_capture_id}`, {});

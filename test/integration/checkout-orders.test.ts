@@ -21,7 +21,7 @@ const rotate = async (body: J) => {
 beforeAll(async () => {
   s = await startCheckoutStack({ webhooks: false });
   const created = await s.checkout('starter', 'Owner@Example.com');
-  await s.visit(await s.approve(created.paypal_order_id));
+  await s.pay(created);
   paid = { ...created, key: (await s.viewOrder(created.order_id, created.view_token)).body.key as string };
   unpaid = await s.checkout('trial', 'later@example.com');
 });

@@ -37,7 +37,7 @@ const signatureOf = (r: Recorded) => Object.fromEntries(SIGNATURE_HEADERS.map((h
 
 async function paidOrder(s: CheckoutStack, plan = 'starter', email = 'buyer@example.com'): Promise<Created & { key: string; captureId: string }> {
   const created = await s.checkout(plan, email);
-  await s.visit(await s.approve(created.paypal_order_id));
+  await s.pay(created);
   const { body } = await s.viewOrder(created.order_id, created.view_token);
   if (body.status !== 'paid') throw new Error(`order is ${body.status}`);
   return { ...created, key: body.key as string, captureId: s.payments(created.order_id)[0]?.paypal_capture_id as string };
