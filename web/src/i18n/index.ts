@@ -40,6 +40,11 @@ export function initialLang(): Lang {
   return lang;
 }
 
+/** A key or order status in the page's language; one the dictionary doesn't know, as the API wrote it. */
+export function statusName(status: string, t: Dict): string {
+  return (t.status as Record<string, string>)[status] ?? status;
+}
+
 export interface I18n {
   lang: Lang;
   t: Dict;

@@ -1,5 +1,5 @@
 import type { Usage } from '../../api/types';
-import { useI18n } from '../../i18n';
+import { statusName, useI18n } from '../../i18n';
 import { dateTime, fmt, integer, percent, usd, usdNumber } from '../../lib/format';
 
 /** A ring showing the share of the budget that is left. */
@@ -33,7 +33,7 @@ export function UsageSummary(props: { usage: Usage }) {
   const { t, lang } = useI18n();
   const u = props.usage;
   const d = t.dashboard;
-  const status = (t.status as Record<string, string>)[u.status] ?? u.status;
+  const status = statusName(u.status, t);
   const input = u.tokens.cache_hit + u.tokens.cache_miss;
   const spentLine = fmt(d.spentOf, { spent: usd(u.spent_usd), budget: usd(u.budget_usd) });
   return (

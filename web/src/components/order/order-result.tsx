@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { OrderView } from '../../api/types';
-import { useI18n } from '../../i18n';
+import { statusName, useI18n } from '../../i18n';
 import { dateTime, usd } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import { STORAGE_KEYS, writeStored } from '../../lib/storage';
@@ -26,8 +26,8 @@ function KeyBox(props: { value: string }) {
 function OrderFacts(props: { order: OrderView }) {
   const { t, lang } = useI18n();
   const { order } = props;
-  const status = (t.status as Record<string, string>)[order.status] ?? order.status;
-  const keyStatus = order.key_status ? ((t.status as Record<string, string>)[order.key_status] ?? order.key_status) : null;
+  const status = statusName(order.status, t);
+  const keyStatus = order.key_status ? statusName(order.key_status, t) : null;
   const row = (label: string, value: ComponentChildren, id?: string) => (
     <>
       <dt>{label}</dt>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { NewKey, Plan } from '../../api/admin';
 
-import { useI18n } from '../../i18n';
+import { statusName, useI18n } from '../../i18n';
 import { dateTime, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import KeyDetail from './key-detail';
@@ -38,7 +38,7 @@ function KeyList() {
             <option value="">{t.admin.any}</option>
             {KEY_STATUSES.map((s) => (
               <option key={s} value={s}>
-                {(t.status as Record<string, string>)[s] ?? s}
+                {statusName(s, t)}
               </option>
             ))}
           </select>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { Loading } from '../../components/ui';
-import { useI18n } from '../../i18n';
+import { statusName, useI18n } from '../../i18n';
 import { dateTime, fmt, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import { ActionResult, AdminErrorNotice, Field, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad, value } from './shared';
@@ -31,7 +31,7 @@ function OrderList() {
             <option value="">{t.admin.any}</option>
             {ORDER_STATUSES.map((s) => (
               <option key={s} value={s}>
-                {(t.status as Record<string, string>)[s] ?? s}
+                {statusName(s, t)}
               </option>
             ))}
           </select>
@@ -102,7 +102,7 @@ function OrderDetail(props: { id: string }) {
     );
   };
   const sync = () =>
-    void action.run((api) => api.syncOrder(order.id), (r) => fmt(o.synced, { status: (t.status as Record<string, string>)[r.status] ?? r.status })).then((r) => r && loaded.reload());
+    void action.run((api) => api.syncOrder(order.id), (r) => fmt(o.synced, { status: statusName(r.status, t) })).then((r) => r && loaded.reload());
   return (
     <>
       <p>

@@ -3,7 +3,7 @@ import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hoo
 import { AdminError, type AdminApi } from '../../api/admin';
 import { errorText } from '../../components/hooks';
 import { CopyButton, Loading, Notice } from '../../components/ui';
-import { useI18n } from '../../i18n';
+import { statusName, useI18n } from '../../i18n';
 import type { Dict } from '../../i18n/en';
 import { dateOnly, fmt, integer, usd, usdNumber } from '../../lib/format';
 
@@ -270,9 +270,8 @@ export function intOrUndefined(text: string): number | undefined {
 /** A status as a colored badge, in the page's language where the dictionary knows it. */
 export function StatusBadge(props: { status: string }) {
   const { t } = useI18n();
-  const known = (t.status as Record<string, string>)[props.status];
   const tone = ['active', 'paid'].includes(props.status) ? 'badge-active' : ['created', 'approved', 'pending'].includes(props.status) ? 'badge-pending' : 'badge-frozen';
-  return <span class={`badge ${tone}`} data-status={props.status}>{known ?? props.status}</span>;
+  return <span class={`badge ${tone}`} data-status={props.status}>{statusName(props.status, t)}</span>;
 }
 
 /** The price period, translated. */
