@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
 import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
+import { readCompletion } from './completion';
 import { estimateUsage } from './estimate';
 import { transformStream, type StreamEnd } from './stream';
 import { transformCompletion } from './transform';
@@ -234,35 +235,10 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   }
 
   async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: { id: string; inFlight: number }): Promise<Response> {
-    const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), options.idleTimeoutMs);
-    let stopped = false;
-    const onShutdown = () => {
-      stopped = true;
-      controller.abort(new DOMException('the gateway is shutting down', 'AbortError'));
-    };
-    if (shutdown.signal.aborted) onShutdown();
-    else shutdown.signal.addEventListener('abort', onShutdown, { once: true });
-    let text = '';
-    let firstByteAt: number | null = null;
-    let failure: GatewayError | null = null;
-    try {
-      const reader = response.body!.getReader();
-      const decoder = new TextDecoder();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        firstByteAt ??= clock.now();
-        idle.refresh();
-        text += decoder.decode(value, { stream: true });
-      }
-      text += decoder.decode();
-    } catch {
-      failure = stopped ? Err.shuttingDown() : controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamError();
-    } finally {
-      clearTimeout(idle);
-      shutdown.signal.removeEventListener('abort', onShutdown);
-      upstream.inFlight--;
-    }
+    const read = await readCompletion(response, controller, options.idleTimeoutMs, shutdown.signal, clock.now);
+    upstream.inFlight--;
+    const { text, firstByteAt, stopped } = read;
+    let failure = read.failure;
     const ttfbMs = firstByteAt === null ? null : firstByteAt - relay.admission.startedAt;
     let parsed: Record<string, unknown> | null = null;
     if (!failure) {
