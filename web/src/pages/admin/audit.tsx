@@ -1,7 +1,7 @@
 
 import { useI18n } from '../../i18n';
 import { dateTime } from '../../lib/format';
-import { Field, PagedList, useFilteredList, value } from './shared';
+import { Field, FilterForm, PagedList, useFilteredList, value } from './shared';
 
 /** before/after as the fields that changed, or the whole value when it isn't an object. */
 function changes(before: unknown, after: unknown): { name: string; from: string; to: string }[] {
@@ -21,23 +21,14 @@ export default function Audit() {
   return (
     <>
       <h1>{t.admin.nav.audit}</h1>
-      <form
-        class="admin-filters"
-        role="search"
-        onSubmit={apply}
-      >
+      <FilterForm onSubmit={apply}>
         <Field id="audit-action" label={a.action}>
           <input id="audit-action" value={draft.action} onInput={(e) => setDraft({ ...draft, action: value(e) })} />
         </Field>
         <Field id="audit-target" label={a.target}>
           <input id="audit-target" value={draft.target} onInput={(e) => setDraft({ ...draft, target: value(e) })} />
         </Field>
-        <div class="admin-filter-actions">
-          <button type="submit" class="btn">
-            {t.admin.apply}
-          </button>
-        </div>
-      </form>
+      </FilterForm>
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
           <div class="table-wrap">

@@ -5,7 +5,7 @@ import { statusName, useI18n } from '../../i18n';
 import { dateTime, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import KeyDetail from './key-detail';
-import { ActionResult, Field, intOrUndefined, NewKeyBox, PagedList, StatusBadge, useAction, useFilteredList, useLoad, value } from './shared';
+import { ActionResult, Field, FilterForm, intOrUndefined, NewKeyBox, PagedList, StatusBadge, useAction, useFilteredList, useLoad, value } from './shared';
 
 const KEY_STATUSES = ['active', 'disabled', 'expired', 'exhausted', 'frozen'];
 
@@ -29,7 +29,7 @@ function KeyList() {
         </button>
       </div>
       {creating && <CreateKey plans={plans.data?.data ?? []} onCreated={() => list.reload()} />}
-      <form class="admin-filters" onSubmit={apply} role="search">
+      <FilterForm onSubmit={apply} submitId="keys-search">
         <Field id="keys-q" label={t.admin.search} help={k.searchHelp}>
           <input id="keys-q" type="search" value={draft.q} onInput={(e) => setDraft({ ...draft, q: value(e) })} aria-describedby="keys-q-help" />
         </Field>
@@ -53,12 +53,7 @@ function KeyList() {
             ))}
           </select>
         </Field>
-        <div class="admin-filter-actions">
-          <button type="submit" class="btn" id="keys-search">
-            {t.admin.apply}
-          </button>
-        </div>
-      </form>
+      </FilterForm>
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
           <div class="table-wrap">

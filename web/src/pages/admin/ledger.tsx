@@ -1,8 +1,7 @@
-import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import type { SectionProps } from './index';
 import { LedgerTable } from './ledger-table';
-import { ActionResult, AdminErrorNotice, Field, Pager, useAction, useFilteredList, value } from './shared';
+import { ActionResult, Field, FilterForm, PagedList, useAction, useFilteredList, value } from './shared';
 
 const toIso = (local: string) => (local ? new Date(local).toISOString() : '');
 
@@ -46,11 +45,7 @@ export default function Ledger(props: SectionProps) {
         </button>
       </div>
       <ActionResult error={csv.error} done={null} />
-      <form
-        class="admin-filters"
-        role="search"
-        onSubmit={apply}
-      >
+      <FilterForm onSubmit={apply}>
         <Field id="ledger-key" label={l.keyId}>
           <input id="ledger-key" value={draft.key_id} onInput={set('key_id')} />
         </Field>
@@ -66,15 +61,10 @@ export default function Ledger(props: SectionProps) {
         <Field id="ledger-to" label={l.to}>
           <input id="ledger-to" type="datetime-local" value={draft.to} onInput={set('to')} />
         </Field>
-        <div class="admin-filter-actions">
-          <button type="submit" class="btn">
-            {t.admin.apply}
-          </button>
-        </div>
-      </form>
-      <AdminErrorNotice error={list.error} />
-      {!list.data ? !list.error && <Loading /> : <LedgerTable rows={list.data.data} id="ledger-table" showKey />}
-      {list.data && <Pager offset={offset} total={list.data.total} onChange={setOffset} />}
+      </FilterForm>
+      <PagedList list={list} offset={offset} onPage={setOffset}>
+        {(rows) => <LedgerTable rows={rows} id="ledger-table" showKey />}
+      </PagedList>
     </>
   );
 }

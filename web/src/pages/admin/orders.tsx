@@ -3,7 +3,7 @@ import { Loading } from '../../components/ui';
 import { statusName, useI18n } from '../../i18n';
 import { dateTime, fmt, usd } from '../../lib/format';
 import type { SectionProps } from './index';
-import { ActionResult, AdminErrorNotice, Field, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad, value } from './shared';
+import { ActionResult, AdminErrorNotice, Field, FilterForm, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad, value } from './shared';
 
 const ORDER_STATUSES = ['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed'];
 
@@ -18,11 +18,7 @@ function OrderList() {
   return (
     <>
       <h1>{t.admin.nav.orders}</h1>
-      <form
-        class="admin-filters"
-        role="search"
-        onSubmit={apply}
-      >
+      <FilterForm onSubmit={apply}>
         <Field id="orders-q" label={t.admin.search} help={o.searchHelp}>
           <input id="orders-q" type="search" value={draft.q} onInput={(e) => setDraft({ ...draft, q: value(e) })} aria-describedby="orders-q-help" />
         </Field>
@@ -36,12 +32,7 @@ function OrderList() {
             ))}
           </select>
         </Field>
-        <div class="admin-filter-actions">
-          <button type="submit" class="btn">
-            {t.admin.apply}
-          </button>
-        </div>
-      </form>
+      </FilterForm>
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
           <div class="table-wrap">

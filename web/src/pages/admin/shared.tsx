@@ -169,6 +169,21 @@ export function useFilteredList<F, T>(initial: F, load: (api: AdminApi, filter: 
   return { draft, setDraft, filter, offset, setOffset, list, apply };
 }
 
+/** A list page's filter form: its fields, then the apply button. */
+export function FilterForm(props: { onSubmit(e: Event): void; submitId?: string; children: ComponentChildren }) {
+  const { t } = useI18n();
+  return (
+    <form class="admin-filters" role="search" onSubmit={props.onSubmit}>
+      {props.children}
+      <div class="admin-filter-actions">
+        <button type="submit" class="btn" id={props.submitId}>
+          {t.admin.apply}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 /** A paged list's body: its error, a spinner, "nothing here", or the rows; then the pager. */
 export function PagedList<T>(props: { list: { data?: { data: T[]; total: number }; error?: unknown }; offset: number; onPage(offset: number): void; children: (rows: T[]) => ComponentChildren }) {
   const { t } = useI18n();
