@@ -1,5 +1,6 @@
 import type { UsageRequest } from '../../api/types';
 import { useI18n } from '../../i18n';
+import { downloadFile } from '../../lib/download';
 import { dateTime, integer, usd } from '../../lib/format';
 
 const CSV_COLUMNS: (keyof UsageRequest)[] = [
@@ -30,17 +31,6 @@ export function requestsCsv(rows: UsageRequest[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 export function RequestsTable(props: { rows: UsageRequest[] }) {
   const { t, lang } = useI18n();
   const d = t.dashboard;
@@ -54,7 +44,7 @@ export function RequestsTable(props: { rows: UsageRequest[] }) {
           type="button"
           class="btn btn-small"
           id="csv-export"
-          onClick={() => download(`usage-${new Date().toISOString().slice(0, 10)}.csv`, requestsCsv(rows))}
+          onClick={() => downloadFile(`usage-${new Date().toISOString().slice(0, 10)}.csv`, new Blob([requestsCsv(rows)], { type: 'text/csv;charset=utf-8' }))}
         >
           {d.csv}
         </button>

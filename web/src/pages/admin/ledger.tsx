@@ -1,4 +1,5 @@
 import { useI18n } from '../../i18n';
+import { downloadFile } from '../../lib/download';
 import type { SectionProps } from './index';
 import { LedgerTable } from './ledger-table';
 import { ActionResult, Field, FilterForm, PagedList, useAction, useFilteredList, value } from './shared';
@@ -24,14 +25,7 @@ export default function Ledger(props: SectionProps) {
     void csv.run(
       async (api) => {
         const blob = await api.ledgerCsv(query);
-        const url = URL.createObjectURL(blob);
-        const a = document.createElement('a');
-        a.href = url;
-        a.download = `ledger-${new Date().toISOString().slice(0, 10)}.csv`;
-        document.body.appendChild(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 1000);
+        downloadFile(`ledger-${new Date().toISOString().slice(0, 10)}.csv`, blob);
       },
       () => null,
     );
