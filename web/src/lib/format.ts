@@ -18,6 +18,11 @@ export function usd(value: string | null | undefined, minDecimals = 2): string {
   return `${sign && !isZero ? '−' : ''}$${grouped}${decimals ? `.${decimals}` : ''}`;
 }
 
+/** The API's nine-decimal USD string as an input's text: "5.500000000" → "5.5", "10.000000000" → "10". */
+export function usdInput(value: string): string {
+  return value.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
 /** For charts and gauges only: never for arithmetic on money that is shown as exact. */
 export function usdNumber(value: string | null | undefined): number {
   const n = Number(value);

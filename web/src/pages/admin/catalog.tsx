@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Model, Plan, Prices, Thinking } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
-import { fmt, integer, usd } from '../../lib/format';
+import { fmt, integer, usd, usdInput } from '../../lib/format';
 import { Schedule } from './schedule';
 import { ActionResult, AdminErrorNotice, Field, useAction, useConfirm, useLoad, value } from './shared';
 
@@ -103,8 +103,6 @@ function Plans(props: { plans: Plan[] | undefined; error: unknown; reload(): voi
   );
 }
 
-const trimUsd = (v: string) => v.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
-
 function PlanForm(props: { plan: Plan | null; onClose(): void; onSaved(): void }) {
   const { t } = useI18n();
   const c = t.admin.catalog;
@@ -113,8 +111,8 @@ function PlanForm(props: { plan: Plan | null; onClose(): void; onSaved(): void }
     id: p?.id ?? '',
     name: p?.name ?? '',
     description: p?.description ?? '',
-    price_usd: p ? trimUsd(p.price_usd) : '',
-    budget_usd: p ? trimUsd(p.budget_usd) : '',
+    price_usd: p ? usdInput(p.price_usd) : '',
+    budget_usd: p ? usdInput(p.budget_usd) : '',
     models: p?.models.join(', ') ?? '',
     rpm: String(p?.rpm ?? 60),
     max_concurrency: String(p?.max_concurrency ?? 4),
@@ -184,7 +182,7 @@ function ModelForm(props: { model: Model; onSaved(): void }) {
   const c = t.admin.catalog;
   const m = props.model;
   const [f, setF] = useState({ name: m.name, upstream_model: m.upstream_model, thinking: m.thinking ?? '', max_output_tokens: String(m.max_output_tokens), retired: m.retired });
-  const trimAll = (p: Prices): Prices => ({ cache_hit_usd: trimUsd(p.cache_hit_usd), cache_miss_usd: trimUsd(p.cache_miss_usd), output_usd: trimUsd(p.output_usd) });
+  const trimAll = (p: Prices): Prices => ({ cache_hit_usd: usdInput(p.cache_hit_usd), cache_miss_usd: usdInput(p.cache_miss_usd), output_usd: usdInput(p.output_usd) });
   const [prices, setPrices] = useState(() => ({ peak: trimAll(m.prices.peak), off_peak: trimAll(m.prices.off_peak) }));
   const action = useAction();
   const kindLabel: Record<keyof Prices, string> = { cache_hit_usd: t.common.cacheHit, cache_miss_usd: t.common.cacheMiss, output_usd: t.common.output };

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Key } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
-import { dateTime, fmt, usd } from '../../lib/format';
+import { dateTime, fmt, usd, usdInput } from '../../lib/format';
 import { LedgerTable } from './ledger-table';
 import { ActionResult, AdminErrorNotice, Field, NewKeyBox, PAGE_SIZE, Pager, StatusBadge, useAction, useConfirm, useLoad, value } from './shared';
 
@@ -97,7 +97,7 @@ export default function KeyDetail(props: { id: string }) {
           id="key-budget-form"
           title={k.setBudget}
           label={k.budget}
-          initial={key.budget_usd.replace(/\.?0+$/, '')}
+          initial={usdInput(key.budget_usd)}
           save={(api, v) => api.updateKey(key.id, { budget_usd: v })}
           onDone={update}
         />

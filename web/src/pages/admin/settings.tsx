@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
+import { usdInput } from '../../lib/format';
 import { ActionResult, AdminErrorNotice, Field, useAction, useLoad, value } from './shared';
 
 export default function Settings() {
@@ -11,7 +12,7 @@ export default function Settings() {
   const [f, setF] = useState({ site_name: '', disclaimer: '', support_contact: '', show_reasoning_default: false, low_balance_warning_usd: '' });
   useEffect(() => {
     const d = loaded.data;
-    if (d) setF({ ...d, low_balance_warning_usd: d.low_balance_warning_usd.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') });
+    if (d) setF({ ...d, low_balance_warning_usd: usdInput(d.low_balance_warning_usd) });
   }, [loaded.data]);
   if (!loaded.data) return loaded.error ? <AdminErrorNotice error={loaded.error} /> : <Loading />;
   const submit = async (e: Event) => {
