@@ -4,7 +4,7 @@ import { Err } from '../../errors';
 import { formatUsd, usdPerMillionToNanoPerToken } from '../../lib/money';
 import type { PeriodPrices } from '../catalog/store';
 import { pricesPerMillion } from '../catalog/views';
-import { defined, usdField, timeField, type AdminContext } from './context';
+import { defined, detail, usdField, timeField, type AdminContext } from './context';
 import {
   IdParams,
   ModelCreateBody,
@@ -22,7 +22,6 @@ import {
 } from './model';
 import { modelView, planView } from './views';
 
-const detail = (summary: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary });
 
 type PriceSetIn = { cache_hit_usd: string; cache_miss_usd: string; output_usd: string };
 

@@ -29,6 +29,9 @@ export function createAdminContext(deps: Deps): AdminContext {
   };
 }
 
+/** The OpenAPI detail every admin route has: the Admin tag and the admin token. */
+export const detail = (summary: string, description?: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary, description });
+
 export const MAX_LIMIT = 500;
 
 export function pageOf(query: { limit?: number; offset?: number }): Page {

@@ -2,12 +2,11 @@ import { Elysia } from 'elysia';
 import { Err } from '../../errors';
 import { hashApiKey, looksLikeApiKey } from '../../lib/keys';
 import type { KeyPatch } from '../metering/service';
-import { pageOf, timeField, usdField, type AdminContext } from './context';
+import { detail, pageOf, timeField, usdField, type AdminContext } from './context';
 import { IdParams, KeyCreateBody, KeyIssued, KeyList, KeyPatchBody, KeysQuery, KeyView, LedgerList, PageQuery, TopUpBody } from './model';
 import { keyView, ledgerView } from './views';
 import { t } from 'elysia';
 
-const detail = (summary: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary });
 
 export function keyRoutes(ctx: AdminContext) {
   const { deps, store } = ctx;

@@ -8,6 +8,17 @@ const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
 const Id = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
 const Thinking = Nullable(t.Union([t.Literal('enabled'), t.Literal('disabled')]));
 const Count = t.Integer({ minimum: 0, maximum: 1_000_000 });
+const KeyStatus = t.Union([t.Literal('active'), t.Literal('disabled'), t.Literal('exhausted'), t.Literal('expired')]);
+const OrderStatus = t.Union([
+  t.Literal('created'),
+  t.Literal('approved'),
+  t.Literal('pending'),
+  t.Literal('paid'),
+  t.Literal('failed'),
+  t.Literal('cancelled'),
+  t.Literal('refunded'),
+  t.Literal('reversed'),
+]);
 
 export const PageQuery = {
   limit: t.Optional(t.Integer({ minimum: 1, default: 50 })),
@@ -20,7 +31,7 @@ export const DaysQuery = t.Object({ days: t.Optional(t.Integer({ minimum: 1, max
 
 export const KeysQuery = t.Object({
   q: t.Optional(t.String({ maxLength: 200 })),
-  status: t.Optional(t.Union([t.Literal('active'), t.Literal('disabled'), t.Literal('exhausted'), t.Literal('expired')])),
+  status: t.Optional(KeyStatus),
   plan_id: t.Optional(t.String({ maxLength: 64 })),
   ...PageQuery,
 });
@@ -49,9 +60,7 @@ export const KeyPatchBody = t.Object({
 export const TopUpBody = t.Object({ amount_usd: UsdIn });
 
 export const OrdersQuery = t.Object({
-  status: t.Optional(
-    t.Union(['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed'].map((s) => t.Literal(s))),
-  ),
+  status: t.Optional(OrderStatus),
   q: t.Optional(t.String({ maxLength: 200 })),
   ...PageQuery,
 });
@@ -148,7 +157,7 @@ export const KeyView = t.Object({
   id: t.String(),
   key_hint: t.String(),
   plan_id: t.String(),
-  status: t.Union([t.Literal('active'), t.Literal('disabled'), t.Literal('exhausted'), t.Literal('expired')]),
+  status: KeyStatus,
   status_reason: Nullable(t.String()),
   budget_usd: Usd,
   spent_usd: Usd,
@@ -187,23 +196,13 @@ export const LedgerRowView = t.Object({
 });
 export const LedgerList = listOf(LedgerRowView);
 
-const OrderStatusOut = t.Union([
-  t.Literal('created'),
-  t.Literal('approved'),
-  t.Literal('pending'),
-  t.Literal('paid'),
-  t.Literal('failed'),
-  t.Literal('cancelled'),
-  t.Literal('refunded'),
-  t.Literal('reversed'),
-]);
 const orderFields = {
   id: t.String(),
   plan_id: t.String(),
   email: t.String(),
   amount_usd: Usd,
   currency: t.String({ examples: ['USD'] }),
-  status: OrderStatusOut,
+  status: OrderStatus,
   status_reason: Nullable(t.String()),
   paypal_order_id: Nullable(t.String()),
   key_id: Nullable(t.String()),

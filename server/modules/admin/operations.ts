@@ -3,8 +3,8 @@ import { Err } from '../../errors';
 import { formatUsd } from '../../lib/money';
 import { DEFAULT_PRICES } from '../catalog/defaults';
 import { costOf } from '../catalog/price-book';
-import { upstreamIdFor } from '../proxy/upstream-pool';
-import { defined, pageOf, timeField, usdField, type AdminContext } from './context';
+import { upstreamIdFor, type Upstream } from '../proxy/upstream-pool';
+import { defined, detail, pageOf, timeField, usdField, type AdminContext, type Caller } from './context';
 import {
   AuditList,
   AuditQuery,
@@ -23,7 +23,6 @@ import {
 import type { LedgerFilter } from './store';
 import { iso, LEDGER_CSV_COLUMNS, ledgerCsvLine, ledgerView, upstreamView } from './views';
 
-const detail = (summary: string, description?: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary, description });
 const DAY_MS = 86_400_000;
 const CSV_PAGE = 500;
 
@@ -55,10 +54,15 @@ export function operationsRoutes(ctx: AdminContext) {
       low_balance_warning_usd: formatUsd(usdField('low_balance_warning_usd', s.lowBalanceWarningUsd)),
     };
   };
-  const upstreamOr404 = (id: string) => {
+  /** Applies an operator's change to one upstream and audits its view before and after. */
+  const changeUpstream = async (caller: Caller, id: string, action: string, change: (upstream: Upstream) => unknown) => {
     const upstream = pool.get(id);
     if (!upstream) throw Err.adminNotFound('upstream', id);
-    return upstream;
+    const before = upstreamView(upstream);
+    await change(upstream);
+    const data = upstreamView(upstream);
+    ctx.audit(caller, action, upstream.id, before, data);
+    return data;
   };
 
   return new Elysia({ name: 'admin-operations', prefix: '/admin/api' })
@@ -126,40 +130,25 @@ export function operationsRoutes(ctx: AdminContext) {
     )
     .delete(
       '/upstreams/:id',
-      ({ params, request, server }) => {
-        const upstream = upstreamOr404(params.id);
-        if (upstream.source === 'env') throw Err.conflict('keys from DEEPSEEK_API_KEY are configuration: remove them there and restart');
-        const before = upstreamView(upstream);
-        pool.remove(upstream.id);
-        ctx.audit({ request, server }, 'upstream.remove', upstream.id, before, upstreamView(upstream));
-        return { removed: true };
+      async ({ params, request, server }) => {
+        await changeUpstream({ request, server }, params.id, 'upstream.remove', (upstream) => {
+          if (upstream.source === 'env') throw Err.conflict('keys from DEEPSEEK_API_KEY are configuration: remove them there and restart');
+          pool.remove(upstream.id);
+        });
+        return { removed: true as const };
       },
       { params: IdParams, response: Removed, detail: detail('Takes an admin-added key out of the pool') },
     )
-    .post(
-      '/upstreams/:id/restore',
-      ({ params, request, server }) => {
-        const upstream = upstreamOr404(params.id);
-        const before = upstreamView(upstream);
-        pool.restore(upstream.id);
-        const data = upstreamView(upstream);
-        ctx.audit({ request, server }, 'upstream.restore', upstream.id, before, data);
-        return data;
-      },
-      { params: IdParams, response: UpstreamView, detail: detail('Puts a key back in rotation') },
-    )
-    .post(
-      '/upstreams/:id/check',
-      async ({ params, request, server }) => {
-        const upstream = upstreamOr404(params.id);
-        const before = upstreamView(upstream);
-        await pool.checkBalance(upstream.id);
-        const data = upstreamView(upstream);
-        ctx.audit({ request, server }, 'upstream.check', upstream.id, before, data);
-        return data;
-      },
-      { params: IdParams, response: UpstreamView, detail: detail("Reads the key's balance from DeepSeek's GET /user/balance now") },
-    )
+    .post('/upstreams/:id/restore', ({ params, request, server }) => changeUpstream({ request, server }, params.id, 'upstream.restore', (u) => pool.restore(u.id)), {
+      params: IdParams,
+      response: UpstreamView,
+      detail: detail('Puts a key back in rotation'),
+    })
+    .post('/upstreams/:id/check', ({ params, request, server }) => changeUpstream({ request, server }, params.id, 'upstream.check', (u) => pool.checkBalance(u.id)), {
+      params: IdParams,
+      response: UpstreamView,
+      detail: detail("Reads the key's balance from DeepSeek's GET /user/balance now"),
+    })
     .get(
       '/ledger',
       ({ query }) => {

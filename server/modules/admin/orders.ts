@@ -1,11 +1,10 @@
 import { Elysia } from 'elysia';
 import { Err } from '../../errors';
 import { formatUsd } from '../../lib/money';
-import { pageOf, usdField, type AdminContext } from './context';
+import { detail, pageOf, usdField, type AdminContext } from './context';
 import { IdParams, OrderDetail, OrderList, OrdersQuery, OrderView, RefundBody } from './model';
 import { iso, orderAdminView } from './views';
 
-const detail = (summary: string, description?: string) => ({ tags: ['Admin'], security: [{ adminToken: [] }], summary, description });
 
 export function orderRoutes(ctx: AdminContext) {
   const { deps, store } = ctx;
@@ -21,7 +20,7 @@ export function orderRoutes(ctx: AdminContext) {
     .get(
       '/orders',
       ({ query }) => {
-        const { rows, total } = store.orders({ q: query.q?.trim(), status: query.status as never }, pageOf(query));
+        const { rows, total } = store.orders({ q: query.q?.trim(), status: query.status }, pageOf(query));
         return { data: rows.map(view), total };
       },
       { query: OrdersQuery, response: OrderList, detail: detail('Orders, searched by order id, email or PayPal ids') },
