@@ -1,5 +1,6 @@
 import type { UsageDay } from '../../api/types';
 import { useI18n } from '../../i18n';
+import { BarChart } from '../bar-chart';
 import { dateOnly, fmt, integer, sumUsd, usd, usdNumber } from '../../lib/format';
 
 const DAY_MS = 86_400_000;
@@ -15,49 +16,28 @@ export function fillDays(data: UsageDay[], days: number, now = Date.now()): Usag
   return out;
 }
 
-/** Spend per day as bars: hand-drawn SVG, one <title> per bar for the exact numbers. */
+/** Spend per day as bars, one <title> per bar for the exact numbers. */
 export function DailyChart(props: { data: UsageDay[] }) {
   const { t, lang } = useI18n();
   const d = t.dashboard;
   const days = fillDays(props.data, 30);
-  const costs = days.map((day) => usdNumber(day.cost_usd));
-  const max = Math.max(...costs);
   const requests = days.reduce((n, day) => n + day.requests, 0);
   if (requests === 0) return <p class="muted">{d.dailyEmpty}</p>;
   const total = usd(sumUsd(days.map((day) => day.cost_usd)));
-  const width = 600;
-  const height = 160;
-  const top = 16;
-  const bottom = 22;
-  const slot = width / days.length;
-  const plot = height - top - bottom;
   return (
-    <figure class="chart">
-      <svg
-        viewBox={`0 0 ${width} ${height}`}
-        width="100%"
-        height={height}
-        preserveAspectRatio="none"
-        role="img"
-        aria-label={fmt(d.dailyLabel, { total, requests: integer(requests, lang) })}
-      >
-        <line x1="0" x2={width} y1={top + plot} y2={top + plot} class="chart-axis" />
-        <line x1="0" x2={width} y1={top} y2={top} class="chart-grid" />
-        {days.map((day, i) => {
-          const value = costs[i] ?? 0;
-          const h = max > 0 ? Math.max(value > 0 ? 2 : 0, (value / max) * plot) : 0;
-          return (
-            <rect key={day.date} class="chart-bar" x={i * slot + slot * 0.15} y={top + plot - h} width={slot * 0.7} height={h} rx="2">
-              <title>{fmt(d.dayTip, { date: dateOnly(day.date, lang), cost: usd(day.cost_usd), requests: integer(day.requests, lang) })}</title>
-            </rect>
-          );
-        })}
-      </svg>
-      <figcaption class="chart-caption">
-        <span>{dateOnly(days[0]?.date, lang)}</span>
-        <span>{fmt(d.dailyTotal, { total, requests: integer(requests, lang) })}</span>
-        <span>{dateOnly(days[days.length - 1]?.date, lang)}</span>
-      </figcaption>
-    </figure>
+    <BarChart
+      height={160}
+      top={16}
+      bottom={22}
+      label={fmt(d.dailyLabel, { total, requests: integer(requests, lang) })}
+      bars={days.map((day) => ({
+        key: day.date,
+        value: usdNumber(day.cost_usd),
+        tip: fmt(d.dayTip, { date: dateOnly(day.date, lang), cost: usd(day.cost_usd), requests: integer(day.requests, lang) }),
+      }))}
+      first={dateOnly(days[0]?.date, lang)}
+      summary={fmt(d.dailyTotal, { total, requests: integer(requests, lang) })}
+      last={dateOnly(days[days.length - 1]?.date, lang)}
+    />
   );
 }

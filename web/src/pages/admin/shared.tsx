@@ -2,6 +2,7 @@ import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { AdminError, type AdminApi } from '../../api/admin';
 import { errorText } from '../../components/hooks';
+import { BarChart } from '../../components/bar-chart';
 import { CopyButton, Loading, Notice } from '../../components/ui';
 import { statusName, useI18n } from '../../i18n';
 import type { Dict } from '../../i18n/en';
@@ -216,45 +217,25 @@ export function Pager(props: { offset: number; total: number; limit?: number; on
   );
 }
 
-/** Bars per day: the same hand-drawn SVG as the buyer's dashboard chart. */
+/** Bars per day: the same chart as the buyer's dashboard. */
 export function DayBars(props: { title: string; days: { date: string; amount: string; count: string }[] }) {
   const { t, lang } = useI18n();
-  const values = props.days.map((d) => usdNumber(d.amount));
-  const max = Math.max(0, ...values);
-  const total = usd(String(values.reduce((a, b) => a + b, 0).toFixed(9)));
-  const width = 600;
-  const height = 140;
-  const top = 12;
-  const plot = height - top - 18;
-  const slot = width / Math.max(1, props.days.length);
+  const total = usd(String(props.days.reduce((sum, d) => sum + usdNumber(d.amount), 0).toFixed(9)));
   return (
-    <figure class="chart">
-      <svg
-        viewBox={`0 0 ${width} ${height}`}
-        width="100%"
-        height={height}
-        preserveAspectRatio="none"
-        role="img"
-        aria-label={fmt(t.admin.overview.chartLabel, { title: props.title, days: props.days.length, total })}
-      >
-        <line x1="0" x2={width} y1={top + plot} y2={top + plot} class="chart-axis" />
-        <line x1="0" x2={width} y1={top} y2={top} class="chart-grid" />
-        {props.days.map((day, i) => {
-          const v = values[i] ?? 0;
-          const h = max > 0 ? Math.max(v > 0 ? 2 : 0, (v / max) * plot) : 0;
-          return (
-            <rect key={day.date} class="chart-bar" x={i * slot + slot * 0.15} y={top + plot - h} width={slot * 0.7} height={h} rx="2">
-              <title>{fmt(t.admin.overview.dayTip, { date: dateOnly(day.date, lang), amount: usd(day.amount), n: day.count })}</title>
-            </rect>
-          );
-        })}
-      </svg>
-      <figcaption class="chart-caption">
-        <span>{dateOnly(props.days[0]?.date, lang)}</span>
-        <span>{total}</span>
-        <span>{dateOnly(props.days[props.days.length - 1]?.date, lang)}</span>
-      </figcaption>
-    </figure>
+    <BarChart
+      height={140}
+      top={12}
+      bottom={18}
+      label={fmt(t.admin.overview.chartLabel, { title: props.title, days: props.days.length, total })}
+      bars={props.days.map((day) => ({
+        key: day.date,
+        value: usdNumber(day.amount),
+        tip: fmt(t.admin.overview.dayTip, { date: dateOnly(day.date, lang), amount: usd(day.amount), n: day.count }),
+      }))}
+      first={dateOnly(props.days[0]?.date, lang)}
+      summary={total}
+      last={dateOnly(props.days[props.days.length - 1]?.date, lang)}
+    />
   );
 }
 
