@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia';
 import { Err } from '../../errors';
 import { formatUsd } from '../../lib/money';
+import { captureFailure } from '../checkout/service';
 import { detail, pageOf, usdField, type AdminContext } from './context';
 import { IdParams, OrderDetail, OrderList, OrdersQuery, OrderView, RefundBody } from './model';
 import { iso, orderAdminView } from './views';
@@ -87,7 +88,7 @@ export function orderRoutes(ctx: AdminContext) {
         const before = orderOr404(params.id);
         const outcome = await checkout.syncOrder(before.id);
         const order = orderOr404(before.id);
-        if (outcome.kind === 'error') throw Err.paymentProviderError(outcome.error.transient ? 'PayPal did not answer' : `PayPal answered ${outcome.error.status}`);
+        if (outcome.kind === 'error') throw captureFailure(outcome.error);
         ctx.audit({ request, server }, 'order.sync', order.id, { status: before.status }, { status: order.status, outcome: outcome.kind });
         return view(order);
       },

@@ -42,6 +42,11 @@ export function normalizeEmail(input: string): string | null {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** A capture or sync that PayPal did not complete, as the 502 the buyer or the operator gets. */
+export function captureFailure(error: PayPalApiError) {
+  return Err.paymentProviderError(error.transient ? 'PayPal did not answer' : `PayPal answered ${error.status}`);
+}
+
 /** Orders, the PayPal client, capture and crediting, webhooks, order lookup. */
 export function createCheckoutService(deps: CheckoutDeps) {
   const { config, clock, log, catalog, metering, audit } = deps;
@@ -184,7 +189,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
       requireEnabled();
       const order = orderForView(orderId, viewToken);
       const outcome = await flow.capture(order.id);
-      if (outcome.kind === 'error') throw Err.paymentProviderError(outcome.error.transient ? 'PayPal did not answer' : `PayPal answered ${outcome.error.status}`);
+      if (outcome.kind === 'error') throw captureFailure(outcome.error);
       return view(store.orderById(order.id) ?? order);
     },
 
