@@ -58,7 +58,8 @@ export const proxyModule = (deps: Deps) => {
   const chat = {
     body: ChatCompletionBody,
     // JSON whatever the content type says (curl sends -d as a form), read with the size, UTF-8 and depth limits.
-    // The reader always answers, so 'json' after it is never run: it tells the OpenAPI document the type.
+    // An application/json body is already read by app.ts's global parse hook, so this one runs only for the
+    // other types. The reader always answers, so 'json' after it is never run: it tells the OpenAPI document the type.
     parse: [({ request }: { request: Request }) => readJsonBody(request, deps.config.maxBodyBytes), 'json' as const],
     detail: {
       tags: OPENAI,
