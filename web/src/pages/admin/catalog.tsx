@@ -4,7 +4,7 @@ import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { fmt, integer, usd, usdInput } from '../../lib/format';
 import { Schedule } from './schedule';
-import { ActionResult, AdminErrorNotice, Field, useAction, useConfirm, useLoad, value } from './shared';
+import { ActionResult, AdminErrorNotice, Field, SaveRow, useAction, useConfirm, useLoad, value } from './shared';
 
 export default function Catalog() {
   const { t } = useI18n();
@@ -257,12 +257,7 @@ function ModelForm(props: { model: Model; onSaved(): void }) {
         <input type="checkbox" checked={f.retired} onChange={(e) => setF({ ...f, retired: (e.currentTarget as HTMLInputElement).checked })} />
         {c.retireModel}
       </label>
-      <div class="actions admin-save-row">
-        <button type="submit" class="btn btn-primary" id={`${base}-save`} disabled={action.busy}>
-          {t.admin.save}
-        </button>
-        <ActionResult error={action.error} done={action.done} id={base} />
-      </div>
+      <SaveRow action={action} id={base} submitId={`${base}-save`} />
     </form>
   );
 }

@@ -3,7 +3,7 @@ import type { PeakWindow, Preview } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { fmt, usd } from '../../lib/format';
-import { ActionResult, AdminErrorNotice, Field, periodName, useAction, useLoad, value } from './shared';
+import { ActionResult, AdminErrorNotice, Field, periodName, SaveRow, useAction, useLoad, value } from './shared';
 
 const DAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 
@@ -82,12 +82,7 @@ export function Schedule(props: { models: string[] }) {
             <Field id="schedule-holidays" label={c.holidays} help={c.holidaysHelp}>
               <textarea id="schedule-holidays" rows={4} class="mono" value={holidays} onInput={(e) => setHolidays(value(e))} aria-describedby="schedule-holidays-help" />
             </Field>
-            <div class="actions admin-save-row">
-              <button type="submit" class="btn btn-primary" disabled={action.busy}>
-                {t.admin.save}
-              </button>
-              <ActionResult error={action.error} done={action.done} />
-            </div>
+            <SaveRow action={action} />
           </form>
         )}
       </section>

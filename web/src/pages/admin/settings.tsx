@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { usdInput } from '../../lib/format';
-import { ActionResult, AdminErrorNotice, Field, useAction, useLoad, value } from './shared';
+import { AdminErrorNotice, Field, SaveRow, useAction, useLoad, value } from './shared';
 
 export default function Settings() {
   const { t } = useI18n();
@@ -49,12 +49,7 @@ export default function Settings() {
             {s.showReasoning}
           </label>
         </div>
-        <div class="actions admin-save-row">
-          <button type="submit" class="btn btn-primary" disabled={action.busy}>
-            {t.admin.save}
-          </button>
-          <ActionResult error={action.error} done={action.done} />
-        </div>
+        <SaveRow action={action} />
       </form>
     </>
   );

@@ -109,6 +109,19 @@ export function ActionResult(props: { error: unknown; done: string | null; id?: 
   return null;
 }
 
+/** A form's Save button, with the action's error or success line beside it. */
+export function SaveRow(props: { action: { busy: boolean; error: unknown; done: string | null }; id?: string; submitId?: string }) {
+  const { t } = useI18n();
+  return (
+    <div class="actions admin-save-row">
+      <button type="submit" class="btn btn-primary" id={props.submitId} disabled={props.action.busy}>
+        {t.admin.save}
+      </button>
+      <ActionResult error={props.action.error} done={props.action.done} id={props.id} />
+    </div>
+  );
+}
+
 /** A small modal question; Escape and the cancel button say no. */
 export function ConfirmDialog(props: { open: boolean; text: string; danger?: boolean; onConfirm(): void; onCancel(): void; children?: ComponentChildren }) {
   const { t } = useI18n();
