@@ -9,13 +9,14 @@ import { formatPayPalAmount, formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
 import type { SiteSettingsService } from '../catalog/site';
+import { createFailureLimiter } from '../metering/auth-failures';
 import type { MeteringService } from '../metering/service';
 import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
 import { createReconciler } from './reconciler';
 import { createSettlement } from './settle';
 import { createCheckoutStore, type OrderRow } from './store';
-import { createAttemptLimiter, orderView, type OrderView } from './views';
+import { orderView, type OrderView } from './views';
 import { createWebhookReceiver } from './webhooks';
 
 export interface CheckoutDeps {
@@ -56,7 +57,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
   const flow = createCaptureFlow({ store, client, settlement, log });
   const webhooks = createWebhookReceiver({ config, store, client, flow, log });
   const reconciler = createReconciler({ store, flow, clock, log });
-  const limiter = createAttemptLimiter(LOOKUP_LIMIT, LOOKUP_WINDOW_MS);
+  // Every attempt counts, right or wrong: the email is the guessable part.
+  const limiter = createFailureLimiter({ limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now: () => clock.now() });
 
   const enabled = () => client.configured();
   const requireEnabled = () => {
@@ -74,8 +76,9 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
   /** The order behind an id and email; every attempt counts against the address's limit. */
   function orderForBuyer(orderId: string, email: string, ip: string): OrderRow {
-    const wait = limiter.take(ip, clock.now());
+    const wait = limiter.retryAfterSeconds(ip);
     if (wait > 0) throw Err.lookupRateLimited(wait);
+    limiter.fail(ip);
     const order = store.orderById(orderId.trim());
     const given = email.trim().toLowerCase();
     const matches = constantTimeEqual(given, order?.email ?? `\u0000${given}`);
@@ -260,7 +263,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
     /** Resolves when webhook work started before this call has finished. */
     settled: () => webhooks.settled(),
-    resetLookupLimits: () => limiter.reset(),
+    resetLookupLimits: () => limiter.clear(),
 
     /** Starts background work (the reconciler). */
     start(intervalMs?: number): void {

@@ -4,8 +4,7 @@ import type { CatalogService } from '../catalog/service';
 import type { MeteringService } from '../metering/service';
 import type { OrderRow } from './store';
 
-// What a buyer sees of an order (order page, lookup, rotate-key, JS capture), and a small
-// per-address attempt counter for the endpoints that take a guessable secret (the email).
+// What a buyer sees of an order (order page, lookup, rotate-key, JS capture).
 
 export interface OrderView {
   order_id: string;
@@ -61,32 +60,5 @@ export function orderView(order: OrderRow, deps: { catalog: CatalogService; mete
     budget_usd: formatUsd(key?.budgetNano ?? plan?.budgetNano ?? 0),
     remaining_usd: key ? formatUsd(Math.max(0, key.budgetNano - key.spentNano)) : null,
     expires_at: iso(key?.expiresAt ?? null),
-  };
-}
-
-/** At most `limit` attempts per address in any `windowMs`; every attempt counts, right or wrong. */
-export function createAttemptLimiter(limit: number, windowMs: number) {
-  const attempts = new Map<string, number[]>();
-
-  function prune(now: number): void {
-    for (const [address, times] of attempts) {
-      if ((times.at(-1) ?? 0) <= now - windowMs) attempts.delete(address);
-    }
-  }
-
-  return {
-    /** Counts an attempt; returns the seconds to wait when over the limit, else 0. */
-    take(address: string, now: number): number {
-      if (attempts.size > 10_000) prune(now);
-      const recent = (attempts.get(address) ?? []).filter((at) => at > now - windowMs);
-      if (recent.length >= limit) {
-        attempts.set(address, recent);
-        return Math.max(1, Math.ceil(((recent[0] ?? now) + windowMs - now) / 1000));
-      }
-      recent.push(now);
-      attempts.set(address, recent);
-      return 0;
-    },
-    reset: () => attempts.clear(),
   };
 }
