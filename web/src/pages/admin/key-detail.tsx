@@ -118,7 +118,7 @@ export default function KeyDetail(props: { id: string }) {
 
 type Api = Parameters<Parameters<ReturnType<typeof useAction>['run']>[0]>[0];
 
-function AmountForm(props: { id: string; title: string; label: string; initial: string; save(api: Api, v: string): Promise<Key>; onDone(k: Key): void; done?: (k: Key) => string }) {
+function AmountForm(props: { id: string; title: string; label: string; initial: string; submitLabel?: string; save(api: Api, v: string): Promise<Key>; onDone(k: Key): void; done?: (k: Key) => string }) {
   const { t } = useI18n();
   const [amount, setAmount] = useState(props.initial);
   const action = useAction();
@@ -134,7 +134,7 @@ function AmountForm(props: { id: string; title: string; label: string; initial: 
         <input id={`${props.id}-amount`} inputMode="decimal" required value={amount} onInput={(e) => setAmount(value(e))} />
       </Field>
       <button type="submit" class="btn btn-primary" id={`${props.id}-submit`} disabled={action.busy || !amount.trim()}>
-        {props.title === t.admin.keys.topup ? t.admin.keys.topup : t.admin.save}
+        {props.submitLabel ?? t.admin.save}
       </button>
       <ActionResult error={action.error} done={action.done} id={props.id} />
     </form>
@@ -150,6 +150,7 @@ function TopUp(props: { keyData: Key; onDone(k: Key): void }) {
       title={k.topup}
       label={k.amount}
       initial=""
+      submitLabel={k.topup}
       save={(api, v) => api.topUp(props.keyData.id, v)}
       onDone={props.onDone}
       done={(next) => fmt(k.topupDone, { budget: usd(next.budget_usd) })}
