@@ -1,4 +1,4 @@
-export interface Bar {
+interface Bar {
   key: string;
   value: number;
   /** The exact numbers, shown as the bar's <title>. */

@@ -67,7 +67,7 @@ function dayRange(days: number[], t: Dict): string {
 }
 
 /** "Mon–Fri 09:00–12:00, 14:00–18:00": windows grouped by their days. */
-export function describeSchedule(schedule: Schedule, t: Dict): string {
+function describeSchedule(schedule: Schedule, t: Dict): string {
   const groups = new Map<string, { days: number[]; times: string[] }>();
   for (const w of schedule.peak_windows) {
     const k = [...w.days].sort().join(',');

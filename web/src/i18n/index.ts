@@ -5,13 +5,12 @@ import { en, type Dict } from './en';
 import { zh } from './zh';
 
 export type Lang = 'en' | 'zh';
-export const LANGS: readonly Lang[] = ['en', 'zh'];
 export const DICTS: Record<Lang, Dict> = { en, zh };
 
 /** The HTML lang attribute and the Accept-Language sent to the API. */
 export const HTML_LANG: Record<Lang, string> = { en: 'en', zh: 'zh-CN' };
 
-export function asLang(value: string | null | undefined): Lang | null {
+function asLang(value: string | null | undefined): Lang | null {
   if (!value) return null;
   const v = value.toLowerCase();
   if (v === 'zh' || v.startsWith('zh-')) return 'zh';

@@ -6,7 +6,7 @@ import { dateOnly, fmt, integer, sumUsd, usd, usdNumber } from '../../lib/format
 const DAY_MS = 86_400_000;
 
 /** The last `days` UTC dates, oldest first, with zeros where the API had no row. */
-export function fillDays(data: UsageDay[], days: number, now = Date.now()): UsageDay[] {
+function fillDays(data: UsageDay[], days: number, now = Date.now()): UsageDay[] {
   const byDate = new Map(data.map((d) => [d.date, d]));
   const out: UsageDay[] = [];
   for (let i = days - 1; i >= 0; i--) {

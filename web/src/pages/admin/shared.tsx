@@ -123,7 +123,7 @@ export function SaveRow(props: { action: { busy: boolean; error: unknown; done: 
 }
 
 /** A small modal question; Escape and the cancel button say no. */
-export function ConfirmDialog(props: { open: boolean; text: string; danger?: boolean; onConfirm(): void; onCancel(): void; children?: ComponentChildren }) {
+function ConfirmDialog(props: { open: boolean; text: string; danger?: boolean; onConfirm(): void; onCancel(): void; children?: ComponentChildren }) {
   const { t } = useI18n();
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
