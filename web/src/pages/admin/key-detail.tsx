@@ -1,5 +1,6 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { Key } from '../../api/admin';
+import type { AdminApi, Key } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, usd, usdInput } from '../../lib/format';
@@ -116,9 +117,7 @@ export default function KeyDetail(props: { id: string }) {
   );
 }
 
-type Api = Parameters<Parameters<ReturnType<typeof useAction>['run']>[0]>[0];
-
-function AmountForm(props: { id: string; title: string; label: string; initial: string; submitLabel?: string; save(api: Api, v: string): Promise<Key>; onDone(k: Key): void; done?: (k: Key) => string }) {
+function AmountForm(props: { id: string; title: string; label: string; initial: string; submitLabel?: string; save(api: AdminApi, v: string): Promise<Key>; onDone(k: Key): void; done?: (k: Key) => string }) {
   const { t } = useI18n();
   const [amount, setAmount] = useState(props.initial);
   const action = useAction();
@@ -158,20 +157,34 @@ function TopUp(props: { keyData: Key; onDone(k: Key): void }) {
   );
 }
 
+/** One card of the key's settings: its fields, Save, and the result line; onDone gets the key as saved. */
+function KeyForm(props: { name: string; title: string; save(api: AdminApi): Promise<Key>; onDone(k: Key): void; children: ComponentChildren }) {
+  const { t } = useI18n();
+  const action = useAction();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const next = await action.run(props.save);
+    if (next) props.onDone(next);
+  };
+  return (
+    <form class="card admin-form" onSubmit={submit} aria-labelledby={`${props.name}-title`}>
+      <h2 id={`${props.name}-title`}>{props.title}</h2>
+      {props.children}
+      <button type="submit" class="btn btn-primary" disabled={action.busy}>
+        {t.admin.save}
+      </button>
+      <ActionResult error={action.error} done={action.done} />
+    </form>
+  );
+}
+
 function PlanForm(props: { keyData: Key; plans: string[]; onDone(k: Key): void }) {
   const { t } = useI18n();
   const [plan, setPlan] = useState(props.keyData.plan_id);
   useEffect(() => setPlan(props.keyData.plan_id), [props.keyData.plan_id]);
-  const action = useAction();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const next = await action.run((api) => api.updateKey(props.keyData.id, { plan_id: plan }));
-    if (next) props.onDone(next);
-  };
   const options = props.plans.includes(plan) ? props.plans : [plan, ...props.plans];
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="key-plan-title">
-      <h2 id="key-plan-title">{t.admin.keys.changePlan}</h2>
+    <KeyForm name="key-plan" title={t.admin.keys.changePlan} save={(api) => api.updateKey(props.keyData.id, { plan_id: plan })} onDone={props.onDone}>
       <Field id="key-plan" label={t.admin.keys.plan}>
         <select id="key-plan" value={plan} onChange={(e) => setPlan(value(e))}>
           {options.map((p) => (
@@ -181,11 +194,7 @@ function PlanForm(props: { keyData: Key; plans: string[]; onDone(k: Key): void }
           ))}
         </select>
       </Field>
-      <button type="submit" class="btn btn-primary" disabled={action.busy}>
-        {t.admin.save}
-      </button>
-      <ActionResult error={action.error} done={action.done} />
-    </form>
+    </KeyForm>
   );
 }
 
@@ -193,24 +202,12 @@ function ExpiryForm(props: { keyData: Key; onDone(k: Key): void }) {
   const { t } = useI18n();
   const k = t.admin.keys;
   const [at, setAt] = useState(toLocalInput(props.keyData.expires_at));
-  const action = useAction();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const iso = at ? new Date(at).toISOString() : null;
-    const next = await action.run((api) => api.updateKey(props.keyData.id, { expires_at: iso }));
-    if (next) props.onDone(next);
-  };
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="key-expiry-title">
-      <h2 id="key-expiry-title">{k.setExpiry}</h2>
+    <KeyForm name="key-expiry" title={k.setExpiry} save={(api) => api.updateKey(props.keyData.id, { expires_at: at ? new Date(at).toISOString() : null })} onDone={props.onDone}>
       <Field id="key-expiry" label={k.expires} help={k.expiryHelp}>
         <input id="key-expiry" type="datetime-local" value={at} onInput={(e) => setAt(value(e))} aria-describedby="key-expiry-help" />
       </Field>
-      <button type="submit" class="btn btn-primary" disabled={action.busy}>
-        {t.admin.save}
-      </button>
-      <ActionResult error={action.error} done={action.done} />
-    </form>
+    </KeyForm>
   );
 }
 
@@ -224,23 +221,16 @@ function LimitsForm(props: { keyData: Key; onDone(k: Key): void }) {
     reasoning: key.show_reasoning === null ? '' : String(key.show_reasoning),
     note: key.note ?? '',
   });
-  const action = useAction();
   const num = (s: string) => (s.trim() === '' ? null : Number.parseInt(s, 10));
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const next = await action.run((api) =>
-      api.updateKey(key.id, {
-        rpm: num(form.rpm),
-        concurrency: num(form.concurrency),
-        show_reasoning: form.reasoning === '' ? null : form.reasoning === 'true',
-        note: form.note,
-      }),
-    );
-    if (next) props.onDone(next);
-  };
+  const save = (api: AdminApi) =>
+    api.updateKey(key.id, {
+      rpm: num(form.rpm),
+      concurrency: num(form.concurrency),
+      show_reasoning: form.reasoning === '' ? null : form.reasoning === 'true',
+      note: form.note,
+    });
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="key-limits-title">
-      <h2 id="key-limits-title">{k.limits}</h2>
+    <KeyForm name="key-limits" title={k.limits} save={save} onDone={props.onDone}>
       <Field id="key-rpm" label={k.rpm} help={k.limitHelp}>
         <input id="key-rpm" inputMode="numeric" value={form.rpm} onInput={(e) => setForm({ ...form, rpm: value(e) })} />
       </Field>
@@ -257,10 +247,6 @@ function LimitsForm(props: { keyData: Key; onDone(k: Key): void }) {
       <Field id="key-note" label={k.note}>
         <input id="key-note" value={form.note} onInput={(e) => setForm({ ...form, note: value(e) })} />
       </Field>
-      <button type="submit" class="btn btn-primary" disabled={action.busy}>
-        {t.admin.save}
-      </button>
-      <ActionResult error={action.error} done={action.done} />
-    </form>
+    </KeyForm>
   );
 }
