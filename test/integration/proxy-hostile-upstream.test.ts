@@ -87,7 +87,7 @@ describe('a hostile upstream', () => {
     expect(ledger.rows).toHaveLength(1);
     expect(ledger.spent).toBe(ledger.rows[0]!.cost_nano);
     expect(gw.deps.metering.holdsTotal().count).toBe(0);
-  });
+  }, 30_000); // 16 MB or more through the gateway: 3–5 s alone, more on a busy machine
 
   it('that reports absurd token counts is billed at a capped count, and the request is settled instead of lost', async () => {
     mode = 'absurd-usage';
