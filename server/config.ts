@@ -25,6 +25,10 @@ export interface Config {
   maxBodyBytes: number;
   upstreamConnectTimeoutMs: number;
   upstreamIdleTimeoutMs: number;
+  /** a non-stream DeepSeek answer longer than this is given up (502) instead of read on */
+  maxUpstreamBodyBytes: number;
+  /** streaming requests admitted at once, gateway-wide; one more gets 503 before anything is held */
+  maxOpenStreams: number;
   /** how long open streams may run on after SIGTERM/SIGINT before they are ended */
   shutdownGraceMs: number;
   /** seconds a client connection may stay silent (headers, body) before it is closed */
@@ -106,6 +110,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
 
   const upstreamConnectTimeoutMs = parseInteger(read('TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS') ?? '10000', 'TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS', 100, 600_000);
   const upstreamIdleTimeoutMs = parseInteger(read('TOLLGATE_UPSTREAM_IDLE_TIMEOUT_MS') ?? '300000', 'TOLLGATE_UPSTREAM_IDLE_TIMEOUT_MS', 100, 3_600_000);
+  const maxUpstreamBodyBytes = parseInteger(read('TOLLGATE_MAX_UPSTREAM_BODY_BYTES') ?? String(32 * 1024 * 1024), 'TOLLGATE_MAX_UPSTREAM_BODY_BYTES', 64 * 1024, 1024 * 1024 * 1024);
+  const maxOpenStreams = parseInteger(read('TOLLGATE_MAX_OPEN_STREAMS') ?? '1000', 'TOLLGATE_MAX_OPEN_STREAMS', 1, 100_000);
 
   const shutdownGraceMs = parseInteger(read('TOLLGATE_SHUTDOWN_GRACE_MS') ?? '30000', 'TOLLGATE_SHUTDOWN_GRACE_MS', 0, 3_600_000);
   const clientIdleTimeoutSeconds = parseInteger(read('TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS') ?? '30', 'TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS', 1, 255);
@@ -138,6 +144,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     maxBodyBytes,
     upstreamConnectTimeoutMs,
     upstreamIdleTimeoutMs,
+    maxUpstreamBodyBytes,
+    maxOpenStreams,
     shutdownGraceMs,
     clientIdleTimeoutSeconds,
     corsOrigins,

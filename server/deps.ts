@@ -55,6 +55,8 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
       baseUrl: config.deepseekBaseUrl,
       connectTimeoutMs: config.upstreamConnectTimeoutMs,
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
+      maxUpstreamBodyBytes: config.maxUpstreamBodyBytes,
+      maxOpenStreams: config.maxOpenStreams,
       maxAttempts: Math.max(2, Math.min(4, config.deepseekApiKeys.length + 1)),
       backoffMs: 100,
     },

@@ -59,6 +59,12 @@ const MESSAGES = {
     zh: '服务暂时不可用，请稍后重试。',
   },
   upstream_timeout: { en: 'The upstream service timed out.', zh: '上游服务超时。' },
+  upstream_malformed: { en: 'The upstream service sent an answer that could not be read.', zh: '上游服务返回的内容无法解析。' },
+  upstream_too_large: { en: 'The upstream answer was larger than {limit} bytes.', zh: '上游返回的内容超过了 {limit} 字节的上限。' },
+  too_many_streams: {
+    en: 'The gateway has {limit} streams open, its limit. Please retry in a few seconds.',
+    zh: '网关已打开 {limit} 个流式响应，达到上限。请几秒后重试。',
+  },
   internal_error: { en: 'Internal error. Please retry.', zh: '内部错误，请重试。' },
   service_unavailable: { en: '{detail}', zh: '{detail}' },
   shutting_down: {
@@ -175,6 +181,9 @@ export const Err = {
   upstreamError: () => new GatewayError(502, 'api_error', 'upstream_error', 'upstream_error'),
   upstreamUnavailable: () => new GatewayError(503, 'api_error', 'upstream_unavailable', 'upstream_unavailable', {}, null, { 'retry-after': '5' }),
   upstreamTimeout: () => new GatewayError(504, 'api_error', 'upstream_timeout', 'upstream_timeout'),
+  upstreamMalformed: () => new GatewayError(502, 'api_error', 'upstream_error', 'upstream_malformed'),
+  upstreamTooLarge: (limit: number) => new GatewayError(502, 'api_error', 'upstream_error', 'upstream_too_large', { limit }),
+  tooManyStreams: (limit: number) => new GatewayError(503, 'api_error', 'too_many_streams', 'too_many_streams', { limit }, null, { 'retry-after': '5' }),
   upstreamRejected: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'upstream_rejected', { detail }),
   internal: () => new GatewayError(500, 'api_error', 'internal_error', 'internal_error'),
   /** The gateway is stopping (SIGTERM/SIGINT): new requests are refused, late ones ended. */

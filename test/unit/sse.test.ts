@@ -53,16 +53,16 @@ describe('the SSE splitter', () => {
 });
 
 describe('the chunk transform', () => {
-  const facts = (): ChunkFacts => ({ usage: null, finishReason: null, content: '', reasoning: '', error: null });
+  const facts = (): ChunkFacts => ({ usage: null, finishReason: null, content: '', reasoning: '' });
   const opts = { publicModel: 'deepseek-v4-flash', includeReasoning: false, clientWantsUsage: false };
 
   it('renames the model, drops reasoning-only chunks and remembers the reasoning', () => {
     const f = facts();
     const chunk = { model: 'deepseek-flash', usage: null, choices: [{ index: 0, delta: { content: null, reasoning_content: 'think' }, finish_reason: null }] };
-    expect(transformChunk(chunk, opts, f)).toBe(false);
+    expect(transformChunk(chunk, opts, f)).toBe('skip');
     expect(f.reasoning).toBe('think');
     const role = { model: 'deepseek-flash', choices: [{ index: 0, delta: { role: 'assistant', content: null, reasoning_content: '' }, finish_reason: null }] };
-    expect(transformChunk(role, opts, f)).toBe(true);
+    expect(transformChunk(role, opts, f)).toBe('send');
     expect(role.model).toBe('deepseek-v4-flash');
     expect('reasoning_content' in role.choices[0]!.delta).toBe(false);
   });
@@ -70,9 +70,9 @@ describe('the chunk transform', () => {
   it('keeps the finish chunk with its usage and records both', () => {
     const f = facts();
     const last = { model: 'deepseek-flash', choices: [{ index: 0, delta: { content: '' }, finish_reason: 'length' }], usage: { prompt_tokens: 3, completion_tokens: 4 } };
-    expect(transformChunk(last, opts, f)).toBe(true);
+    expect(transformChunk(last, opts, f)).toBe('send');
     expect(f.finishReason).toBe('length');
-    expect(f.usage).toEqual({ prompt_tokens: 3, completion_tokens: 4 });
+    expect(f.usage).toEqual({ cacheHitTokens: 0, cacheMissTokens: 3, outputTokens: 4, reasoningTokens: 0 });
   });
 
   it('removes usage: null only when the client did not ask for usage', () => {

@@ -20,6 +20,11 @@ export type { CreateKeyInput, KeyPatch } from './key-lifecycle';
 export const MIN_OUTPUT_TOKENS = 16;
 const DAY_MS = 86_400_000;
 
+/** The output tokens a request may generate and is held for: what it asked, never above the model's cap. */
+export function outputCapOf(model: ResolvedModel, requested: number | undefined): number {
+  return Math.min(requested ?? model.maxOutputTokens, model.maxOutputTokens);
+}
+
 export interface KeyContext {
   key: KeyRow;
   plan: PlanRow;
@@ -31,8 +36,8 @@ export interface Admission {
   requestId: string;
   keyId: string;
   holdNano: number;
-  /** the max_tokens to send upstream: undefined leaves the client's choice (or DeepSeek's default) */
-  maxTokens: number | undefined;
+  /** the max_tokens to send upstream: the output cap the hold was computed for */
+  maxTokens: number;
   clamped: boolean;
   rate: RateDecision;
   startedAt: number;
@@ -126,7 +131,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
      * Rate limit, concurrency, then the budget hold, in one synchronous step: nothing can
      * interleave between reading the remaining budget and recording the hold.
      */
-    admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, requestedMaxTokens: number | undefined, requestId: string): Admission {
+    admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, outputCap: number, requestId: string): Admission {
       const now = clock.now();
       const rate = ctx.rpm > 0 ? rates.take(ctx.key.id, ctx.rpm, now) : { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
       if (!rate.allowed) throw Err.rateLimited(ctx.rpm, Math.max(1, Math.ceil(rate.resetMs / 1000)), rateHeaders(rate));
@@ -138,8 +143,8 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       const prices = catalog.worstCasePrices(model.publicModel);
       const remaining = remainingOf(ctx.key);
       const promptNano = promptBoundTokens * prices.cacheMissNano;
-      const cap = Math.min(requestedMaxTokens ?? model.maxOutputTokens, model.maxOutputTokens);
-      let maxTokens = requestedMaxTokens;
+      const cap = Math.min(outputCap, model.maxOutputTokens);
+      let maxTokens = cap;
       let clamped = false;
       let holdNano = promptNano + cap * prices.outputNano;
       if (holdNano > remaining) {
@@ -175,15 +180,18 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       if (admission.done) throw new Error(`request ${admission.requestId} settled twice`);
       admission.done = true;
       const finishedAt = clock.now();
-      const priced = catalog.cost(input.usage, input.model.publicModel, new Date(finishedAt));
-      let costNano = priced.costNano;
-      if (costNano > admission.holdNano) {
-        // Cannot happen while the hold is a true upper bound; never let it overspend if it does.
-        log.warn('cost exceeded its hold', { request_id: admission.requestId, cost_nano: costNano, hold_nano: admission.holdNano });
-        costNano = admission.holdNano;
-      }
+      let priced: ReturnType<CatalogService['cost']>;
+      let costNano: number;
       let totals: { spentNano: number; budgetNano: number };
+      // From here on the hold and the concurrency slot are given back whatever throws.
       try {
+        priced = catalog.cost(input.usage, input.model.publicModel, new Date(finishedAt));
+        costNano = priced.costNano;
+        if (costNano > admission.holdNano) {
+          // Cannot happen while the hold is a true upper bound; never let it overspend if it does.
+          log.warn('cost exceeded its hold', { request_id: admission.requestId, cost_nano: costNano, hold_nano: admission.holdNano });
+          costNano = admission.holdNano;
+        }
         totals = await settleQueue.settle({
           requestId: admission.requestId,
           keyId: admission.keyId,

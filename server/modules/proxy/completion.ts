@@ -1,4 +1,5 @@
 import { Err, type GatewayError } from '../../errors';
+import { transformCompletion, type CompletionFacts, type TransformOptions } from './transform';
 
 /** DeepSeek's non-stream answer as read: its text, or why the read stopped. */
 export interface CompletionRead {
@@ -9,12 +10,19 @@ export interface CompletionRead {
   stopped: boolean;
 }
 
+export interface CompletionReadLimits {
+  /** a read quiet for this long ends as a time-out */
+  idleMs: number;
+  /** an answer longer than this is not read on: the read ends as a failure */
+  maxBytes: number;
+}
+
 /**
- * Reads a non-stream answer whole (it is one JSON object). A read quiet for `idleMs` ends as a
- * time-out; the end of the shutdown grace ends it too. Never throws.
+ * Reads a non-stream answer whole (it is one JSON object), up to `maxBytes`. A read quiet for
+ * `idleMs` ends as a time-out; the end of the shutdown grace ends it too. Never throws.
  */
-export async function readCompletion(response: Response, controller: AbortController, idleMs: number, shutdown: AbortSignal, now: () => number): Promise<CompletionRead> {
-  const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), idleMs);
+export async function readCompletion(response: Response, controller: AbortController, limits: CompletionReadLimits, shutdown: AbortSignal, now: () => number): Promise<CompletionRead> {
+  const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), limits.idleMs);
   let stopped = false;
   const onShutdown = () => {
     stopped = true;
@@ -23,6 +31,7 @@ export async function readCompletion(response: Response, controller: AbortContro
   if (shutdown.aborted) onShutdown();
   else shutdown.addEventListener('abort', onShutdown, { once: true });
   let text = '';
+  let bytes = 0;
   let firstByteAt: number | null = null;
   let failure: GatewayError | null = null;
   try {
@@ -33,14 +42,35 @@ export async function readCompletion(response: Response, controller: AbortContro
       if (done) break;
       firstByteAt ??= now();
       idle.refresh();
+      bytes += value.byteLength;
+      if (bytes > limits.maxBytes) {
+        failure = Err.upstreamTooLarge(limits.maxBytes);
+        controller.abort();
+        break;
+      }
       text += decoder.decode(value, { stream: true });
     }
-    text += decoder.decode();
+    if (!failure) text += decoder.decode();
   } catch {
     failure = stopped ? Err.shuttingDown() : controller.signal.aborted ? Err.upstreamTimeout() : Err.upstreamError();
   } finally {
     clearTimeout(idle);
     shutdown.removeEventListener('abort', onShutdown);
   }
-  return { text, firstByteAt, failure, stopped };
+  return { text: failure ? '' : text, firstByteAt, failure, stopped };
+}
+
+/**
+ * The read answer as the buyer gets it: parsed (DeepSeek sends blank lines while a request waits
+ * in its queue), checked to be a completion, transformed in place. Null when it is not one.
+ */
+export function parseCompletion(text: string, opts: Omit<TransformOptions, 'clientWantsUsage'>): { body: unknown; facts: CompletionFacts } | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(text.trim());
+  } catch {
+    return null;
+  }
+  const facts = transformCompletion(body, opts);
+  return facts ? { body, facts } : null;
 }

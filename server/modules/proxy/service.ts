@@ -5,18 +5,21 @@ import { createInFlight } from '../../lifecycle';
 import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
-import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
-import { readCompletion } from './completion';
+import { outputCapOf, type Admission, type KeyContext, type MeteringService, type Settlement } from '../metering/service';
+import { parseCompletion, readCompletion } from './completion';
 import { estimateUsage } from './estimate';
 import { transformStream, type StreamEnd } from './stream';
-import { transformCompletion } from './transform';
 import { sendUpstream, type UpstreamOptions } from './upstream';
-import type { UpstreamPool } from './upstream-pool';
-import { usageFromDeepSeek, ZERO_USAGE } from './usage';
+import type { Upstream, UpstreamPool } from './upstream-pool';
+import { ZERO_USAGE } from './usage';
 import type { Usage } from '../catalog/price-book';
 
 export interface ProxyOptions extends UpstreamOptions {
   idleTimeoutMs: number;
+  /** a non-stream answer longer than this is not read on (502) */
+  maxUpstreamBodyBytes: number;
+  /** streams admitted at once, gateway-wide; one more is refused with 503 before anything is held */
+  maxOpenStreams: number;
 }
 
 export interface ChatBody {
@@ -59,10 +62,11 @@ export interface SettledReport {
 
 const NO_OBSERVER: ProxyObserver = { claimed() {}, settled() {}, upstreamError() {}, streamOpened() {}, streamClosed() {} };
 
-/** A relay's place in the count of open relays that shutdown waits for. */
+/** A relay's place in the count of open relays that shutdown waits for, and its stream slot if it has one. */
 interface Lease {
   leave(): void;
   heldByStream: boolean;
+  streamSlot: boolean;
 }
 
 interface Relay {
@@ -73,7 +77,11 @@ interface Relay {
   upstreamBody: Record<string, unknown>;
   headers: Record<string, string>;
   includeReasoning: boolean;
+  /** the upstream key whose answer is being read: from then on the request is billed, never just released */
+  answeredBy: string | null;
 }
+
+const NOTHING_RECEIVED = { content: '', reasoning: '' };
 
 export function createProxyService(deps: { metering: MeteringService; catalog: CatalogService; pool: UpstreamPool; clock: Clock; log: Logger; options: ProxyOptions; showReasoningDefault: () => boolean }) {
   const { metering, catalog, pool, clock, options } = deps;
@@ -83,29 +91,37 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   /** every relay from admission until its settlement is committed (or its hold released) */
   const relays = createInFlight();
   let openStreams = 0;
+  /** streams admitted and not yet ended (open or still waiting for DeepSeek's headers): what the cap counts */
+  let streamSlots = 0;
   let draining = false;
   /** aborted when the shutdown grace is over: open relays stop their upstream and settle */
   const shutdown = new AbortController();
 
-  /** Admission in the contract's order: key, model known, model in plan, rate, concurrency, hold. */
-  function admit(authorization: string | null, body: ChatBody, requestId: string) {
+  /** Admission in the contract's order: key, model known, model in plan, stream slot, rate, concurrency, hold. */
+  function admit(authorization: string | null, body: ChatBody, requestId: string, lease: Lease) {
     const ctx = metering.authenticate(authorization);
     const model = catalog.resolveModel(body.model);
     if (!model) throw Err.modelNotFound(body.model);
     if (!ctx.plan.models.includes(model.publicModel)) throw Err.modelNotAllowed(body.model, ctx.plan.models);
+    if (body.stream) {
+      if (streamSlots >= options.maxOpenStreams) throw Err.tooManyStreams(options.maxOpenStreams);
+      streamSlots++;
+      lease.streamSlot = true;
+    }
 
     const upstreamBody: Record<string, unknown> = { ...body, model: model.upstreamModel, user_id: ctx.key.upstreamUserId };
     delete upstreamBody.include_reasoning;
     if (model.thinking) upstreamBody.thinking = { type: model.thinking };
-    const requested = body.max_tokens ?? body.max_completion_tokens;
-    if (body.max_completion_tokens !== undefined) {
-      delete upstreamBody.max_completion_tokens;
-      upstreamBody.max_tokens = requested;
-    }
+    // The hold prices exactly this many output tokens, so DeepSeek is always told it: a cap the
+    // client did not send (or sent higher, or as max_completion_tokens) would otherwise be billed
+    // at most the hold while DeepSeek generates, and charges the operator, more.
+    const outputCap = outputCapOf(model, body.max_tokens ?? body.max_completion_tokens);
+    delete upstreamBody.max_completion_tokens;
+    upstreamBody.max_tokens = outputCap;
     if (body.stream) upstreamBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);
-    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), requested, requestId);
+    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), outputCap, requestId);
     if (admission.clamped) {
       upstreamBody.max_tokens = admission.maxTokens;
       upstreamText = JSON.stringify(upstreamBody);
@@ -151,115 +167,157 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
 
   async function chatCompletion(request: Request, body: ChatBody, requestId: string, lang: Lang): Promise<Response> {
     if (draining) throw Err.shuttingDown();
-    const lease: Lease = { leave: relays.enter(), heldByStream: false };
+    const lease: Lease = { leave: relays.enter(), heldByStream: false, streamSlot: false };
     try {
       return await relayChat(request, body, requestId, lang, lease);
     } finally {
       // A stream leaves when it has settled; everything else once its answer is ready.
-      if (!lease.heldByStream) lease.leave();
+      if (!lease.heldByStream) leave(lease);
     }
   }
 
+  function leave(lease: Lease): void {
+    if (lease.streamSlot) streamSlots--;
+    lease.streamSlot = false;
+    lease.leave();
+  }
+
+  /**
+   * Admit → send → read → settle. Every way out of an admitted request ends it settled (one
+   * ledger row, once DeepSeek answered) or released (nothing reached DeepSeek): the paths that
+   * finish normally settle themselves, and anything that throws past them is settled here.
+   */
   async function relayChat(request: Request, body: ChatBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
-    const { ctx, model, admission, upstreamBody, upstreamText } = admit(request.headers.get('authorization'), body, requestId);
+    const { ctx, model, admission, upstreamBody, upstreamText } = admitReleasingSlot(request, body, requestId, lease);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const includeReasoning = body.include_reasoning === true || (ctx.key.showReasoning ?? deps.showReasoningDefault());
-    const relay: Relay = { request, ctx, model, admission, upstreamBody, headers, includeReasoning };
-    const messages = body.messages;
-    const prefix = messages.at(-1)?.role === 'assistant' && messages.at(-1)?.prefix === true;
-
-    let result;
+    const relay: Relay = { request, ctx, model, admission, upstreamBody, headers, includeReasoning, answeredBy: null };
     try {
-      result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
+      return await forward(relay, body, upstreamText, lang, lease);
     } catch (error) {
-      metering.release(admission);
+      await settleUnfinished(relay, error);
+      throw withHeaders(error instanceof GatewayError ? error : relay.answeredBy ? Err.upstreamError() : Err.internal(), headers);
+    }
+  }
+
+  function admitReleasingSlot(request: Request, body: ChatBody, requestId: string, lease: Lease) {
+    try {
+      return admit(request.headers.get('authorization'), body, requestId, lease);
+    } catch (error) {
+      if (lease.streamSlot) streamSlots--;
+      lease.streamSlot = false;
       throw error;
     }
+  }
+
+  async function forward(relay: Relay, body: ChatBody, upstreamText: string, lang: Lang, lease: Lease): Promise<Response> {
+    const { request, model, admission, headers } = relay;
+    const last = body.messages.at(-1);
+    const prefix = last?.role === 'assistant' && last?.prefix === true;
+    const result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
     if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
       else metering.release(admission);
-      throw withHeaders(result.error, headers);
+      throw result.error;
     }
     if (result.kind === 'rejected') {
       await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.status, finishReason: null, ttfbMs: null, upstreamId: result.upstream.id });
-      throw withHeaders(Err.upstreamRejected(result.message), headers);
+      throw Err.upstreamRejected(result.message);
     }
+    relay.answeredBy = result.upstream.id;
+    if (body.stream) return openStream(relay, body, result.response, result.controller, result.upstream, lang, lease);
+    return completeNonStream(relay, result.response, result.controller, result.upstream);
+  }
 
-    const { response, upstream, controller } = result;
-    if (body.stream) {
-      const clientWantsUsage = body.stream_options?.include_usage === true;
-      const stream = transformStream(response, controller, options.idleTimeoutMs, { publicModel: model.publicModel, includeReasoning, clientWantsUsage }, lang, {
-        now: clock.now,
-        shutdown: shutdown.signal,
-        settle: async (end) => {
+  /** The last resort for a request that threw past its own settlement: bill what DeepSeek was sent, or release. */
+  async function settleUnfinished(relay: Relay, error: unknown): Promise<void> {
+    if (relay.admission.done) return;
+    if (relay.answeredBy === null) {
+      metering.release(relay.admission);
+      return;
+    }
+    deps.log.error('a relay failed while reading the upstream answer; billed as estimated', { request_id: relay.admission.requestId, error: String(error) });
+    try {
+      const usage = await estimateUsage(relay.upstreamBody, NOTHING_RECEIVED, tokenizerFailed);
+      const status = error instanceof GatewayError ? error.status : 502;
+      await settle(relay, { usage, basis: 'estimated', status, finishReason: null, ttfbMs: null, upstreamId: relay.answeredBy });
+    } catch (settleError) {
+      deps.log.error('an unfinished relay could not be settled; its hold is released', { request_id: relay.admission.requestId, error: String(settleError) });
+      metering.release(relay.admission);
+    }
+  }
+
+  function openStream(relay: Relay, body: ChatBody, response: Response, controller: AbortController, upstream: Upstream, lang: Lang, lease: Lease): Response {
+    const { model, admission, ctx, includeReasoning } = relay;
+    // Headers go out before the cost is known: they carry the hold, the most this can cost.
+    const headers = {
+      ...relay.headers,
+      ...moneyHeaders(admission.holdNano, metering.remainingOf(ctx.key)),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    };
+    const clientWantsUsage = body.stream_options?.include_usage === true;
+    const stream = transformStream(response, controller, options.idleTimeoutMs, { publicModel: model.publicModel, includeReasoning, clientWantsUsage }, lang, {
+      now: clock.now,
+      shutdown: shutdown.signal,
+      settle: async (end) => {
+        try {
           upstream.inFlight--;
           openStreams--;
           observer.streamClosed();
           if (end.outcome === 'upstream_error' || end.outcome === 'timeout') observer.upstreamError(upstream.id, end.outcome === 'timeout' ? 'timeout' : 'stream');
-          try {
-            const settlement = await settleStream(relay, end, upstream.id);
-            return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
-          } finally {
-            lease.leave();
-          }
-        },
-      });
-      openStreams++;
-      lease.heldByStream = true;
-      observer.streamOpened();
-      // Headers go out before the cost is known: they carry the hold, the most this can cost.
-      return new Response(stream, {
-        headers: {
-          ...headers,
-          ...moneyHeaders(admission.holdNano, metering.remainingOf(ctx.key)),
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache',
-          'x-accel-buffering': 'no',
-        },
-      });
-    }
-    return completeNonStream(relay, response, controller, upstream);
+          const settlement = await settleStream(relay, end, upstream.id);
+          return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
+        } catch (error) {
+          await settleUnfinished(relay, error);
+          return '';
+        } finally {
+          leave(lease);
+        }
+      },
+    });
+    openStreams++;
+    lease.heldByStream = true;
+    observer.streamOpened();
+    return new Response(stream, { headers });
   }
 
   async function settleStream(relay: Relay, end: StreamEnd, upstreamId: string): Promise<Settlement> {
     const ttfbMs = end.firstByteAt === null ? null : end.firstByteAt - relay.admission.startedAt;
     const status = end.outcome === 'complete' || end.outcome === 'client_gone' ? 200 : end.outcome === 'timeout' ? 504 : end.outcome === 'shutdown' ? 503 : 502;
     if (end.facts.usage) {
-      return settle(relay, { usage: usageFromDeepSeek(end.facts.usage), basis: 'upstream', status, finishReason: end.facts.finishReason, ttfbMs, upstreamId });
+      return settle(relay, { usage: end.facts.usage, basis: 'upstream', status, finishReason: end.facts.finishReason, ttfbMs, upstreamId });
     }
     const usage = await estimateUsage(relay.upstreamBody, { content: end.facts.content, reasoning: end.facts.reasoning }, tokenizerFailed);
     const finishReason = end.outcome === 'client_gone' ? 'client_disconnected' : end.outcome;
     return settle(relay, { usage, basis: 'estimated', status, finishReason, ttfbMs, upstreamId });
   }
 
-  async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: { id: string; inFlight: number }): Promise<Response> {
-    const read = await readCompletion(response, controller, options.idleTimeoutMs, shutdown.signal, clock.now);
-    upstream.inFlight--;
-    const { text, firstByteAt, stopped } = read;
-    let failure = read.failure;
-    const ttfbMs = firstByteAt === null ? null : firstByteAt - relay.admission.startedAt;
-    let parsed: Record<string, unknown> | null = null;
-    if (!failure) {
-      try {
-        // DeepSeek sends blank lines while a request waits in its queue.
-        parsed = JSON.parse(text.trim()) as Record<string, unknown>;
-      } catch {
-        failure = Err.upstreamError();
-      }
+  async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: Upstream): Promise<Response> {
+    let read;
+    try {
+      read = await readCompletion(response, controller, { idleMs: options.idleTimeoutMs, maxBytes: options.maxUpstreamBodyBytes }, shutdown.signal, clock.now);
+    } finally {
+      upstream.inFlight--;
     }
-    if (failure || !parsed) {
-      if (!stopped) observer.upstreamError(upstream.id, failure?.status === 504 ? 'timeout' : 'stream');
-      const usage = await estimateUsage(relay.upstreamBody, { content: '', reasoning: '' }, tokenizerFailed);
-      await settle(relay, { usage, basis: 'estimated', status: failure?.status ?? 502, finishReason: null, ttfbMs, upstreamId: upstream.id });
-      throw withHeaders(failure ?? Err.upstreamError(), relay.headers);
+    const ttfbMs = read.firstByteAt === null ? null : read.firstByteAt - relay.admission.startedAt;
+    const completion = read.failure ? null : parseCompletion(read.text, { publicModel: relay.model.publicModel, includeReasoning: relay.includeReasoning });
+    if (!completion) {
+      // Not read whole, or not a completion: billed as the prompt alone, estimated.
+      const failure = read.failure ?? Err.upstreamMalformed();
+      if (!read.stopped) observer.upstreamError(upstream.id, failure.status === 504 ? 'timeout' : 'stream');
+      const usage = await estimateUsage(relay.upstreamBody, NOTHING_RECEIVED, tokenizerFailed);
+      await settle(relay, { usage, basis: 'estimated', status: failure.status, finishReason: null, ttfbMs, upstreamId: upstream.id });
+      throw failure;
     }
-    const { usage, finishReason } = transformCompletion(parsed, { publicModel: relay.model.publicModel, includeReasoning: relay.includeReasoning });
-    const settlement = usage
-      ? await settle(relay, { usage: usageFromDeepSeek(usage), basis: 'upstream', status: 200, finishReason, ttfbMs, upstreamId: upstream.id })
-      : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: text, reasoning: '' }, tokenizerFailed), basis: 'estimated', status: 200, finishReason, ttfbMs, upstreamId: upstream.id });
-    return new Response(JSON.stringify(parsed), {
+    const { body, facts } = completion;
+    const settlement = facts.usage
+      ? await settle(relay, { usage: facts.usage, basis: 'upstream', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id })
+      : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: read.text, reasoning: '' }, tokenizerFailed), basis: 'estimated', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id });
+    return new Response(JSON.stringify(body), {
       headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
     });
   }

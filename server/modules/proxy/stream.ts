@@ -21,12 +21,14 @@ export interface StreamHooks {
 /**
  * Pipes DeepSeek's SSE body to the client chunk by chunk, transformed, never buffering the whole
  * answer. A Bun "direct" stream writes straight to the socket: a queued JS stream costs several
- * times the memory per open stream. Exactly one call to hooks.settle happens, however it ends.
+ * times the memory per open stream. Exactly one call to hooks.settle happens, however it ends:
+ * every way out of pull() and cancel() goes through end(), and a throw anywhere in between ends
+ * the stream as an upstream error.
  */
 export function transformStream(upstream: Response, abort: AbortController, idleMs: number, opts: TransformOptions, lang: Lang, hooks: StreamHooks): ReadableStream<Uint8Array> {
   const reader = upstream.body!.getReader();
   const splitter = new SseSplitter();
-  const facts: ChunkFacts = { usage: null, finishReason: null, content: '', reasoning: '', error: null };
+  const facts: ChunkFacts = { usage: null, finishReason: null, content: '', reasoning: '' };
   let firstByteAt: number | null = null;
   let ended = false;
   let timedOut = false;
@@ -43,26 +45,33 @@ export function transformStream(upstream: Response, abort: AbortController, idle
   if (hooks.shutdown?.aborted) onShutdown();
   else hooks.shutdown?.addEventListener('abort', onShutdown, { once: true });
 
-  const end = (outcome: StreamEnd['outcome']): Promise<string> => {
+  /** The one way a stream ends: settles once, and never throws (a failed settlement just has no cost line). */
+  const end = async (outcome: StreamEnd['outcome']): Promise<string> => {
+    if (ended) return '';
     ended = true;
     clearTimeout(idle);
     hooks.shutdown?.removeEventListener('abort', onShutdown);
-    return hooks.settle({ outcome, facts, firstByteAt });
+    try {
+      return await hooks.settle({ outcome, facts, firstByteAt });
+    } catch {
+      return '';
+    }
   };
 
   const errorEvent = (error: GatewayError) => `data: ${JSON.stringify({ ...error.toBody(lang), choices: [] })}\n\n`;
 
-  /** One upstream event → the text to send (possibly empty); null marks an upstream error event. */
+  /** One upstream event → the text to send (possibly empty); null when upstream sent an error or something that is not a chunk. */
   function transform(event: SseEvent): string | null {
     if (event.data === null) return `${event.comments.join('\n')}\n\n`;
-    let chunk: Record<string, unknown>;
+    let chunk: unknown;
     try {
-      chunk = JSON.parse(event.data) as Record<string, unknown>;
+      chunk = JSON.parse(event.data);
     } catch {
-      return `data: ${event.data}\n\n`;
+      return null;
     }
-    if (!transformChunk(chunk, opts, facts)) return '';
-    return facts.error ? null : `data: ${JSON.stringify(chunk)}\n\n`;
+    const verdict = transformChunk(chunk, opts, facts);
+    if (verdict === 'broken') return null;
+    return verdict === 'skip' ? '' : `data: ${JSON.stringify(chunk)}\n\n`;
   }
 
   const source: Bun.DirectUnderlyingSource = {
@@ -76,6 +85,7 @@ export function transformStream(upstream: Response, abort: AbortController, idle
         else await out.flush();
       };
       const finish = async (outcome: 'upstream_error' | 'timeout' | 'shutdown', error: GatewayError) => {
+        abort.abort();
         // The client learns of the end at once; the cost follows once the ledger row is written.
         await send(errorEvent(error));
         await send(await end(outcome));
@@ -95,14 +105,8 @@ export function transformStream(upstream: Response, abort: AbortController, idle
           if (ended) return;
           if (!read.done) idle.refresh();
           firstByteAt ??= hooks.now();
-          let events: SseEvent[];
-          try {
-            events = read.done ? splitter.end() : splitter.push(read.value);
-          } catch {
-            abort.abort();
-            await finish('upstream_error', Err.upstreamError());
-            return;
-          }
+          // An event that never ends throws here (the splitter's size limit).
+          const events = read.done ? splitter.end() : splitter.push(read.value);
           let text = '';
           for (const event of events) {
             if (event.data === '[DONE]') {
@@ -133,6 +137,13 @@ export function transformStream(upstream: Response, abort: AbortController, idle
             else await finish('upstream_error', Err.upstreamError());
             return;
           }
+        }
+      } catch {
+        // Whatever threw (a transform, the socket), the request still ends settled.
+        if (!ended) {
+          abort.abort();
+          await send(errorEvent(Err.upstreamError())).catch(() => undefined);
+          await end('upstream_error');
         }
       } finally {
         out.close();

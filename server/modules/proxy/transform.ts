@@ -1,7 +1,10 @@
-import type { DeepSeekUsage } from './usage';
+import type { Usage } from '../catalog/price-book';
+import { usageFromDeepSeek } from './usage';
 
 // Rewrites DeepSeek's chat payloads for the buyer: the public model name, reasoning removed
-// unless asked for, `usage: null` removed where only our forced include_usage put it.
+// unless asked for, `usage: null` removed where only our forced include_usage put it. What is
+// not shaped as DeepSeek documents (a choice that is not an object, a delta of null, a count of
+// the wrong type…) is reported as broken instead of passed on or half-read.
 
 export interface TransformOptions {
   publicModel: string;
@@ -11,47 +14,42 @@ export interface TransformOptions {
 }
 
 export interface ChunkFacts {
-  usage: DeepSeekUsage | null;
+  /** DeepSeek's usage, once a chunk carried it */
+  usage: Usage | null;
   finishReason: string | null;
   content: string;
   reasoning: string;
-  error: unknown;
 }
 
-interface Delta {
-  role?: string;
-  content?: string | null;
-  reasoning_content?: string | null;
-  tool_calls?: unknown[];
-  [field: string]: unknown;
+/** send: pass the (transformed) chunk on; skip: nothing left in it to send; broken: end the stream with the error event */
+export type ChunkVerdict = 'send' | 'skip' | 'broken';
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+
+/** A message or delta as DeepSeek sends it: text fields are strings (or null), tool_calls an array. */
+function isMessage(m: unknown): m is Json {
+  return isRecord(m) && isText(m.content) && isText(m.reasoning_content) && (m.tool_calls === undefined || m.tool_calls === null || Array.isArray(m.tool_calls));
 }
 
-interface StreamChoice {
-  delta?: Delta;
-  finish_reason?: string | null;
-  [field: string]: unknown;
-}
-
-/** Transforms one stream chunk in place. Returns false when the chunk carries nothing left to send. */
-export function transformChunk(chunk: Record<string, unknown>, opts: TransformOptions, facts: ChunkFacts): boolean {
-  if (chunk.error) {
-    facts.error = chunk.error;
-    return true;
-  }
+/** Transforms one stream chunk (a parsed `data:` line) in place and says what to do with it. */
+export function transformChunk(chunk: unknown, opts: TransformOptions, facts: ChunkFacts): ChunkVerdict {
+  // an upstream error event, or anything but a chunk object with a list of choices
+  if (!isRecord(chunk) || chunk.error || !Array.isArray(chunk.choices)) return 'broken';
   if (typeof chunk.model === 'string') chunk.model = opts.publicModel;
-  const usage = chunk.usage as DeepSeekUsage | null | undefined;
-  if (usage) facts.usage = usage;
-  else if (usage === null && !opts.clientWantsUsage) delete chunk.usage;
+  const usage = chunk.usage;
+  if (usage !== undefined && usage !== null) {
+    facts.usage = usageFromDeepSeek(usage);
+    if (!facts.usage) return 'broken';
+  } else if (usage === null && !opts.clientWantsUsage) delete chunk.usage;
 
-  const choices = Array.isArray(chunk.choices) ? (chunk.choices as StreamChoice[]) : [];
+  const choices = chunk.choices as unknown[];
   let keep = choices.length === 0 || Boolean(usage);
   for (const choice of choices) {
+    if (!isRecord(choice) || !isMessage(choice.delta) || !isText(choice.finish_reason)) return 'broken';
     const delta = choice.delta;
-    if (choice.finish_reason) facts.finishReason = choice.finish_reason;
-    if (!delta) {
-      keep = true;
-      continue;
-    }
+    if (choice.finish_reason) facts.finishReason = choice.finish_reason as string;
     if (typeof delta.content === 'string') facts.content += delta.content;
     if (typeof delta.reasoning_content === 'string') {
       facts.reasoning += delta.reasoning_content;
@@ -63,16 +61,29 @@ export function transformChunk(chunk: Record<string, unknown>, opts: TransformOp
     const hasContent = typeof delta.content === 'string' && delta.content !== '';
     if (delta.role || hasContent || delta.tool_calls || delta.reasoning_content !== undefined || choice.finish_reason) keep = true;
   }
-  return keep;
+  return keep ? 'send' : 'skip';
 }
 
-/** Transforms a whole non-stream completion in place and returns its usage. */
-export function transformCompletion(body: Record<string, unknown>, opts: Omit<TransformOptions, 'clientWantsUsage'>): { usage: DeepSeekUsage | null; finishReason: string | null } {
-  if (typeof body.model === 'string') body.model = opts.publicModel;
-  let finishReason: string | null = null;
-  for (const choice of Array.isArray(body.choices) ? (body.choices as { message?: Delta; finish_reason?: string | null }[]) : []) {
-    if (!opts.includeReasoning && choice.message) delete choice.message.reasoning_content;
-    finishReason ??= choice.finish_reason ?? null;
+export interface CompletionFacts {
+  /** DeepSeek's usage; null when the body carried none */
+  usage: Usage | null;
+  finishReason: string | null;
+}
+
+/** Transforms a whole non-stream completion in place; null when it is not shaped as one. */
+export function transformCompletion(body: unknown, opts: Omit<TransformOptions, 'clientWantsUsage'>): CompletionFacts | null {
+  if (!isRecord(body) || !Array.isArray(body.choices)) return null;
+  let usage: Usage | null = null;
+  if (body.usage !== undefined && body.usage !== null) {
+    usage = usageFromDeepSeek(body.usage);
+    if (!usage) return null;
   }
-  return { usage: (body.usage as DeepSeekUsage | undefined) ?? null, finishReason };
+  let finishReason: string | null = null;
+  for (const choice of body.choices as unknown[]) {
+    if (!isRecord(choice) || !isMessage(choice.message) || !isText(choice.finish_reason)) return null;
+    if (!opts.includeReasoning) delete choice.message.reasoning_content;
+    finishReason ??= (choice.finish_reason as string | null | undefined) ?? null;
+  }
+  if (typeof body.model === 'string') body.model = opts.publicModel;
+  return { usage, finishReason };
 }
