@@ -314,10 +314,12 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       throw failure;
     }
     const { body, facts } = completion;
+    // Rendered before settling: an answer that cannot be sent on is billed as a failure, not as delivered.
+    const answer = JSON.stringify(body);
     const settlement = facts.usage
       ? await settle(relay, { usage: facts.usage, basis: 'upstream', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id })
       : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: read.text, reasoning: '' }, tokenizerFailed), basis: 'estimated', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id });
-    return new Response(JSON.stringify(body), {
+    return new Response(answer, {
       headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
     });
   }
