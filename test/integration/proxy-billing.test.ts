@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { fixedClock } from '../../server/lib/clock';
 import { formatUsd } from '../../server/lib/money';
-import { keyRow, ledgerRows, startStack, user, type Stack } from '../helpers/stack';
+import { adminClient } from '../helpers/admin';
+import { chat, keyRow, ledgerRows, startStack, user, type Stack } from '../helpers/stack';
 
 // Monday 2026-11-23 10:00 in Shanghai is peak; Saturday 2026-11-28 is off-peak.
 const PEAK = Date.parse('2026-11-23T10:00:00+08:00');
@@ -97,4 +98,43 @@ describe('billing through the OpenAI SDK', () => {
     stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 1200 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
     stack.gw.deps.catalog.invalidate();
   });
+});
+
+describe('an output cap the operator lowered', () => {
+  const CAP = 32;
+  let admin: ReturnType<typeof adminClient>;
+  beforeAll(async () => {
+    admin = adminClient(stack.gw.url, stack.gw.admin.token);
+    expect((await admin.patch('/models/deepseek-v4-pro', { max_output_tokens: CAP })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await admin.patch('/models/deepseek-v4-pro', { max_output_tokens: 393_216 });
+  });
+
+  // The answer would be 412 tokens: DeepSeek must be told the cap the hold was priced for, or it
+  // generates (and charges the operator for) more than the buyer is billed.
+  const asks: [string, Record<string, unknown>][] = [
+    ['no max_tokens', {}],
+    ['a larger max_tokens', { max_tokens: 1000 }],
+    ['a larger max_completion_tokens', { max_completion_tokens: 500 }],
+    ['no max_tokens, streaming', { stream: true }],
+  ];
+  for (const [name, extra] of asks) {
+    it(`is sent to DeepSeek when the client sends ${name}, and the ledger bills exactly the tokens returned`, async () => {
+      clock.set(PEAK);
+      const key = stack.key();
+      const res = await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('A long answer please #tokens=412'), thinking: { type: 'disabled' }, ...extra });
+      expect(res.status).toBe(200);
+      await res.text();
+      const sent = (await stack.upstreamRequests()).at(-1)!.body;
+      expect(sent.max_tokens).toBe(CAP);
+      expect(sent.max_completion_tokens).toBeUndefined();
+      const [row] = ledgerRows(stack, `request_id = '${res.headers.get('x-request-id')}'`);
+      expect(row!.basis).toBe('upstream');
+      expect(row!.output_tokens).toBe(CAP);
+      expect(row!.finish_reason).toBe('length');
+      expect(row!.cost_nano).toBe(expectedCost(row!, PRO.peak));
+      expect(keyRow(stack, key).spent_nano).toBe(row!.cost_nano as number);
+    });
+  }
 });
