@@ -23,6 +23,8 @@ describe('configuration', () => {
     expect(config.paypal.mode).toBe('sandbox');
     expect(config.paypal.apiUrl).toBe('https://api-m.sandbox.paypal.com');
     expect(config.dataDir.endsWith('/data')).toBe(true);
+    expect(config.maxOpenStreams).toBe(1000);
+    expect(config.maxUpstreamBodyBytes).toBe(32 * 1024 * 1024);
   });
 
   it('splits a pool of DeepSeek keys on commas', () => {
@@ -53,6 +55,8 @@ describe('configuration', () => {
     [{ TOLLGATE_ADMIN_TOKEN: 'short' }, 'TOLLGATE_ADMIN_TOKEN'],
     [{ TOLLGATE_KEY_PREFIX: 'has space' }, 'TOLLGATE_KEY_PREFIX'],
     [{ TOLLGATE_LOG_LEVEL: 'loud' }, 'TOLLGATE_LOG_LEVEL'],
+    [{ TOLLGATE_MAX_OPEN_STREAMS: '0' }, 'TOLLGATE_MAX_OPEN_STREAMS'],
+    [{ TOLLGATE_MAX_UPSTREAM_BODY_BYTES: 'lots' }, 'TOLLGATE_MAX_UPSTREAM_BODY_BYTES'],
   ] as [Record<string, string>, string][])('rejects %p naming %s', (env, variable) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
