@@ -15,7 +15,8 @@ const OPEN_STREAMS = Number(process.env.BENCH_OPEN_STREAMS ?? 1000);
 const UPSTREAM_KEY = 'sk-bench-upstream';
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
 
-const gatewayEnv = (upstreamUrl: string) => ({ DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: upstreamUrl, TOLLGATE_LOG_LEVEL: 'warn' });
+// The gateway's own cap on open streams must not be what the open-streams measure runs into.
+const gatewayEnv = (upstreamUrl: string) => ({ DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: upstreamUrl, TOLLGATE_LOG_LEVEL: 'warn', TOLLGATE_MAX_OPEN_STREAMS: String(Math.max(1000, OPEN_STREAMS + 100)) });
 
 const body = (stream: boolean, model: string) =>
   JSON.stringify({ model, messages: [{ role: 'user', content: 'Benchmark me #tokens=16' }], thinking: { type: 'disabled' }, stream });

@@ -123,7 +123,7 @@ async function main(): Promise<boolean> {
   const gateway = await startGateway(
     dataDir,
     // info, as in production: the request log is part of what runs (its lines go to /dev/null).
-    { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: sim.url, TOLLGATE_LOG_LEVEL: 'info' },
+    { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: sim.url, TOLLGATE_LOG_LEVEL: 'info', TOLLGATE_MAX_OPEN_STREAMS: String(Math.max(1000, OPEN_STREAMS * 2)) },
   );
   const base = gateway.url;
   const pid = gateway.proc.pid;
