@@ -103,13 +103,14 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
   const faults = new FaultQueue();
   const log = new RequestLog(1000);
   const cache = new PrefixCache();
-  const outOfBalance = new Set<string>();
+  /** Per key: DeepSeek's balance answer; a key not in it has 100.00 USD. */
+  const balances = new Map<string, { available: boolean; total: string }>();
 
   function reset(): void {
     faults.clear();
     log.clear();
     cache.clear();
-    outOfBalance.clear();
+    balances.clear();
   }
 
   /** The caller's key, or the 401 to answer. */
@@ -135,7 +136,7 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
       await sleepUnlessAborted(f.stallMs, req.signal);
     }
     if (f?.status !== undefined) return errorResponse(injectedError(f.status, key, f.message));
-    if (outOfBalance.has(key)) return errorResponse(INSUFFICIENT_BALANCE);
+    if (balances.get(key)?.available === false) return errorResponse(INSUFFICIENT_BALANCE);
     if (!parsed.ok) return errorResponse(deserializeError(parsed.message));
 
     const result = parseChatRequest(value, beta, models);
@@ -164,8 +165,7 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
   }
 
   function balance(key: string): Response {
-    const available = !outOfBalance.has(key);
-    const total = available ? "100.00" : "0.00";
+    const { available, total } = balances.get(key) ?? { available: true, total: "100.00" };
     return json({
       is_available: available,
       balance_infos: [{ currency: "USD", total_balance: total, granted_balance: "0.00", topped_up_balance: total }],
@@ -195,11 +195,15 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
     }
     if (action === "balance") {
       const b = body as Record<string, unknown> | null;
-      if (!b || typeof b.key !== "string" || typeof b.available !== "boolean") {
-        return json({ error: { message: 'body must be {"key": string, "available": boolean}' } }, 400);
+      const total = b?.total_balance;
+      const totalOk = total === undefined || (typeof total === "string" && /^\d+(\.\d{1,2})?$/.test(total));
+      if (!b || typeof b.key !== "string" || (b.available !== undefined && typeof b.available !== "boolean") || !totalOk || (b.available === undefined && total === undefined)) {
+        return json({ error: { message: 'body must be {"key": string, "available"?: boolean, "total_balance"?: "12.34"} with at least one of the two' } }, 400);
       }
-      if (b.available) outOfBalance.delete(b.key);
-      else outOfBalance.add(b.key);
+      // A balance above zero is usable unless said otherwise; "available" alone keeps the old amounts.
+      const available = typeof b.available === "boolean" ? b.available : Number(total) > 0;
+      const amount = typeof total === "string" ? Number(total).toFixed(2) : available ? "100.00" : "0.00";
+      balances.set(b.key, { available, total: amount });
       return json({ ok: true });
     }
     return errorResponse(NOT_FOUND);

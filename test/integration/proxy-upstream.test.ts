@@ -118,3 +118,73 @@ describe('clients that use the base URL without /v1 (as with DeepSeek’s own AP
     }
   });
 });
+
+describe('a key taken out of rotation', () => {
+  const FUNDED = 'sk-upstream-cccc-3333';
+  const TOPPED = 'sk-upstream-dddd-4444';
+  const INVALID = 'sk-upstream-eeee-5555';
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ upstreamKeys: [FUNDED, TOPPED, INVALID] });
+  });
+  afterAll(() => stack.close());
+
+  const stateOf = (key: string) => stack.gw.deps.pool.list().find((u) => u.hint.endsWith(key.slice(-4)))!;
+  const idOf = (key: string) => stateOf(key).id;
+
+  /** Sends requests until both keys were tried and taken out (the pool takes turns among the active ones). */
+  async function untilOut(buyer: string, keys: string[], limit = 8) {
+    for (let i = 0; i < limit && keys.some((k) => stateOf(k).state === 'active'); i++) {
+      expect((await chat(stack, buyer, { model: 'deepseek-v4-flash', messages: user(`turn ${i} #tokens=2`) })).status).toBe(200);
+    }
+  }
+
+  it('for 402 comes back when the periodic balance check sees money again; one out for 401 stays out', async () => {
+    const buyer = stack.key();
+    // The operator's second DeepSeek account runs dry; the third key is refused as invalid.
+    await stack.control('balance', { key: TOPPED, total_balance: '0.00' });
+    await stack.control('next', { status: 401, key: INVALID, times: 1 });
+    await untilOut(buyer, [TOPPED, INVALID]);
+    expect(stateOf(TOPPED)).toMatchObject({ state: 'failing', failedWith: 402 });
+    expect(stateOf(INVALID)).toMatchObject({ state: 'failing', failedWith: 401 });
+
+    // Topped up at DeepSeek: without a balance check the key stays out, every request goes elsewhere.
+    await stack.control('balance', { key: TOPPED, total_balance: '25.00' });
+    for (let i = 0; i < 4; i++) expect((await chat(stack, buyer, { model: 'deepseek-v4-flash', messages: user(`while out ${i} #tokens=2`) })).status).toBe(200);
+    expect(stateOf(TOPPED).state).toBe('failing');
+
+    // The periodic check (run often here) sees is_available: true for it, and true for the invalid key too.
+    const pool = stack.gw.deps.pool;
+    pool.stopBalanceChecks();
+    pool.startBalanceChecks(50);
+    try {
+      for (let waited = 0; stateOf(TOPPED).state !== 'active' && waited < 5000; waited += 50) await Bun.sleep(50);
+    } finally {
+      pool.stopBalanceChecks();
+    }
+    expect(stateOf(TOPPED)).toMatchObject({ state: 'active', failedWith: null, reason: null, balance: expect.objectContaining({ total: '25.00', available: true }) });
+    expect(stateOf(INVALID)).toMatchObject({ state: 'failing', failedWith: 401 });
+    expect(stack.gw.logLines.some((l) => l.includes('upstream key back in rotation') && l.includes(idOf(TOPPED)))).toBe(true);
+
+    // and it carries requests again
+    const since = ledgerRows(stack).length;
+    for (let i = 0; i < 4; i++) await chat(stack, buyer, { model: 'deepseek-v4-flash', messages: user(`back ${i} #tokens=2`) });
+    const used = ledgerRows(stack).slice(since).map((r) => r.upstream_key_id);
+    expect(used).toContain(idOf(TOPPED));
+    expect(used).not.toContain(idOf(INVALID));
+  });
+
+  it('keeps the reason it was taken out across a restart, so a stored 402 key can still come back', async () => {
+    const { createUpstreamPool } = await import('../../server/modules/proxy/upstream-pool');
+    const rows = [
+      { id: 'up_a', label: 'a', keyEncrypted: stack.gw.deps.sealer.seal('sk-a-0000'), keyHint: 'sk-…0000', status: 'failing' as const, failureReason: 'DeepSeek answered 402: Insufficient Balance', balanceText: null, balanceCheckedAt: null },
+      { id: 'up_b', label: 'b', keyEncrypted: stack.gw.deps.sealer.seal('sk-b-1111'), keyHint: 'sk-…1111', status: 'failing' as const, failureReason: 'DeepSeek answered 401: Authentication Fails', balanceText: null, balanceCheckedAt: null },
+    ];
+    const store = { all: () => rows, byId: () => undefined, upsert() {}, update() {} } as never;
+    const pool = createUpstreamPool({ envKeys: [], log: stack.gw.deps.log, store, sealer: stack.gw.deps.sealer });
+    expect(pool.list().map((u) => [u.id, u.state, u.failedWith])).toEqual([
+      ['up_a', 'failing', 402],
+      ['up_b', 'failing', 401],
+    ]);
+  });
+});

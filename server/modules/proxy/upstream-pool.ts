@@ -30,14 +30,21 @@ export interface Upstream {
   state: UpstreamState;
   reason: string | null;
   failedAt: number | null;
+  /**
+   * DeepSeek's status that took the key out: 402 (the account's balance ran out) comes back when
+   * a balance check sees money again; 401 (the key is invalid) stays out until the operator acts.
+   */
+  failedWith: FailureStatus | null;
   balance: UpstreamBalance | null;
 }
+
+export type FailureStatus = 401 | 402;
 
 export interface UpstreamPool {
   /** The active upstream with the fewest requests in flight, skipping those already tried. */
   pick(exclude: ReadonlySet<string>): Upstream | undefined;
-  /** Takes a key out of rotation (DeepSeek answered 401 or 402 for it). */
-  markFailing(upstream: Upstream, reason: string): void;
+  /** Takes a key out of rotation: DeepSeek answered 401 (the default: out until restored) or 402 (out until the balance is back). */
+  markFailing(upstream: Upstream, reason: string, status?: FailureStatus): void;
   /** Adds an env key (in memory), or with source "admin" stores it and puts it in rotation at once. */
   add(key: string, opts?: { id?: string; label?: string; source?: 'env' | 'admin' }): Upstream;
   get(id: string): Upstream | undefined;
@@ -46,7 +53,7 @@ export interface UpstreamPool {
   restore(id: string): boolean;
   list(): Upstream[];
   anyActive(): boolean;
-  /** Reads the key's balance from DeepSeek now. */
+  /** Reads the key's balance from DeepSeek now; a key out for 402 returns to rotation when DeepSeek says it is available again. */
   checkBalance(id: string): Promise<Upstream | undefined>;
   checkAllBalances(): Promise<void>;
   startBalanceChecks(intervalMs?: number): void;
@@ -92,6 +99,16 @@ export function createUpstreamKeyStore(db: DB) {
 }
 
 export type UpstreamKeyStore = ReturnType<typeof createUpstreamKeyStore>;
+
+/** The one wording of a failure reason, so the status can be read back from a stored row. */
+export function failureReason(status: FailureStatus, detail: string): string {
+  return `DeepSeek answered ${status}: ${detail}`;
+}
+
+function failureStatusOf(reason: string | null): FailureStatus | null {
+  const status = /^DeepSeek answered (40[12])\b/.exec(reason ?? '')?.[1];
+  return status === '402' ? 402 : status === '401' ? 401 : null;
+}
 
 function parseBalanceText(text: string | null, checkedAt: number | null): UpstreamBalance | null {
   if (!text || checkedAt === null) return null;
@@ -139,11 +156,12 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       }
       return best;
     },
-    markFailing(upstream, reason) {
+    markFailing(upstream, reason, status = 401) {
       if (upstream.state !== 'active') return;
       upstream.state = 'failing';
       upstream.reason = reason;
       upstream.failedAt = Date.now();
+      upstream.failedWith = status;
       log.warn('upstream key taken out of rotation', { upstream: upstream.id, key_hint: upstream.hint, reason });
       changed(upstream);
     },
@@ -161,7 +179,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
         return existing;
       }
       const hint = upstreamHint(key);
-      const upstream: Upstream = { id, key, hint, label: opts.label ?? (source === 'env' ? 'DEEPSEEK_API_KEY' : hint), source, inFlight: 0, state: 'active', reason: null, failedAt: null, balance: null };
+      const upstream: Upstream = { id, key, hint, label: opts.label ?? (source === 'env' ? 'DEEPSEEK_API_KEY' : hint), source, inFlight: 0, state: 'active', reason: null, failedAt: null, failedWith: null, balance: null };
       if (source === 'admin' && store) {
         if (!sealer) throw new Error('admin upstream keys need the sealer');
         store.upsert({ id, label: upstream.label, keyEncrypted: sealer.seal(key), keyHint: hint, status: 'active' });
@@ -184,6 +202,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       upstream.state = 'active';
       upstream.reason = null;
       upstream.failedAt = null;
+      upstream.failedWith = null;
       changed(upstream);
       return true;
     },
@@ -202,7 +221,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       }
       if (response.status === 401 || response.status === 402) {
         await response.body?.cancel();
-        pool.markFailing(upstream, `DeepSeek answered ${response.status} to the balance check`);
+        pool.markFailing(upstream, failureReason(response.status, 'the balance check was refused'), response.status);
         return upstream;
       }
       if (!response.ok) {
@@ -222,6 +241,10 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       upstream.balance = { currency, total, available, checkedAt: Date.now(), low };
       persist(upstream, { balanceText: JSON.stringify({ currency, total, available, low }), balanceCheckedAt: upstream.balance.checkedAt });
       if (low) log.warn('upstream balance is low', { upstream: upstream.id, key_hint: upstream.hint, currency, total, available, threshold_usd: threshold });
+      if (upstream.state === 'failing' && upstream.failedWith === 402 && body.is_available === true) {
+        pool.restore(upstream.id);
+        log.info('upstream key back in rotation: DeepSeek reports a usable balance again', { upstream: upstream.id, key_hint: upstream.hint, currency, total });
+      }
       return upstream;
     },
     async checkAllBalances() {
@@ -260,6 +283,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       state: row.status,
       reason: row.failureReason,
       failedAt: row.status === 'failing' ? Date.now() : null,
+      failedWith: row.status === 'failing' ? failureStatusOf(row.failureReason) : null,
       balance: parseBalanceText(row.balanceText, row.balanceCheckedAt),
     });
   }

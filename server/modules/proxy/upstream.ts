@@ -1,5 +1,5 @@
 import { Err, GatewayError } from '../../errors';
-import type { Upstream, UpstreamPool } from './upstream-pool';
+import { failureReason, type Upstream, type UpstreamPool } from './upstream-pool';
 
 export interface UpstreamOptions {
   baseUrl: string;
@@ -79,7 +79,7 @@ export async function sendUpstream(
     upstream.inFlight--;
     if (response.status === 401 || response.status === 402 || RETRYABLE.has(response.status)) onFailure?.(upstream.id, String(response.status));
     if (response.status === 401 || response.status === 402) {
-      pool.markFailing(upstream, `DeepSeek answered ${response.status}: ${message}`);
+      pool.markFailing(upstream, failureReason(response.status, message), response.status);
       error = Err.upstreamUnavailable();
     } else if (RETRYABLE.has(response.status)) {
       error = response.status === 429 || response.status === 503 ? Err.upstreamUnavailable() : Err.upstreamError();
