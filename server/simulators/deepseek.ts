@@ -15,7 +15,8 @@ import {
   NOT_FOUND,
   type SimError,
 } from "./deepseek/errors.ts";
-import { generateCompletion } from "./deepseek/generate.ts";
+import { generateCompletion, interrupt } from "./deepseek/generate.ts";
+import { contentLogprobs } from "./deepseek/logprobs.ts";
 import { PrefixCache } from "./deepseek/prefix-cache.ts";
 import {
   deliverJson,
@@ -27,12 +28,12 @@ import {
   sleepUnlessAborted,
   type ResponseMeta,
 } from "./deepseek/respond.ts";
-import { CACHE_BLOCK_TOKENS, scanPrompt } from "./deepseek/tokenizer.ts";
+import { answerKey, scanPrompt } from "./deepseek/tokenizer.ts";
 import { parseChatRequest } from "./deepseek/validate.ts";
 
-export { countSimTokens, simTokenize, countPromptTokens, MESSAGE_OVERHEAD_TOKENS, CACHE_BLOCK_TOKENS } from "./deepseek/tokenizer.ts";
-export { DEFAULT_CONTENT_TOKENS, DEFAULT_REASONING_TOKENS, WORDS } from "./deepseek/generate.ts";
-export { MAX_OUTPUT_TOKENS, MODEL_ALIASES } from "./deepseek/validate.ts";
+export { countSimTokens, simTokenize, countPromptTokens, MESSAGE_OVERHEAD_TOKENS } from "./deepseek/tokenizer.ts";
+export { DEFAULT_CONTENT_TOKENS, DEFAULT_REASONING_TOKENS, INTERRUPT_REASONS, WORDS } from "./deepseek/generate.ts";
+export { MAX_OUTPUT_TOKENS, MODEL_ALIASES, THINKING_LOGPROBS } from "./deepseek/validate.ts";
 
 export interface DeepSeekSimulatorOptions {
   /** Accepted bearer keys; empty/undefined = accept any non-empty bearer key. */
@@ -143,10 +144,20 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
     if (!result.ok) return errorResponse(result.error);
     const r = result.req;
 
-    const scan = scanPrompt(r.messages);
-    const hitTokens = cache.lookupAndStore(r.userId, scan.blockKeys) * CACHE_BLOCK_TOKENS;
-    const completion = generateCompletion(r, scan.seed);
+    // A hit is the longest stored unit this prompt repeats whole.
+    const units = cache.bucket(r.userId);
+    let hitTokens = 0;
+    const scan = scanPrompt(r.messages, (unit, tokens) => {
+      if (units.has(unit)) hitTokens = tokens;
+    });
+    const generated = generateCompletion(r, scan.seed);
+    const completion = f?.finishReason ? interrupt(generated, f.finishReason) : generated;
+    const content = completion.content.join("");
+    // Units at the end of the input and, when a later prompt can repeat it, of the output.
+    const toolCalls = completion.toolCall ? [{ function: { name: completion.toolCall.name, arguments: completion.toolCall.args.join("") } }] : undefined;
+    cache.store(r.userId, completion.reasoning ? [scan.key] : [scan.key, answerKey(scan, { content, tool_calls: toolCalls })]);
     const usage = makeUsage(scan.tokens, hitTokens, completion);
+    const logprobs = r.logprobs === undefined ? undefined : contentLogprobs(completion.content, r.logprobs, scan.seed);
     const meta: ResponseMeta = {
       id: crypto.randomUUID(),
       created: Math.floor(Date.now() / 1000),
@@ -156,10 +167,10 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
     const queueMs = f?.queueMs ?? defaultQueueMs;
 
     if (r.stream) {
-      const events = renderStream(meta, completion, usage, r.includeUsage);
+      const events = renderStream(meta, completion, usage, r.includeUsage, logprobs);
       return deliverStream(events, { queueMs, keepAliveMs, tokenIntervalMs, cutAfterChunks: f?.cutAfterChunks }, req.signal);
     }
-    const body = renderCompletion(meta, completion, usage);
+    const body = renderCompletion(meta, completion, usage, logprobs);
     const genMs = completion.completionTokens * tokenIntervalMs;
     return deliverJson(body, queueMs + genMs, queueMs > 0, keepAliveMs, req.signal);
   }

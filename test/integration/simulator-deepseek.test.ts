@@ -8,9 +8,11 @@ import {
   createDeepSeekSimulator,
   DEFAULT_CONTENT_TOKENS,
   DEFAULT_REASONING_TOKENS,
+  INTERRUPT_REASONS,
   MESSAGE_OVERHEAD_TOKENS,
   simTokenize,
   startDeepSeekSimulator,
+  THINKING_LOGPROBS,
 } from "../../server/simulators/deepseek.ts";
 
 type Sim = ReturnType<typeof startDeepSeekSimulator>;
@@ -391,6 +393,18 @@ describe("errors", () => {
     expect(ok.choices[0]!.finish_reason).toBe("stop");
   });
 
+  test("a balance set through the control API: zero is unavailable (402), a top-up makes it usable", async () => {
+    const balanceOf = async () => (await fetch(`${sim.url}/user/balance`, { headers: { authorization: `Bearer ${KEY}` } })).json();
+    await control("balance", { key: KEY, total_balance: "0.00" });
+    expect(await balanceOf()).toMatchObject({ is_available: false, balance_infos: [{ total_balance: "0.00" }] });
+    await expectApiError(client.chat.completions.create({ model: "deepseek-flash", messages: user("hi") }), 402);
+    await control("balance", { key: KEY, total_balance: "12.5" });
+    expect(await balanceOf()).toMatchObject({ is_available: true, balance_infos: [{ total_balance: "12.50", topped_up_balance: "12.50" }] });
+    expect((await client.chat.completions.create({ model: "deepseek-flash", messages: user("hi") })).choices[0]!.finish_reason).toBe("stop");
+    const bad = await fetch(`${sim.url}/_control/balance`, { method: "POST", body: JSON.stringify({ key: KEY, total_balance: "lots" }) });
+    expect(bad.status).toBe(400);
+  });
+
   test("400 for retired and unknown models", async () => {
     for (const model of ["deepseek-chat", "deepseek-reasoner", "gpt-4o"]) {
       const err = await expectApiError(client.chat.completions.create({ model, messages: user("hi") }), 400);
@@ -531,44 +545,139 @@ describe("queueing, stalls and cuts", () => {
   });
 });
 
-describe("prefix cache", () => {
+describe("prefix cache (DeepSeek's request-boundary units)", () => {
   const longConversation = [
     { role: "system" as const, content: "You are a careful assistant. ".repeat(20) },
     { role: "user" as const, content: "Tell me about the history of the harbor and its lanterns, please. ".repeat(5) },
   ];
+  const nonThinking = { thinking: { type: "disabled" } };
 
-  async function usageFor(messages: unknown, userId?: string): Promise<Record<string, any>> {
-    const res = await client.chat.completions.create({ model: "deepseek-flash", messages: messages as any, ...extra(userId === undefined ? {} : { user_id: userId }) });
-    return res.usage as any;
+  async function answerFor(messages: unknown, userId?: string, fields: Record<string, unknown> = nonThinking) {
+    const res = await client.chat.completions.create({ model: "deepseek-flash", messages: messages as any, ...extra({ ...fields, ...(userId === undefined ? {} : { user_id: userId }) }) });
+    return { usage: res.usage as any, content: res.choices[0]!.message.content ?? "" };
   }
+  const usageFor = async (messages: unknown, userId?: string, fields?: Record<string, unknown>) => (await answerFor(messages, userId, fields)).usage;
 
-  test("the same prompt hits in 64-token blocks under the same user_id only", async () => {
+  test("a prompt that repeats an earlier request's whole prompt hits all of it, under the same user_id only", async () => {
     const first = await usageFor(longConversation, "buyer-1");
-    expect(first.prompt_tokens).toBeGreaterThan(128);
     expect(first.prompt_cache_hit_tokens).toBe(0);
     expect(first.prompt_cache_miss_tokens).toBe(first.prompt_tokens);
 
     const second = await usageFor(longConversation, "buyer-1");
-    expect(second.prompt_cache_hit_tokens).toBeGreaterThan(0);
-    expect(second.prompt_cache_hit_tokens % 64).toBe(0);
-    expect(second.prompt_cache_hit_tokens).toBe(Math.floor(first.prompt_tokens / 64) * 64);
+    expect(second.prompt_cache_hit_tokens).toBe(first.prompt_tokens);
+    expect(second.prompt_cache_miss_tokens).toBe(0);
     expect(second.prompt_tokens_details.cached_tokens).toBe(second.prompt_cache_hit_tokens);
-    expect(second.prompt_cache_hit_tokens + second.prompt_cache_miss_tokens).toBe(second.prompt_tokens);
 
-    const otherUser = await usageFor(longConversation, "buyer-2");
-    expect(otherUser.prompt_cache_hit_tokens).toBe(0);
-    const noUser = await usageFor(longConversation);
-    expect(noUser.prompt_cache_hit_tokens).toBe(0);
-
-    // A continued conversation hits the shared prefix; a changed start does not.
-    const continued = [...longConversation, { role: "assistant" as const, content: "Sure." }, { role: "user" as const, content: "More!" }];
-    const cont = await usageFor(continued, "buyer-1");
-    expect(cont.prompt_cache_hit_tokens).toBe(Math.floor(first.prompt_tokens / 64) * 64);
-    const changed = [{ role: "system" as const, content: "Different start." }, ...longConversation.slice(1)];
-    expect((await usageFor(changed, "buyer-1")).prompt_cache_hit_tokens).toBe(0);
-
+    expect((await usageFor(longConversation, "buyer-2")).prompt_cache_hit_tokens).toBe(0);
+    expect((await usageFor(longConversation)).prompt_cache_hit_tokens).toBe(0);
     await control("reset");
     expect((await usageFor(longConversation, "buyer-1")).prompt_cache_hit_tokens).toBe(0);
+  });
+
+  test("a continued conversation hits the whole earlier prompt, not a multiple of 64 tokens", async () => {
+    const first = await usageFor(longConversation, "buyer-1");
+    expect(first.prompt_tokens % 64).not.toBe(0);
+    const continued = [...longConversation, { role: "assistant" as const, content: "Sure." }, { role: "user" as const, content: "More!" }];
+    const cont = await usageFor(continued, "buyer-1");
+    expect(cont.prompt_cache_hit_tokens).toBe(first.prompt_tokens);
+    expect(cont.prompt_cache_miss_tokens).toBe(cont.prompt_tokens - first.prompt_tokens);
+  });
+
+  test("the next turn, carrying the model's own answer, hits up to the end of that answer", async () => {
+    const first = await answerFor(longConversation, "buyer-1");
+    const next = [...longConversation, { role: "assistant" as const, content: first.content }, { role: "user" as const, content: "And then?" }];
+    const usage = await usageFor(next, "buyer-1");
+    // the earlier prompt, the assistant's role marker and every token of its answer
+    expect(usage.prompt_cache_hit_tokens).toBe(first.usage.prompt_tokens + 1 + first.usage.completion_tokens);
+  });
+
+  test("only a whole unit counts: A+B then A+C shares a prefix but does not hit", async () => {
+    const a = { role: "system" as const, content: "A shared system prompt that is fairly long. ".repeat(10) };
+    await usageFor([a, { role: "user" as const, content: "Question B" }], "buyer-1");
+    const other = await usageFor([a, { role: "user" as const, content: "Question C" }], "buyer-1");
+    expect(other.prompt_cache_hit_tokens).toBe(0);
+  });
+
+  test("in thinking mode only the input is a unit: the reasoning never comes back in a prompt", async () => {
+    const first = await answerFor(longConversation, "buyer-1", {});
+    const next = [...longConversation, { role: "assistant" as const, content: first.content }, { role: "user" as const, content: "And then?" }];
+    expect((await usageFor(next, "buyer-1", {})).prompt_cache_hit_tokens).toBe(first.usage.prompt_tokens);
+  });
+});
+
+describe("finish reasons DeepSeek ends an answer with early (injected)", () => {
+  for (const reason of INTERRUPT_REASONS) {
+    test(`${reason}: half the answer, that finish reason, usage of what was generated (non-stream and stream)`, async () => {
+      await control("next", { finish_reason: reason });
+      const res = await client.chat.completions.create({ model: "deepseek-flash", messages: user("cut short #tokens=20"), ...extra({ thinking: { type: "disabled" } }) });
+      expect(res.choices[0]!.finish_reason as string).toBe(reason);
+      expect(countSimTokens(res.choices[0]!.message.content!)).toBe(10);
+      expect(res.usage!.completion_tokens).toBe(10);
+
+      await control("next", { finish_reason: reason });
+      const stream = await post("/chat/completions", { model: "deepseek-flash", stream: true, messages: user("cut short #tokens=20 #think=8") });
+      const chunks = dataChunks(await stream.text());
+      const last = chunks.at(-1)!;
+      expect(last.choices[0].finish_reason).toBe(reason);
+      expect(last.usage.completion_tokens).toBe(14);
+      expect(last.usage.completion_tokens_details.reasoning_tokens).toBe(8);
+    });
+  }
+
+  test("an unknown finish reason is refused by the control API", async () => {
+    const r = await fetch(`${sim.url}/_control/next`, { method: "POST", body: JSON.stringify({ finish_reason: "tired" }) });
+    expect(r.status).toBe(400);
+  });
+});
+
+describe("logprobs", () => {
+  const noThinking = extra({ thinking: { type: "disabled" } });
+
+  test("non-stream: one entry per content token with token, logprob, bytes and top_logprobs", async () => {
+    const res = await client.chat.completions.create({ model: "deepseek-flash", messages: user("probabilities #tokens=6"), logprobs: true, top_logprobs: 3, ...noThinking });
+    const choice = res.choices[0]!;
+    const content = choice.logprobs!.content!;
+    expect(content).toHaveLength(6);
+    expect(content.map((t) => t.token).join("")).toBe(choice.message.content!);
+    for (const t of content) {
+      expect(t.bytes).toEqual(Array.from(new TextEncoder().encode(t.token)));
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.top_logprobs).toHaveLength(3);
+      expect(t.top_logprobs[0]).toEqual({ token: t.token, logprob: t.logprob, bytes: t.bytes });
+      const values = t.top_logprobs.map((a) => a.logprob);
+      expect([...values].sort((x, y) => y - x)).toEqual(values);
+      expect(new Set(t.top_logprobs.map((a) => a.token)).size).toBe(3);
+    }
+    expect("refusal" in choice.logprobs!).toBe(false);
+  });
+
+  test("without top_logprobs each token has an empty list; without logprobs the field is null", async () => {
+    const plain = await client.chat.completions.create({ model: "deepseek-flash", messages: user("plain #tokens=3"), logprobs: true, ...noThinking });
+    expect(plain.choices[0]!.logprobs!.content!.every((t) => t.top_logprobs.length === 0)).toBe(true);
+    const none = await client.chat.completions.create({ model: "deepseek-flash", messages: user("plain #tokens=3"), ...noThinking });
+    expect(none.choices[0]!.logprobs).toBeNull();
+  });
+
+  test("stream: each content chunk carries the log probability of its token", async () => {
+    const res = await post("/chat/completions", { model: "deepseek-flash", stream: true, messages: user("streamed #tokens=4"), logprobs: true, top_logprobs: 2, thinking: { type: "disabled" } });
+    const chunks = dataChunks(await res.text());
+    const withContent = chunks.filter((c) => c.choices[0].delta.content);
+    expect(withContent).toHaveLength(4);
+    for (const c of withContent) {
+      expect(c.choices[0].logprobs.content).toHaveLength(1);
+      expect(c.choices[0].logprobs.content[0].token).toBe(c.choices[0].delta.content);
+      expect(c.choices[0].logprobs.content[0].top_logprobs).toHaveLength(2);
+    }
+  });
+
+  test("thinking mode refuses logprobs and top_logprobs with a 400 (DeepSeek: setting them triggers an error)", async () => {
+    for (const fields of [{ logprobs: true }, { top_logprobs: 2 }]) {
+      const err = await expectApiError(client.chat.completions.create({ model: "deepseek-flash", messages: user("think"), ...fields } as any), 400);
+      expect((err.error as any).message).toBe(THINKING_LOGPROBS);
+    }
+    // false and null are what many clients send by default: accepted
+    const ok = await client.chat.completions.create({ model: "deepseek-flash", messages: user("think"), logprobs: false, top_logprobs: null } as any);
+    expect(ok.choices[0]!.logprobs).toBeNull();
   });
 });
 

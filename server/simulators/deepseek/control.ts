@@ -1,6 +1,7 @@
 // Test-only control state: injected faults, recorded requests, keys marked out of balance.
 
 import { INJECTABLE_STATUSES, maskKey } from "./errors.ts";
+import { INTERRUPT_REASONS, type InterruptReason } from "./generate.ts";
 
 export interface FaultRule {
   status?: number;
@@ -8,6 +9,8 @@ export interface FaultRule {
   cutAfterChunks?: number;
   stallMs?: number;
   queueMs?: number;
+  /** The answer ends early with this finish reason (half its tokens generated). */
+  finishReason?: InterruptReason;
   /** Requests this rule still applies to. */
   times: number;
   /** Only requests with this bearer key. */
@@ -16,7 +19,7 @@ export interface FaultRule {
 
 export type Faults = Omit<FaultRule, "times" | "key">;
 
-const KINDS = ["status", "cutAfterChunks", "stallMs", "queueMs"] as const;
+const KINDS = ["status", "cutAfterChunks", "stallMs", "queueMs", "finishReason"] as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -35,6 +38,12 @@ export function parseFaultRule(body: unknown): FaultRule | string {
       return `status must be one of ${[...INJECTABLE_STATUSES].join(", ")}`;
     }
     rule.status = body.status;
+  }
+  if (body.finish_reason !== undefined) {
+    if (typeof body.finish_reason !== "string" || !(INTERRUPT_REASONS as readonly string[]).includes(body.finish_reason)) {
+      return `finish_reason must be one of ${INTERRUPT_REASONS.join(", ")}`;
+    }
+    rule.finishReason = body.finish_reason as InterruptReason;
   }
   if (body.message !== undefined) {
     if (typeof body.message !== "string") return "message must be a string";
@@ -59,7 +68,7 @@ export function parseFaultRule(body: unknown): FaultRule | string {
     rule.key = body.key;
   }
   if (KINDS.every((k) => rule[k] === undefined)) {
-    return "give at least one of status, cut_after_chunks, stall_ms, queue_ms";
+    return "give at least one of status, cut_after_chunks, stall_ms, queue_ms, finish_reason";
   }
   return rule;
 }

@@ -34,13 +34,31 @@ export interface Completion {
   /** Content pieces (one token each). */
   content: string[];
   toolCall: ToolCallOut | undefined;
-  finishReason: "stop" | "length" | "tool_calls";
+  finishReason: FinishReason;
   completionTokens: number;
   reasoningTokens: number;
 }
 
+export type FinishReason = "stop" | "length" | "tool_calls" | InterruptReason;
+
+/** The finish reasons DeepSeek ends an answer with before it is done (injected by /_control/next). */
+export const INTERRUPT_REASONS = ["content_filter", "insufficient_system_resource"] as const;
+export type InterruptReason = (typeof INTERRUPT_REASONS)[number];
+
+/**
+ * The answer as DeepSeek ends it early: generation stops after half its tokens (reasoning first,
+ * a tool call dropped) with that finish reason, and usage counts what was generated.
+ */
+export function interrupt(c: Completion, reason: InterruptReason): Completion {
+  const keep = Math.floor(c.completionTokens / 2);
+  const reasoning = c.reasoning?.slice(0, keep);
+  const reasoningTokens = reasoning?.length ?? 0;
+  const content = c.content.slice(0, Math.max(0, keep - reasoningTokens));
+  return { reasoning, content, toolCall: undefined, finishReason: reason, completionTokens: reasoningTokens + content.length, reasoningTokens };
+}
+
 /** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;

@@ -2,6 +2,7 @@
 // keep-alives, or cut off abruptly.
 
 import type { Completion } from "./generate.ts";
+import type { TokenLogprob } from "./logprobs.ts";
 
 export interface ResponseMeta {
   id: string;
@@ -32,8 +33,8 @@ export function makeUsage(promptTokens: number, hitTokens: number, c: Completion
   };
 }
 
-/** The non-streaming `chat.completion` body. */
-export function renderCompletion(meta: ResponseMeta, c: Completion, usage: Usage): string {
+/** The non-streaming `chat.completion` body; with logprobs, one entry per content token. */
+export function renderCompletion(meta: ResponseMeta, c: Completion, usage: Usage, logprobs?: TokenLogprob[]): string {
   const message: Record<string, unknown> = { role: "assistant", content: c.content.join("") };
   if (c.reasoning) message.reasoning_content = c.reasoning.join("");
   if (c.toolCall) {
@@ -46,7 +47,7 @@ export function renderCompletion(meta: ResponseMeta, c: Completion, usage: Usage
     created: meta.created,
     model: meta.model,
     system_fingerprint: meta.fingerprint,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: c.finishReason }],
+    choices: [{ index: 0, message, logprobs: logprobs ? { content: logprobs } : null, finish_reason: c.finishReason }],
     usage,
   });
 }
@@ -58,7 +59,7 @@ export const DONE_EVENT = "data: [DONE]\n\n";
  * header chunk carries the function name), the final chunk (empty content, finish_reason, usage),
  * then `data: [DONE]`. Events 1 .. length-3 are the token chunks.
  */
-export function renderStream(meta: ResponseMeta, c: Completion, usage: Usage, includeUsage: boolean): string[] {
+export function renderStream(meta: ResponseMeta, c: Completion, usage: Usage, includeUsage: boolean, logprobs?: TokenLogprob[]): string[] {
   const thinking = c.reasoning !== undefined;
   const head =
     `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
@@ -72,6 +73,10 @@ export function renderStream(meta: ResponseMeta, c: Completion, usage: Usage, in
   }
   if (thinking) {
     for (const p of c.content) events.push(`${head}{"content":${JSON.stringify(p)},"reasoning_content":null}${tail}`);
+  } else if (logprobs) {
+    // each content chunk carries the log probabilities of its own token
+    const usageTail = includeUsage ? ',"usage":null' : "";
+    c.content.forEach((p, i) => events.push(`${head}{"content":${JSON.stringify(p)}},"logprobs":${JSON.stringify({ content: [logprobs[i]] })},"finish_reason":null}]${usageTail}}\n\n`));
   } else {
     for (const p of c.content) events.push(`${head}{"content":${JSON.stringify(p)}}${tail}`);
   }

@@ -18,9 +18,6 @@ const PIECE_RE =
 /** Fixed number of tokens each message adds on top of its text (role marker and separators). */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
 
-/** Cache granularity: prefix-cache hits come in whole units of this many tokens. */
-export const CACHE_BLOCK_TOKENS = 64;
-
 /** Splits text into the simulator's tokens. */
 export function simTokenize(text: string): string[] {
   return text.match(TOKEN_RE) ?? [];
@@ -54,21 +51,41 @@ function fnv1a(s: string, basis: number, prime: number): number {
   return h;
 }
 
-/** Result of scanning a prompt: token count, a key per 64-token boundary, and a content seed. */
+/** Called after each token of a prompt with the key of the sequence so far and its length. */
+export type PrefixProbe = (key: number, tokens: number) => void;
+
+/** Result of scanning a prompt: token count, the key of the whole sequence, and a content seed. */
 export interface PromptScan {
   tokens: number;
-  /** blockKeys[i] identifies the token sequence of the first (i + 1) * 64 tokens. */
-  blockKeys: number[];
+  /** Identifies the whole token sequence (a cache prefix unit ending here). */
+  key: number;
   /** Hash of the whole token sequence; seeds the deterministic reply. */
   seed: number;
+  /** Where the scan stopped, to continue it over the model's answer. */
+  state: Scanner;
 }
 
-/** Rolling hash over a token sequence, recording a key at every 64-token boundary. */
-class Scanner {
+/** Rolling hash over a token sequence: every prefix of it has a key. */
+export class Scanner {
   tokens = 0;
   h1 = 0x811c9dc5 | 0;
   h2 = 0x5bd1e995 | 0;
-  blockKeys: number[] = [];
+
+  constructor(private readonly probe?: PrefixProbe) {}
+
+  /** The key of the sequence so far: 32 + 21 bits, an exact integer, cheap to use in a Map. */
+  get key(): number {
+    return (this.h1 >>> 0) * 2097152 + (this.h2 >>> 11);
+  }
+
+  /** A copy that goes on from here (without the probe). */
+  fork(): Scanner {
+    const copy = new Scanner();
+    copy.tokens = this.tokens;
+    copy.h1 = this.h1;
+    copy.h2 = this.h2;
+    return copy;
+  }
 
   push(token: string): void {
     const t1 = fnv1a(token, 0x811c9dc5, 0x01000193);
@@ -76,10 +93,7 @@ class Scanner {
     this.h1 = (Math.imul(this.h1, 0x9e3779b1) + t1) | 0;
     this.h2 = (Math.imul(this.h2 ^ t2, 0x85ebca6b) + 0x27d4eb2f) | 0;
     this.tokens++;
-    if (this.tokens % CACHE_BLOCK_TOKENS === 0) {
-      // 32 + 21 bits: an exact integer key, cheap to use in a Map.
-      this.blockKeys.push((this.h1 >>> 0) * 2097152 + (this.h2 >>> 11));
-    }
+    this.probe?.(this.key, this.tokens);
   }
 
   text(s: string): void {
@@ -113,34 +127,49 @@ function scanContent(sc: Scanner, content: unknown): void {
   }
 }
 
+/** A message up to the end of what it says (its closing markers not yet). */
+function scanMessageBody(sc: Scanner, msg: Record<string, unknown>): void {
+  sc.push(`\u0000${String(msg.role)}`);
+  if (typeof msg.name === "string") sc.text(msg.name);
+  scanContent(sc, msg.content);
+  if (Array.isArray(msg.tool_calls)) {
+    for (const call of msg.tool_calls) {
+      const fn = isRecord(call) ? call.function : undefined;
+      if (!isRecord(fn)) continue;
+      if (typeof fn.name === "string") sc.text(fn.name);
+      if (typeof fn.arguments === "string") sc.text(fn.arguments);
+    }
+  }
+  if (typeof msg.tool_call_id === "string") sc.text(msg.tool_call_id);
+}
+
 /**
  * Tokenizes a conversation as the simulator bills it: per message a role marker and three
  * closing markers (MESSAGE_OVERHEAD_TOKENS), plus the tokens of its name, content, tool calls
  * (function name and arguments) and tool_call_id. reasoning_content of earlier turns is not
- * counted. Messages must already be validated objects with a role.
+ * counted. Messages must already be validated objects with a role. `probe` sees every prefix.
  */
-export function scanPrompt(messages: readonly unknown[]): PromptScan {
-  const sc = new Scanner();
+export function scanPrompt(messages: readonly unknown[], probe?: PrefixProbe): PromptScan {
+  const sc = new Scanner(probe);
   for (const msg of messages) {
     if (!isRecord(msg)) continue;
-    sc.push(`\u0000${String(msg.role)}`);
-    if (typeof msg.name === "string") sc.text(msg.name);
-    scanContent(sc, msg.content);
-    if (Array.isArray(msg.tool_calls)) {
-      for (const call of msg.tool_calls) {
-        const fn = isRecord(call) ? call.function : undefined;
-        if (!isRecord(fn)) continue;
-        if (typeof fn.name === "string") sc.text(fn.name);
-        if (typeof fn.arguments === "string") sc.text(fn.arguments);
-      }
-    }
-    if (typeof msg.tool_call_id === "string") sc.text(msg.tool_call_id);
+    scanMessageBody(sc, msg);
     sc.push("\u0001");
     sc.push("\u0002");
     sc.push("\u0003");
   }
   const seed = ((sc.h1 ^ Math.imul(sc.h2, 0x2c1b3c6d)) + sc.tokens) >>> 0;
-  return { tokens: sc.tokens, blockKeys: sc.blockKeys, seed };
+  return { tokens: sc.tokens, key: sc.key, seed, state: sc };
+}
+
+/**
+ * The key of the prompt followed by the model's answer as a later prompt repeats it (an
+ * assistant message with this content and tool calls), up to the end of the answer.
+ */
+export function answerKey(scan: PromptScan, answer: { content: string; tool_calls?: unknown[] }): number {
+  const sc = scan.state.fork();
+  scanMessageBody(sc, { role: "assistant", ...answer });
+  return sc.key;
 }
 
 /** Prompt tokens of a conversation, as reported in usage.prompt_tokens. */

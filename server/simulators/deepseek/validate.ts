@@ -31,6 +31,8 @@ export interface ChatRequest {
   tools: ToolDef[];
   toolChoice: ToolChoice;
   jsonMode: boolean;
+  /** With `logprobs: true`, how many alternatives per token (top_logprobs, 0 when absent); undefined without. */
+  logprobs: number | undefined;
   /** Prefix-cache bucket; "" when absent. */
   userId: string;
   /** Content of a trailing `prefix: true` assistant message (beta), else undefined. */
@@ -38,6 +40,8 @@ export interface ChatRequest {
 }
 
 export type ParseResult = { ok: true; req: ChatRequest } | { ok: false; error: SimError };
+
+export const THINKING_LOGPROBS = "logprobs and top_logprobs are not supported in thinking mode";
 
 const ROLES = new Set(["system", "user", "assistant", "tool"]);
 const USER_ID_RE = /^[A-Za-z0-9_-]*$/;
@@ -215,8 +219,10 @@ export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlyS
     optNumber(body, "top_p", 0, 1);
     optNumber(body, "frequency_penalty", -2, 2);
     optNumber(body, "presence_penalty", -2, 2);
-    optNumber(body, "top_logprobs", 0, 20, true);
-    optBool(body, "logprobs");
+    const topLogprobs = optNumber(body, "top_logprobs", 0, 20, true);
+    const logprobs = optBool(body, "logprobs") ?? false;
+    // DeepSeek's reasoning-model guide: "Setting logprobs, top_logprobs will trigger an error" (false and null do not).
+    if (thinking && (logprobs || topLogprobs !== undefined)) fail(formatError(THINKING_LOGPROBS));
     const maxTokens = optNumber(body, "max_tokens", 1, MAX_OUTPUT_TOKENS, true);
     const stop = parseStop(body.stop);
     const tools = parseTools(body.tools);
@@ -225,7 +231,7 @@ export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlyS
 
     return {
       ok: true,
-      req: { model, messages, stream, includeUsage, thinking, maxTokens, stop, tools, toolChoice, jsonMode, userId, prefix },
+      req: { model, messages, stream, includeUsage, thinking, maxTokens, stop, tools, toolChoice, jsonMode, logprobs: logprobs ? (topLogprobs ?? 0) : undefined, userId, prefix },
     };
   } catch (e) {
     if (e instanceof Invalid) return { ok: false, error: e.error };
