@@ -78,7 +78,7 @@ function applyDeepSeekDifferences(s: Schemas): void {
   //    finish_reason), and every other chunk has `usage: null` when include_usage was asked for.
   close(s.CompletionUsage as Schema, DEEPSEEK_USAGE);
   const streamUsage = (chunk.properties as Schema).usage as Schema;
-  close(streamUsage, { ...DEEPSEEK_USAGE, completion_tokens_details: (s.CompletionUsage.properties as Schema).completion_tokens_details });
+  close(streamUsage, { ...DEEPSEEK_USAGE, completion_tokens_details: ((s.CompletionUsage as Schema).properties as Schema).completion_tokens_details });
   (chunk.properties as Schema).usage = { anyOf: [streamUsage, { type: 'null' }] };
 
   close(completion);
