@@ -188,7 +188,8 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
    * finish normally settle themselves, and anything that throws past them is settled here.
    */
   async function relayChat(request: Request, body: ChatBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
-    const { ctx, model, admission, upstreamBody, upstreamText } = admitReleasingSlot(request, body, requestId, lease);
+    // A stream slot taken by a request refused later in admission comes back with the lease.
+    const { ctx, model, admission, upstreamBody, upstreamText } = admit(request.headers.get('authorization'), body, requestId, lease);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const includeReasoning = body.include_reasoning === true || (ctx.key.showReasoning ?? deps.showReasoningDefault());
@@ -198,16 +199,6 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     } catch (error) {
       await settleUnfinished(relay, error);
       throw withHeaders(error instanceof GatewayError ? error : relay.answeredBy ? Err.upstreamError() : Err.internal(), headers);
-    }
-  }
-
-  function admitReleasingSlot(request: Request, body: ChatBody, requestId: string, lease: Lease) {
-    try {
-      return admit(request.headers.get('authorization'), body, requestId, lease);
-    } catch (error) {
-      if (lease.streamSlot) streamSlots--;
-      lease.streamSlot = false;
-      throw error;
     }
   }
 
