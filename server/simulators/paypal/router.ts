@@ -52,8 +52,7 @@ async function hold(ctx: SimContext, req: Request, rule: FailureRule): Promise<R
   return ppError(503, 'SERVICE_UNAVAILABLE');
 }
 
-const notFoundPath = (path: string) =>
-  json({ name: 'RESOURCE_NOT_FOUND', message: `The specified resource does not exist: ${path}`, debug_id: newDebugId(), details: [] }, 404);
+const notFoundPath = (_path: string) => ppError(404, 'RESOURCE_NOT_FOUND');
 
 async function route(ctx: SimContext, req: Request, path: string): Promise<Response> {
   if (path === '/_control' || path.startsWith('/_control/')) return handleControl(ctx, req, path);
