@@ -23,6 +23,8 @@ export interface Exchange {
   path: string;
   status: number;
   body: unknown;
+  /** the PayPal-Request-Id the request carried */
+  requestId?: string;
 }
 
 export interface Verdict {

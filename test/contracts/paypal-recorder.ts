@@ -22,7 +22,8 @@ export function startRecordedPayPal(opts: PayPalSimulatorOptions = {}) {
           // kept as text: the check reports it
         }
       }
-      exchanges.push({ method: req.method, path: new URL(req.url).pathname.slice(sim.basePath.length) || '/', status: res.status, body });
+      const requestId = req.headers.get('paypal-request-id') ?? undefined;
+      exchanges.push({ method: req.method, path: new URL(req.url).pathname.slice(sim.basePath.length) || '/', status: res.status, body, ...(requestId ? { requestId } : {}) });
       return res;
     },
   });
