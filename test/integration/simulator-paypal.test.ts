@@ -3,7 +3,9 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { createVerify, X509Certificate } from 'node:crypto';
-import { createPayPalSimulator, startPayPalSimulator } from '../../server/simulators/paypal';
+import { createPayPalSimulator } from '../../server/simulators/paypal';
+import { checkAll } from '../contracts/paypal-contract';
+import { startRecordedPayPal } from '../contracts/paypal-recorder';
 import { waitFor } from '../helpers/checkout';
 
 type J = Record<string, any>;
@@ -35,7 +37,9 @@ const eventFor = (type: string, resourceId: string) =>
   waitFor(() => received.find((r) => r.body.event_type === type && r.body.resource?.id === resourceId), 3000, type);
 
 // ---- simulator + client helpers ---------------------------------------------
-const sim = startPayPalSimulator({ webhookUrl: hookUrl, clientId: 'cid', clientSecret: 'secret', webhookId: 'WH-TEST' });
+// recorded: every answer and event of this file is checked against PayPal's documents at the end
+const sim = startRecordedPayPal({ webhookUrl: hookUrl, clientId: 'cid', clientSecret: 'secret', webhookId: 'WH-TEST' });
+const events: unknown[] = [];
 let token = '';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -97,6 +101,7 @@ beforeAll(async () => {
   token = (await ((await getToken()).json() as Promise<J>)).access_token;
 });
 beforeEach(async () => {
+  events.push(...sim.sim.sentEvents());
   await control('reset');
   received.length = 0;
   failNext = 0;
@@ -104,6 +109,7 @@ beforeEach(async () => {
 afterAll(async () => {
   await sim.stop();
   await receiver.stop(true);
+  expect(checkAll(sim.exchanges, [...events, ...sim.sim.sentEvents()]).violations).toEqual([]);
 });
 
 describe('OAuth token', () => {
