@@ -6,7 +6,8 @@ import { checkBearer, handleToken } from './auth';
 import type { FailureRule, SimContext } from './context';
 import { handleControl } from './control';
 import { getCert, getEvent, resendEvent, verifyWebhookSignature } from './notifications';
-import { captureOrder, createOrder, getOrder } from './orders';
+import { captureOrder } from './capture';
+import { createOrder, getOrder } from './orders';
 import { getCapture, getRefund, refundCapture } from './payments';
 import { json, newDebugId, ppError } from './util';
 
