@@ -101,6 +101,14 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     throw new ConfigError(clientId ? 'PAYPAL_CLIENT_SECRET' : 'PAYPAL_CLIENT_ID', 'set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, or neither');
   }
   const apiUrl = trimSlash(parseUrl(read('PAYPAL_API_URL') ?? PAYPAL_URLS[mode], 'PAYPAL_API_URL'));
+  // Webhooks are verified with PayPal against this id: without it, anyone could post events.
+  const webhookId = read('PAYPAL_WEBHOOK_ID');
+  if (clientId !== undefined && webhookId === undefined) {
+    throw new ConfigError('PAYPAL_WEBHOOK_ID', "required when checkout is on (PAYPAL_CLIENT_ID is set): the id of the webhook you created in PayPal's developer dashboard");
+  }
+  if (webhookId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(webhookId)) {
+    throw new ConfigError('PAYPAL_WEBHOOK_ID', 'not a PayPal webhook id (letters and digits, like 8PT597110X687430LN)');
+  }
 
   const logLevel = read('TOLLGATE_LOG_LEVEL') ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
@@ -139,7 +147,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     keyPrefix,
     deepseekApiKeys,
     deepseekBaseUrl,
-    paypal: { clientId, clientSecret, mode, apiUrl, webhookId: read('PAYPAL_WEBHOOK_ID') },
+    paypal: { clientId, clientSecret, mode, apiUrl, webhookId },
     logLevel: logLevel as LogLevel,
     maxBodyBytes,
     upstreamConnectTimeoutMs,

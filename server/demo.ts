@@ -8,7 +8,7 @@ import { startDeepSeekSimulator } from './simulators/deepseek';
 import { createPayPalSimulator } from './simulators/paypal';
 
 export const PAYPAL_MOUNT = '/paypal-sandbox';
-const DEMO_PAYPAL = { clientId: 'demo-client', clientSecret: 'demo-secret', webhookId: 'WH-DEMO' };
+const DEMO_PAYPAL = { clientId: 'demo-client', clientSecret: 'demo-secret', webhookId: '2DEMO4TOLLGATE8W0' };
 
 export interface RunningDemo {
   url: string;

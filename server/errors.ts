@@ -97,6 +97,14 @@ const MESSAGES = {
     en: 'The webhook signature could not be verified.',
     zh: '无法验证 webhook 签名。',
   },
+  webhook_rate_limited: {
+    en: 'Too many webhook deliveries that could not be verified from your address. Try again in {seconds} s.',
+    zh: '来自您地址的无法验证的 webhook 请求过多。请在 {seconds} 秒后重试。',
+  },
+  checkout_rate_limited: {
+    en: 'Too many new orders from your address. Try again in {seconds} s, or finish an order you already started.',
+    zh: '来自您地址的新订单过多。请在 {seconds} 秒后重试，或完成已创建的订单。',
+  },
   // admin
   invalid_admin_token: {
     en: 'Missing or incorrect admin token. Send it as "Authorization: Bearer ADMIN_TOKEN".',
@@ -217,6 +225,14 @@ export const Err = {
   /** The change is well-formed but cannot be made in the current state. */
   conflict: (detail: string) => new GatewayError(409, 'invalid_request_error', 'conflict', 'admin_conflict', { detail }),
   webhookSignatureInvalid: () => new GatewayError(400, 'invalid_request_error', 'webhook_signature_invalid', 'webhook_signature_invalid'),
+  webhookRateLimited: (retryAfterSeconds: number) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'webhook_rate_limited', { seconds: retryAfterSeconds }, null, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  checkoutRateLimited: (retryAfterSeconds: number) =>
+    new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'checkout_rate_limited', { seconds: retryAfterSeconds }, null, {
+      'retry-after': String(retryAfterSeconds),
+    }),
 };
 
 // ---- the one global mapper -------------------------------------------------------------

@@ -6,7 +6,7 @@ import { databasePath, openDatabase } from './db/client';
 import { prepareDatabase, startGateway } from './server';
 import { startDemo } from './demo';
 import { startDeepSeekSimulator } from './simulators/deepseek';
-import { startPayPalSimulator } from './simulators/paypal';
+import { DEFAULT_WEBHOOK_ID, startPayPalSimulator, WEBHOOK_ID_FORMAT } from './simulators/paypal';
 import { mkdirSync } from 'node:fs';
 import { runBackupCommand } from './cli/backup';
 import { runKeysCommand, UsageError } from './cli/keys';
@@ -28,7 +28,7 @@ Commands:
   keys create --plan ID [--budget USD] [--email E] [--note N] [--rpm N] [--concurrency N] [--expires-days N]
   keys list | keys topup KEY_OR_ID USD | keys disable KEY_OR_ID
   simulate-upstream         run only the DeepSeek simulator [--port N] [--keys K1,K2]
-  simulate-paypal           run only the PayPal simulator [--port N] [--webhook-url URL]
+  simulate-paypal           run only the PayPal simulator [--port N] [--webhook-url URL] [--webhook-id ID]
 
 Options:
   --port N  --host H  --data-dir D   override TOLLGATE_PORT, TOLLGATE_HOST, TOLLGATE_DATA_DIR
@@ -159,8 +159,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'simulate-paypal': {
       const port = portFlag(args.flags.port ?? '8091');
-      const sim = startPayPalSimulator({ port, hostname: args.flags.host ?? '127.0.0.1', webhookUrl: args.flags['webhook-url'] });
-      process.stdout.write(`PayPal simulator listening on ${sim.url} (client id sim-client, secret sim-secret)\n`);
+      const webhookId = args.flags['webhook-id'] ?? DEFAULT_WEBHOOK_ID;
+      if (!WEBHOOK_ID_FORMAT.test(webhookId)) throw new UsageError(`--webhook-id must be 17 upper-case letters and digits, as PayPal's are (not "${webhookId}")`);
+      const sim = startPayPalSimulator({ port, hostname: args.flags.host ?? '127.0.0.1', webhookUrl: args.flags['webhook-url'], webhookId });
+      process.stdout.write(`PayPal simulator listening on ${sim.url} (client id sim-client, secret sim-secret, webhook id ${webhookId})\n`);
       await onStopSignal().first;
       await sim.stop();
       return 0;

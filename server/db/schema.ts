@@ -166,6 +166,10 @@ export const orders = sqliteTable(
     /** SHA-256 of the secret in the return link, so the buyer's browser can see its order without the email */
     viewTokenHash: text('view_token_hash').notNull(),
     approveUrl: text('approve_url'),
+    /** PayPal-Request-Id of the current capture attempt; a new one after a decline (null: `${paypalRequestId}-capture`) */
+    captureRequestId: text('capture_request_id'),
+    /** when the reconciler may next ask PayPal about this order (null: not asked yet) */
+    nextCheckAt: integer('next_check_at'),
     keyId: text('key_id').references(() => apiKeys.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -175,6 +179,7 @@ export const orders = sqliteTable(
     uniqueIndex('orders_paypal_order_unique').on(table.paypalOrderId),
     index('orders_status_idx').on(table.status),
     index('orders_email_idx').on(table.email),
+    index('orders_reconcile_idx').on(table.status, table.nextCheckAt),
   ],
 );
 

@@ -9,13 +9,17 @@
 import { SimContext } from './paypal/context';
 import { dispatch } from './paypal/router';
 
+/** The webhook id the simulator signs for unless told otherwise: PayPal's format, 17 upper-case letters and digits. */
+export const DEFAULT_WEBHOOK_ID = '1SIM4TOLLGATE7WH0';
+export const WEBHOOK_ID_FORMAT = /^[A-Z0-9]{17}$/;
+
 export interface PayPalSimulatorOptions {
   /** Credentials accepted by /v1/oauth2/token (default 'sim-client' / 'sim-secret'). */
   clientId?: string;
   clientSecret?: string;
   /** Where webhook events are POSTed (none = events are recorded, not sent). */
   webhookUrl?: string;
-  /** The webhook id events are registered under and signed for (default 'WH-SIM'). */
+  /** The webhook id events are registered under and signed for (default DEFAULT_WEBHOOK_ID). */
   webhookId?: string;
   /** Path prefix when mounted inside another server, e.g. '/paypal-sandbox'; '' standalone. */
   basePath?: string;
@@ -32,6 +36,8 @@ export interface PayPalSimulator {
   reset(): void;
   /** Cancels pending webhook retries and releases requests held by an injected timeout. */
   close(): void;
+  /** Every webhook event sent so far (first transmission of each), oldest first: for contract tests. */
+  sentEvents(): Record<string, unknown>[];
   readonly webhookId: string;
   readonly basePath: string;
 }
@@ -45,7 +51,7 @@ export function createPayPalSimulator(opts: PayPalSimulatorOptions = {}): PayPal
   const ctx = new SimContext({
     clientId: opts.clientId ?? 'sim-client',
     clientSecret: opts.clientSecret ?? 'sim-secret',
-    webhookId: opts.webhookId ?? 'WH-SIM',
+    webhookId: opts.webhookId ?? DEFAULT_WEBHOOK_ID,
     basePath: normaliseBasePath(opts.basePath),
     ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
     ...(opts.webhookUrl === undefined ? {} : { webhookUrl: opts.webhookUrl }),
@@ -62,6 +68,7 @@ export function createPayPalSimulator(opts: PayPalSimulatorOptions = {}): PayPal
       else ctx.cfg.webhookUrl = url;
     },
     reset: () => ctx.reset(),
+    sentEvents: () => ctx.hub.sentEvents(),
     close() {
       ctx.hub.close();
       ctx.releaseHeld();

@@ -4,13 +4,17 @@
 import { afterAll, beforeAll, expect, it } from 'bun:test';
 import type { Browser } from 'playwright-core';
 import { BROWSER_AVAILABLE, describeBrowser, launchBrowser } from '../helpers/browser';
-import { startCheckoutStack, type CheckoutStack } from '../helpers/checkout';
+import { en } from '../../web/src/i18n/en';
+import { zh } from '../../web/src/i18n/zh';
+import { startCheckoutStack, waitFor, type CheckoutStack } from '../helpers/checkout';
+import { ensureWebBuilt } from '../helpers/web-build';
 
 let s: CheckoutStack;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!BROWSER_AVAILABLE) return;
+  ensureWebBuilt(); // the order page is the built UI
   s = await startCheckoutStack();
   browser = await launchBrowser();
 });
@@ -59,4 +63,31 @@ describeBrowser('paying on the approval page', () => {
     expect(s.order(created.order_id).status).toBe('created');
     expect(s.keysOf(created.order_id)).toHaveLength(0);
   }, 30_000);
+
+  it('tells the buyer in English and Chinese why PayPal sent them back, and when to start a new order', async () => {
+    const sentBack = await s.checkout('starter', 'payer-action@example.com');
+    await s.control('next', { fail: '422', issue: 'PAYER_ACTION_REQUIRED' });
+    expect((await s.pay(sentBack)).headers.get('location')).toBe(sentBack.approve_url);
+    await s.quiesce();
+    const stopped = await s.checkout('starter', 'too-many@example.com');
+    await s.control('next', { fail: '422', issue: 'MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED', times: 2 });
+    await s.pay(stopped);
+    await waitFor(() => s.order(stopped.order_id).status === 'failed', 8000, 'failed order');
+    await s.quiesce();
+
+    const page = await browser.newPage();
+    try {
+      for (const [lang, t] of [['en', en], ['zh', zh]] as const) {
+        await page.goto(`${s.url}/order?order_id=${sentBack.order_id}&view=${sentBack.view_token}&lang=${lang}`);
+        await page.getByText(t.order.payerAction).waitFor({ timeout: 10_000 });
+        expect(await page.locator(`a[href="${sentBack.approve_url}"]`).textContent()).toBe(t.order.payNow);
+
+        await page.goto(`${s.url}/order?order_id=${stopped.order_id}&view=${stopped.view_token}&lang=${lang}`);
+        await page.getByText(t.order.attemptsExceeded).waitFor({ timeout: 10_000 });
+        expect(await page.locator('#new-order').textContent()).toBe(t.order.newOrder);
+      }
+    } finally {
+      await page.close();
+    }
+  }, 40_000);
 });

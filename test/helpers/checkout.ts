@@ -1,25 +1,29 @@
 import { rmSync } from 'node:fs';
 import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
-import { startPayPalSimulator } from '../../server/simulators/paypal';
+import { DEFAULT_WEBHOOK_ID } from '../../server/simulators/paypal';
+import { startRecordedPayPal } from '../contracts/paypal-recorder';
 import { startTestGateway, tempDir, type TestGateway } from './gateway';
 import { freePort } from './process';
 import { UPSTREAM_KEY } from './stack';
 
 // The gateway with the PayPal simulator as its PayPal (and, when asked, the DeepSeek simulator
 // as its upstream), all on loopback. The gateway listens on a port picked before it starts, so
-// TOLLGATE_PUBLIC_URL (used in PayPal's return link) is its real address.
+// TOLLGATE_PUBLIC_URL (used in PayPal's return link) is its real address. Every answer the
+// simulator gives is recorded and, on close(), checked against PayPal's OpenAPI documents.
 
 export const PAYPAL_CLIENT_ID = 'sim-client';
 export const PAYPAL_CLIENT_SECRET = 'sim-secret';
-export const PAYPAL_WEBHOOK_ID = 'WH-SIM';
+export const PAYPAL_WEBHOOK_ID = DEFAULT_WEBHOOK_ID;
+
+let buyerSeq = 0;
+/** A documentation address (TEST-NET-2) per simulated buyer, sent as X-Forwarded-For from loopback (a trusted proxy). */
+export const buyerAddress = () => `198.51.100.${(buyerSeq++ % 250) + 1}`;
 
 type J = Record<string, any>;
 
 export interface CheckoutStackOptions {
-  /** PayPal credentials in the gateway's env (default true) */
+  /** PayPal credentials (and the webhook id they need) in the gateway's env (default true) */
   credentials?: boolean;
-  /** PAYPAL_WEBHOOK_ID set, so webhooks are verified (default false) */
-  verifyWebhooks?: boolean;
   /** the PayPal simulator sends its events to the gateway (default true) */
   webhooks?: boolean;
   /** start the DeepSeek simulator as upstream (default false) */
@@ -45,7 +49,7 @@ export async function waitFor<T>(fn: () => T | undefined | null | false | Promis
 }
 
 export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
-  const paypal = startPayPalSimulator({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID });
+  const paypal = startRecordedPayPal({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID });
   const deepseek = opts.deepseek ? startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', keys: [UPSTREAM_KEY] }) : undefined;
   const dataDir = tempDir('tollgate-checkout-');
   let gw: TestGateway | undefined;
@@ -54,8 +58,7 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     const env: Record<string, string> = {
       TOLLGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
       PAYPAL_API_URL: paypal.url,
-      ...(opts.credentials === false ? {} : { PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET }),
-      ...(opts.verifyWebhooks ? { PAYPAL_WEBHOOK_ID } : {}),
+      ...(opts.credentials === false ? {} : { PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID }),
       ...(deepseek ? { DEEPSEEK_API_KEY: UPSTREAM_KEY, DEEPSEEK_BASE_URL: deepseek.url } : {}),
       ...opts.env,
     };
@@ -108,8 +111,9 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     control,
     post,
 
+    /** A new order, as a buyer of its own (own address: the per-address limit on new orders is tested apart). */
     async checkout(planId = 'starter', email = 'buyer@example.com'): Promise<Created> {
-      const res = await post('/api/checkout', { plan_id: planId, email });
+      const res = await post('/api/checkout', { plan_id: planId, email }, { 'x-forwarded-for': buyerAddress() });
       if (res.status !== 200) throw new Error(`checkout answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as Created;
     },
@@ -176,6 +180,10 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
 
     usage: (key: string) => fetch(`${url}/api/usage`, { headers: { authorization: `Bearer ${key}` } }),
 
+    /** Violations of PayPal's OpenAPI documents among every simulator answer and event so far. */
+    contractViolations: () => paypal.contractViolations(),
+
+    /** Stops everything; fails when the simulator said anything PayPal's documents do not allow. */
     async close(): Promise<void> {
       paypal.sim.setWebhookUrl(undefined);
       await gateway.deps.checkout.settled();
@@ -183,6 +191,8 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
       await paypal.stop();
       await deepseek?.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      const violations = paypal.contractViolations();
+      if (violations.length > 0) throw new Error(`the PayPal simulator broke PayPal's OpenAPI documents:\n${violations.slice(0, 20).join('\n')}`);
     },
   };
   return stack;

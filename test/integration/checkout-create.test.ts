@@ -110,6 +110,30 @@ describe('POST /api/checkout', () => {
     expect(s.order(created.order_id).status).toBe('created');
   });
 
+  it('limits new orders per client address (429 with Retry-After) before PayPal is asked, other buyers unaffected', async () => {
+    s.gw.deps.checkout.resetLookupLimits();
+    const from = { 'x-forwarded-for': '203.0.113.9' };
+    const paypalCreates = () => s.paypal.exchanges.filter((x) => x.method === 'POST' && x.path === '/v2/checkout/orders').length;
+    // a bad request costs PayPal nothing and is not counted
+    expect((await s.post('/api/checkout', { plan_id: 'nope', email: 'flood@example.com' }, from)).status).toBe(400);
+    for (let i = 0; i < 10; i++) expect((await s.post('/api/checkout', { plan_id: 'trial', email: `flood${i}@example.com` }, from)).status).toBe(200);
+    const orders = s.rows('SELECT count(*) AS n FROM orders')[0]?.n as number;
+    const creates = paypalCreates();
+
+    const limited = await s.post('/api/checkout', { plan_id: 'trial', email: 'flood10@example.com' }, from);
+    expect(limited.status).toBe(429);
+    const wait = Number(limited.headers.get('retry-after'));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(600);
+    const body = (await limited.json()) as J;
+    expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded', param: null });
+    expect(body.error.message).toContain(`${wait} s`);
+    expect(s.rows('SELECT count(*) AS n FROM orders')[0]?.n).toBe(orders);
+    expect(paypalCreates()).toBe(creates);
+
+    expect((await s.post('/api/checkout', { plan_id: 'trial', email: 'someone-else@example.com' }, { 'x-forwarded-for': '203.0.113.10' })).status).toBe(200);
+  });
+
   it('gets a new PayPal token when the cached one stops working', async () => {
     await s.checkout();
     const expired = await s.control('expire-tokens', {});

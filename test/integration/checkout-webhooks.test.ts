@@ -2,7 +2,7 @@
 // reversals reduce or freeze the key, once, with an audit row.
 
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { startCheckoutStack, waitFor, type CheckoutStack, type Created } from '../helpers/checkout';
+import { buyerAddress, startCheckoutStack, waitFor, type CheckoutStack, type Created } from '../helpers/checkout';
 
 type J = Record<string, any>;
 
@@ -48,11 +48,11 @@ const usage = async (s: CheckoutStack, key: string) => {
   return { status: res.status, body: (await res.json()) as J };
 };
 
-describe('with PAYPAL_WEBHOOK_ID set', () => {
+describe('signatures: every event is verified with PayPal', () => {
   let s: CheckoutStack;
   const recorder = startRecorder();
   beforeAll(async () => {
-    s = await startCheckoutStack({ verifyWebhooks: true });
+    s = await startCheckoutStack();
   });
   afterAll(async () => {
     await s.close();
@@ -145,45 +145,47 @@ describe('with PAYPAL_WEBHOOK_ID set', () => {
   });
 });
 
-describe('without a webhook id: events are triggers, PayPal is asked', () => {
+describe('events are triggers: PayPal is asked, and forgeries never get that far', () => {
   let s: CheckoutStack;
   beforeAll(async () => {
     s = await startCheckoutStack();
   });
   afterAll(() => s.close());
 
-  const forge = (event: J) => s.post('/api/paypal/webhook', { event_version: '1.0', resource_version: '2.0', ...event });
+  // Posted as from an address of its own, so these forgeries do not count against PayPal's (loopback here).
+  const forge = (event: J, from = buyerAddress()) => s.post('/api/paypal/webhook', { event_version: '1.0', resource_version: '2.0', ...event }, { 'x-forwarded-for': from });
 
-  it('moves no money for a forged capture event PayPal does not confirm', async () => {
+  it('refuses unsigned capture and approval events and moves no money', async () => {
     const created = await s.checkout('pro', 'forged@example.com');
+    const before = s.events().length;
     const completed = await forge({
       id: 'WH-FAKE-COMPLETED',
       event_type: 'PAYMENT.CAPTURE.COMPLETED',
       resource: { id: 'FAKECAPTURE000001', status: 'COMPLETED', amount: { currency_code: 'USD', value: '50.00' }, custom_id: created.order_id, invoice_id: created.order_id },
     });
-    expect(completed.status).toBe(200);
+    expect(completed.status).toBe(400);
+    expect(((await completed.json()) as J).error.code).toBe('webhook_signature_invalid');
     const approved = await forge({ id: 'WH-FAKE-APPROVED', event_type: 'CHECKOUT.ORDER.APPROVED', resource: { id: created.paypal_order_id, status: 'APPROVED' } });
-    expect(approved.status).toBe(200);
+    expect(approved.status).toBe(400);
     await s.gw.deps.checkout.settled();
 
     expect(s.order(created.order_id).status).toBe('created');
     expect(s.payments(created.order_id)).toHaveLength(0);
     expect(s.keysOf(created.order_id)).toHaveLength(0);
-    const results = Object.fromEntries(s.rows("SELECT id, verified, result FROM webhook_events WHERE id LIKE 'WH-FAKE-%'").map((r) => [r.id, r]));
-    expect(results['WH-FAKE-COMPLETED']).toMatchObject({ verified: 0 });
-    expect(results['WH-FAKE-COMPLETED'].result).toContain('404');
-    expect(results['WH-FAKE-APPROVED'].result).toBe('not_approved');
+    expect(s.events()).toHaveLength(before);
   });
 
-  it('moves no money for forged refund and reversal events on a paid order', async () => {
+  it('refuses unsigned refund and reversal events on a paid order and moves no money', async () => {
     const paid = await paidOrder(s, 'starter', 'forged-refund@example.com');
     await s.quiesce();
-    await forge({
+    const refund = await forge({
       id: 'WH-FAKE-REFUND',
       event_type: 'PAYMENT.CAPTURE.REFUNDED',
+      resource_type: 'refund',
       resource: { id: 'FAKEREFUND0000001', status: 'COMPLETED', amount: { currency_code: 'USD', value: '5.00' }, links: [{ rel: 'up', href: `${s.paypal.url}/v2/payments/captures/${paid.captureId}`, method: 'GET' }] },
     });
-    await forge({ id: 'WH-FAKE-REVERSED', event_type: 'PAYMENT.CAPTURE.REVERSED', resource: { id: paid.captureId, status: 'REVERSED' } });
+    const reversal = await forge({ id: 'WH-FAKE-REVERSED', event_type: 'PAYMENT.CAPTURE.REVERSED', resource_type: 'refund', resource: { id: 'FAKEREFUND0000002', status: 'COMPLETED', links: [{ rel: 'up', href: `${s.paypal.url}/v2/payments/captures/${paid.captureId}`, method: 'GET' }] } });
+    expect([refund.status, reversal.status]).toEqual([400, 400]);
     await s.gw.deps.checkout.settled();
 
     expect(s.order(paid.order_id).status).toBe('paid');
@@ -192,6 +194,32 @@ describe('without a webhook id: events are triggers, PayPal is asked', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ status: 'active', budget_usd: '4.250000000' });
     expect(s.rows("SELECT * FROM audit_log WHERE actor = 'paypal' AND target = ?", paid.order_id)).toHaveLength(0);
+  });
+
+  it('turns away an address that keeps sending unverifiable events (429, Retry-After) before asking PayPal, while PayPal’s own still land', async () => {
+    const from = '203.0.113.77';
+    s.gw.deps.checkout.resetLookupLimits();
+    const verifications = () => s.paypal.exchanges.filter((x) => x.path === '/v1/notifications/verify-webhook-signature').length;
+    const signedLooking = {
+      'paypal-auth-algo': 'SHA256withRSA',
+      'paypal-cert-url': `${s.paypal.url}/v1/notifications/certs/CERT-fake`,
+      'paypal-transmission-sig': Buffer.from('not a signature').toString('base64'),
+      'paypal-transmission-time': new Date().toISOString(),
+    };
+    const send = (n: number) =>
+      s.post('/api/paypal/webhook', { id: `WH-FLOOD-${n}`, event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'FAKECAPTURE000002' } }, { ...signedLooking, 'paypal-transmission-id': crypto.randomUUID(), 'x-forwarded-for': from });
+    for (let n = 0; n < 10; n++) expect((await send(n)).status).toBe(400);
+    const asked = verifications();
+    const limited = await send(10);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as J).error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    expect(verifications()).toBe(asked); // PayPal was not asked about the 11th
+
+    // PayPal's real deliveries come from elsewhere and verify: they are never slowed down
+    const created = await s.checkout('trial', 'still-works@example.com');
+    await s.approve(created.paypal_order_id);
+    await waitFor(() => s.order(created.order_id).status === 'paid', 8000, 'paid order');
   });
 
   it('lowers the budget by each partial refund once, however often the event comes, then disables the key on the full refund', async () => {
@@ -252,23 +280,46 @@ describe('without a webhook id: events are triggers, PayPal is asked', () => {
     expect(body).toMatchObject({ status: 'refunded', key: null, key_status: 'disabled' });
   });
 
-  it('suspends the key when PayPal confirms a reversal', async () => {
-    const paid = await paidOrder(s, 'trial', 'chargeback@example.com');
+  it('takes a chargeback (PAYMENT.CAPTURE.REVERSED, a refund resource) out of the budget and freezes the key, once', async () => {
+    const paid = await paidOrder(s, 'starter', 'chargeback@example.com');
+    await s.quiesce();
     expect((await usage(s, paid.key)).status).toBe(200);
-    const sent = await s.control('webhook', { event_type: 'PAYMENT.CAPTURE.REVERSED', order_id: paid.paypal_order_id });
+    const sent = await s.control('webhook', { event_type: 'PAYMENT.CAPTURE.REVERSED', order_id: paid.paypal_order_id, amount: '2.00' });
     expect(sent.body.delivered).toBe(true);
     await s.gw.deps.checkout.settled();
+    const [event] = s.rows('SELECT * FROM webhook_events WHERE id = ?', sent.body.event_id);
+    expect(event).toMatchObject({ event_type: 'PAYMENT.CAPTURE.REVERSED', result: 'reversed', order_id: paid.order_id, verified: 1 });
 
     expect(s.order(paid.order_id)).toMatchObject({ status: 'reversed', status_reason: 'payment_reversed' });
-    expect(s.keysOf(paid.order_id)[0]).toMatchObject({ status: 'disabled', status_reason: 'payment reversed' });
+    expect(s.payments(paid.order_id)).toMatchObject([{ status: 'PARTIALLY_REFUNDED', refunded_nano: 2_000_000_000 }]);
+    // the 2 USD taken back leave the budget (4.25 → 2.25), and the key is frozen
+    expect(s.keysOf(paid.order_id)[0]).toMatchObject({ status: 'disabled', status_reason: 'payment reversed', budget_nano: 2_250_000_000 });
     expect((await usage(s, paid.key)).status).toBe(401);
     const audit = s.audit('order.reversed').filter((r) => r.target === paid.order_id);
     expect(audit).toHaveLength(1);
     expect(audit[0]?.actor).toBe('paypal');
+    expect(JSON.parse(audit[0]?.after)).toMatchObject({ status: 'reversed', key_status: 'disabled', refunded_usd: '2.000000000', budget_usd: '2.250000000' });
+    const { body } = await s.viewOrder(paid.order_id, paid.view_token);
+    expect(body).toMatchObject({ status: 'reversed', key: null, key_status: 'disabled' });
 
+    // PayPal telling it again (a resend, or the re-check) changes nothing
     await s.control('webhook', { event_type: 'PAYMENT.CAPTURE.REVERSED', order_id: paid.paypal_order_id });
     await s.gw.deps.checkout.settled();
+    await s.gw.deps.checkout.syncOrder(paid.order_id);
     expect(s.audit('order.reversed').filter((r) => r.target === paid.order_id)).toHaveLength(1);
+    expect(s.keysOf(paid.order_id)[0]).toMatchObject({ status: 'disabled', status_reason: 'payment reversed' });
+    expect(s.order(paid.order_id).status).toBe('reversed');
+  });
+
+  it('freezes the key of a fully reversed payment and leaves nothing of its budget', async () => {
+    const paid = await paidOrder(s, 'trial', 'chargeback-full@example.com');
+    await s.quiesce();
+    await s.control('webhook', { event_type: 'PAYMENT.CAPTURE.REVERSED', order_id: paid.paypal_order_id });
+    await s.gw.deps.checkout.settled();
+    expect(s.order(paid.order_id)).toMatchObject({ status: 'reversed', status_reason: 'payment_reversed' });
+    expect(s.payments(paid.order_id)).toMatchObject([{ status: 'REFUNDED', refunded_nano: 1_000_000_000 }]);
+    expect(s.keysOf(paid.order_id)[0]).toMatchObject({ status: 'disabled', status_reason: 'payment reversed', budget_nano: 0 });
+    expect((await usage(s, paid.key)).status).toBe(401);
   });
 
   it('answers 400 to a body that is not an event', async () => {

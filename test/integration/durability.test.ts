@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseUsd } from '../../server/lib/money';
 import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
 import { startPayPalSimulator } from '../../server/simulators/paypal';
-import { PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET } from '../helpers/checkout';
+import { PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID } from '../helpers/checkout';
 import { tempDir } from '../helpers/gateway';
 import { freePort, MAIN, runCli, waitForHttp } from '../helpers/process';
 
@@ -16,7 +16,7 @@ import { freePort, MAIN, runCli, waitForHttp } from '../helpers/process';
 const CYCLES = 5;
 const LOAD_WORKERS = 10;
 const sim = startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', tokensPerSecond: 200 });
-const paypal = startPayPalSimulator({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET });
+const paypal = startPayPalSimulator({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID });
 const dir = tempDir('tollgate-durability-');
 const port = freePort();
 const url = `http://127.0.0.1:${port}`;
@@ -25,6 +25,7 @@ const env = {
   DEEPSEEK_BASE_URL: sim.url,
   PAYPAL_CLIENT_ID,
   PAYPAL_CLIENT_SECRET,
+  PAYPAL_WEBHOOK_ID,
   PAYPAL_API_URL: paypal.url,
   TOLLGATE_PUBLIC_URL: url,
   TOLLGATE_SHUTDOWN_GRACE_MS: '500',

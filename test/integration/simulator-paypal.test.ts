@@ -3,7 +3,9 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { createVerify, X509Certificate } from 'node:crypto';
-import { createPayPalSimulator, startPayPalSimulator } from '../../server/simulators/paypal';
+import { createPayPalSimulator } from '../../server/simulators/paypal';
+import { checkAll } from '../contracts/paypal-contract';
+import { startRecordedPayPal } from '../contracts/paypal-recorder';
 import { waitFor } from '../helpers/checkout';
 
 type J = Record<string, any>;
@@ -35,7 +37,9 @@ const eventFor = (type: string, resourceId: string) =>
   waitFor(() => received.find((r) => r.body.event_type === type && r.body.resource?.id === resourceId), 3000, type);
 
 // ---- simulator + client helpers ---------------------------------------------
-const sim = startPayPalSimulator({ webhookUrl: hookUrl, clientId: 'cid', clientSecret: 'secret', webhookId: 'WH-TEST' });
+// recorded: every answer and event of this file is checked against PayPal's documents at the end
+const sim = startRecordedPayPal({ webhookUrl: hookUrl, clientId: 'cid', clientSecret: 'secret', webhookId: 'WH-TEST' });
+const events: unknown[] = [];
 let token = '';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -47,9 +51,11 @@ async function getToken(base = sim.url, id = 'cid', secret = 'secret') {
   });
 }
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, base = sim.url) {
+  // PayPal wants a PayPal-Request-Id on every create that names a payment_source: send one, as clients must.
+  const requestId: Record<string, string> = method === 'POST' && path === '/v2/checkout/orders' ? { 'paypal-request-id': crypto.randomUUID() } : {};
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...requestId, ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -95,6 +101,7 @@ beforeAll(async () => {
   token = (await ((await getToken()).json() as Promise<J>)).access_token;
 });
 beforeEach(async () => {
+  events.push(...sim.sim.sentEvents());
   await control('reset');
   received.length = 0;
   failNext = 0;
@@ -102,6 +109,7 @@ beforeEach(async () => {
 afterAll(async () => {
   await sim.stop();
   await receiver.stop(true);
+  expect(checkAll(sim.exchanges, [...events, ...sim.sim.sentEvents()]).violations).toEqual([]);
 });
 
 describe('OAuth token', () => {
@@ -384,11 +392,19 @@ describe('webhooks', () => {
     expect(received.some((r) => r.body.id === ap.body.event_id)).toBe(true);
 
     await api('POST', `/v2/checkout/orders/${o.id}/capture`, {});
+    const captureId = (await api('GET', `/v2/checkout/orders/${o.id}`)).body.purchase_units[0].payments.captures[0].id as string;
     const rv = await control('webhook', { event_type: 'PAYMENT.CAPTURE.REVERSED', order_id: o.id });
     expect(rv.body.delivered).toBe(true);
     const ev = received.find((r) => r.body.id === rv.body.event_id)!;
-    expect(ev.body.resource.status).toBe('REVERSED');
-    expect(ev.body.resource.supplementary_data.related_ids.order_id).toBe(o.id);
+    // a chargeback is told with a refund resource whose `up` link is the capture, as PayPal does
+    expect(ev.body).toMatchObject({ event_type: 'PAYMENT.CAPTURE.REVERSED', resource_type: 'refund' });
+    expect(ev.body.resource.status).toBe('COMPLETED');
+    expect(rel(ev.body.resource.links, 'up')?.href).toEndWith(`/v2/payments/captures/${captureId}`);
+    // and the capture shows the money gone, in PayPal's own statuses (there is no REVERSED)
+    const capture = await api('GET', `/v2/payments/captures/${captureId}`);
+    expect(capture.body.status).toBe('REFUNDED');
+    const refundAgain = await api('POST', `/v2/payments/captures/${captureId}/refund`, {});
+    expect(refundAgain.status).toBe(422);
 
     expect((await control('webhook', { event_type: 'PAYMENT.CAPTURE.COMPLETED', order_id: 'NOPE' })).status).toBe(404);
     expect((await control('webhook', { event_type: 'BOGUS.EVENT', order_id: o.id })).status).toBe(400);

@@ -52,6 +52,8 @@ describe('configuration', () => {
     [{ DEEPSEEK_BASE_URL: '::' }, 'DEEPSEEK_BASE_URL'],
     [{ PAYPAL_MODE: 'production' }, 'PAYPAL_MODE'],
     [{ PAYPAL_CLIENT_ID: 'only-the-id' }, 'PAYPAL_CLIENT_SECRET'],
+    [{ PAYPAL_CLIENT_ID: 'id', PAYPAL_CLIENT_SECRET: 'secret' }, 'PAYPAL_WEBHOOK_ID'],
+    [{ PAYPAL_CLIENT_ID: 'id', PAYPAL_CLIENT_SECRET: 'secret', PAYPAL_WEBHOOK_ID: 'https://example.com/hook' }, 'PAYPAL_WEBHOOK_ID'],
     [{ TOLLGATE_ADMIN_TOKEN: 'short' }, 'TOLLGATE_ADMIN_TOKEN'],
     [{ TOLLGATE_KEY_PREFIX: 'has space' }, 'TOLLGATE_KEY_PREFIX'],
     [{ TOLLGATE_LOG_LEVEL: 'loud' }, 'TOLLGATE_LOG_LEVEL'],

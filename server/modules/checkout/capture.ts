@@ -6,18 +6,29 @@ import type { CheckoutStore, OrderRow } from './store';
 
 // Capturing an order, whoever asks first: the return page, the JS buttons, a webhook, the
 // reconciler. Calls for one order run one at a time in this process; PayPal's side is made safe by
-// one stable PayPal-Request-Id per order, our side by the capture id being unique.
+// one stable PayPal-Request-Id per capture attempt, our side by the capture id being unique.
+// PayPal answers a repeated request id with the first answer for 6 hours, a decline included, so
+// after a decline (the buyer pays again at PayPal) the next attempt gets a new id.
 
 export type CaptureOutcome =
-  | { kind: 'paid' | 'pending' | 'failed' | 'done' | 'not_approved' | 'cancelled' }
+  | { kind: 'paid' | 'pending' | 'failed' | 'done' | 'not_approved' | 'cancelled' | 'in_progress' }
   | { kind: 'declined'; approveUrl: string | null }
   | { kind: 'error'; error: PayPalApiError };
+
+/** Capture 422s after which the buyer must go back to PayPal: our status reason for each. */
+const BACK_TO_PAYPAL: Record<string, string> = {
+  INSTRUMENT_DECLINED: 'instrument_declined',
+  REDIRECT_PAYER_FOR_ALTERNATE_FUNDING: 'alternate_funding_required',
+  PAYER_ACTION_REQUIRED: 'payer_action_required',
+};
+/** Where PayPal's error says to send the buyer, if it says. */
+const BUYER_LINK_RELS = ['payer-action', 'redirect', 'approve'];
 
 /** Orders whose money question is settled: no capture is attempted for them. */
 const SETTLED: OrderStatus[] = ['paid', 'refunded', 'reversed', 'cancelled'];
 
-/** Stable per order, distinct from the create call's id, so a retried capture is answered, not repeated. */
-export const captureRequestId = (order: OrderRow) => `${order.paypalRequestId}-capture`;
+/** Stable per capture attempt, distinct from the create call's id, so a retried capture is answered, not repeated. */
+export const captureRequestId = (order: OrderRow) => order.captureRequestId ?? `${order.paypalRequestId}-capture`;
 
 export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalClient; settlement: Settlement; log: Logger }) {
   const { store, client, settlement, log } = deps;
@@ -52,6 +63,33 @@ export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalCl
     return { kind: 'error', error };
   }
 
+  /** What a capture 422 means for the order; undefined when it is no such answer. */
+  function refusal(order: OrderRow, error: PayPalApiError): CaptureOutcome | undefined {
+    const back = Object.keys(BACK_TO_PAYPAL).find((issue) => error.has(issue));
+    if (back) {
+      // The buyer approves again at PayPal; that is a new attempt, so it needs a new request id.
+      const link = BUYER_LINK_RELS.map((rel) => error.links.find((l) => l.rel === rel)?.href).find((href) => typeof href === 'string');
+      const moved = store.restartCapture(order.id, BACK_TO_PAYPAL[back] ?? back, link ?? null);
+      return { kind: 'declined', approveUrl: moved?.approveUrl ?? link ?? order.approveUrl };
+    }
+    if (error.has('MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED')) {
+      // PayPal will not take this order any more: the buyer starts a new one.
+      store.moveOrder(order.id, ['created', 'approved'], 'failed', 'payment_attempts_exceeded');
+      return { kind: 'failed' };
+    }
+    if (error.has('ORDER_COMPLETION_IN_PROGRESS')) {
+      // PayPal is finishing it: the webhook or the reconciler picks the capture up.
+      store.moveOrder(order.id, ['created', 'approved'], 'approved', 'completion_in_progress');
+      return { kind: 'in_progress' };
+    }
+    if (error.has('ORDER_NOT_APPROVED')) {
+      // Nothing was attempted; the capture after the buyer approves is a new attempt.
+      store.restartCapture(order.id, order.statusReason, null);
+      return { kind: 'not_approved' };
+    }
+    return undefined;
+  }
+
   async function captureNow(order: OrderRow): Promise<CaptureOutcome> {
     if (!order.paypalOrderId) return { kind: 'failed' };
     let paypalOrder: PayPalOrder;
@@ -59,12 +97,8 @@ export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalCl
       paypalOrder = await client.captureOrder(order.paypalOrderId, captureRequestId(order));
     } catch (error) {
       if (!(error instanceof PayPalApiError)) throw error;
-      if (error.has('INSTRUMENT_DECLINED')) {
-        store.moveOrder(order.id, ['created', 'approved'], 'created', 'instrument_declined');
-        const redirect = error.links.find((link) => link.rel === 'redirect')?.href;
-        return { kind: 'declined', approveUrl: redirect ?? order.approveUrl };
-      }
-      if (error.has('ORDER_NOT_APPROVED')) return { kind: 'not_approved' };
+      const refused = refusal(order, error);
+      if (refused) return refused;
       if (!error.has('ORDER_ALREADY_CAPTURED')) {
         // The buyer may well have approved: leave the order where the reconciler looks.
         if (error.transient) store.moveOrder(order.id, ['created'], 'approved', null);
@@ -138,6 +172,23 @@ export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalCl
           }
         }
         return settlement.applyCapture(orderId, captureFacts(capture, refunded));
+      }),
+
+    /**
+     * A chargeback PayPal confirmed (the refund it made exists and names this capture): the money
+     * taken back leaves the key's budget and the key is frozen.
+     */
+    applyReversal: (orderId: string, capture: PayPalCapture): Promise<SettleResult | CaptureOutcome> =>
+      withOrderLock(orderId, async () => {
+        const order = store.orderById(orderId);
+        if (!order?.paypalOrderId) return 'unknown_order';
+        let refunded: number;
+        try {
+          refunded = refundedTotal(await client.getOrder(order.paypalOrderId), capture.id);
+        } catch (error) {
+          return providerError(orderId, error);
+        }
+        return settlement.applyReversal(orderId, captureFacts(capture, refunded));
       }),
   };
 }

@@ -14,14 +14,15 @@ export const checkoutModule = (deps: Deps) => {
   const clientIp = (server: ServerLike | null, request: Request) => clientAddress(server, request, deps.config.trustedProxies);
 
   return new Elysia({ name: 'checkout' })
-    .post('/api/checkout', ({ body }) => checkout.createOrder({ planId: body.plan_id, email: body.email }), {
+    .post('/api/checkout', ({ body, request, server }) => checkout.createOrder({ planId: body.plan_id, email: body.email, ip: clientIp(server, request) }), {
       body: CheckoutBody,
       parse: 'json',
       response: CheckoutCreated,
       detail: {
         tags: CHECKOUT,
         summary: 'Start buying a plan: creates the order and answers where to pay',
-        description: 'Send the buyer to `approve_url`. Without PayPal credentials the gateway answers 503 `checkout_disabled`; a PayPal failure is 502 `payment_provider_error`.',
+        description:
+          'Send the buyer to `approve_url`. Without PayPal credentials the gateway answers 503 `checkout_disabled`; a PayPal failure is 502 `payment_provider_error`. At most 10 new orders per address per 10 minutes (429 `rate_limit_exceeded` with Retry-After).',
       },
     })
     .get(
@@ -46,19 +47,22 @@ export const checkoutModule = (deps: Deps) => {
       detail: {
         tags: CHECKOUT,
         summary: 'Capture an approved order (PayPal JS buttons flow); idempotent',
-        description: 'Needs the `view` token from POST /api/checkout. After a declined payment the order is `created` again with `status_reason: "instrument_declined"`: restart the buttons.',
+        description:
+          'Needs the `view` token from POST /api/checkout. When PayPal sends the buyer back (a declined card, another funding source, an action at PayPal) the order is `created` again with `status_reason` `instrument_declined`, `alternate_funding_required` or `payer_action_required`: restart the buttons. `failed` with `payment_attempts_exceeded`: start a new order. `approved` with `completion_in_progress`: PayPal is finishing it; poll the order.',
       },
     })
     .post(
       '/api/paypal/webhook',
-      async ({ request }) => checkout.receiveWebhook(new TextDecoder().decode(await readBodyBytes(request, deps.config.maxBodyBytes)), request.headers),
+      async ({ request, server }) =>
+        checkout.receiveWebhook(new TextDecoder().decode(await readBodyBytes(request, deps.config.maxBodyBytes)), request.headers, clientIp(server, request)),
       {
         parse: 'none',
         response: WebhookAck,
         detail: {
           tags: CHECKOUT,
           summary: 'PayPal webhooks',
-          description: 'Verified with PayPal when PAYPAL_WEBHOOK_ID is set (400 when the signature fails). Each event id is handled once; the event only says what to ask PayPal about.',
+          description:
+            'Every event is verified with PayPal against PAYPAL_WEBHOOK_ID (400 `webhook_signature_invalid` when it fails; after 10 such failures from one address in 10 minutes, 429 with Retry-After). Each event id is handled once; the event only says what to ask PayPal about.',
         },
       },
     )

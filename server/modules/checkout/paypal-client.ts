@@ -17,6 +17,7 @@ export interface PayPalLink {
 export interface PayPalCapture {
   id: string;
   status: string;
+  status_details?: { reason?: string };
   amount?: PayPalMoney;
   custom_id?: string;
   invoice_id?: string;
@@ -194,7 +195,10 @@ export function createPayPalClient(settings: Config['paypal'], opts: { timeoutMs
 
     getOrder: (orderId: string) => call<PayPalOrder>('GET', `/v2/checkout/orders/${id(orderId)}`),
 
-    /** The same request id on every try: PayPal answers a repeat with the first capture's result. */
+    /**
+     * PayPal answers a repeated request id with the first request's result (for 6 hours), declines
+     * included: the same id for retries of one attempt, a new one for a new attempt.
+     */
     captureOrder: (orderId: string, requestId: string) =>
       call<PayPalOrder>('POST', `/v2/checkout/orders/${id(orderId)}/capture`, {
         body: '{}',
@@ -202,6 +206,8 @@ export function createPayPalClient(settings: Config['paypal'], opts: { timeoutMs
       }),
 
     getCapture: (captureId: string) => call<PayPalCapture>('GET', `/v2/payments/captures/${id(captureId)}`),
+
+    getRefund: (refundId: string) => call<PayPalRefund>('GET', `/v2/payments/refunds/${id(refundId)}`),
 
     /**
      * Postback verification. `rawEvent` is the body exactly as received; it is spliced into the

@@ -13,6 +13,21 @@ export const RECONCILE_MIN_AGE_MS = 30_000;
 /** Unreturned `created` orders are looked at for this long; PayPal lets an approval lapse after 3 h. */
 export const RECONCILE_CREATED_WINDOW_MS = 3 * 3_600_000;
 const BATCH = 100;
+/** After asking about an order, wait a quarter of its age before asking again, within these bounds. */
+export const RECHECK_MIN_MS = 60_000;
+export const RECHECK_MAX_MS = 3_600_000;
+
+/** When to ask PayPal about an order again: young orders soon, old ones (a PENDING eCheck, say) hourly. */
+export function nextCheckAt(now: number, createdAt: number): number {
+  return now + Math.min(RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, Math.floor((now - createdAt) / 4)));
+}
+
+export interface ReconcileOptions {
+  /** leave orders younger than this alone (default RECONCILE_MIN_AGE_MS) */
+  minAgeMs?: number;
+  /** false: ask about every waiting order now, whenever it was last asked about (tests, operators) */
+  backoff?: boolean;
+}
 
 export interface ReconcileReport {
   checked: number;
@@ -25,20 +40,28 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
   let running: Promise<unknown> = Promise.resolve();
   let passes = 0;
 
-  async function pass(minAgeMs: number): Promise<ReconcileReport> {
+  async function pass(opts: ReconcileOptions): Promise<ReconcileReport> {
     passes++;
     try {
-      return await passOnce(minAgeMs);
+      return await passOnce(opts.minAgeMs ?? RECONCILE_MIN_AGE_MS, opts.backoff ?? true);
     } finally {
       passes--;
     }
   }
 
-  async function passOnce(minAgeMs: number): Promise<ReconcileReport> {
+  async function passOnce(minAgeMs: number, backoff: boolean): Promise<ReconcileReport> {
     const now = clock.now();
-    const due = store.ordersToReconcile({ waitingBefore: now - minAgeMs + 1, createdAfter: now - RECONCILE_CREATED_WINDOW_MS, limit: BATCH });
+    const due = store.ordersToReconcile({
+      now,
+      waitingBefore: now - minAgeMs + 1,
+      createdAfter: now - RECONCILE_CREATED_WINDOW_MS,
+      limit: BATCH,
+      ignoreNextCheck: !backoff,
+    });
     const outcomes: Record<string, number> = {};
     for (const order of due) {
+      // Moved back before asking, so an answer that never comes (or fails) cannot keep it in front.
+      store.setNextCheck(order.id, nextCheckAt(clock.now(), order.createdAt));
       let outcome: CaptureOutcome;
       try {
         outcome = await flow.sync(order.id);
@@ -53,8 +76,8 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
   }
 
   /** One pass now, after any pass already running (passes never overlap). */
-  function reconcileNow(opts: { minAgeMs?: number } = {}): Promise<ReconcileReport> {
-    const next = running.then(() => pass(opts.minAgeMs ?? RECONCILE_MIN_AGE_MS));
+  function reconcileNow(opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+    const next = running.then(() => pass(opts));
     running = next.catch(() => undefined);
     return next;
   }

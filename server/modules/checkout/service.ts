@@ -13,7 +13,7 @@ import { createFailureLimiter } from '../metering/auth-failures';
 import type { MeteringService } from '../metering/service';
 import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
-import { createReconciler } from './reconciler';
+import { createReconciler, type ReconcileOptions } from './reconciler';
 import { createSettlement } from './settle';
 import { createCheckoutStore, type OrderRow } from './store';
 import { orderView, type OrderView } from './views';
@@ -32,6 +32,9 @@ export interface CheckoutDeps {
 /** Order lookups and key rotations per client address per window. */
 export const LOOKUP_LIMIT = 10;
 export const LOOKUP_WINDOW_MS = 10 * 60_000;
+/** New orders per client address per window (each one is a PayPal order and a row). */
+export const CHECKOUT_LIMIT = 10;
+export const CHECKOUT_WINDOW_MS = 10 * 60_000;
 
 const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
@@ -55,10 +58,11 @@ export function createCheckoutService(deps: CheckoutDeps) {
   const client = createPayPalClient(config.paypal);
   const settlement = createSettlement({ store, metering, audit, clock, log });
   const flow = createCaptureFlow({ store, client, settlement, log });
-  const webhooks = createWebhookReceiver({ config, store, client, flow, log });
+  const webhooks = createWebhookReceiver({ config, store, client, flow, log, now: () => clock.now() });
   const reconciler = createReconciler({ store, flow, clock, log });
   // Every attempt counts, right or wrong: the email is the guessable part.
   const limiter = createFailureLimiter({ limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now: () => clock.now() });
+  const creations = createFailureLimiter({ limit: CHECKOUT_LIMIT, windowMs: CHECKOUT_WINDOW_MS, now: () => clock.now() });
 
   const enabled = () => client.configured();
   const requireEnabled = () => {
@@ -99,9 +103,11 @@ export function createCheckoutService(deps: CheckoutDeps) {
   return {
     enabled,
 
-    /** Our order first, then PayPal's; answers where to send the buyer. */
-    async createOrder(input: { planId: string; email: string }) {
+    /** Our order first, then PayPal's; answers where to send the buyer. At most CHECKOUT_LIMIT per address per window. */
+    async createOrder(input: { planId: string; email: string; ip: string }) {
       requireEnabled();
+      const wait = creations.retryAfterSeconds(input.ip);
+      if (wait > 0) throw Err.checkoutRateLimited(wait);
       const email = normalizeEmail(input.email);
       if (!email) throw Err.invalidField('email', 'not a valid email address');
       const plan = catalog.plan(input.planId);
@@ -113,6 +119,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         amount = '';
       }
       if (plan.priceNano <= 0 || amount === '') throw Err.invalidField('plan_id', `plan "${plan.id}" cannot be bought online`);
+      creations.fail(input.ip); // counted once it will reach PayPal
 
       const orderId = randomId('ord_', 20);
       const viewToken = randomBase62(32);
@@ -218,13 +225,13 @@ export function createCheckoutService(deps: CheckoutDeps) {
     },
 
     /** POST /api/paypal/webhook with the raw body. */
-    receiveWebhook(raw: string, headers: Headers) {
+    receiveWebhook(raw: string, headers: Headers, ip: string) {
       requireEnabled();
-      return webhooks.receive(raw, headers);
+      return webhooks.receive(raw, headers, ip);
     },
 
-    /** One reconciler pass now (tests pass minAgeMs: 0). */
-    reconcileNow: (opts: { minAgeMs?: number } = {}) => reconciler.reconcileNow(opts),
+    /** One reconciler pass now (tests pass minAgeMs: 0, and backoff: false to ask about every waiting order). */
+    reconcileNow: (opts: ReconcileOptions = {}) => reconciler.reconcileNow(opts),
 
     /** Re-checks one order at PayPal now and applies what it says (captures, refunds, reversal): for the admin console. */
     syncOrder: (orderId: string) => {
@@ -263,7 +270,12 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
     /** Resolves when webhook work started before this call has finished. */
     settled: () => webhooks.settled(),
-    resetLookupLimits: () => limiter.clear(),
+    /** Forgets every per-address count (lookups, new orders, unverified webhooks): tests. */
+    resetLookupLimits: () => {
+      limiter.clear();
+      creations.clear();
+      webhooks.resetLimits();
+    },
 
     /** Starts background work (the reconciler). */
     start(intervalMs?: number): void {

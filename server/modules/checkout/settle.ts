@@ -134,6 +134,20 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
     return 'declined';
   }
 
+  /**
+   * Lowers the key's budget by what PayPal newly took back on the capture (refunded in total:
+   * `confirmed`); the payment row keeps the total. Answers the key before and after, or null when
+   * nothing was new.
+   */
+  function lowerBudget(order: OrderRow, payment: PaymentRow, status: string, confirmed: number) {
+    const total = Math.max(payment.refundedNano, Math.min(confirmed, payment.amountNano));
+    const newly = total - payment.refundedNano;
+    if (newly > 0 || payment.status !== status) store.updatePayment(payment.paypalCaptureId, { status, refundedNano: total });
+    const before = order.keyId ? metering.keyById(order.keyId) : undefined;
+    const after = before && newly > 0 ? metering.reduceBudget(before.id, newly) : before;
+    return { total, newly, before, after };
+  }
+
   /** Lowers the key's budget by what was newly refunded; a full refund disables it. */
   function refund(order: OrderRow, c: CaptureFacts): SettleResult {
     const payment = store.paymentByCapture(c.id);
@@ -143,16 +157,14 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
       store.updatePayment(c.id, { status: c.status });
       return 'no_change';
     }
-    const total = Math.max(payment.refundedNano, Math.min(confirmed, payment.amountNano));
-    const newly = total - payment.refundedNano;
-    const full = c.status === 'REFUNDED' || total >= payment.amountNano;
-    if (newly <= 0 && (!full || order.status === 'refunded')) return 'no_change';
-    store.updatePayment(c.id, { status: c.status, refundedNano: total });
-    const before = order.keyId ? metering.keyById(order.keyId) : undefined;
-    let after = before;
-    if (before && newly > 0) after = metering.reduceBudget(before.id, newly);
-    if (before && full) after = metering.setStatus(before.id, 'disabled', 'refunded');
-    if (full && order.status !== 'reversed') store.updateOrder(order.id, { status: 'refunded', statusReason: 'refunded' });
+    const full = c.status === 'REFUNDED' || confirmed >= payment.amountNano;
+    // A reversed order keeps its frozen key and its status; the money side still counts.
+    const settled = order.status === 'refunded' || order.status === 'reversed';
+    const { total, newly, before } = lowerBudget(order, payment, c.status, confirmed);
+    if (newly <= 0 && (!full || settled)) return 'no_change';
+    let after = before && newly > 0 ? metering.keyById(before.id) : before;
+    if (before && full && order.status !== 'reversed') after = metering.setStatus(before.id, 'disabled', 'refunded');
+    if (full && !settled) store.updateOrder(order.id, { status: 'refunded', statusReason: 'refunded' });
     audit.record({
       actor: 'paypal',
       action: full ? 'order.refunded' : 'order.partially_refunded',
@@ -163,20 +175,49 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
     return full ? 'refunded' : 'partially_refunded';
   }
 
+  /**
+   * A chargeback: the money PayPal took back leaves the budget, the key is frozen (disabled, the
+   * operator may restore it) and the order is `reversed`, once.
+   */
   function reverse(order: OrderRow, payment: PaymentRow | undefined, c: CaptureFacts): SettleResult {
-    if (payment) store.updatePayment(c.id, { status: 'REVERSED' });
-    else recordPayment(order, c, 'REVERSED');
-    if (order.status === 'reversed') return 'no_change';
+    const taken = c.status === 'REFUNDED' ? (c.amountNano ?? 0) : (c.refundedNano ?? 0);
+    let lowered: ReturnType<typeof lowerBudget> | undefined;
+    if (payment) lowered = lowerBudget(order, payment, c.status, taken);
+    else recordPayment(order, c, c.status, taken);
+    if (order.status === 'reversed') return lowered && lowered.newly > 0 ? 'partially_refunded' : 'no_change';
     if (order.keyId) metering.setStatus(order.keyId, 'disabled', 'payment reversed');
     store.updateOrder(order.id, { status: 'reversed', statusReason: 'payment_reversed' });
+    const key = order.keyId ? metering.keyById(order.keyId) : undefined;
     audit.record({
       actor: 'paypal',
       action: 'order.reversed',
       target: order.id,
-      before: { status: order.status },
-      after: { status: 'reversed', key_id: order.keyId, key_status: order.keyId ? 'disabled' : null, capture_id: c.id },
+      before: { status: order.status, refunded_usd: payment ? formatUsd(payment.refundedNano) : null, budget_usd: usd(lowered?.before?.budgetNano ?? null) },
+      after: {
+        status: 'reversed',
+        key_id: order.keyId,
+        key_status: key?.status ?? null,
+        refunded_usd: formatUsd(lowered?.total ?? taken),
+        budget_usd: usd(key?.budgetNano ?? null),
+        capture_id: c.id,
+      },
     });
     return 'reversed';
+  }
+
+  /** Applies a chargeback PayPal confirmed on this capture, in one transaction. */
+  function applyReversal(orderId: string, c: CaptureFacts): SettleResult {
+    return store.transaction(() => {
+      const order = store.orderById(orderId);
+      if (!order) return 'unknown_order';
+      const payment = store.paymentByCapture(c.id);
+      if (payment && payment.orderId !== order.id) {
+        log.warn('capture belongs to another order', { order_id: order.id, capture_id: c.id });
+        return 'ignored';
+      }
+      if (c.status !== 'REFUNDED' && c.status !== 'PARTIALLY_REFUNDED') return 'ignored';
+      return reverse(order, payment, c);
+    });
   }
 
   /** Applies one confirmed capture to our order, in one transaction. */
@@ -211,8 +252,6 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
           }
           return refund(store.orderById(orderId) ?? order, c);
         }
-        case 'REVERSED':
-          return reverse(order, payment, c);
         default:
           return 'ignored';
       }
@@ -226,7 +265,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
     );
   }
 
-  return { applyCapture, applyOrder };
+  return { applyCapture, applyOrder, applyReversal };
 }
 
 export type Settlement = ReturnType<typeof createSettlement>;

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { DB } from '../../db/client';
 import { orders, payments, webhookEvents, type OrderStatus } from '../../db/schema';
 import type { Clock } from '../../lib/clock';
@@ -38,32 +38,45 @@ export function createCheckoutStore(db: DB, clock: Clock) {
         .get();
     },
 
-    /** Orders the reconciler should ask PayPal about. */
-    ordersToReconcile(input: { waitingBefore: number; createdAfter: number; limit: number }): OrderRow[] {
-      const waiting = db
-        .select()
-        .from(orders)
-        .where(and(inArray(orders.status, ['approved', 'pending']), lt(orders.updatedAt, input.waitingBefore)))
-        .orderBy(orders.updatedAt)
-        .limit(input.limit)
-        .all();
-      // A buyer who approved but never came back, with the webhook lost too.
-      const unreturned = db
-        .select()
-        .from(orders)
-        .where(
-          and(
-            eq(orders.status, 'created'),
-            isNotNull(orders.paypalOrderId),
-            lt(orders.createdAt, input.waitingBefore),
-            gte(orders.createdAt, input.createdAfter),
-          ),
-        )
-        .orderBy(orders.createdAt)
-        .limit(input.limit)
-        .all();
-      return [...waiting, ...unreturned];
+    /**
+     * The buyer has to approve at PayPal again: the order waits for payment (if it still did), and
+     * the next capture is a new attempt with a new PayPal-Request-Id.
+     */
+    restartCapture(id: string, reason: string | null, approveUrl: string | null): OrderRow | undefined {
+      return db
+        .update(orders)
+        .set({ status: 'created', statusReason: reason, captureRequestId: crypto.randomUUID(), updatedAt: Date.now(), ...(approveUrl ? { approveUrl } : {}) })
+        .where(and(eq(orders.id, id), inArray(orders.status, ['created', 'approved'])))
+        .returning()
+        .get();
     },
+
+    /**
+     * Orders the reconciler should ask PayPal about now, least recently asked first (never asked
+     * before all others), so a pile of orders PayPal keeps no answer for cannot crowd out newer ones:
+     * each one asked moves to the back by its next-check time.
+     */
+    ordersToReconcile(input: { now: number; waitingBefore: number; createdAfter: number; limit: number; ignoreNextCheck?: boolean }): OrderRow[] {
+      const waiting = and(inArray(orders.status, ['approved', 'pending']), lt(orders.updatedAt, input.waitingBefore));
+      // A buyer who approved but never came back, with the webhook lost too.
+      const unreturned = and(
+        eq(orders.status, 'created'),
+        isNotNull(orders.paypalOrderId),
+        lt(orders.createdAt, input.waitingBefore),
+        gte(orders.createdAt, input.createdAfter),
+      );
+      const due = input.ignoreNextCheck ? undefined : or(isNull(orders.nextCheckAt), lte(orders.nextCheckAt, input.now));
+      return db
+        .select()
+        .from(orders)
+        .where(and(or(waiting, unreturned), due))
+        .orderBy(sql`coalesce(${orders.nextCheckAt}, 0)`, orders.createdAt)
+        .limit(input.limit)
+        .all();
+    },
+
+    /** When the reconciler may ask about this order again. */
+    setNextCheck: (id: string, at: number) => db.update(orders).set({ nextCheckAt: at }).where(eq(orders.id, id)).run(),
 
     paymentByCapture: (captureId: string): PaymentRow | undefined =>
       db.select().from(payments).where(eq(payments.paypalCaptureId, captureId)).get(),

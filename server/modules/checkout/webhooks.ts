@@ -1,8 +1,9 @@
 import type { Config } from '../../config';
-import { Err } from '../../errors';
+import { Err, GatewayError } from '../../errors';
+import { createFailureLimiter } from '../metering/auth-failures';
 import type { Logger } from '../../lib/log';
 import type { CaptureFlow, CaptureOutcome } from './capture';
-import { linkedId, PayPalApiError, type PayPalCapture, type PayPalClient, type PayPalLink } from './paypal-client';
+import { linkedId, PayPalApiError, type PayPalCapture, type PayPalClient } from './paypal-client';
 import type { SettleResult } from './settle';
 import type { CheckoutStore, OrderRow } from './store';
 
@@ -12,19 +13,20 @@ import type { CheckoutStore, OrderRow } from './store';
 /** How long the answer waits for the PayPal calls an event starts; the rest finishes afterwards. */
 export const WEBHOOK_ANSWER_WITHIN_MS = 2_000;
 
-const CAPTURE_EVENTS = new Set([
-  'PAYMENT.CAPTURE.COMPLETED',
-  'PAYMENT.CAPTURE.PENDING',
-  'PAYMENT.CAPTURE.DENIED',
-  'PAYMENT.CAPTURE.DECLINED',
-  'PAYMENT.CAPTURE.REVERSED',
-]);
+const CAPTURE_EVENTS = new Set(['PAYMENT.CAPTURE.COMPLETED', 'PAYMENT.CAPTURE.PENDING', 'PAYMENT.CAPTURE.DENIED', 'PAYMENT.CAPTURE.DECLINED']);
 const ORDER_EVENTS = new Set(['CHECKOUT.ORDER.APPROVED', 'CHECKOUT.ORDER.COMPLETED']);
+/** Money taken back: PayPal sends both with a refund resource whose `up` link is the capture. */
 const REFUND_EVENT = 'PAYMENT.CAPTURE.REFUNDED';
+const REVERSAL_EVENT = 'PAYMENT.CAPTURE.REVERSED';
+
+/** Webhook deliveries that fail verification, per client address per window, before 429. */
+export const WEBHOOK_FAILURE_LIMIT = 10;
+export const WEBHOOK_FAILURE_WINDOW_MS = 10 * 60_000;
 
 interface WebhookEvent {
   id: string;
   event_type: string;
+  resource_type: string | undefined;
   resource: Record<string, unknown>;
 }
 
@@ -49,12 +51,14 @@ function parseEvent(raw: string): WebhookEvent {
   if (!id || id.length > 128) throw Err.invalidField('id', 'missing or too long');
   if (!type || type.length > 128) throw Err.invalidField('event_type', 'missing or too long');
   const resource = typeof event.resource === 'object' && event.resource !== null ? (event.resource as Record<string, unknown>) : {};
-  return { id, event_type: type, resource };
+  return { id, event_type: type, resource_type: str(event.resource_type), resource };
 }
 
-export function createWebhookReceiver(deps: { config: Config; store: CheckoutStore; client: PayPalClient; flow: CaptureFlow; log: Logger }) {
+export function createWebhookReceiver(deps: { config: Config; store: CheckoutStore; client: PayPalClient; flow: CaptureFlow; log: Logger; now: () => number }) {
   const { config, store, client, flow, log } = deps;
   const inFlight = new Set<Promise<void>>();
+  // Only failures count: PayPal's own deliveries verify, so its addresses are never slowed down.
+  const failures = createFailureLimiter({ limit: WEBHOOK_FAILURE_LIMIT, windowMs: WEBHOOK_FAILURE_WINDOW_MS, now: deps.now });
 
   const describe = (outcome: SettleResult | CaptureOutcome) => (typeof outcome === 'string' ? outcome : outcome.kind === 'error' ? `error: ${outcome.error.message}` : outcome.kind);
 
@@ -81,6 +85,35 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
     return { result: describe(await flow.applyCapture(order.id, capture)), orderId: order.id };
   }
 
+  /**
+   * PAYMENT.CAPTURE.REFUNDED / REVERSED: the resource is a refund. PayPal is asked for that refund
+   * (it must exist and be done), its `up` link names the capture, and PayPal is asked for the capture.
+   */
+  async function takenBack(event: WebhookEvent): Promise<Processed> {
+    const reversal = event.event_type === REVERSAL_EVENT;
+    let captureId: string | undefined;
+    if (event.resource_type === 'capture') {
+      captureId = str(event.resource.id); // an older event shape: the capture itself
+    } else {
+      const refundId = str(event.resource.id);
+      if (!refundId) return { result: 'ignored: no refund id', orderId: null };
+      const refund = await client.getRefund(refundId);
+      if (refund.status !== 'COMPLETED') return { result: `ignored: PayPal says the refund is ${refund.status}`, orderId: null };
+      captureId = linkedId(refund.links, 'up');
+    }
+    if (!captureId) return { result: 'ignored: refund without a capture link', orderId: null };
+    const capture = await client.getCapture(captureId);
+    const order = orderOfCapture(capture);
+    if (!order) return { result: 'ignored: no order of ours for this capture', orderId: null };
+    const related = capture.supplementary_data?.related_ids?.order_id;
+    if (related && related !== order.paypalOrderId) return { result: 'ignored: capture of another PayPal order', orderId: order.id };
+    if (capture.status !== 'REFUNDED' && capture.status !== 'PARTIALLY_REFUNDED') {
+      return { result: `ignored: PayPal says the capture is ${capture.status}`, orderId: order.id };
+    }
+    const outcome = reversal ? await flow.applyReversal(order.id, capture) : await flow.applyCapture(order.id, capture);
+    return { result: describe(outcome), orderId: order.id };
+  }
+
   async function process(event: WebhookEvent): Promise<Processed> {
     const { resource } = event;
     if (ORDER_EVENTS.has(event.event_type)) {
@@ -95,12 +128,7 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
       // Whatever the event claims, the capture's status is what PayPal answers now.
       return confirmCapture(captureId, () => true);
     }
-    if (event.event_type === REFUND_EVENT) {
-      // The resource is the refund; its `up` link names the capture.
-      const captureId = linkedId(Array.isArray(resource.links) ? (resource.links as PayPalLink[]) : undefined, 'up');
-      if (!captureId) return { result: 'ignored: refund without a capture link', orderId: null };
-      return confirmCapture(captureId, (status) => status === 'REFUNDED' || status === 'PARTIALLY_REFUNDED');
-    }
+    if (event.event_type === REFUND_EVENT || event.event_type === REVERSAL_EVENT) return takenBack(event);
     return { result: 'ignored: event type not handled', orderId: null };
   }
 
@@ -129,9 +157,10 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
     return work;
   }
 
-  async function verify(raw: string, headers: Headers): Promise<boolean> {
+  /** Asks PayPal whether it sent this; throws unless it says SUCCESS. Nothing unverified is ever acted on. */
+  async function verify(raw: string, headers: Headers): Promise<void> {
     const webhookId = config.paypal.webhookId;
-    if (!webhookId) return false;
+    if (!webhookId) throw Err.webhookSignatureInvalid(); // config refuses to start so; never accept unverified
     const get = (name: string) => headers.get(name) ?? '';
     const transmission = {
       authAlgo: get('paypal-auth-algo'),
@@ -152,20 +181,31 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
       throw Err.paymentProviderUnavailable(error.message);
     }
     if (!ok) throw Err.webhookSignatureInvalid();
-    return true;
+  }
+
+  /** verify, with an address that keeps sending what does not verify turned away before PayPal is asked. */
+  async function verifyFrom(ip: string, raw: string, headers: Headers): Promise<void> {
+    const wait = failures.retryAfterSeconds(ip);
+    if (wait > 0) throw Err.webhookRateLimited(wait);
+    try {
+      await verify(raw, headers);
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'webhook_signature_invalid') failures.fail(ip);
+      throw error;
+    }
   }
 
   return {
-    /** Verifies (when a webhook id is configured), records the event id once, then acts. */
-    async receive(raw: string, headers: Headers): Promise<{ received: true; duplicate: boolean }> {
+    /** Verifies with PayPal, records the event id once, then acts. */
+    async receive(raw: string, headers: Headers, ip: string): Promise<{ received: true; duplicate: boolean }> {
       const event = parseEvent(raw);
-      const verified = await verify(raw, headers);
+      await verifyFrom(ip, raw, headers);
       const inserted = store.insertEvent({
         id: event.id,
         eventType: event.event_type,
         resourceId: str(event.resource.id) ?? null,
         orderId: null,
-        verified,
+        verified: true,
       });
       if (!inserted) {
         // A replay does nothing, unless the first delivery ended in a PayPal error: then retry it.
@@ -176,6 +216,8 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
       await Promise.race([work, Bun.sleep(WEBHOOK_ANSWER_WITHIN_MS)]);
       return { received: true, duplicate: false };
     },
+
+    resetLimits: () => failures.clear(),
 
     /** Resolves when every event being processed has finished (tests, shutdown). */
     async settled(): Promise<void> {

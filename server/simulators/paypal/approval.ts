@@ -59,7 +59,7 @@ const unknownOrder = () =>
 
 export function showApproval(ctx: SimContext, req: Request): Response {
   const token = new URL(req.url).searchParams.get('token') ?? '';
-  const o = ctx.state.orders.get(token);
+  const o = ctx.order(token);
   return o ? orderPage(ctx, o) : unknownOrder();
 }
 
@@ -68,7 +68,7 @@ const redirect = (location: string) => new Response(null, { status: 303, headers
 export async function submitApproval(ctx: SimContext, req: Request): Promise<Response> {
   const form = new URLSearchParams(await req.text());
   const token = form.get('token') ?? new URL(req.url).searchParams.get('token') ?? '';
-  const o = ctx.state.orders.get(token);
+  const o = ctx.order(token);
   if (!o) return unknownOrder();
   if (form.get('action') === 'cancel') {
     const to = ctx.cancelRedirect(o);

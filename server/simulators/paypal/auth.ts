@@ -1,7 +1,7 @@
 // OAuth 2.0 client credentials (`POST /v1/oauth2/token`) and the bearer check of every REST call.
 
 import { APP_ID, TOKEN_TTL_S, type SimContext } from './context';
-import { json, newDebugId, paypalTime, randomAlnum } from './util';
+import { json, paypalTime, ppError, randomAlnum } from './util';
 
 const SCOPE = [
   'https://uri.paypal.com/services/invoicing',
@@ -73,13 +73,5 @@ export function checkBearer(ctx: SimContext, req: Request): Response | undefined
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '');
   const exp = m?.[1] === undefined ? undefined : ctx.tokens.get(m[1]);
   if (exp !== undefined && exp > Date.now()) return undefined;
-  return json(
-    {
-      name: 'AUTHENTICATION_FAILURE',
-      message: 'Authentication failed due to invalid authentication credentials or a missing Authorization header.',
-      debug_id: newDebugId(),
-      links: [{ href: 'https://developer.paypal.com/docs/api/overview/#error', rel: 'information_link' }],
-    },
-    401,
-  );
+  return ppError(401, 'AUTHENTICATION_FAILURE', [], 'overview');
 }

@@ -3,15 +3,27 @@
 
 import { formatMinor } from './money';
 import { renderCapture, renderOrder, renderRefund, type Base } from './render';
-import { SimState, type CaptureRec, type OrderRec, type RefundRec } from './state';
+import { IDEMPOTENCY_TTL_MS, SimState, UNAPPROVED_ORDER_TTL_MS, type CaptureRec, type IdempotentResult, type OrderRec, type RefundRec } from './state';
 import { newPayerId, paypalTime } from './util';
 import { WebhookHub, type EmitResult } from './webhooks';
 
-export type FailKind = '500' | 'timeout' | 'declined' | 'pending';
+export type FailKind = '500' | 'timeout' | 'declined' | 'pending' | '422';
+
+/** The capture 422s that `/_control/next` can inject (`{"fail": "422", "issue": …}`; "declined" = INSTRUMENT_DECLINED). */
+export const CAPTURE_ISSUES = [
+  'INSTRUMENT_DECLINED',
+  'REDIRECT_PAYER_FOR_ALTERNATE_FUNDING',
+  'PAYER_ACTION_REQUIRED',
+  'MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED',
+  'ORDER_COMPLETION_IN_PROGRESS',
+] as const;
+export type CaptureIssue = (typeof CAPTURE_ISSUES)[number];
 
 export interface FailureRule {
   fail: FailKind;
   times: number;
+  /** fail "422" only: which of CAPTURE_ISSUES */
+  issue?: CaptureIssue;
   path?: string;
   /** timeout only: how long to hold the request (default 30 s). */
   ms?: number;
@@ -36,6 +48,8 @@ export class SimContext {
   /** access token -> expiry (ms since epoch). */
   readonly tokens = new Map<string, number>();
   failures: FailureRule[] = [];
+  /** How far the simulator's clock runs ahead of the real one (`/_control/clock`). */
+  clockOffsetMs = 0;
   readonly hub: WebhookHub;
   /** Requests held by an injected timeout; released on reset/close. */
   readonly held = new Set<() => void>();
@@ -53,6 +67,37 @@ export class SimContext {
     return { api: origin + bp };
   }
 
+  /** The simulator's clock (ms): real time plus what `/_control/clock` advanced it by. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** An order by id; one nobody approved within 3 hours has expired and is gone, as at PayPal. */
+  order(id: string): OrderRec | undefined {
+    const o = this.state.orders.get(id);
+    if (!o) return undefined;
+    const unapproved = o.status === 'CREATED' || o.status === 'PAYER_ACTION_REQUIRED';
+    if (unapproved && this.now() - o.createdMs >= UNAPPROVED_ORDER_TTL_MS) {
+      this.state.orders.delete(id);
+      return undefined;
+    }
+    return o;
+  }
+
+  /** What an earlier request with this PayPal-Request-Id answered, while PayPal still keeps it (6 hours). */
+  remembered(key: string): IdempotentResult | undefined {
+    const rec = this.state.idempotency.get(key);
+    if (rec && this.now() - rec.at >= IDEMPOTENCY_TTL_MS) {
+      this.state.idempotency.delete(key);
+      return undefined;
+    }
+    return rec;
+  }
+
+  remember(key: string | undefined, result: Omit<IdempotentResult, 'at'>): void {
+    if (key !== undefined) this.state.idempotency.set(key, { ...result, at: this.now() });
+  }
+
   releaseHeld(): void {
     for (const release of [...this.held]) release();
     this.held.clear();
@@ -61,6 +106,7 @@ export class SimContext {
   reset(): void {
     this.state.clear();
     this.failures = [];
+    this.clockOffsetMs = 0;
     this.hub.reset();
     this.releaseHeld();
   }
@@ -132,9 +178,13 @@ export class SimContext {
     return this.quiet(this.hub.emit(type, 'capture', renderCapture(c, base, true), summary, base));
   }
 
+  /** PAYMENT.CAPTURE.REFUNDED, or PAYMENT.CAPTURE.REVERSED for a chargeback: either way the resource is the refund. */
   emitRefundEvent(r: RefundRec, base: Base): Promise<EmitResult> {
     const amt = `${r.amount.value} ${r.amount.currency_code}`;
-    return this.quiet(this.hub.emit('PAYMENT.CAPTURE.REFUNDED', 'refund', renderRefund(r, base), `A ${amt} capture payment was refunded`, base));
+    const [type, summary] = r.reversal
+      ? ['PAYMENT.CAPTURE.REVERSED', `A ${amt} capture payment was reversed`]
+      : ['PAYMENT.CAPTURE.REFUNDED', `A ${amt} capture payment was refunded`];
+    return this.quiet(this.hub.emit(type, 'refund', renderRefund(r, base), summary, base));
   }
 
   /** Fire-and-forget callers must not see unhandled rejections. */

@@ -1,6 +1,7 @@
 // Control endpoints under {base}/_control/ (no auth): drive the buyer, webhooks and failures from tests.
 
-import type { FailKind, FailureRule, SimContext } from './context';
+import { CAPTURE_ISSUES, type CaptureIssue, type FailKind, type FailureRule, type SimContext } from './context';
+import { parseAmount } from './money';
 import { applyRefund, refundBlocker } from './payments';
 import { renderCapture, renderOrder } from './render';
 import type { CaptureRec, OrderRec } from './state';
@@ -9,7 +10,7 @@ import type { EmitResult } from './webhooks';
 
 const err = (status: number, message: string) => json({ error: message }, status);
 
-const FAIL_KINDS: FailKind[] = ['500', 'timeout', 'declined', 'pending'];
+const FAIL_KINDS: FailKind[] = ['500', 'timeout', 'declined', 'pending', '422'];
 
 export const EVENT_TYPES = [
   'CHECKOUT.ORDER.APPROVED',
@@ -46,7 +47,7 @@ async function sendWebhook(ctx: SimContext, req: Request): Promise<Response> {
   if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
     return err(400, `event_type must be one of ${EVENT_TYPES.join(', ')}`);
   }
-  const o = ctx.state.orders.get(String(body.order_id ?? ''));
+  const o = ctx.order(String(body.order_id ?? ''));
   if (!o) return err(404, `unknown order ${String(body.order_id)}`);
   const base = ctx.base(req);
 
@@ -65,8 +66,7 @@ async function sendWebhook(ctx: SimContext, req: Request): Promise<Response> {
       if (c.status === 'PENDING' || c.status === 'COMPLETED') setCaptureStatus(c, 'DECLINED');
       break;
     case 'PAYMENT.CAPTURE.REVERSED':
-      setCaptureStatus(c, 'REVERSED');
-      break;
+      return reverse(ctx, c, body.amount, base);
     case 'PAYMENT.CAPTURE.REFUNDED': {
       // A refund made outside the API (e.g. from the PayPal dashboard): refund what is left.
       if (!refundBlocker(c) && c.minor > c.refundedMinor) {
@@ -80,13 +80,38 @@ async function sendWebhook(ctx: SimContext, req: Request): Promise<Response> {
   return json(await settled(ctx.emitCaptureEvent(type, c, base)));
 }
 
+/**
+ * A chargeback: PayPal takes the money back (all that is left, or `amount` in the capture's
+ * currency) and says so with PAYMENT.CAPTURE.REVERSED, whose resource is a refund.
+ */
+async function reverse(ctx: SimContext, c: CaptureRec, amount: unknown, base: ReturnType<SimContext['base']>): Promise<Response> {
+  const left = c.minor - c.refundedMinor;
+  if (left <= 0n || c.status === 'PENDING' || c.status === 'DECLINED' || c.status === 'FAILED') {
+    // nothing (more) to take back: PayPal tells of the last reversal again
+    const last = [...c.refundIds].reverse().map((id) => ctx.state.refunds.get(id)).find((r) => r?.reversal);
+    if (!last) return err(409, `capture ${c.id} is ${c.status} and cannot be reversed`);
+    return json(await settled(ctx.emitRefundEvent(last, base)));
+  }
+  let minor = left;
+  if (amount !== undefined) {
+    const parsed = parseAmount({ currency_code: c.amount.currency_code, value: String(amount) }, '/amount');
+    if (!parsed.ok || parsed.minor > left) return err(400, `amount must be a positive value of at most what is left on capture ${c.id}`);
+    minor = parsed.minor;
+  }
+  return json(await settled(applyRefund(ctx, c, minor, base, { reversal: true }).event));
+}
+
 function parseRule(body: unknown): FailureRule | string {
-  if (!isObject(body)) return 'expected JSON {"fail": "500"|"timeout"|"declined"|"pending", "times"?, "path"?}';
+  if (!isObject(body)) return 'expected JSON {"fail": "500"|"timeout"|"declined"|"pending"|"422", "issue"?, "times"?, "path"?}';
   const fail = String(body.fail ?? '') as FailKind;
   if (!FAIL_KINDS.includes(fail)) return `fail must be one of ${FAIL_KINDS.join(', ')}`;
   const times = body.times === undefined ? 1 : Number(body.times);
   if (!Number.isInteger(times) || times < 1) return 'times must be a positive integer';
   const rule: FailureRule = { fail, times };
+  if (fail === '422') {
+    if (!(CAPTURE_ISSUES as readonly unknown[]).includes(body.issue)) return `issue must be one of ${CAPTURE_ISSUES.join(', ')}`;
+    rule.issue = body.issue as CaptureIssue;
+  }
   if (body.path !== undefined) {
     if (typeof body.path !== 'string' || body.path === '') return 'path must be a non-empty string';
     rule.path = body.path;
@@ -116,7 +141,7 @@ export async function handleControl(ctx: SimContext, req: Request, path: string)
   const seg = path.split('/').filter(Boolean).slice(1); // drop "_control"
   const [what, arg] = seg;
   if (m === 'POST' && what === 'approve' && arg) {
-    const o = ctx.state.orders.get(decodeURIComponent(arg));
+    const o = ctx.order(decodeURIComponent(arg));
     if (!o) return err(404, `unknown order ${arg}`);
     const res = ctx.approve(o, ctx.base(req));
     if (!res.ok) return err(409, res.reason);
@@ -136,7 +161,7 @@ export async function handleControl(ctx: SimContext, req: Request, path: string)
     return json({ data: [...ctx.state.orders.values()].map((o) => listOrder(ctx, o, req)) });
   }
   if (m === 'GET' && what === 'orders' && arg) {
-    const o = ctx.state.orders.get(decodeURIComponent(arg));
+    const o = ctx.order(decodeURIComponent(arg));
     return o ? json(listOrder(ctx, o, req)) : err(404, `unknown order ${arg}`);
   }
   if (m === 'GET' && what === 'webhooks' && !arg) return json({ data: ctx.hub.deliveries });
@@ -146,6 +171,14 @@ export async function handleControl(ctx: SimContext, req: Request, path: string)
     const n = ctx.tokens.size;
     ctx.tokens.clear();
     return json({ expired: n });
+  }
+  if (m === 'POST' && what === 'clock' && !arg) {
+    // Moves the simulator's clock forward: unapproved orders expire after 3 h, request ids are kept 6 h.
+    const body = await readJson(req);
+    const ms = isObject(body) ? Number(body.advance_ms) : Number.NaN;
+    if (!Number.isFinite(ms) || ms < 0) return err(400, 'expected JSON {"advance_ms": N} with N >= 0');
+    ctx.clockOffsetMs += ms;
+    return json({ now: new Date(ctx.now()).toISOString(), offset_ms: ctx.clockOffsetMs });
   }
   if (m === 'POST' && what === 'reset' && !arg) {
     ctx.reset();

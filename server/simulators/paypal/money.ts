@@ -44,13 +44,13 @@ export function parseAmount(amount: unknown, field: string): ParsedAmount {
     detail: { field: f, ...(value === undefined ? {} : { value }), location: 'body', issue, description },
   });
   if (typeof amount !== 'object' || amount === null || Array.isArray(amount)) {
-    return bad(400, 'MISSING_REQUIRED_PARAMETER', 'A required field / parameter is missing.');
+    return bad(400, 'MISSING_REQUIRED_PARAMETER', 'A required parameter is missing.');
   }
   const a = amount as Record<string, unknown>;
   const cur = a.currency_code;
   const val = a.value;
-  if (cur === undefined) return bad(400, 'MISSING_REQUIRED_PARAMETER', 'A required field / parameter is missing.', `${field}/currency_code`);
-  if (val === undefined) return bad(400, 'MISSING_REQUIRED_PARAMETER', 'A required field / parameter is missing.', `${field}/value`);
+  if (cur === undefined) return bad(400, 'MISSING_REQUIRED_PARAMETER', 'A required parameter is missing.', `${field}/currency_code`);
+  if (val === undefined) return bad(400, 'MISSING_REQUIRED_PARAMETER', 'A required parameter is missing.', `${field}/value`);
   if (typeof cur !== 'string' || !/^[A-Z]{3}$/.test(cur)) {
     return bad(400, 'INVALID_PARAMETER_SYNTAX', 'The value of a field does not conform to the expected format.', `${field}/currency_code`, String(cur));
   }
@@ -58,7 +58,13 @@ export function parseAmount(amount: unknown, field: string): ParsedAmount {
     return bad(400, 'INVALID_PARAMETER_SYNTAX', 'The value of a field does not conform to the expected format.', `${field}/value`, String(val));
   }
   if (!SUPPORTED.has(cur)) {
-    return bad(422, 'CURRENCY_NOT_SUPPORTED', 'Currency code is not currently supported.', `${field}/currency_code`, cur);
+    return bad(
+      422,
+      'INVALID_CURRENCY_CODE',
+      'Currency code is invalid or is not currently supported. Please refer https://developer.paypal.com/api/rest/reference/currency-codes/ for list of supported currency codes.',
+      `${field}/currency_code`,
+      cur,
+    );
   }
   const neg = val.startsWith('-');
   const body = neg ? val.slice(1) : val;

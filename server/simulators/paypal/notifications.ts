@@ -1,23 +1,18 @@
 // Webhooks v1 REST: verify-webhook-signature, the signing certificate, show/resend an event.
 
 import type { SimContext } from './context';
-import { canonicalJson, crc32, isObject, json, malformedJson, newDebugId, readJson } from './util';
+import { canonicalJson, crc32, isObject, json, malformedJson, newDebugId, notFound, ppError, readJson } from './util';
 import { AUTH_ALGO } from './webhooks';
 
 const API = 'webhooks/v1';
 const REQUIRED = ['auth_algo', 'cert_url', 'transmission_id', 'transmission_sig', 'transmission_time', 'webhook_id'] as const;
 
 function validationError(fields: string[]): Response {
-  return json(
-    {
-      name: 'VALIDATION_ERROR',
-      message: 'Invalid request - see details',
-      debug_id: newDebugId(),
-      information_link: 'https://developer.paypal.com/docs/api/webhooks/v1/#error-VALIDATION_ERROR',
-      details: fields.map((field) => ({ field, location: 'body', issue: 'Required field cannot be blank' })),
-      links: [],
-    },
+  return ppError(
     400,
+    'INVALID_REQUEST',
+    fields.map((field) => ({ field: `/${field}`, location: 'body', issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.' })),
+    API,
   );
 }
 
@@ -57,19 +52,7 @@ export async function getCert(ctx: SimContext, certId: string): Promise<Response
   return new Response(signer.certPem, { headers: { 'content-type': 'application/x-pem-file' } });
 }
 
-function eventNotFound(): Response {
-  return json(
-    {
-      name: 'INVALID_RESOURCE_ID',
-      message: 'Requested resource ID was not found.',
-      debug_id: newDebugId(),
-      information_link: 'https://developer.paypal.com/docs/api/webhooks/v1/#error-INVALID_RESOURCE_ID',
-      details: [],
-      links: [],
-    },
-    404,
-  );
-}
+const eventNotFound = (): Response => notFound(API);
 
 export function getEvent(ctx: SimContext, id: string): Response {
   const sent = ctx.hub.getEvent(id);

@@ -1,16 +1,18 @@
-// Orders v2: create, show, capture.
+// Orders v2: create and show (capture is in capture.ts).
 
 import type { SimContext } from './context';
-import { formatMinor, paypalFee, parseAmount } from './money';
-import { approveHref, renderOrder } from './render';
-import type { CaptureRec, OrderRec } from './state';
+import { formatMinor, parseAmount } from './money';
+import { renderOrder } from './render';
+import type { OrderRec } from './state';
 import {
-  type ErrorDetail, invalidRequest, isAbsoluteHttpUrl, isObject, json, malformedJson, newDebugId, newResourceId,
+  type ErrorDetail, invalidRequest, isAbsoluteHttpUrl, isObject, json, malformedJson, newResourceId,
   notFound, paypalTime, ppError, readJson, unprocessable,
 } from './util';
 
-const MISSING = 'A required field / parameter is missing.';
-const TOO_LONG = 'The value of a field is either too short or too long.';
+// PayPal's own descriptions for these issues on orders.create (Orders v2 `400` schema).
+const MISSING = 'A required parameter is missing.';
+const TOO_LONG = 'The value of a field is either too short or too long';
+const INVALID_VALUE = 'A parameter value is not valid.';
 
 function wantsRepresentation(req: Request): boolean {
   return /return=representation/i.test(req.headers.get('prefer') ?? '');
@@ -50,16 +52,26 @@ export async function createOrder(ctx: SimContext, req: Request): Promise<Respon
   const base = ctx.base(req);
   const rid = requestId(req);
   if (rid !== undefined) {
-    const existing = ctx.state.orders.get(ctx.state.idempotency.get(`create|${rid}`) ?? '');
+    const existing = ctx.order(ctx.remembered(`create|${rid}`)?.resourceId ?? '');
     if (existing) return json(renderOrder(existing, ctx.state, base, wantsRepresentation(req) ? 'full' : 'create-minimal'), 200);
+  }
+  if (body.payment_source !== undefined && rid === undefined) {
+    return invalidRequest([
+      {
+        field: 'PayPal-Request-Id',
+        location: 'header',
+        issue: 'PAYPAL_REQUEST_ID_REQUIRED',
+        description: "A PayPal-Request-Id is required if you are trying to process payment for an Order. Please specify a PayPal-Request-Id or Create the Order without a 'payment_source' specified.",
+      },
+    ]);
   }
 
   if (body.intent === undefined) return invalidRequest([{ field: '/intent', location: 'body', issue: 'MISSING_REQUIRED_PARAMETER', description: MISSING }]);
   if (body.intent !== 'CAPTURE' && body.intent !== 'AUTHORIZE') {
-    return invalidRequest([{ field: '/intent', value: String(body.intent), location: 'body', issue: 'INVALID_PARAMETER_VALUE', description: 'The value of a field is invalid.' }]);
+    return invalidRequest([{ field: '/intent', value: String(body.intent), location: 'body', issue: 'INVALID_PARAMETER_VALUE', description: INVALID_VALUE }]);
   }
   if (body.intent === 'AUTHORIZE') {
-    return unprocessable('UNSUPPORTED_INTENT', 'The simulator implements intent CAPTURE only.', { field: '/intent', value: 'AUTHORIZE', location: 'body' });
+    return unprocessable('UNSUPPORTED_INTENT', 'The simulator implements intent CAPTURE only (`intent=AUTHORIZE` is not supported).', { field: '/intent', value: 'AUTHORIZE', location: 'body' });
   }
   const units = body.purchase_units;
   if (!Array.isArray(units) || units.length === 0) {
@@ -130,6 +142,7 @@ export async function createOrder(ctx: SimContext, req: Request): Promise<Respon
     amount: { currency_code: amount.currency, value: formatMinor(amount.minor, amount.currency) },
     minor: amount.minor,
     captureIds: [],
+    createdMs: ctx.now(),
     createTime: now,
     updateTime: now,
   };
@@ -144,84 +157,14 @@ export async function createOrder(ctx: SimContext, req: Request): Promise<Respon
 
   ctx.state.orders.set(order.id, order);
   if (invoiceId !== undefined) ctx.state.invoices.set(invoiceId, order.id);
-  if (rid !== undefined) ctx.state.idempotency.set(`create|${rid}`, order.id);
+  ctx.remember(rid === undefined ? undefined : `create|${rid}`, { resourceId: order.id });
   // PayPal answers 200 for orders that need payer action (payment_source flow) and 201 Created otherwise.
   const status = order.status === 'PAYER_ACTION_REQUIRED' ? 200 : 201;
   return json(renderOrder(order, ctx.state, base, wantsRepresentation(req) ? 'full' : 'create-minimal'), status);
 }
 
 export function getOrder(ctx: SimContext, req: Request, id: string): Response {
-  const o = ctx.state.orders.get(id);
+  const o = ctx.order(id);
   if (!o) return notFound();
   return json(renderOrder(o, ctx.state, ctx.base(req)));
-}
-
-export async function captureOrder(ctx: SimContext, req: Request, id: string, path: string): Promise<Response> {
-  const o = ctx.state.orders.get(id);
-  if (!o) return notFound();
-  const body = await readJson(req);
-  if (body instanceof Error) return malformedJson();
-  const base = ctx.base(req);
-  const view = wantsRepresentation(req) ? 'full' : 'capture-minimal';
-  const rid = requestId(req);
-  const idemKey = rid === undefined ? undefined : `capture|${o.id}|${rid}`;
-  if (idemKey !== undefined && ctx.state.idempotency.has(idemKey)) {
-    return json(renderOrder(o, ctx.state, base, view), 200);
-  }
-  if (o.status === 'COMPLETED') {
-    return unprocessable('ORDER_ALREADY_CAPTURED', "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.");
-  }
-  if (o.status !== 'APPROVED') {
-    return unprocessable(
-      'ORDER_NOT_APPROVED',
-      "Payer has not yet approved the Order for payment. Please redirect the payer to the 'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or provide a valid payment_source in the request.",
-    );
-  }
-
-  const injected = ctx.takeFailure(path, ['declined', 'pending']);
-  if (injected?.fail === 'declined') {
-    // As PayPal does: the funding source failed, the buyer must approve again (actions.restart()).
-    o.status = o.initialStatus;
-    delete o.payer;
-    ctx.touch(o);
-    const debugId = newDebugId();
-    return json(
-      {
-        name: 'UNPROCESSABLE_ENTITY',
-        message: 'The requested action could not be performed, semantically incorrect, or failed business validation.',
-        debug_id: debugId,
-        details: [{ issue: 'INSTRUMENT_DECLINED', description: 'The instrument presented  was either declined by the processor or bank, or it can\'t be used for this payment.' }],
-        links: [
-          { href: approveHref(base, o.id), rel: 'redirect', method: 'GET' },
-          { href: 'https://developer.paypal.com/docs/api/orders/v2/#error-INSTRUMENT_DECLINED', rel: 'information_link', method: 'GET' },
-        ],
-      },
-      422,
-      { 'paypal-debug-id': debugId },
-    );
-  }
-
-  const now = paypalTime();
-  const cap: CaptureRec = {
-    id: newResourceId(),
-    orderId: o.id,
-    status: injected?.fail === 'pending' ? 'PENDING' : 'COMPLETED',
-    amount: { ...o.amount },
-    minor: o.minor,
-    fee: paypalFee(o.minor, o.amount.currency_code),
-    refundedMinor: 0n,
-    refundIds: [],
-    createTime: now,
-    updateTime: now,
-  };
-  if (injected?.fail === 'pending') cap.statusReason = 'PENDING_REVIEW';
-  if (o.customId !== undefined) cap.customId = o.customId;
-  if (o.invoiceId !== undefined) cap.invoiceId = o.invoiceId;
-  ctx.state.captures.set(cap.id, cap);
-  o.captureIds.push(cap.id);
-  o.status = 'COMPLETED';
-  ctx.touch(o);
-  if (idemKey !== undefined) ctx.state.idempotency.set(idemKey, o.id);
-  void ctx.emitCaptureEvent(cap.status === 'PENDING' ? 'PAYMENT.CAPTURE.PENDING' : 'PAYMENT.CAPTURE.COMPLETED', cap, base);
-  return json(renderOrder(o, ctx.state, base, view), 201);
 }

@@ -24,18 +24,19 @@ export function getRefund(ctx: SimContext, req: Request, id: string): Response {
 
 /** Why a capture cannot be refunded now (PayPal's issue and description), or undefined. */
 export function refundBlocker(c: CaptureRec): [string, string] | undefined {
+  if (c.chargeback) {
+    return ['REFUND_NOT_PERMITTED_DUE_TO_CHARGEBACK', 'Refunds are not allowed on this capture due to a chargeback on the card or bank. Please contact the payee to resolve the chargeback.'];
+  }
   switch (c.status) {
     case 'COMPLETED':
     case 'PARTIALLY_REFUNDED':
       return undefined;
     case 'REFUNDED':
-      return ['CAPTURE_FULLY_REFUNDED', 'The capture has already been fully refunded.'];
+      return ['CAPTURE_FULLY_REFUNDED', 'The capture has already been fully refunded'];
     case 'PENDING':
-      return ['PENDING_CAPTURE', 'Cannot initiate a refund as the capture is pending. Capture is typically pending when the payer has funded the transaction by using an e-check or bank account.'];
-    case 'REVERSED':
-      return ['REFUND_NOT_PERMITTED_DUE_TO_CHARGEBACK', 'Refunds not allowed on this capture due to a chargeback on the card or bank. Please contact the payee to resolve the chargeback.'];
+      return ['PENDING_CAPTURE', 'Cannot initiate a refund as the capture is pending. Capture is typically pending when the payer has funded the transaction using e-check/bank funded.'];
     default:
-      return ['TRANSACTION_REFUSED', 'The request was refused.'];
+      return ['REFUND_NOT_ALLOWED', 'Capture cannot be refunded.'];
   }
 }
 
@@ -45,7 +46,7 @@ export function applyRefund(
   c: CaptureRec,
   minor: bigint,
   base: Base,
-  extra: { invoiceId?: string; customId?: string; noteToPayer?: string } = {},
+  extra: { invoiceId?: string; customId?: string; noteToPayer?: string; reversal?: boolean } = {},
 ): { refund: RefundRec; event: Promise<EmitResult> } {
   const now = paypalTime();
   c.refundedMinor += minor;
@@ -64,8 +65,9 @@ export function applyRefund(
   ctx.state.refunds.set(r.id, r);
   c.refundIds.push(r.id);
   c.status = c.refundedMinor >= c.minor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+  if (extra.reversal) c.chargeback = true;
   c.updateTime = now;
-  const o = ctx.state.orders.get(c.orderId);
+  const o = ctx.order(c.orderId);
   if (o) ctx.touch(o);
   return { refund: r, event: ctx.emitRefundEvent(r, base) };
 }
@@ -82,7 +84,7 @@ export async function refundCapture(ctx: SimContext, req: Request, id: string): 
 
   const rid = req.headers.get('paypal-request-id');
   const idemKey = rid ? `refund|${c.id}|${rid}` : undefined;
-  const prior = idemKey === undefined ? undefined : ctx.state.refunds.get(ctx.state.idempotency.get(idemKey) ?? '');
+  const prior = idemKey === undefined ? undefined : ctx.state.refunds.get(ctx.remembered(idemKey)?.resourceId ?? '');
   if (prior) return json(render(prior), 200);
 
   const blocker = refundBlocker(c);
@@ -94,7 +96,7 @@ export async function refundCapture(ctx: SimContext, req: Request, id: string): 
     const a = parseAmount(b.amount, '/amount');
     if (!a.ok) return a.status === 400 ? ppError(400, 'INVALID_REQUEST', [a.detail], API) : ppError(422, 'UNPROCESSABLE_ENTITY', [a.detail], API);
     if (a.currency !== c.amount.currency_code) {
-      return unprocessable('REFUND_CAPTURE_CURRENCY_MISMATCH', 'Refund must be in the same currency as the capture.', { field: '/amount/currency_code', value: a.currency, location: 'body' }, API);
+      return unprocessable('REFUND_CAPTURE_CURRENCY_MISMATCH', 'Refund must be in the same currency as the capture', { field: '/amount/currency_code', value: a.currency, location: 'body' }, API);
     }
     if (a.minor > remaining) {
       return unprocessable('REFUND_AMOUNT_EXCEEDED', 'The refund amount must be less than or equal to the capture amount that has not yet been refunded.', { field: '/amount/value', location: 'body' }, API);
@@ -106,6 +108,6 @@ export async function refundCapture(ctx: SimContext, req: Request, id: string): 
   if (typeof b.custom_id === 'string') extra.customId = b.custom_id;
   if (typeof b.note_to_payer === 'string') extra.noteToPayer = b.note_to_payer;
   const r = applyRefund(ctx, c, minor, base, extra).refund;
-  if (idemKey !== undefined) ctx.state.idempotency.set(idemKey, r.id);
+  ctx.remember(idemKey, { resourceId: r.id });
   return json(render(r), 201);
 }

@@ -14,7 +14,8 @@ export interface Base {
   api: string;
 }
 
-export const PAYEE = { email_address: 'merchant@tollgate-sim.example.com', merchant_id: 'SIMMERCHANT01' };
+/** The simulated merchant; merchant ids follow PayPal's `^[2-9A-HJ-NP-Z]{13}$`. */
+export const PAYEE = { email_address: 'merchant@tollgate-sim.example.com', merchant_id: 'TGSMERCHANT23' };
 
 export function approveHref(base: Base, orderId: string): string {
   return `${base.api}/checkoutnow?token=${encodeURIComponent(orderId)}`;
@@ -53,7 +54,8 @@ export function renderCapture(c: CaptureRec, base: Base, withRelated = false): R
   out.final_capture = true;
   out.disbursement_mode = 'INSTANT';
   out.seller_protection = { status: 'ELIGIBLE', dispute_categories: ['ITEM_NOT_RECEIVED', 'UNAUTHORIZED_TRANSACTION'] };
-  if (c.status !== 'DECLINED' && c.status !== 'FAILED') {
+  // PayPal settles (and so breaks down) only money it received: not for a pending or failed capture.
+  if (c.status !== 'DECLINED' && c.status !== 'FAILED' && c.status !== 'PENDING') {
     out.seller_receivable_breakdown = {
       gross_amount: money(c.minor, cur),
       paypal_fee: money(c.fee, cur),

@@ -6,7 +6,8 @@ import { checkBearer, handleToken } from './auth';
 import type { FailureRule, SimContext } from './context';
 import { handleControl } from './control';
 import { getCert, getEvent, resendEvent, verifyWebhookSignature } from './notifications';
-import { captureOrder, createOrder, getOrder } from './orders';
+import { captureOrder } from './capture';
+import { createOrder, getOrder } from './orders';
 import { getCapture, getRefund, refundCapture } from './payments';
 import { json, newDebugId, ppError } from './util';
 
@@ -52,8 +53,7 @@ async function hold(ctx: SimContext, req: Request, rule: FailureRule): Promise<R
   return ppError(503, 'SERVICE_UNAVAILABLE');
 }
 
-const notFoundPath = (path: string) =>
-  json({ name: 'RESOURCE_NOT_FOUND', message: `The specified resource does not exist: ${path}`, debug_id: newDebugId(), details: [] }, 404);
+const notFoundPath = (_path: string) => ppError(404, 'RESOURCE_NOT_FOUND');
 
 async function route(ctx: SimContext, req: Request, path: string): Promise<Response> {
   if (path === '/_control' || path.startsWith('/_control/')) return handleControl(ctx, req, path);

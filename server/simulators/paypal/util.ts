@@ -18,8 +18,15 @@ export function randomHex(len: number): string {
 
 /** PayPal's resource ids: 17 uppercase alphanumerics, e.g. 5O190127TN364715T. */
 export const newResourceId = (): string => randomAlnum(17);
-/** PayPal payer ids: 13 uppercase alphanumerics. */
-export const newPayerId = (): string => randomAlnum(13);
+/** The alphabet of PayPal's payer and merchant ids: `^[2-9A-HJ-NP-Z]{13}$` (no 0, 1, I, O). */
+const ACCOUNT_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+/** PayPal payer ids (and merchant ids): 13 characters of ACCOUNT_ALPHABET. */
+export function newPayerId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(13));
+  let out = '';
+  for (const b of bytes) out += ACCOUNT_ALPHABET[b % ACCOUNT_ALPHABET.length];
+  return out;
+}
 /** debug_id as PayPal prints it: 13 lowercase hex digits. */
 export const newDebugId = (): string => randomHex(13);
 /** Webhook event ids: WH-<17>-<17>. */
@@ -53,14 +60,14 @@ const ERROR_MESSAGES: Record<string, string> = {
     'The requested action could not be performed, semantically incorrect, or failed business validation.',
   RESOURCE_NOT_FOUND: 'The specified resource does not exist.',
   AUTHENTICATION_FAILURE:
-    'Authentication failed due to invalid authentication credentials or a missing Authorization header.',
-  INTERNAL_SERVER_ERROR: 'An internal server error has occurred.',
+    'Authentication failed due to missing authorization header, or invalid authentication credentials.',
+  INTERNAL_SERVER_ERROR: 'An internal server error occurred.',
   METHOD_NOT_SUPPORTED: 'The server does not implement the requested HTTP method.',
   SERVICE_UNAVAILABLE: 'Service Unavailable.',
 };
 
 /** PayPal's v2 error body: {name, message, debug_id, details[], links[]}. */
-export function ppError(status: number, name: string, details: ErrorDetail[] = [], api = 'orders/v2'): Response {
+export function ppError(status: number, name: string, details: ErrorDetail[] = [], api = 'orders/v2', links: { href: string; rel: string; method: string }[] = []): Response {
   const debugId = newDebugId();
   const first = details[0]?.issue;
   const body: Record<string, unknown> = {
@@ -70,6 +77,7 @@ export function ppError(status: number, name: string, details: ErrorDetail[] = [
   };
   if (details.length > 0) body.details = details;
   body.links = [
+    ...links,
     {
       href: `https://developer.paypal.com/docs/api/${api}/#error-${first ?? name}`,
       rel: 'information_link',

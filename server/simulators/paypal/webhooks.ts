@@ -86,6 +86,11 @@ export class WebhookHub {
     return tid === undefined ? undefined : this.sent.get(tid);
   }
 
+  sentEvents(): Record<string, unknown>[] {
+    const seen = new Set<string>();
+    return [...this.sent.values()].flatMap(({ event }) => (seen.has(String(event.id)) ? [] : (seen.add(String(event.id)), [event])));
+  }
+
   getTransmission(transmissionId: string): SentEvent | undefined {
     return this.sent.get(transmissionId);
   }

@@ -10,6 +10,20 @@ import { CopyButton, Notice } from '../ui';
 /** Statuses in which the order may still turn into a paid one. */
 export const WAITING = new Set(['created', 'approved', 'pending']);
 
+/** Why PayPal sent the buyer back, as the order page says it (status_reason → text). */
+function backToPayPalText(reason: string | null | undefined, t: ReturnType<typeof useI18n>['t']): string | null {
+  switch (reason) {
+    case 'instrument_declined':
+      return t.order.declined;
+    case 'alternate_funding_required':
+      return t.order.alternateFunding;
+    case 'payer_action_required':
+      return t.order.payerAction;
+    default:
+      return null;
+  }
+}
+
 function KeyBox(props: { value: string }) {
   const { t } = useI18n();
   return (
@@ -101,7 +115,7 @@ export function OrderResult(props: { order: OrderView; waitingLong?: boolean; ro
     return (
       <section aria-labelledby="order-heading">
         <h2 id="order-heading">{t.order.unpaidTitle}</h2>
-        {order.status_reason === 'instrument_declined' ? <Notice tone="warning">{t.order.declined}</Notice> : <p>{t.order.unpaid}</p>}
+        {backToPayPalText(order.status_reason, t) ? <Notice tone="warning">{backToPayPalText(order.status_reason, t)}</Notice> : <p>{t.order.unpaid}</p>}
         <p>
           <a class="btn btn-primary" href={order.approve_url}>
             {t.order.payNow}
@@ -117,7 +131,7 @@ export function OrderResult(props: { order: OrderView; waitingLong?: boolean; ro
         <h2 id="order-heading">
           <span class="spinner" aria-hidden="true" /> {t.order.waitingTitle}
         </h2>
-        <p>{props.waitingLong ? t.order.waitingLong : t.order.waiting}</p>
+        <p>{order.status_reason === 'completion_in_progress' ? t.order.completing : props.waitingLong ? t.order.waitingLong : t.order.waiting}</p>
         <OrderFacts order={order} />
       </section>
     );
@@ -129,14 +143,15 @@ export function OrderResult(props: { order: OrderView; waitingLong?: boolean; ro
     reversed: [t.order.reversedTitle, t.order.reversed],
   };
   const [title, text] = ends[order.status] ?? [order.status, ''];
+  const startOver = order.status === 'failed' && order.status_reason === 'payment_attempts_exceeded';
   return (
     <section aria-labelledby="order-heading">
       <h2 id="order-heading">{title}</h2>
-      {text && <p>{text}</p>}
+      {startOver ? <Notice tone="warning">{t.order.attemptsExceeded}</Notice> : text && <p>{text}</p>}
       <OrderFacts order={order} />
       <p>
-        <a class="btn" href={PAGE_PATHS.pricing}>
-          {t.order.toPricing}
+        <a class={startOver ? 'btn btn-primary' : 'btn'} href={PAGE_PATHS.pricing} id={startOver ? 'new-order' : undefined}>
+          {startOver ? t.order.newOrder : t.order.toPricing}
         </a>
       </p>
     </section>
