@@ -20,8 +20,8 @@ const ADMIN_FAILURE_LIMIT = 10;
 const ADMIN_FAILURE_WINDOW_MS = 10 * 60_000;
 /** How long a right credential from a locked-out address waits before it is served. */
 export const LOCKED_OUT_DELAY_MS = 1000;
-/** The untrusted-proxy warning looks at this many requests that carry X-Forwarded-For, then stops looking. */
-const PEER_CHECKS = 1000;
+/** The untrusted-proxy warning looks at the first this many requests, then stops looking (it costs a header read each). */
+const PEER_CHECKS = 10_000;
 
 /** Keeps the admin console and its API out of search engines, whatever a link points at. */
 export const ROBOTS_NOINDEX = 'noindex, nofollow';
@@ -103,8 +103,9 @@ export function untrustedProxyWatch(trustedProxies: readonly string[], log: Pick
   const trusted = trustedMatcher(trustedProxies);
   let left = PEER_CHECKS;
   return (server: ServerLike | null | undefined, request: Request): void => {
-    if (left === 0 || request.headers.get('x-forwarded-for') === null) return;
+    if (left === 0) return;
     left--;
+    if (request.headers.get('x-forwarded-for') === null) return;
     const peer = peerAddress(server, request);
     if (peer === null || !isPrivateAddress(peer) || trusted(peer)) return;
     left = 0;
