@@ -2,16 +2,18 @@ import { Elysia } from 'elysia';
 import type { Deps } from './deps';
 import { Err, errorResponse, toGatewayError } from './errors';
 import { langFromAcceptLanguage } from './lib/i18n';
-import { readJsonBody } from './lib/json-body';
+import { loadAdminToken } from './lib/crypto';
+import { readBodyBytes, readJsonBody } from './lib/json-body';
 import { adminModule } from './modules/admin';
 import { catalogModule } from './modules/catalog';
 import { checkoutModule, RAW_BODY_PATHS } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
-import { keyAuthLimits } from './plugins/auth';
+import { credentialGuard } from './plugins/auth';
 import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
+import { edgeBodyLimit, edgeTarget, pathOfContext } from './plugins/edge';
 import { requestLog } from './plugins/request-log';
 import { webPlugin } from './plugins/web';
 
@@ -21,36 +23,42 @@ export interface Mount {
   fetch(request: Request): Promise<Response>;
 }
 
-/** errors → request guards → modules → pages. Nothing else lives here. */
+/** edge → errors → request guards → modules → pages. Nothing else lives here. */
 export function createApp(deps: Deps, mounts: Mount[] = []) {
   const { log, config } = deps;
-  const keyAuth = keyAuthLimits(deps);
+  // The same token startGateway loaded (the file exists by now when it was generated).
+  const credentials = credentialGuard(deps, loadAdminToken(config.dataDir, config.adminToken).token);
   return new Elysia({ name: 'tollgate' })
-    .use(keyAuth.failureCounter)
+    .use(edgeTarget())
+    .use(credentials.failureCounter)
     // before the size check, so a browser can read even a 413
     .use(corsPlugin(deps))
-    .onRequest(({ request }) => {
-      const length = request.headers.get('content-length');
-      if (length !== null && Number(length) > config.maxBodyBytes) throw Err.requestTooLarge(config.maxBodyBytes);
-    })
-    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+    .use(edgeBodyLimit(config))
+    .use(requestLog(deps))
+    // before the parse hook below: a request refused for its key or token is never read
+    .use(credentials.guard)
+    .onError({ as: 'global' }, (ctx) => {
+      const { code, error, request } = ctx;
+      const path = pathOfContext(ctx);
       const gatewayError = toGatewayError(code, error, path);
       if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
         log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       }
       return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
     })
-    // Every JSON body (checkout, orders, admin, key settings) is read with the size, UTF-8 and depth
-    // limits, also when it comes chunked without a Content-Length. A global parse hook runs even on
-    // parse: 'none' routes, so the ones that need their raw body (signed webhooks, mounts) are skipped here.
-    .onParse({ as: 'global' }, ({ request, path }) => {
+    // Every body (checkout, orders, admin, key settings, chat) is read as JSON with the size, UTF-8 and
+    // depth limits, whatever its content type (curl -d says form) and also when it comes chunked
+    // without a Content-Length: no body reaches one of Elysia's own unbounded parsers. A global
+    // parse hook runs even on parse: 'none' routes, so the ones that need their raw body (signed
+    // webhooks, mounts) are skipped here and read theirs with the same size limit.
+    .onParse({ as: 'global' }, (ctx) => {
+      const { request } = ctx;
+      const path = pathOfContext(ctx);
       // null, not undefined: undefined would send Elysia on to its own parser, which reads the body
       if (RAW_BODY_PATHS.includes(path) || mounts.some((mount) => path.startsWith(`${mount.prefix}/`))) return null;
-      if (!request.headers.get('content-type')?.toLowerCase().startsWith('application/json')) return;
+      if (!request.headers.get('content-type')?.toLowerCase().startsWith('application/json') && !hasBody(request)) return;
       return readJsonBody(request, config.maxBodyBytes);
     })
-    .use(requestLog(deps))
-    .use(keyAuth.lockout)
     .use(docsPlugin(deps))
     .use(opsModule(deps))
     .use(catalogModule(deps))
@@ -58,16 +66,27 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
     .use(proxyModule(deps))
     .use(checkoutModule(deps))
     .use(adminModule(deps))
-    .use(mountsPlugin(mounts))
+    .use(mountsPlugin(mounts, config.maxBodyBytes))
     // last: the pages answer every GET no API route claimed
     .use(webPlugin(deps));
 }
 
-function mountsPlugin(mounts: Mount[]) {
+/** A Content-Length above 0 or a chunked body. */
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  return (length !== null && length !== '0') || request.headers.get('transfer-encoding') !== null;
+}
+
+function mountsPlugin(mounts: Mount[], maxBodyBytes: number) {
   const plugin = new Elysia({ name: 'mounts' });
   // Elysia's route methods register on the instance they are called on.
-  // parse: 'none' hands the mounted server the request with its body unread.
-  for (const mount of mounts) plugin.all(`${mount.prefix}/*`, ({ request }) => mount.fetch(request), { parse: 'none', detail: { hide: true } });
+  // parse: 'none' hands the mounted server the request with its body unread; it gets the body
+  // read here with the gateway's size limit instead (413 past it, chunked or not).
+  const bounded = async (request: Request) =>
+    hasBody(request) ? new Request(request.url, { method: request.method, headers: request.headers, body: await readBodyBytes(request, maxBodyBytes) }) : request;
+  for (const mount of mounts) {
+    plugin.all(`${mount.prefix}/*`, async ({ request }) => mount.fetch(await bounded(request)), { parse: 'none', detail: { hide: true } });
+  }
   return plugin;
 }
 

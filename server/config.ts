@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { canonicalIp, parseIpRange } from './lib/ip';
 
 // The only reader of the environment. A bad value stops start-up with one line naming the variable.
 
@@ -11,6 +12,8 @@ export interface Config {
   dataDir: string;
   publicUrl: string;
   adminToken: string | undefined;
+  /** bearer token /metrics requires when set; without it /metrics answers only loopback and trusted proxies */
+  metricsToken: string | undefined;
   keyPrefix: string;
   deepseekApiKeys: string[];
   deepseekBaseUrl: string;
@@ -35,7 +38,7 @@ export interface Config {
   clientIdleTimeoutSeconds: number;
   /** browser origins allowed on the OpenAI-compatible API: '*' for any, [] for none */
   corsOrigins: '*' | string[];
-  /** peer addresses whose X-Forwarded-For is believed (a reverse proxy on this machine) */
+  /** peers whose X-Forwarded-For is believed (a reverse proxy): canonical addresses and CIDR ranges */
   trustedProxies: string[];
   backup: {
     dir: string;
@@ -77,6 +80,11 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   const adminToken = read('TOLLGATE_ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('TOLLGATE_ADMIN_TOKEN', 'must be at least 16 characters');
+  }
+
+  const metricsToken = read('TOLLGATE_METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    throw new ConfigError('TOLLGATE_METRICS_TOKEN', 'must be at least 16 characters, without spaces');
   }
 
   const keyPrefix = read('TOLLGATE_KEY_PREFIX') ?? 'sk-gateway-';
@@ -124,7 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   const shutdownGraceMs = parseInteger(read('TOLLGATE_SHUTDOWN_GRACE_MS') ?? '30000', 'TOLLGATE_SHUTDOWN_GRACE_MS', 0, 3_600_000);
   const clientIdleTimeoutSeconds = parseInteger(read('TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS') ?? '30', 'TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS', 1, 255);
   const corsOrigins = parseOrigins(read('TOLLGATE_CORS_ORIGINS') ?? '*');
-  const trustedProxies = parseList(read('TOLLGATE_TRUSTED_PROXIES') ?? '127.0.0.1,::1', 'TOLLGATE_TRUSTED_PROXIES');
+  const trustedProxies = parseTrustedProxies(read('TOLLGATE_TRUSTED_PROXIES') ?? '127.0.0.1,::1');
 
   const dataDir = resolve(flags.dataDir ?? read('TOLLGATE_DATA_DIR') ?? './data');
   const dailyAt = read('TOLLGATE_BACKUP_DAILY') ?? 'off';
@@ -144,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     dataDir,
     publicUrl,
     adminToken,
+    metricsToken,
     keyPrefix,
     deepseekApiKeys,
     deepseekBaseUrl,
@@ -186,11 +195,15 @@ export function parseDotEnv(text: string): Record<string, string> {
   return out;
 }
 
-function parseList(text: string, variable: string): string[] {
+/** "none", or addresses and CIDR ranges separated by commas; each kept in canonical form. */
+function parseTrustedProxies(text: string): string[] {
   if (text === 'none') return [];
   const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
-  for (const item of items) if (!/^[0-9A-Fa-f.:]+$/.test(item)) throw new ConfigError(variable, `not an IP address: "${item}"`);
-  return items;
+  return items.map((item) => {
+    const range = parseIpRange(item);
+    if (range === null) throw new ConfigError('TOLLGATE_TRUSTED_PROXIES', `not an IP address or CIDR range: "${item}" (use e.g. 127.0.0.1,::1,172.16.0.0/12, or "none")`);
+    return item.includes('/') ? item : (canonicalIp(item) as string);
+  });
 }
 
 function parseOrigins(text: string): '*' | string[] {

@@ -19,6 +19,10 @@ const MESSAGES = {
   invalid_utf8: { en: 'The request body is not valid UTF-8.', zh: '请求体不是有效的 UTF-8 编码。' },
   invalid_body: { en: 'Invalid request: {detail}', zh: '请求无效：{detail}' },
   invalid_field: { en: 'Invalid value for {param}: {detail}', zh: '参数 {param} 的值无效：{detail}' },
+  bad_request_target: {
+    en: 'The request target or its Host header is malformed: send "METHOD /path HTTP/1.1" with the host name or address in Host.',
+    zh: '请求目标或其 Host 请求头格式错误：请发送 "METHOD /path HTTP/1.1"，并在 Host 中填写主机名或地址。',
+  },
   missing_key: {
     en: 'No API key provided. Send it as "Authorization: Bearer sk-gateway-…".',
     zh: '未提供 API 密钥。请以 "Authorization: Bearer sk-gateway-…" 的形式发送。',
@@ -114,6 +118,14 @@ const MESSAGES = {
     en: 'Too many failed admin logins from your address. Try again in {seconds} s.',
     zh: '来自您地址的管理登录失败次数过多。请在 {seconds} 秒后重试。',
   },
+  invalid_metrics_token: {
+    en: 'Missing or incorrect metrics token. Send it as "Authorization: Bearer TOLLGATE_METRICS_TOKEN".',
+    zh: '缺少指标令牌或令牌不正确。请以 "Authorization: Bearer TOLLGATE_METRICS_TOKEN" 的形式发送。',
+  },
+  metrics_forbidden: {
+    en: 'Metrics are served only to loopback and the trusted proxies (TOLLGATE_TRUSTED_PROXIES), or with TOLLGATE_METRICS_TOKEN.',
+    zh: '指标仅对本机回环地址和受信任的代理（TOLLGATE_TRUSTED_PROXIES）开放，或需提供 TOLLGATE_METRICS_TOKEN。',
+  },
   key_auth_rate_limited: {
     en: 'Too many requests with a wrong API key from your address. Try again in {seconds} s.',
     zh: '来自您地址的错误 API 密钥请求过多。请在 {seconds} 秒后重试。',
@@ -163,6 +175,8 @@ export const Err = {
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_body', { detail }, param),
   invalidField: (param: string, detail: string) =>
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'invalid_field', { param, detail }, param),
+  /** Not an origin-form target with a sane Host (Bun then hands over the bare target as the URL). */
+  badRequestTarget: () => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'bad_request_target', {}, null, { connection: 'close' }),
   missingKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'missing_key'),
   invalidKey: () => new GatewayError(401, 'authentication_error', 'invalid_api_key', 'invalid_key'),
   /** well formed, but no such key: a guess, which the brute-force limit counts */
@@ -177,8 +191,9 @@ export const Err = {
   modelNotFound: (model: string) =>
     new GatewayError(404, 'invalid_request_error', 'model_not_found', 'model_not_found', { model }, 'model'),
   notFound: (path: string) => new GatewayError(404, 'invalid_request_error', 'not_found', 'not_found', { path }),
+  /** Closes the connection: the rest of the body is never read. */
   requestTooLarge: (limit: number) =>
-    new GatewayError(413, 'invalid_request_error', 'request_too_large', 'request_too_large', { limit }),
+    new GatewayError(413, 'invalid_request_error', 'request_too_large', 'request_too_large', { limit }, null, { connection: 'close' }),
   rateLimited: (limit: number, retryAfterSeconds: number, headers: Record<string, string> = {}) =>
     new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'rate_limited', { limit, seconds: retryAfterSeconds }, null, {
       ...headers,
@@ -216,7 +231,9 @@ export const Err = {
     new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'admin_rate_limited', { seconds: retryAfterSeconds }, null, {
       'retry-after': String(retryAfterSeconds),
     }),
-  /** An address sent too many wrong API keys: it waits, whatever key it sends now. */
+  invalidMetricsToken: () => new GatewayError(401, 'authentication_error', 'invalid_metrics_token', 'invalid_metrics_token'),
+  metricsForbidden: () => new GatewayError(403, 'permission_error', 'metrics_forbidden', 'metrics_forbidden'),
+  /** An address sent too many wrong API keys: until it has waited, its wrong keys get this (its valid ones are slowed, not refused). */
   keyAuthRateLimited: (retryAfterSeconds: number) =>
     new GatewayError(429, 'rate_limit_error', 'rate_limit_exceeded', 'key_auth_rate_limited', { seconds: retryAfterSeconds }, null, {
       'retry-after': String(retryAfterSeconds),

@@ -8,6 +8,7 @@ import { startDemo } from './demo';
 import { startDeepSeekSimulator } from './simulators/deepseek';
 import { DEFAULT_WEBHOOK_ID, startPayPalSimulator, WEBHOOK_ID_FORMAT } from './simulators/paypal';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { runBackupCommand } from './cli/backup';
 import { runKeysCommand, UsageError } from './cli/keys';
 import { createDeps } from './deps';
@@ -91,8 +92,9 @@ async function main(argv: string[]): Promise<number> {
       const signals = onStopSignal(gateway.deps.log);
       gateway.deps.log.info('tollgate listening', { url: gateway.url, public_url: gateway.deps.config.publicUrl });
       warnOnUpstreamCap(gateway.deps.log);
+      // Where, never what: the start line lands in journald, readable by more people than the data dir.
       if (gateway.admin.created) {
-        process.stdout.write(`\nA new admin token was generated and saved in ${gateway.deps.config.dataDir}/admin-token:\n  ${gateway.admin.token}\n\n`);
+        process.stdout.write(`A new admin token was generated and saved in ${join(gateway.deps.config.dataDir, 'admin-token')} (readable by this user only); read it from there to sign in at /admin.\n`);
       }
       const signal = await signals.first;
       gateway.deps.log.info('shutdown: signal received', { signal, grace_ms: gateway.deps.config.shutdownGraceMs });

@@ -10,14 +10,14 @@ export const MAX_JSON_DEPTH = 512;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Reads at most `limit` bytes; more answers 413 and stops reading. */
-export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   // With a Content-Length (checked against the limit in app.ts) Bun's native read is the fast path;
   // a JS reader over the body costs more than the rest of a small request's handling.
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= limit) return new Uint8Array(await request.arrayBuffer());
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -27,9 +27,9 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
       await reader.cancel().catch(() => {});
       throw Err.requestTooLarge(limit);
     }
-    chunks.push(value);
+    chunks.push(value as Uint8Array<ArrayBuffer>);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
   const bytes = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {

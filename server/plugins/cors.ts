@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../deps';
-import { isKeyHolderPath, pathOf } from './auth';
+import { isKeyHolderPath } from './auth';
+import { pathOfContext } from './edge';
 
 // Browser apps (chat front-ends on their own origin) call the OpenAI-compatible API and the key
 // holder's usage API with a key in the Authorization header. No cookies are involved, so no
@@ -39,11 +40,12 @@ export function corsPlugin(deps: Deps) {
   const plugin = new Elysia({ name: 'cors' });
   if (!enabled) return plugin;
 
-  return plugin.onRequest(({ request, set }) => {
+  return plugin.onRequest((ctx) => {
+    const { request, set } = ctx;
     const origin = request.headers.get('origin');
     // Not a browser's cross-origin call (SDKs, curl, SillyTavern's server): with '*' nothing varies by origin.
     if (origin === null && origins === '*' && request.method !== 'OPTIONS') return;
-    if (!isKeyHolderPath(pathOf(request.url))) return;
+    if (!isKeyHolderPath(pathOfContext(ctx))) return;
     const allow = allowedOrigin(origins, origin);
 
     if (request.method === 'OPTIONS') {

@@ -3,7 +3,8 @@ import { resolve, sep } from 'node:path';
 import { matchRoute } from '../../web/src/routes';
 import type { Deps } from '../deps';
 import { Err } from '../errors';
-import { pathOf, ROBOTS_NOINDEX } from './auth';
+import { pathOf } from '../lib/request-target';
+import { ROBOTS_NOINDEX } from './auth';
 
 // The buyer's pages (a Vite-built Preact app). In the compiled binary they come from the files
 // embedded with `--asset web/dist`; in a checkout from web/dist on disk, read per request so a

@@ -85,3 +85,27 @@ export async function rawExchange(port: number, payload: string | Uint8Array, wa
 
 /** The body of a raw HTTP/1.1 answer (after the blank line). */
 export const rawBody = (exchange: RawExchange) => exchange.text.slice(exchange.text.indexOf('\r\n\r\n') + 4);
+
+/**
+ * One raw HTTP/1.1 request, Host header spelled exactly as given, answered status and JSON body
+ * (null when the body is not JSON). For what fetch will not send. With `host: null` it is an
+ * HTTP/1.0 request with no Host at all (Bun itself answers 400 to an HTTP/1.1 one).
+ */
+export async function rawRequest(
+  port: number,
+  opts: { method?: string; target: string; host: string | null; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number | null; body: any; closed: boolean }> {
+  const lines = [`${opts.method ?? 'GET'} ${opts.target} HTTP/${opts.host === null ? '1.0' : '1.1'}`];
+  if (opts.host !== null) lines.push(`Host: ${opts.host}`);
+  for (const [name, value] of Object.entries(opts.headers ?? {})) lines.push(`${name}: ${value}`);
+  if (opts.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(opts.body)}`);
+  lines.push('Connection: close', '', opts.body ?? '');
+  const exchange = await rawExchange(port, lines.join('\r\n'));
+  let body: any = null;
+  try {
+    body = JSON.parse(rawBody(exchange));
+  } catch {
+    // not JSON
+  }
+  return { status: exchange.status, body, closed: exchange.closedAfterMs !== null };
+}

@@ -59,10 +59,25 @@ describe('configuration', () => {
     [{ TOLLGATE_LOG_LEVEL: 'loud' }, 'TOLLGATE_LOG_LEVEL'],
     [{ TOLLGATE_MAX_OPEN_STREAMS: '0' }, 'TOLLGATE_MAX_OPEN_STREAMS'],
     [{ TOLLGATE_MAX_UPSTREAM_BODY_BYTES: 'lots' }, 'TOLLGATE_MAX_UPSTREAM_BODY_BYTES'],
+    [{ TOLLGATE_METRICS_TOKEN: 'too-short' }, 'TOLLGATE_METRICS_TOKEN'],
+    [{ TOLLGATE_TRUSTED_PROXIES: '127.0.0.1,<script>' }, 'TOLLGATE_TRUSTED_PROXIES'],
+    [{ TOLLGATE_TRUSTED_PROXIES: '10.0.0.0/33' }, 'TOLLGATE_TRUSTED_PROXIES'],
+    [{ TOLLGATE_TRUSTED_PROXIES: 'proxy.internal' }, 'TOLLGATE_TRUSTED_PROXIES'],
   ] as [Record<string, string>, string][])('rejects %p naming %s', (env, variable) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('reads the trusted proxies as addresses and CIDR ranges, in canonical form', () => {
+    expect(loadConfig({}).trustedProxies).toEqual(['127.0.0.1', '::1']);
+    expect(loadConfig({ TOLLGATE_TRUSTED_PROXIES: '172.17.0.1, 10.0.0.0/8,2001:DB8:0:0::1,fd00::/8' }).trustedProxies).toEqual(['172.17.0.1', '10.0.0.0/8', '2001:db8::1', 'fd00::/8']);
+    expect(loadConfig({ TOLLGATE_TRUSTED_PROXIES: 'none' }).trustedProxies).toEqual([]);
+  });
+
+  it('takes a metrics token of 16 characters or more', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ TOLLGATE_METRICS_TOKEN: 'metrics-0123456789' }).metricsToken).toBe('metrics-0123456789');
   });
 
   it('names the flag when a flag is bad', () => {

@@ -1,4 +1,5 @@
 import type { Period } from '../../db/schema';
+import { csvCell } from '../../lib/csv';
 import { formatUsd } from '../../lib/money';
 import type { CatalogService } from '../catalog/service';
 import type { ModelRow, PlanRow } from '../catalog/store';
@@ -65,13 +66,6 @@ export const LEDGER_CSV_COLUMNS = [
   'id', 'request_id', 'key_id', 'model', 'upstream_model', 'period', 'stream', 'status', 'finish_reason',
   'prompt_cache_hit_tokens', 'prompt_cache_miss_tokens', 'completion_tokens', 'reasoning_tokens', 'cost_usd', 'basis', 'started_at', 'duration_ms',
 ] as const;
-
-const csvCell = (value: unknown): string => {
-  const text = value === null || value === undefined ? '' : String(value);
-  // A leading =, +, - or @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@]/.test(text) && !/^-?\d/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-};
 
 export function ledgerCsvLine(r: LedgerRow): string {
   const view = ledgerView(r) as Record<string, unknown>;

@@ -1,5 +1,8 @@
+import { addressGroup } from '../../lib/ip';
+
 // Failed authentications counted per client address, so a guesser is slowed down long before a key
 // space of 62^40 could matter and a noisy client cannot keep the gateway busy hashing guesses.
+// An IPv6 address counts with its whole /64 (addressGroup): one subscriber holds all of it.
 // In memory on purpose: a restart forgets, which only ever helps honest clients.
 
 /** API keys: after this many 401s from one address within the window, that address waits. */
@@ -13,6 +16,8 @@ export interface FailureLimiter {
   retryAfterSeconds(address: string): number;
   /** Counts one failed attempt from the address. */
   fail(address: string): void;
+  /** Whether any address may be locked out right now (false: no address needs working out). */
+  anyLockedOut(): boolean;
   /** Addresses currently remembered (for tests and metrics). */
   size(): number;
   clear(): void;
@@ -25,6 +30,8 @@ export function createFailureLimiter(opts: { limit: number; windowMs: number; ma
   // Map order is the order addresses last failed in: re-inserting on each failure keeps the
   // longest-quiet address first, which is the one to forget when the map is full.
   const failures = new Map<string, number[]>();
+  /** the latest moment a lockout that has begun can last until */
+  let lockedUntil = 0;
 
   const recent = (address: string, at: number): number[] => (failures.get(address) ?? []).filter((t) => t > at - windowMs);
 
@@ -42,20 +49,26 @@ export function createFailureLimiter(opts: { limit: number; windowMs: number; ma
   return {
     retryAfterSeconds(address) {
       const at = now();
-      const times = recent(address, at);
+      const times = recent(addressGroup(address), at);
       if (times.length < limit) return 0;
       const oldestCounted = times[times.length - limit] as number;
       return Math.max(1, Math.ceil((oldestCounted + windowMs - at) / 1000));
     },
     fail(address) {
       const at = now();
+      const group = addressGroup(address);
       // only the newest `limit` failures decide when the address may try again
-      const times = [...recent(address, at), at].slice(-limit);
-      failures.delete(address);
+      const times = [...recent(group, at), at].slice(-limit);
+      failures.delete(group);
       if (failures.size >= maxAddresses) makeRoom(at);
-      failures.set(address, times);
+      failures.set(group, times);
+      if (times.length >= limit) lockedUntil = Math.max(lockedUntil, (times[0] as number) + windowMs);
     },
+    anyLockedOut: () => lockedUntil > now(),
     size: () => failures.size,
-    clear: () => failures.clear(),
+    clear: () => {
+      failures.clear();
+      lockedUntil = 0;
+    },
   };
 }

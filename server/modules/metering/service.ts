@@ -79,9 +79,18 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     return key;
   }
 
+  // The credential guard identifies a key-holder request's key before its body is read, and the
+  // route identifies it again: the last header's hash is kept so the second look costs no SHA-256.
+  let lastAuthorization: string | null = null;
+  let lastHash = '';
+
   /** Finds the key behind an Authorization header; 401 for missing, malformed, unknown or disabled keys. */
   function identify(authorization: string | null): KeyRow {
-    const key = store.keyByHash(hashApiKey(bearerKey(authorization)));
+    if (authorization === null || authorization !== lastAuthorization) {
+      lastHash = hashApiKey(bearerKey(authorization));
+      lastAuthorization = authorization;
+    }
+    const key = store.keyByHash(lastHash);
     if (!key) throw Err.unknownKey();
     if (key.status === 'disabled') throw Err.disabledKey();
     return key;

@@ -1,3 +1,5 @@
+// the one CSV rule, shared with the console's ledger export
+import { csvCell } from '../../../../server/lib/csv';
 import type { UsageRequest } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { downloadFile } from '../../lib/download';
@@ -19,11 +21,6 @@ const CSV_COLUMNS: (keyof UsageRequest)[] = [
   'period',
   'duration_ms',
 ];
-
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 function requestsCsv(rows: UsageRequest[]): string {
   const lines = [CSV_COLUMNS.join(',')];
