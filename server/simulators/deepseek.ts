@@ -1,10 +1,14 @@
-// DeepSeek API simulator: DeepSeek's paths and wire format (chat completions, streaming, models,
-// balance, errors, prefix cache, keep-alives), deterministic replies, and a test-only control API
-// under /_control. Used by `tollgate demo`, `tollgate simulate-upstream`, tests and benchmarks.
+// DeepSeek API simulator: DeepSeek's paths and wire formats (chat completions, Anthropic
+// Messages, Responses, FIM; models, balance, errors, prefix cache, keep-alives), deterministic
+// replies, and a test-only control API under /_control. Used by `tollgate demo`,
+// `tollgate simulate-upstream`, tests and benchmarks.
 //
 // Routes match by path suffix, so the simulator also works when mounted under a prefix.
 
+import { messagesProtocol } from "./deepseek/anthropic.ts";
 import { chatProtocol } from "./deepseek/chat.ts";
+import { fimProtocol } from "./deepseek/fim.ts";
+import { responsesProtocol } from "./deepseek/responses.ts";
 import { FaultQueue, parseFaultRule, RequestLog } from "./deepseek/control.ts";
 import { authError, errorResponse, METHOD_NOT_ALLOWED, NOT_FOUND, type SimError } from "./deepseek/errors.ts";
 import { bearerKey, parseJson, serve, type Protocol, type SimState } from "./deepseek/pipeline.ts";
@@ -16,6 +20,10 @@ export { countSimTokens, simTokenize, countPromptTokens, MESSAGE_OVERHEAD_TOKENS
 export { DEFAULT_CONTENT_TOKENS, DEFAULT_REASONING_TOKENS, INTERRUPT_REASONS, WORDS } from "./deepseek/generate.ts";
 export { MAX_OUTPUT_TOKENS, MODEL_ALIASES, THINKING_LOGPROBS, REASONING_CONTENT_MISSING, TOOL_MESSAGES_MISSING } from "./deepseek/validate.ts";
 export { THINKING_TOOL_CHOICE } from "./deepseek/request.ts";
+export { INVALID_USER_ID, THINKING_BLOCK_MISSING, mapMessagesModel } from "./deepseek/anthropic.ts";
+export { REASONING_TEXT_MISSING } from "./deepseek/responses.ts";
+export { FIM_MAX_TOKENS, FIM_THINKING } from "./deepseek/fim.ts";
+export { FIM_OVERHEAD_TOKENS, scanFim } from "./deepseek/tokenizer.ts";
 
 export interface DeepSeekSimulatorOptions {
   /** Accepted bearer keys; empty/undefined = accept any non-empty bearer key. */
@@ -94,7 +102,10 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
 
   /** The protocol a POST path speaks, if any. */
   function protocolFor(path: string): Protocol<SimRequest> | undefined {
+    if (path.endsWith("/anthropic/v1/messages") || path.endsWith("/anthropic/messages")) return messagesProtocol as Protocol<SimRequest>;
     if (path.endsWith("/beta/chat/completions")) return betaChat as Protocol<SimRequest>;
+    if (path.endsWith("/beta/completions")) return fimProtocol as Protocol<SimRequest>;
+    if (path.endsWith("/responses")) return responsesProtocol as Protocol<SimRequest>;
     if (path.endsWith("/chat/completions")) return chat as Protocol<SimRequest>;
     return undefined;
   }

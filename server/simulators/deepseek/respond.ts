@@ -6,8 +6,8 @@ export interface StreamReply {
   events: string[];
   /** Output tokens per event; events that carry some are paced by tokensPerSecond. */
   tokens: number[];
-  /** The protocol's error event for a stream that fails after `sentTokens` output tokens. */
-  failEvent(sentTokens: number): string;
+  /** The protocol's error event for a stream that fails after `sentEvents` events carrying `sentTokens` output tokens. */
+  failEvent(sentTokens: number, sentEvents: number): string;
 }
 
 const encoder = new TextEncoder();
@@ -159,7 +159,7 @@ export function deliverStream(reply: StreamReply, plan: StreamPlan, signal: Abor
       batch += events[i];
       sentTokens += tokens[i]!;
     }
-    if (plan.cutAfterChunks === undefined && plan.failAfterChunks !== undefined) batch += reply.failEvent(sentTokens);
+    if (plan.cutAfterChunks === undefined && plan.failAfterChunks !== undefined) batch += reply.failEvent(sentTokens, limit);
     p.write(batch);
     if (plan.cutAfterChunks !== undefined) {
       // Let the written chunks reach the client before the reset.

@@ -72,7 +72,7 @@ function parseToolChoice(v: unknown, tools: ToolDef[]): ToolChoice {
 }
 
 /** Every tool call of an assistant turn is answered by the tool messages right after it. */
-function checkToolResults(messages: Record<string, unknown>[]): void {
+export function checkToolResults(messages: Record<string, unknown>[]): void {
   messages.forEach((m, i) => {
     if (m.role !== "assistant" || !Array.isArray(m.tool_calls) || m.tool_calls.length === 0 || m.prefix === true) return;
     const answered = new Set<unknown>();
