@@ -9,6 +9,7 @@ import {
   checkToolChoice,
   checkToolName,
   describe,
+  variant,
   fail,
   isRecord,
   MAX_OUTPUT_TOKENS,
@@ -106,7 +107,7 @@ function checkBlock(b: unknown, where: string, allowed: readonly string[]): Reco
 function convertMessage(m: unknown, i: number, thinking: boolean): Record<string, unknown>[] {
   if (!isRecord(m)) fail(deserializeError(`messages[${i}]: invalid type: ${describe(m)}, expected a message object`));
   if (m.role !== "user" && m.role !== "assistant") {
-    fail(deserializeError(`messages[${i}].role: unknown variant ${describe(m.role)}, expected \`user\` or \`assistant\``));
+    fail(deserializeError(`messages[${i}].role: unknown variant ${variant(m.role)}, expected \`user\` or \`assistant\``));
   }
   const c = m.content;
   if (typeof c === "string") return [{ role: m.role, content: c }];

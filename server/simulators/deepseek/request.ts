@@ -68,6 +68,11 @@ export function describe(v: unknown): string {
   return "map";
 }
 
+/** An enum value in serde's "unknown variant" errors: `name` for a string. */
+export function variant(v: unknown): string {
+  return typeof v === "string" ? `\`${v}\`` : describe(v);
+}
+
 export function resolveModel(name: string, models: ReadonlySet<string>): string | undefined {
   const canonical = MODEL_ALIASES[name] ?? name;
   return models.has(canonical) ? canonical : undefined;

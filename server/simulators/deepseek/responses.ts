@@ -9,6 +9,7 @@ import {
   checkToolChoice,
   checkToolName,
   describe,
+  variant,
   fail,
   isRecord,
   MAX_OUTPUT_TOKENS,
@@ -60,7 +61,7 @@ function partsOf(content: unknown, where: string): TextPart[] {
   const parts: TextPart[] = [];
   content.forEach((p, j) => {
     if (!isRecord(p) || typeof p.type !== "string" || !PART_TYPES.includes(p.type)) {
-      fail(deserializeError(`${where}[${j}].type: unknown variant ${describe(isRecord(p) ? p.type : p)}, expected one of ${PART_TYPES.map((t) => `\`${t}\``).join(", ")}`));
+      fail(deserializeError(`${where}[${j}].type: unknown variant ${variant(isRecord(p) ? p.type : p)}, expected one of ${PART_TYPES.map((t) => `\`${t}\``).join(", ")}`));
     }
     if (p.type === "input_text" || p.type === "output_text") {
       if (typeof p.text !== "string") fail(deserializeError(`${where}[${j}]: missing field \`text\``));
@@ -100,12 +101,12 @@ function convertInput(input: unknown, instructions: string | undefined, thinking
     if (!isRecord(raw)) fail(deserializeError(`${where}: invalid type: ${describe(raw)}, expected an item`));
     const type = raw.type ?? (raw.role !== undefined ? "message" : undefined);
     if (typeof type !== "string" || !ITEM_TYPES.includes(type)) {
-      fail(deserializeError(`${where}.type: unknown variant ${describe(type)}, expected one of ${ITEM_TYPES.map((t) => `\`${t}\``).join(", ")}`));
+      fail(deserializeError(`${where}.type: unknown variant ${variant(type)}, expected one of ${ITEM_TYPES.map((t) => `\`${t}\``).join(", ")}`));
     }
     switch (type) {
       case "message": {
         if (typeof raw.role !== "string" || !ROLES.includes(raw.role)) {
-          fail(deserializeError(`${where}.role: unknown variant ${describe(raw.role)}, expected one of ${ROLES.map((r) => `\`${r}\``).join(", ")}`));
+          fail(deserializeError(`${where}.role: unknown variant ${variant(raw.role)}, expected one of ${ROLES.map((r) => `\`${r}\``).join(", ")}`));
         }
         const parts = partsOf(raw.content, `${where}.content`);
         if (raw.role === "assistant") assistant().parts.push(...parts);
@@ -186,7 +187,7 @@ function parseEffort(v: unknown): string | null {
   const effort = v.effort;
   if (effort === undefined || effort === null) return null;
   if (typeof effort !== "string" || !EFFORTS.includes(effort)) {
-    fail(deserializeError(`reasoning.effort: unknown variant ${describe(effort)}, expected one of ${EFFORTS.map((e) => `\`${e}\``).join(", ")}`));
+    fail(deserializeError(`reasoning.effort: unknown variant ${variant(effort)}, expected one of ${EFFORTS.map((e) => `\`${e}\``).join(", ")}`));
   }
   return effort;
 }
@@ -196,7 +197,7 @@ function parseTextFormat(v: unknown): { jsonMode: boolean; echo: unknown } {
   const format = isRecord(v) ? v.format : undefined;
   if (format === undefined || format === null) return { jsonMode: false, echo: { type: "text" } };
   if (!isRecord(format) || (format.type !== "text" && format.type !== "json_object" && format.type !== "json_schema")) {
-    fail(deserializeError(`text.format.type: unknown variant ${describe(isRecord(format) ? format.type : format)}, expected \`text\`, \`json_object\` or \`json_schema\``));
+    fail(deserializeError(`text.format.type: unknown variant ${variant(isRecord(format) ? format.type : format)}, expected \`text\`, \`json_object\` or \`json_schema\``));
   }
   return { jsonMode: format.type !== "text", echo: format };
 }

@@ -7,6 +7,7 @@ import {
   checkToolChoice,
   checkToolName,
   describe,
+  variant,
   fail,
   isRecord,
   MAX_OUTPUT_TOKENS,
@@ -92,7 +93,7 @@ function checkMessages(raw: unknown, beta: boolean, thinking: boolean): { messag
     if (!isRecord(m)) fail(deserializeError(`messages[${i}]: invalid type: ${describe(m)}, expected a message object`));
     if (m.role === undefined) fail(deserializeError(`messages[${i}]: missing field \`role\``));
     if (typeof m.role !== "string" || !ROLES.has(m.role)) {
-      fail(deserializeError(`messages[${i}].role: unknown variant ${describe(m.role)}, expected one of \`system\`, \`user\`, \`assistant\`, \`tool\``));
+      fail(deserializeError(`messages[${i}].role: unknown variant ${variant(m.role)}, expected one of \`system\`, \`user\`, \`assistant\`, \`tool\``));
     }
     const c = m.content;
     const contentOk = typeof c === "string" || Array.isArray(c) || (m.role === "assistant" && (c === undefined || c === null));
@@ -141,7 +142,7 @@ export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlyS
     let jsonMode = false;
     if (rf !== undefined && rf !== null) {
       if (!isRecord(rf) || (rf.type !== "text" && rf.type !== "json_object")) {
-        fail(deserializeError(`response_format: unknown variant ${describe(isRecord(rf) ? rf.type : rf)}, expected \`text\` or \`json_object\``));
+        fail(deserializeError(`response_format: unknown variant ${variant(isRecord(rf) ? rf.type : rf)}, expected \`text\` or \`json_object\``));
       }
       jsonMode = rf.type === "json_object";
     }
