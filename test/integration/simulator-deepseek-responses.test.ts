@@ -41,7 +41,7 @@ describe('the response object', () => {
     expect(countSimTokens(res.output_text)).toBe(DEFAULT_CONTENT_TOKENS);
     const prompt = countPromptTokens([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }]);
     const output = DEFAULT_REASONING_TOKENS + DEFAULT_CONTENT_TOKENS;
-    expect(res.usage).toEqual({ input_tokens: prompt, input_tokens_details: { cached_tokens: 0 }, output_tokens: output, output_tokens_details: { reasoning_tokens: DEFAULT_REASONING_TOKENS }, total_tokens: prompt + output });
+    expect(res.usage as unknown).toEqual({ input_tokens: prompt, input_tokens_details: { cached_tokens: 0 }, output_tokens: output, output_tokens_details: { reasoning_tokens: DEFAULT_REASONING_TOKENS }, total_tokens: prompt + output });
 
     // Stateless: previous_response_id and store are ignored; the repeated prompt is a cache hit.
     const again = await client.responses.create({ model: 'deepseek-flash', instructions: 'Be brief.', input: 'Hello there', previous_response_id: res.id, store: true });

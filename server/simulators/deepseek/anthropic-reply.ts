@@ -27,7 +27,7 @@ export function messagesUsage(x: Exchange<MessagesRequest>, c: Completion): Reco
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: x.hitTokens,
   };
-  const servers = serverToolUse(x.req, c);
+  const servers = serverToolUse(x.req, c.serverCalls);
   if (servers) usage.server_tool_use = servers;
   return usage;
 }

@@ -35,7 +35,7 @@ export function makeUsage(promptTokens: number, hitTokens: number, c: Completion
     prompt_cache_miss_tokens: promptTokens - hitTokens,
     completion_tokens_details: { reasoning_tokens: c.reasoningTokens },
   };
-  const servers = req ? serverToolUse(req, c) : undefined;
+  const servers = req ? serverToolUse(req, c.serverCalls) : undefined;
   if (servers) usage.server_tool_use = servers;
   return usage;
 }

@@ -2,51 +2,16 @@
 // a PRNG seeded with the prompt's hash, so the same prompt always gets the same reply and usage
 // is exact.
 
-import { contentText, countSimTokens, splitPieces } from "./tokenizer.ts";
-import { isRecord, MAX_OUTPUT_TOKENS, type ServerToolKind, type SimRequest, type ToolDef } from "./request.ts";
+import { MAX_OUTPUT_TOKENS, type SimRequest } from "./request.ts";
+import { contentText, splitPieces } from "./tokenizer.ts";
+import { chooseTools, serverCallsFor, toolCallsFor, type ForcedCall, type ServerCall, type ToolCallOut } from "./tools.ts";
+import { prng, word } from "./words.ts";
+
+export { prng, WORDS } from "./words.ts";
+export { serverToolUse, type ForcedCall, type ServerCall, type ToolCallOut } from "./tools.ts";
 
 export const DEFAULT_CONTENT_TOKENS = 24;
 export const DEFAULT_REASONING_TOKENS = 12;
-/** Most URLs one answer reads with deepseek_read_url. */
-export const MAX_URL_READS = 5;
-
-export const WORDS: readonly string[] = [
-  "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-  "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
-  "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray",
-  "yankee", "zulu", "amber", "river", "stone", "cloud", "maple", "cedar",
-  "ocean", "meadow", "harbor", "lantern", "copper", "silver", "garden", "window",
-  "bridge", "candle", "forest", "valley", "summit", "prairie", "canyon", "island",
-  "orchard", "thunder", "breeze", "comet", "planet", "marble", "pepper", "velvet",
-  "willow", "falcon", "otter", "badger", "raven", "tulip", "saffron", "glacier",
-];
-
-export interface ToolCallOut {
-  /** DeepSeek's form: call_<two-digit index>_<24 base62 characters>. */
-  id: string;
-  name: string;
-  /** Tokens the function name costs (emitted in one delta). */
-  nameTokens: number;
-  /** Argument pieces, one token each; joined they are the arguments JSON (or a custom tool's text). */
-  args: string[];
-  custom: boolean;
-}
-
-export interface SearchResult {
-  title: string;
-  url: string;
-  text: string;
-}
-
-/** A search or URL read the service ran for the model: billed per call, not in tokens. */
-export interface ServerCall {
-  id: string;
-  kind: ServerToolKind;
-  /** The declared tool name (web_search for Anthropic's web_search_2025… tools). */
-  name: string;
-  input: Record<string, string>;
-  results: SearchResult[];
-}
 
 export interface Completion {
   /** Reasoning pieces (one token each); undefined when thinking is disabled. */
@@ -67,17 +32,6 @@ export type FinishReason = "stop" | "length" | "tool_calls" | InterruptReason;
 /** The finish reasons an answer can be made to end with early through /_control/next. */
 export const INTERRUPT_REASONS = ["length", "content_filter", "insufficient_system_resource"] as const;
 export type InterruptReason = (typeof INTERRUPT_REASONS)[number];
-
-/** A tool call /_control/next makes the next request answer with. */
-export interface ForcedCall {
-  name?: string;
-  arguments?: unknown;
-}
-
-/** How many calls of that kind the service ran for this answer. */
-export function countServerCalls(c: Completion, kind: ServerToolKind): number {
-  return c.serverCalls.filter((s) => s.kind === kind).length;
-}
 
 /**
  * The first `keep` output tokens of a completion, in the order a stream sends them (reasoning,
@@ -120,21 +74,6 @@ export function interrupt(c: Completion, reason: InterruptReason): Completion {
   return truncate(c, Math.floor(c.completionTokens / 2), reason, false);
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-function word(rng: () => number): string {
-  return WORDS[rng() % WORDS.length]!;
-}
-
 function prose(rng: () => number, n: number, leadingSpace: boolean, capitalize: boolean): string[] {
   const out: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -143,16 +82,6 @@ function prose(rng: () => number, n: number, leadingSpace: boolean, capitalize: 
     out[i] = i > 0 || leadingSpace ? ` ${w}` : w;
   }
   return out;
-}
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** DeepSeek's tool-call id: call_00_… for the first call of an answer, call_01_… for the next. */
-export function toolCallId(seed: number, index: number): string {
-  const rng = prng(seed ^ Math.imul(index + 1, 0x9e3779b1) ^ 0xca11);
-  let tail = "";
-  for (let i = 0; i < 24; i++) tail += BASE62[rng() % 62];
-  return `call_${String(index).padStart(2, "0")}_${tail}`;
 }
 
 export interface Directives {
@@ -171,59 +100,6 @@ export function readDirectives(text: string): Directives {
     think: k ? Math.min(Number(k[1]), MAX_OUTPUT_TOKENS) : undefined,
     searches: s ? Math.min(Number(s[1]), 10) : undefined,
   };
-}
-
-function sampleValue(schema: unknown, rng: () => number, depth: number): unknown {
-  if (!isRecord(schema)) return word(rng);
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  switch (schema.type) {
-    case "integer":
-    case "number":
-      return 1 + (rng() % 100);
-    case "boolean":
-      return true;
-    case "array":
-      return [];
-    case "object":
-      return depth < 3 ? sampleObject(schema, rng, depth + 1) : {};
-    default:
-      return word(rng);
-  }
-}
-
-function sampleObject(schema: Record<string, unknown>, rng: () => number, depth: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (isRecord(schema.properties)) {
-    for (const [key, sub] of Object.entries(schema.properties)) out[key] = sampleValue(sub, rng, depth);
-  }
-  return out;
-}
-
-/** What apply_patch is called with: a small patch in Codex's format. */
-function samplePatch(rng: () => number): string {
-  return `*** Begin Patch\n*** Add File: notes/${word(rng)}.txt\n+${word(rng)} ${word(rng)}\n*** End Patch\n`;
-}
-
-/**
- * Which tools this request calls. tool_choice forces one; otherwise only a request whose last
- * message is the user's calls tools: each tool named as "call <name>" in the user's text (in the
- * order named), else the first tool for "use the tool" or tool_choice "required".
- */
-function chooseTools(req: SimRequest, lastUserText: string): ToolDef[] {
-  if (req.tools.length === 0 || req.toolChoice === "none") return [];
-  const choice = req.toolChoice;
-  if (typeof choice === "object") return req.tools.filter((t) => t.name === choice.name).slice(0, 1);
-  const last = req.messages[req.messages.length - 1];
-  if (choice === "auto" && last?.role !== "user") return []; // answer tool results in prose
-  const lower = lastUserText.toLowerCase();
-  const named = req.tools
-    .map((t) => ({ t, at: lower.indexOf(`call ${t.name.toLowerCase()}`) }))
-    .filter((x) => x.at >= 0)
-    .sort((a, b) => a.at - b.at)
-    .map((x) => x.t);
-  if (named.length > 0) return named;
-  if (choice === "required" || lower.includes("use the tool")) return [req.tools[0]!];
-  return [];
 }
 
 function applyStop(pieces: string[], stop: readonly string[]): { pieces: string[]; stopSequence: string | undefined } {
@@ -249,57 +125,6 @@ function lastUserMessageText(messages: readonly Record<string, unknown>[]): stri
   return "";
 }
 
-const URL_RE = /https?:\/\/[^\s"'<>()[\]{}]+/g;
-
-/** The searches and URL reads the service runs before the model answers the user's message. */
-function serverCallsFor(req: SimRequest, text: string, dir: Directives, rng: () => number, seed: number): ServerCall[] {
-  const last = req.messages[req.messages.length - 1];
-  if (req.serverTools.length === 0 || req.toolChoice === "none" || last?.role !== "user") return [];
-  const calls: ServerCall[] = [];
-  for (const tool of req.serverTools) {
-    if (tool.kind === "web_search") {
-      const n = dir.searches ?? 1;
-      for (let i = 0; i < n; i++) {
-        const query = `${word(rng)} ${word(rng)} ${word(rng)}`;
-        const results = [0, 1].map(() => {
-          const a = word(rng);
-          const b = word(rng);
-          return { title: `${a[0]!.toUpperCase()}${a.slice(1)} ${b}`, url: `https://example.com/${a}-${b}`, text: `${a} ${b} ${word(rng)}` };
-        });
-        calls.push({ id: toolCallId(seed, calls.length), kind: "web_search", name: tool.name, input: { query }, results });
-      }
-    } else {
-      const urls = [...new Set(text.match(URL_RE) ?? [])].slice(0, MAX_URL_READS);
-      for (const url of urls) {
-        const results = [{ title: `${word(rng)} ${word(rng)}`, url, text: `${word(rng)} ${word(rng)} ${word(rng)}` }];
-        calls.push({ id: toolCallId(seed, calls.length), kind: "read_url", name: tool.name, input: { url }, results });
-      }
-    }
-  }
-  return calls;
-}
-
-function toolCallsFor(
-  req: SimRequest,
-  tools: readonly ToolDef[],
-  forced: readonly ForcedCall[] | undefined,
-  rng: () => number,
-  seed: number,
-  firstIndex: number,
-): { name: string; nameTokens: number; args: string[]; custom: boolean; id: string }[] {
-  const picks = forced
-    ? forced.map((f) => ({ tool: req.tools.find((t) => t.name === f.name) ?? req.tools[0]!, args: f.arguments }))
-    : tools.map((tool) => ({ tool, args: undefined as unknown }));
-  return picks.map(({ tool, args }, i) => {
-    let text: string;
-    if (typeof args === "string") text = args;
-    else if (args !== undefined) text = JSON.stringify(args);
-    else if (tool.custom) text = samplePatch(rng);
-    else text = JSON.stringify(sampleObject(isRecord(tool.parameters) ? tool.parameters : {}, rng, 0));
-    return { id: toolCallId(seed, firstIndex + i), name: tool.name, nameTokens: countSimTokens(tool.name), args: splitPieces(text), custom: tool.custom === true };
-  });
-}
-
 /** The answer to a request. `forced` (from /_control/next) replaces the model's choice of tool calls. */
 export function generateCompletion(req: SimRequest, seed: number, forced?: readonly ForcedCall[]): Completion {
   const lastUserText = lastUserMessageText(req.messages);
@@ -308,12 +133,12 @@ export function generateCompletion(req: SimRequest, seed: number, forced?: reado
 
   let reasoning: string[] | undefined;
   let reasoningTokens = 0;
-  const base = { serverCalls: [] as ServerCall[], content: [] as string[], toolCalls: [] as ToolCallOut[], stopSequence: undefined };
+  const nothing = { serverCalls: [] as ServerCall[], content: [] as string[], toolCalls: [] as ToolCallOut[], stopSequence: undefined };
   if (req.thinking) {
     const want = dir.think ?? DEFAULT_REASONING_TOKENS;
     reasoningTokens = Math.min(want, budget);
     reasoning = prose(prng(seed ^ 0x5eed1234), reasoningTokens, false, true);
-    if (want > budget) return { ...base, reasoning, finishReason: "length", completionTokens: budget, reasoningTokens };
+    if (want > budget) return { ...nothing, reasoning, finishReason: "length", completionTokens: budget, reasoningTokens };
   }
   let remaining = budget - reasoningTokens;
   const rng = prng(seed);
@@ -322,7 +147,7 @@ export function generateCompletion(req: SimRequest, seed: number, forced?: reado
   if (forced || chosen.length > 0) {
     const toolCalls: ToolCallOut[] = [];
     let finishReason: FinishReason = "tool_calls";
-    for (const call of toolCallsFor(req, chosen, forced, rng, seed, 0)) {
+    for (const call of toolCallsFor(req, chosen, forced, rng, seed)) {
       if (call.nameTokens > remaining) {
         finishReason = "length";
         break;
@@ -337,10 +162,10 @@ export function generateCompletion(req: SimRequest, seed: number, forced?: reado
       }
     }
     const toolTokens = toolCalls.reduce((n, t) => n + t.nameTokens + t.args.length, 0);
-    return { ...base, reasoning, toolCalls, finishReason, completionTokens: reasoningTokens + toolTokens, reasoningTokens };
+    return { ...nothing, reasoning, toolCalls, finishReason, completionTokens: reasoningTokens + toolTokens, reasoningTokens };
   }
 
-  const serverCalls = serverCallsFor(req, lastUserText, dir, prng(seed ^ 0x5ea4c4), seed);
+  const serverCalls = serverCallsFor(req, lastUserText, dir.searches, seed);
   const want = dir.tokens ?? DEFAULT_CONTENT_TOKENS;
   const leadingSpace = req.prefix !== undefined && req.prefix.length > 0 && !/\s$/.test(req.prefix);
   let pieces: string[];
@@ -358,13 +183,4 @@ export function generateCompletion(req: SimRequest, seed: number, forced?: reado
     finishReason = "length";
   }
   return { reasoning, serverCalls, content: pieces, toolCalls: [], finishReason, stopSequence, completionTokens: reasoningTokens + pieces.length, reasoningTokens };
-}
-
-/**
- * The per-call usage of DeepSeek's server tools, as every protocol's usage reports it in
- * `server_tool_use`; undefined when the request declared none.
- */
-export function serverToolUse(req: SimRequest, c: Completion): { web_search_requests: number; web_fetch_requests: number } | undefined {
-  if (req.serverTools.length === 0) return undefined;
-  return { web_search_requests: countServerCalls(c, "web_search"), web_fetch_requests: countServerCalls(c, "read_url") };
 }

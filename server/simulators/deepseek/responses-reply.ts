@@ -40,7 +40,7 @@ export function responsesUsage(x: Exchange<ResponsesRequest>, c: Completion): Re
     output_tokens_details: { reasoning_tokens: c.reasoningTokens },
     total_tokens: x.promptTokens + c.completionTokens,
   };
-  const servers = serverToolUse(x.req, c);
+  const servers = serverToolUse(x.req, c.serverCalls);
   if (servers) usage.server_tool_use = servers;
   return usage;
 }
