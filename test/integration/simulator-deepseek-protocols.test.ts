@@ -3,6 +3,7 @@
 // read to see what was forwarded.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { createDeepSeekSimulator } from '../../server/simulators/deepseek';
 import { postTo, readToEnd, recorded, SIM_KEY, simControl, startSim, type Sim } from '../helpers/deepseek-sim';
 
 let sim: Sim;
@@ -78,6 +79,16 @@ describe.each(CASES)('$name', (c) => {
     const { text, broken } = await readToEnd(await send(c, { stream: true }));
     expect(broken).toBe(true);
     expect(text.split('\n\n').filter((f) => f !== '')).toHaveLength(2);
+  });
+
+  test('tokensPerSecond paces the stream event by event', async () => {
+    const paced = createDeepSeekSimulator({ tokensPerSecond: 100 });
+    const start = performance.now();
+    const r = await paced.fetch(new Request(`http://sim${c.path}`, { method: 'POST', headers: c.headers, body: JSON.stringify({ ...c.body, stream: true }) }));
+    const text = await r.text();
+    // 6 content tokens (+ reasoning where thinking is on) at 10 ms each.
+    expect(performance.now() - start).toBeGreaterThanOrEqual(50);
+    expect(text.length).toBeGreaterThan(0);
   });
 
   test('/_control/requests records the path, query, masked headers and the body as received', async () => {
