@@ -2,74 +2,76 @@
 // a PRNG seeded with the prompt's hash, so the same prompt always gets the same reply and usage
 // is exact.
 
-import { contentText, countSimTokens, splitPieces } from "./tokenizer.ts";
-import { MAX_OUTPUT_TOKENS, type ChatRequest, type ToolDef } from "./validate.ts";
+import { MAX_OUTPUT_TOKENS, type SimRequest } from "./request.ts";
+import { contentText, splitPieces } from "./tokenizer.ts";
+import { chooseTools, serverCallsFor, toolCallsFor, type ForcedCall, type ServerCall, type ToolCallOut } from "./tools.ts";
+import { prng, word } from "./words.ts";
+
+export { prng, WORDS } from "./words.ts";
+export { serverToolUse, type ForcedCall, type ServerCall, type ToolCallOut } from "./tools.ts";
 
 export const DEFAULT_CONTENT_TOKENS = 24;
 export const DEFAULT_REASONING_TOKENS = 12;
 
-export const WORDS: readonly string[] = [
-  "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-  "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
-  "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray",
-  "yankee", "zulu", "amber", "river", "stone", "cloud", "maple", "cedar",
-  "ocean", "meadow", "harbor", "lantern", "copper", "silver", "garden", "window",
-  "bridge", "candle", "forest", "valley", "summit", "prairie", "canyon", "island",
-  "orchard", "thunder", "breeze", "comet", "planet", "marble", "pepper", "velvet",
-  "willow", "falcon", "otter", "badger", "raven", "tulip", "saffron", "glacier",
-];
-
-export interface ToolCallOut {
-  id: string;
-  name: string;
-  /** Tokens the function name costs (emitted in one delta). */
-  nameTokens: number;
-  /** Argument pieces, one token each; joined they are the arguments JSON (unless truncated). */
-  args: string[];
-}
-
 export interface Completion {
   /** Reasoning pieces (one token each); undefined when thinking is disabled. */
   reasoning: string[] | undefined;
+  serverCalls: ServerCall[];
   /** Content pieces (one token each). */
   content: string[];
-  toolCall: ToolCallOut | undefined;
+  toolCalls: ToolCallOut[];
   finishReason: FinishReason;
+  /** The stop sequence that ended the content, if one did. */
+  stopSequence: string | undefined;
   completionTokens: number;
   reasoningTokens: number;
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | InterruptReason;
 
-/** The finish reasons DeepSeek ends an answer with before it is done (injected by /_control/next). */
-export const INTERRUPT_REASONS = ["content_filter", "insufficient_system_resource"] as const;
+/** The finish reasons an answer can be made to end with early through /_control/next. */
+export const INTERRUPT_REASONS = ["length", "content_filter", "insufficient_system_resource"] as const;
 export type InterruptReason = (typeof INTERRUPT_REASONS)[number];
 
 /**
- * The answer as DeepSeek ends it early: generation stops after half its tokens (reasoning first,
- * a tool call dropped) with that finish reason, and usage counts what was generated.
+ * The first `keep` output tokens of a completion, in the order a stream sends them (reasoning,
+ * content, tool calls: name then arguments); with `keepTools` false, tool calls are dropped.
  */
-export function interrupt(c: Completion, reason: InterruptReason): Completion {
-  const keep = Math.floor(c.completionTokens / 2);
+export function truncate(c: Completion, keep: number, finishReason: FinishReason, keepTools = true): Completion {
   const reasoning = c.reasoning?.slice(0, keep);
+  let left = keep - (reasoning?.length ?? 0);
+  const content = c.content.slice(0, Math.max(0, left));
+  left -= content.length;
+  const toolCalls: ToolCallOut[] = [];
+  if (keepTools) {
+    for (const t of c.toolCalls) {
+      if (left < t.nameTokens) break;
+      left -= t.nameTokens;
+      const args = t.args.slice(0, Math.max(0, left));
+      left -= args.length;
+      toolCalls.push({ ...t, args });
+    }
+  }
   const reasoningTokens = reasoning?.length ?? 0;
-  const content = c.content.slice(0, Math.max(0, keep - reasoningTokens));
-  return { reasoning, content, toolCall: undefined, finishReason: reason, completionTokens: reasoningTokens + content.length, reasoningTokens };
-}
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
+  const toolTokens = toolCalls.reduce((n, t) => n + t.nameTokens + t.args.length, 0);
+  return {
+    reasoning,
+    serverCalls: c.serverCalls,
+    content,
+    toolCalls,
+    finishReason,
+    stopSequence: undefined,
+    completionTokens: reasoningTokens + content.length + toolTokens,
+    reasoningTokens,
   };
 }
 
-function word(rng: () => number): string {
-  return WORDS[rng() % WORDS.length]!;
+/**
+ * The answer as DeepSeek ends it early: generation stops after half its tokens (reasoning first,
+ * tool calls dropped) with that finish reason, and usage counts what was generated.
+ */
+export function interrupt(c: Completion, reason: InterruptReason): Completion {
+  return truncate(c, Math.floor(c.completionTokens / 2), reason, false);
 }
 
 function prose(rng: () => number, n: number, leadingSpace: boolean, capitalize: boolean): string[] {
@@ -85,118 +87,85 @@ function prose(rng: () => number, n: number, leadingSpace: boolean, capitalize: 
 export interface Directives {
   tokens: number | undefined;
   think: number | undefined;
+  searches: number | undefined;
 }
 
-/** `#tokens=N` (content tokens) and `#think=N` (reasoning tokens) in the last user message. */
+/** `#tokens=N` (content tokens), `#think=N` (reasoning tokens) and `#searches=N` in the last user message. */
 export function readDirectives(text: string): Directives {
   const t = /#tokens=(\d+)/.exec(text);
   const k = /#think=(\d+)/.exec(text);
+  const s = /#searches=(\d+)/.exec(text);
   return {
     tokens: t ? Math.min(Number(t[1]), MAX_OUTPUT_TOKENS) : undefined,
     think: k ? Math.min(Number(k[1]), MAX_OUTPUT_TOKENS) : undefined,
+    searches: s ? Math.min(Number(s[1]), 10) : undefined,
   };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function sampleValue(schema: unknown, rng: () => number, depth: number): unknown {
-  if (!isRecord(schema)) return word(rng);
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  switch (schema.type) {
-    case "integer":
-    case "number":
-      return 1 + (rng() % 100);
-    case "boolean":
-      return true;
-    case "array":
-      return [];
-    case "object":
-      return depth < 3 ? sampleObject(schema, rng, depth + 1) : {};
-    default:
-      return word(rng);
-  }
-}
-
-function sampleObject(schema: Record<string, unknown>, rng: () => number, depth: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (isRecord(schema.properties)) {
-    for (const [key, sub] of Object.entries(schema.properties)) out[key] = sampleValue(sub, rng, depth);
-  }
-  return out;
-}
-
-/** Which tool (if any) this request calls: tool_choice forces it, else the last user message asks. */
-function chooseTool(req: ChatRequest, lastUserText: string): ToolDef | undefined {
-  if (req.tools.length === 0 || req.toolChoice === "none") return undefined;
-  const choice = req.toolChoice;
-  if (typeof choice === "object") return req.tools.find((t) => t.name === choice.name);
-  const last = req.messages[req.messages.length - 1];
-  if (choice === "auto" && last?.role !== "user") return undefined; // answer tool results in prose
-  const lower = lastUserText.toLowerCase();
-  const named = req.tools.find((t) => lower.includes(`call ${t.name.toLowerCase()}`));
-  if (named) return named;
-  if (choice === "required" || lower.includes("use the tool")) return req.tools[0];
-  return undefined;
-}
-
-function applyStop(pieces: string[], stop: readonly string[]): { pieces: string[]; stopped: boolean } {
-  if (stop.length === 0) return { pieces, stopped: false };
+function applyStop(pieces: string[], stop: readonly string[]): { pieces: string[]; stopSequence: string | undefined } {
+  if (stop.length === 0) return { pieces, stopSequence: undefined };
   const text = pieces.join("");
   let cut = -1;
+  let which: string | undefined;
   for (const s of stop) {
     const i = text.indexOf(s);
-    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
-  }
-  if (cut < 0) return { pieces, stopped: false };
-  return { pieces: splitPieces(text.slice(0, cut)), stopped: true };
-}
-
-export function generateCompletion(req: ChatRequest, seed: number): Completion {
-  let lastUserText = "";
-  for (let i = req.messages.length - 1; i >= 0; i--) {
-    const m = req.messages[i]!;
-    if (m.role === "user") {
-      lastUserText = contentText(m.content);
-      break;
+    if (i >= 0 && (cut < 0 || i < cut)) {
+      cut = i;
+      which = s;
     }
   }
+  if (cut < 0) return { pieces, stopSequence: undefined };
+  return { pieces: splitPieces(text.slice(0, cut)), stopSequence: which };
+}
+
+function lastUserMessageText(messages: readonly Record<string, unknown>[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === "user") return contentText(messages[i]!.content);
+  }
+  return "";
+}
+
+/** The answer to a request. `forced` (from /_control/next) replaces the model's choice of tool calls. */
+export function generateCompletion(req: SimRequest, seed: number, forced?: readonly ForcedCall[]): Completion {
+  const lastUserText = lastUserMessageText(req.messages);
   const dir = readDirectives(lastUserText);
   const budget = req.maxTokens ?? MAX_OUTPUT_TOKENS;
 
   let reasoning: string[] | undefined;
   let reasoningTokens = 0;
+  const nothing = { serverCalls: [] as ServerCall[], content: [] as string[], toolCalls: [] as ToolCallOut[], stopSequence: undefined };
   if (req.thinking) {
     const want = dir.think ?? DEFAULT_REASONING_TOKENS;
     reasoningTokens = Math.min(want, budget);
     reasoning = prose(prng(seed ^ 0x5eed1234), reasoningTokens, false, true);
-    if (want > budget) {
-      return { reasoning, content: [], toolCall: undefined, finishReason: "length", completionTokens: budget, reasoningTokens };
-    }
+    if (want > budget) return { ...nothing, reasoning, finishReason: "length", completionTokens: budget, reasoningTokens };
   }
-  const remaining = budget - reasoningTokens;
+  let remaining = budget - reasoningTokens;
   const rng = prng(seed);
 
-  const tool = chooseTool(req, lastUserText);
-  if (tool) {
-    const nameTokens = countSimTokens(tool.name);
-    const fullArgs = splitPieces(JSON.stringify(sampleObject(isRecord(tool.parameters) ? tool.parameters : {}, rng, 0)));
-    if (nameTokens > remaining) {
-      return { reasoning, content: [], toolCall: undefined, finishReason: "length", completionTokens: reasoningTokens, reasoningTokens };
+  const chosen = forced ? [] : chooseTools(req, lastUserText);
+  if (forced || chosen.length > 0) {
+    const toolCalls: ToolCallOut[] = [];
+    let finishReason: FinishReason = "tool_calls";
+    for (const call of toolCallsFor(req, chosen, forced, rng, seed)) {
+      if (call.nameTokens > remaining) {
+        finishReason = "length";
+        break;
+      }
+      remaining -= call.nameTokens;
+      const args = call.args.slice(0, remaining);
+      remaining -= args.length;
+      toolCalls.push({ ...call, args });
+      if (args.length < call.args.length) {
+        finishReason = "length";
+        break;
+      }
     }
-    const args = fullArgs.slice(0, remaining - nameTokens);
-    const id = `call_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
-    return {
-      reasoning,
-      content: [],
-      toolCall: { id, name: tool.name, nameTokens, args },
-      finishReason: args.length < fullArgs.length ? "length" : "tool_calls",
-      completionTokens: reasoningTokens + nameTokens + args.length,
-      reasoningTokens,
-    };
+    const toolTokens = toolCalls.reduce((n, t) => n + t.nameTokens + t.args.length, 0);
+    return { ...nothing, reasoning, toolCalls, finishReason, completionTokens: reasoningTokens + toolTokens, reasoningTokens };
   }
 
+  const serverCalls = serverCallsFor(req, lastUserText, dir.searches, seed);
   const want = dir.tokens ?? DEFAULT_CONTENT_TOKENS;
   const leadingSpace = req.prefix !== undefined && req.prefix.length > 0 && !/\s$/.test(req.prefix);
   let pieces: string[];
@@ -206,19 +175,12 @@ export function generateCompletion(req: ChatRequest, seed: number): Completion {
   } else {
     pieces = prose(rng, Math.min(want, remaining), leadingSpace, req.prefix === undefined);
   }
-  const { pieces: stopped, stopped: hitStop } = applyStop(pieces, req.stop);
+  const { pieces: stopped, stopSequence } = applyStop(pieces, req.stop);
   pieces = stopped;
-  let finishReason: Completion["finishReason"] = "stop";
-  if (!hitStop && (pieces.length > remaining || (!req.jsonMode && want > remaining))) {
+  let finishReason: FinishReason = "stop";
+  if (stopSequence === undefined && (pieces.length > remaining || (!req.jsonMode && want > remaining))) {
     pieces = pieces.slice(0, remaining);
     finishReason = "length";
   }
-  return {
-    reasoning,
-    content: pieces,
-    toolCall: undefined,
-    finishReason,
-    completionTokens: reasoningTokens + pieces.length,
-    reasoningTokens,
-  };
+  return { reasoning, serverCalls, content: pieces, toolCalls: [], finishReason, stopSequence, completionTokens: reasoningTokens + pieces.length, reasoningTokens };
 }

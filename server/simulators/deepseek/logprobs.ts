@@ -2,7 +2,7 @@
 // OpenAI's: {token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]} in
 // choices[].logprobs.content. Values are deterministic: drawn from the prompt's seed.
 
-import { prng, WORDS } from "./generate.ts";
+import { prng, WORDS } from "./words.ts";
 
 export interface TopLogprob {
   token: string;
