@@ -18,6 +18,7 @@ const OrderStatus = t.Union([
   t.Literal('cancelled'),
   t.Literal('refunded'),
   t.Literal('reversed'),
+  t.Literal('expired'),
 ]);
 
 export const PageQuery = {

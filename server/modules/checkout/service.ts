@@ -3,13 +3,16 @@ import type { Config } from '../../config';
 import type { DB } from '../../db/client';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
-import { constantTimeEqual, randomBase62, randomId } from '../../lib/keys';
+import type { Lang } from '../../lib/i18n';
+import { constantTimeEqual, looksLikeApiKey, randomBase62, randomId } from '../../lib/keys';
 import type { Logger } from '../../lib/log';
 import { formatPayPalAmount, formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
 import type { SiteSettingsService } from '../catalog/site';
 import { createFailureLimiter } from '../metering/auth-failures';
+import type { Outbox } from '../mail/outbox';
+import { receiptMail } from '../mail/receipt';
 import type { MeteringService } from '../metering/service';
 import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
@@ -28,6 +31,7 @@ export interface CheckoutDeps {
   metering: MeteringService;
   audit: AuditLog;
   site: SiteSettingsService;
+  outbox: Outbox;
 }
 /** Order lookups and key rotations per client address per window. */
 export const LOOKUP_LIMIT = 10;
@@ -35,6 +39,11 @@ export const LOOKUP_WINDOW_MS = 10 * 60_000;
 /** New orders per client address per window (each one is a PayPal order and a row). */
 export const CHECKOUT_LIMIT = 10;
 export const CHECKOUT_WINDOW_MS = 10 * 60_000;
+/** Receipt resends per email address per window (on top of the per-client-address lookup limit). */
+export const RESEND_PER_EMAIL_LIMIT = 3;
+export const RESEND_WINDOW_MS = 60 * 60_000;
+/** At most this many of an address's paid orders are mailed again, the newest. */
+export const RESEND_MAX_ORDERS = 20;
 
 const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
@@ -56,13 +65,15 @@ export function createCheckoutService(deps: CheckoutDeps) {
   const { config, clock, log, catalog, metering, audit } = deps;
   const store = createCheckoutStore(deps.db, clock);
   const client = createPayPalClient(config.paypal);
-  const settlement = createSettlement({ store, metering, audit, clock, log });
+  const settlement = createSettlement({ store, metering, audit, clock, log, catalog, outbox: deps.outbox });
   const flow = createCaptureFlow({ store, client, settlement, log });
   const webhooks = createWebhookReceiver({ config, store, client, flow, log, now: () => clock.now() });
-  const reconciler = createReconciler({ store, flow, clock, log });
+  const orderExpiryMs = config.orderExpiryHours * 3_600_000;
+  const reconciler = createReconciler({ store, flow, clock, log, orderExpiryMs });
   // Every attempt counts, right or wrong: the email is the guessable part.
   const limiter = createFailureLimiter({ limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now: () => clock.now() });
   const creations = createFailureLimiter({ limit: CHECKOUT_LIMIT, windowMs: CHECKOUT_WINDOW_MS, now: () => clock.now() });
+  const resendsPerEmail = createFailureLimiter({ limit: RESEND_PER_EMAIL_LIMIT, windowMs: RESEND_WINDOW_MS, now: () => clock.now() });
 
   const enabled = () => client.configured();
   const requireEnabled = () => {
@@ -78,12 +89,40 @@ export function createCheckoutService(deps: CheckoutDeps) {
     return order;
   }
 
+  /** Our order by our id, PayPal's order id or PayPal's capture id (each is unique to one order). */
+  function findOrder(id: string): OrderRow | undefined {
+    if (id.startsWith('ord_')) return store.orderById(id);
+    const byPayPal = store.orderByPayPalId(id);
+    if (byPayPal) return byPayPal;
+    const payment = store.paymentByCapture(id);
+    return payment ? store.orderById(payment.orderId) : undefined;
+  }
+
+  /** The key a top-up names: its secret only, and only a key that can still be used once paid. */
+  function keyToTopUp(secret: string | undefined): string | null {
+    if (secret === undefined || secret.trim() === '') return null;
+    const key = looksLikeApiKey(secret.trim(), config.keyPrefix) ? metering.findKey(secret.trim()) : undefined;
+    // Unknown and disabled answer alike: this must not tell anyone without the key whether it exists.
+    if (!key || key.status === 'disabled') throw Err.invalidField('key', 'not a key of this gateway that can be topped up (an active, used-up or expired key)');
+    return key.id;
+  }
+
+  /** Queues the receipt of each of the address's paid orders again (after the answer went out). */
+  function queueResends(email: string): void {
+    let queued = 0;
+    for (const order of store.paidOrdersOf(email, RESEND_MAX_ORDERS)) {
+      const facts = settlement.receiptFacts(order);
+      if (facts && deps.outbox.enqueue(receiptMail(facts, true)) !== null) queued++;
+    }
+    if (queued > 0) log.info('receipts queued again', { mails: queued });
+  }
+
   /** The order behind an id and email; every attempt counts against the address's limit. */
   function orderForBuyer(orderId: string, email: string, ip: string): OrderRow {
     const wait = limiter.retryAfterSeconds(ip);
     if (wait > 0) throw Err.lookupRateLimited(wait);
     limiter.fail(ip);
-    const order = store.orderById(orderId.trim());
+    const order = findOrder(orderId.trim());
     const given = email.trim().toLowerCase();
     const matches = constantTimeEqual(given, order?.email ?? `\u0000${given}`);
     if (!order || !matches) throw Err.orderNotFound();
@@ -104,12 +143,19 @@ export function createCheckoutService(deps: CheckoutDeps) {
     enabled,
 
     /** Our order first, then PayPal's; answers where to send the buyer. At most CHECKOUT_LIMIT per address per window. */
-    async createOrder(input: { planId: string; email: string; ip: string }) {
+    async createOrder(input: { planId: string; email: string; ip: string; key?: string; lang: Lang }) {
       requireEnabled();
       const wait = creations.retryAfterSeconds(input.ip);
       if (wait > 0) throw Err.checkoutRateLimited(wait);
       const email = normalizeEmail(input.email);
       if (!email) throw Err.invalidField('email', 'not a valid email address');
+      let topupKeyId: string | null;
+      try {
+        topupKeyId = keyToTopUp(input.key);
+      } catch (error) {
+        creations.fail(input.ip); // a wrong key counts like an order: no cheap probing
+        throw error;
+      }
       const plan = catalog.plan(input.planId);
       if (!plan || plan.retired) throw Err.invalidField('plan_id', `no plan "${input.planId}" is on sale`);
       let amount: string;
@@ -134,6 +180,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
         status: 'created',
         paypalRequestId: requestId,
         viewTokenHash: sha256(viewToken),
+        lang: input.lang,
+        topupKeyId,
         createdAt: now,
         updatedAt: now,
       });
@@ -176,7 +224,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         throw Err.paymentProviderError('PayPal gave no approval link');
       }
       store.updateOrder(orderId, { paypalOrderId: paypalOrder.id, approveUrl });
-      log.info('order created', { order_id: orderId, plan_id: plan.id, paypal_order_id: paypalOrder.id });
+      log.info('order created', { order_id: orderId, plan_id: plan.id, paypal_order_id: paypalOrder.id, topup: topupKeyId !== null });
       return { order_id: orderId, approve_url: approveUrl, view_token: viewToken, paypal_order_id: paypalOrder.id };
     },
 
@@ -206,6 +254,33 @@ export function createCheckoutService(deps: CheckoutDeps) {
     viewOrder: (orderId: string, viewToken: string | undefined): OrderView => view(orderForView(orderId, viewToken)),
 
     lookup: (input: { orderId: string; email: string; ip: string }): OrderView => view(orderForBuyer(input.orderId, input.email, input.ip)),
+
+    /**
+     * POST /api/orders/resend: limited per client address (with lookups) and per email address;
+     * the same answer whether or not the address bought anything, and the work happens after it.
+     */
+    resendReceipts(input: { email: string; ip: string }): { accepted: true } {
+      if (!deps.outbox.enabled) throw Err.serviceUnavailable('Mail is off on this gateway: receipts cannot be sent. Check your order with its number and email instead.', 'mail_disabled');
+      const wait = limiter.retryAfterSeconds(input.ip);
+      if (wait > 0) throw Err.lookupRateLimited(wait);
+      const email = normalizeEmail(input.email);
+      if (!email) throw Err.invalidField('email', 'not a valid email address');
+      const perEmail = resendsPerEmail.retryAfterSeconds(sha256(email));
+      if (perEmail > 0) throw Err.lookupRateLimited(perEmail);
+      limiter.fail(input.ip);
+      resendsPerEmail.fail(sha256(email));
+      setTimeout(() => {
+        try {
+          queueResends(email);
+        } catch (error) {
+          log.error('queuing receipts again failed', { error: error instanceof Error ? error.message : String(error) });
+        }
+      }, 0);
+      return { accepted: true };
+    },
+
+    /** Marks orders never paid within TOLLGATE_ORDER_EXPIRY_HOURS `expired` (also done by each reconciler pass). */
+    expireOrders: (): number => reconciler.expireNow(),
 
     /** A new secret for the order's key: same budget and history; the old secret stops working. */
     rotateKey(input: { orderId: string; email: string; ip: string }): OrderView {
@@ -274,11 +349,13 @@ export function createCheckoutService(deps: CheckoutDeps) {
     resetLookupLimits: () => {
       limiter.clear();
       creations.clear();
+      resendsPerEmail.clear();
       webhooks.resetLimits();
     },
 
     /** Starts background work (the reconciler). */
     start(intervalMs?: number): void {
+      reconciler.expireNow();
       if (enabled()) reconciler.start(intervalMs);
     },
     /** Stops background work; called on shutdown. */

@@ -2,6 +2,9 @@ import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
 import { formatUsd, parseUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
+import type { CatalogService } from '../catalog/service';
+import type { Outbox } from '../mail/outbox';
+import { receiptMail, type ReceiptFacts } from '../mail/receipt';
 import type { MeteringService } from '../metering/service';
 import { linkedId, type PayPalCapture, type PayPalMoney, type PayPalOrder } from './paypal-client';
 import type { CheckoutStore, OrderRow, PaymentRow } from './store';
@@ -68,9 +71,18 @@ export function refundedTotal(order: PayPalOrder, captureId: string): number {
   return total;
 }
 
-export function createSettlement(deps: { store: CheckoutStore; metering: MeteringService; audit: AuditLog; clock: Clock; log: Logger }) {
-  const { store, metering, audit, clock, log } = deps;
+export function createSettlement(deps: {
+  store: CheckoutStore;
+  metering: MeteringService;
+  audit: AuditLog;
+  clock: Clock;
+  log: Logger;
+  catalog: CatalogService;
+  outbox: Outbox;
+}) {
+  const { store, metering, audit, clock, log, catalog, outbox } = deps;
   const usd = (nano: number | null) => (nano === null ? null : formatUsd(nano));
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
   function recordPayment(order: OrderRow, c: CaptureFacts, status: string, refundedNano = 0): boolean {
     return store.insertPayment({
@@ -107,15 +119,53 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
       log.warn('captured amount differs from the order; no key issued', { order_id: order.id, capture_id: c.id });
       return 'amount_mismatch';
     }
-    const { row } = metering.createKey({ planId: order.planId, email: order.email, orderId: order.id });
-    store.updateOrder(order.id, { status: 'paid', statusReason: null, keyId: row.id, paidAt: clock.now() });
-    log.info('order paid', { order_id: order.id, key_id: row.id, capture_id: c.id });
+    const keyId = order.topupKeyId ? topUp(order, order.topupKeyId) : issueKey(order);
+    const paid = store.updateOrder(order.id, { status: 'paid', statusReason: null, keyId, paidAt: clock.now() }) ?? order;
+    // the receipt commits with the credit, or neither does
+    const facts = receiptFacts(paid);
+    if (facts) outbox.enqueue(receiptMail(facts));
+    log.info('order paid', { order_id: order.id, key_id: keyId, capture_id: c.id, topup: order.topupKeyId !== null });
     return 'credited';
+  }
+
+  function issueKey(order: OrderRow): string {
+    const { row } = metering.createKey({ planId: order.planId, email: order.email, orderId: order.id, lang: order.lang });
+    metering.recordPurchase(row, { orderId: order.id, amountNano: order.amountNano });
+    return row.id;
+  }
+
+  function topUp(order: OrderRow, keyId: string): string {
+    const before = metering.keyById(keyId);
+    const { key, credit } = metering.topUpFromOrder({ keyId, orderId: order.id, planId: order.planId, amountNano: order.amountNano, lang: order.lang, email: order.email });
+    audit.record({
+      actor: 'paypal',
+      action: 'key.topup_paid',
+      target: keyId,
+      before: { budget_usd: usd(before?.budgetNano ?? null), expires_at: iso(credit.expiresBefore), plan_id: credit.planBefore, status: before?.status ?? null },
+      after: { budget_usd: usd(key.budgetNano), expires_at: iso(credit.expiresAfter), plan_id: credit.planAfter, status: key.status, order_id: order.id },
+    });
+    return keyId;
+  }
+
+  /** What the receipt of a paid order says (also for a copy asked for later). */
+  function receiptFacts(order: OrderRow): ReceiptFacts | null {
+    if (!order.keyId) return null;
+    const credit = metering.creditOfOrder(order.id);
+    const plan = catalog.plan(order.planId);
+    const key = metering.keyById(order.keyId);
+    return {
+      order,
+      keyId: order.keyId,
+      planName: plan?.name ?? order.planId,
+      budgetAddedNano: credit?.budgetAddedNano ?? plan?.budgetNano ?? 0,
+      validityDays: plan?.validityDays ?? 0,
+      expiresAt: credit ? credit.expiresAfter : (key?.expiresAt ?? null),
+    };
   }
 
   function pending(order: OrderRow, payment: PaymentRow | undefined, c: CaptureFacts): SettleResult {
     if (!payment) recordPayment(order, c, 'PENDING');
-    store.moveOrder(order.id, ['created', 'approved'], 'pending', 'capture_pending');
+    store.moveOrder(order.id, ['created', 'approved', 'expired'], 'pending', 'capture_pending');
     return 'pending';
   }
 
@@ -130,7 +180,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
       metering.setStatus(order.keyId, 'disabled', 'payment denied');
       audit.record({ actor: 'paypal', action: 'order.capture_denied', target: order.id, before: { status: order.status }, after: { status: 'failed', key_id: order.keyId } });
     }
-    store.moveOrder(order.id, ['created', 'approved', 'pending', 'paid'], 'failed', 'capture_declined');
+    store.moveOrder(order.id, ['created', 'approved', 'expired', 'pending', 'paid'], 'failed', 'capture_declined');
     return 'declined';
   }
 
@@ -245,7 +295,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
             if (c.status === 'REFUNDED') {
               // Refunded before we ever saw it complete: record it, issue nothing.
               recordPayment(order, c, 'REFUNDED', c.amountNano ?? 0);
-              store.moveOrder(order.id, ['created', 'approved', 'pending'], 'refunded', 'refunded');
+              store.moveOrder(order.id, ['created', 'approved', 'expired', 'pending'], 'refunded', 'refunded');
               return 'refunded';
             }
             credit(order, payment, { ...c, status: 'COMPLETED' });
@@ -265,7 +315,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
     );
   }
 
-  return { applyCapture, applyOrder, applyReversal };
+  return { applyCapture, applyOrder, applyReversal, receiptFacts };
 }
 
 export type Settlement = ReturnType<typeof createSettlement>;
