@@ -5,6 +5,7 @@ import { adminAuth } from '../../plugins/auth';
 import { catalogRoutes } from './catalog';
 import { createAdminContext } from './context';
 import { keyRoutes } from './keys';
+import { mailRoutes } from './mail';
 import { operationsRoutes } from './operations';
 import { orderRoutes } from './orders';
 
@@ -17,6 +18,7 @@ export const adminModule = (deps: Deps) => {
     .use(adminAuth(token, deps.config.trustedProxies))
     .use(keyRoutes(ctx))
     .use(orderRoutes(ctx))
+    .use(mailRoutes(ctx))
     .use(catalogRoutes(ctx))
     .use(operationsRoutes(ctx));
 };
