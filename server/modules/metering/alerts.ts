@@ -8,11 +8,6 @@ export type BudgetLevel = 'low_budget' | 'exhausted';
 
 /** "Low budget" once this share of the budget is spent. */
 export const LOW_BUDGET_SHARE = 0.8;
-/**
- * "Exhausted" once what is left is under 1 % of the budget: near the end requests are clamped to
- * what fits and then refused, so the spent total rarely lands exactly on the budget.
- */
-export const EXHAUSTED_SHARE = 0.99;
 /** The "expiring" mail goes this long before the key expires. */
 export const EXPIRING_NOTICE_MS = 3 * 86_400_000;
 
@@ -31,9 +26,16 @@ export interface KeyAlerts {
 
 const reached = (spent: number, budget: number, share: number) => budget > 0 && spent >= Math.ceil(budget * share);
 
-/** The highest level a spend from `before` to `after` crossed, if any (one mail, not two, for a jump past both). */
-export function crossedLevel(before: number, after: number, budget: number): BudgetLevel | null {
-  if (reached(after, budget, EXHAUSTED_SHARE) && !reached(before, budget, EXHAUSTED_SHARE)) return 'exhausted';
+/**
+ * The level a spend from `before` to `after` reached, if any; the higher one when it reached both.
+ * "Exhausted" is 100 %: the budget spent, or what is left is less than the request just paid for
+ * (`lastCost`), so that the next one like it is refused. Near the end requests are clamped to what
+ * fits and then refused, so the spent total rarely lands exactly on the budget. The outbox keeps
+ * one mail per key, level and budget, so reaching a level again adds nothing.
+ */
+export function crossedLevel(before: number, after: number, budget: number, lastCost: number): BudgetLevel | null {
+  if (budget <= 0) return null;
+  if (after >= budget || budget - after < lastCost) return 'exhausted';
   if (reached(after, budget, LOW_BUDGET_SHARE) && !reached(before, budget, LOW_BUDGET_SHARE)) return 'low_budget';
   return null;
 }

@@ -71,7 +71,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   // Inside the settle transaction: a budget alert is queued with the spend that causes it, or not at all.
   const onSpent = (change: SpendChange) => {
     if (!alerts || !change.email) return;
-    const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano);
+    const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano, change.largestCostNano);
     if (level) alerts.budgetCrossed({ keyId: change.keyId, email: change.email, lang: mailLang(change.lang), budgetNano: change.budgetNano, spentNano: change.spentNano }, level);
   };
   const store = createMeteringStore(deps.db, onSpent);

@@ -15,6 +15,8 @@ export interface SpendChange {
   spentBefore: number;
   spentNano: number;
   budgetNano: number;
+  /** the dearest single request of the batch on this key */
+  largestCostNano: number;
   email: string | null;
   lang: string | null;
 }
@@ -91,21 +93,22 @@ export function createMeteringStore(db: DB, onSpent: OnSpent = () => {}) {
      */
     settleMany(rows: SettleRow[]): { spentNano: number; budgetNano: number }[] {
       return db.transaction(() => {
-        const perKey = new Map<string, { cost: number; now: number }>();
+        const perKey = new Map<string, { cost: number; now: number; largest: number }>();
         for (const row of rows) {
           insertLedger.run(ledgerParams(row));
           const sum = perKey.get(row.keyId);
           if (sum) {
             sum.cost += row.costNano;
             sum.now = Math.max(sum.now, row.finishedAt);
-          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt });
+            sum.largest = Math.max(sum.largest, row.costNano);
+          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt, largest: row.costNano });
         }
         const totals = new Map<string, { spentNano: number; budgetNano: number }>();
         for (const [keyId, sum] of perKey) {
           const updated = addSpent.get({ cost: sum.cost, now: sum.now, keyId });
           if (!updated) throw new Error(`key ${keyId} vanished while settling`);
           totals.set(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano });
-          onSpent({ keyId, spentBefore: updated.spent_nano - sum.cost, spentNano: updated.spent_nano, budgetNano: updated.budget_nano, email: updated.email, lang: updated.lang });
+          onSpent({ keyId, spentBefore: updated.spent_nano - sum.cost, spentNano: updated.spent_nano, budgetNano: updated.budget_nano, largestCostNano: sum.largest, email: updated.email, lang: updated.lang });
           cache.patch(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano, status: updated.status, lastUsedAt: sum.now });
         }
         return rows.map((row) => totals.get(row.keyId)!);
