@@ -192,3 +192,44 @@ describe('POST /api/orders/lookup with PayPal ids', () => {
     expect(await wrongEmail.json()).toEqual(await wrongId.json());
   });
 });
+
+describe('the console’s outbox', () => {
+  const admin = (path: string, init: RequestInit = {}) =>
+    fetch(`${s.url}/admin/api${path}`, { ...init, headers: { authorization: `Bearer ${s.gw.admin.token}`, 'content-type': 'application/json', ...init.headers } });
+
+  it('shows a mail the SMTP server refused with its answer, and sends it again on request, audit-logged', { timeout: 30_000 }, async () => {
+    // the server answers 500 while its Maildir cannot be written: a permanent refusal
+    const { renameSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    renameSync(join(smtp.dir, 'tmp'), join(smtp.dir, 'tmp-away'));
+    let failed: J;
+    try {
+      const created = await order('en', 'refused@example.com');
+      await paidKey(created);
+      failed = await waitFor(() => outbox('to_email = ? AND status = ?', 'refused@example.com', 'failed')[0], 10_000, 'the refusal');
+    } finally {
+      renameSync(join(smtp.dir, 'tmp-away'), join(smtp.dir, 'tmp'));
+    }
+    const list = (await (await admin('/mail?status=failed&q=refused@example.com')).json()) as J;
+    expect(list).toMatchObject({ enabled: true, server: smtp.url, from: 'Tollgate <noreply@tollgate.test>' });
+    expect(list.data).toHaveLength(1);
+    expect(list.data[0]).toMatchObject({ id: failed.id, kind: 'receipt', to: 'refused@example.com', status: 'failed', attempts: 1 });
+    expect(list.data[0].smtp_response).toStartWith('500');
+    expect(list.counts.failed).toBeGreaterThanOrEqual(1);
+
+    const retried = await admin(`/mail/${failed.id}/resend`, { method: 'POST', body: '{}' });
+    expect(retried.status).toBe(200);
+    expect(((await retried.json()) as J).status).toBe('pending');
+    await smtp.waitFor(to('refused@example.com'));
+    await waitFor(() => outbox('id = ? AND status = ?', failed.id, 'sent')[0], 10_000, 'the retry marked sent');
+
+    // a sent one goes again as a copy
+    const copy = await admin(`/mail/${failed.id}/resend`, { method: 'POST', body: '{}' });
+    const copied = (await copy.json()) as J;
+    expect(copied.id).not.toBe(failed.id);
+    expect(copied.resend).toBe(true);
+    await smtp.waitFor(to('refused@example.com'), 2);
+    expect(s.audit('mail.resend').map((r) => r.target)).toEqual([String(failed.id), String(failed.id)]);
+    expect((await admin('/mail/999999/resend', { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+});

@@ -167,7 +167,7 @@ export const en = {
     cancelledTitle: 'This order was cancelled',
     cancelled: 'No money was taken. You can start a new order from the pricing page.',
     expiredTitle: 'This order expired',
-    expired: 'It was not paid in time, so nothing was charged. If you did pay at PayPal after all, the payment still counts: this page shows your key as soon as it arrives.',
+    expired: 'It was not paid in time, so nothing was charged. If you did pay at PayPal after all, the payment still counts: reload this page in a minute and your key is here.',
     refundedTitle: 'This order was refunded',
     refunded: 'The key from this order no longer works.',
     reversedTitle: 'This payment was reversed',

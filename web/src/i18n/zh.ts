@@ -164,7 +164,7 @@ export const zh = {
     cancelledTitle: '此订单已取消',
     cancelled: '没有扣款。您可以在价格页面重新下单。',
     expiredTitle: '此订单已过期',
-    expired: '订单未在规定时间内付款，因此没有扣款。如果您其实已在 PayPal 付款，该付款仍然有效：款项到账后，此页面会立即显示您的密钥。',
+    expired: '订单未在规定时间内付款，因此没有扣款。如果您其实已在 PayPal 付款，该付款仍然有效：请在一分钟后刷新此页面查看您的密钥。',
     refundedTitle: '此订单已退款',
     refunded: '此订单的密钥已失效。',
     reversedTitle: '此笔付款已被撤销',
