@@ -12,11 +12,12 @@ import type { CatalogService } from '../catalog/service';
 import type { SiteSettingsService } from '../catalog/site';
 import { createFailureLimiter } from '../metering/auth-failures';
 import type { Outbox } from '../mail/outbox';
-import { receiptMail } from '../mail/receipt';
 import type { MeteringService } from '../metering/service';
 import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
 import { createReconciler, type ReconcileOptions } from './reconciler';
+import { normalizeEmail } from './email';
+import { createReceiptResends } from './resend';
 import { createSettlement } from './settle';
 import { createCheckoutStore, type OrderRow } from './store';
 import { orderView, type OrderView } from './views';
@@ -39,19 +40,8 @@ export const LOOKUP_WINDOW_MS = 10 * 60_000;
 /** New orders per client address per window (each one is a PayPal order and a row). */
 export const CHECKOUT_LIMIT = 10;
 export const CHECKOUT_WINDOW_MS = 10 * 60_000;
-/** Receipt resends per email address per window (on top of the per-client-address lookup limit). */
-export const RESEND_PER_EMAIL_LIMIT = 3;
-export const RESEND_WINDOW_MS = 60 * 60_000;
-/** At most this many of an address's paid orders are mailed again, the newest. */
-export const RESEND_MAX_ORDERS = 20;
 
-const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
-/** Lower-cased and checked; null when it is not a plausible address. */
-export function normalizeEmail(input: string): string | null {
-  const email = input.trim().toLowerCase();
-  return email.length <= 254 && EMAIL.test(email) ? email : null;
-}
+export { normalizeEmail } from './email';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -73,7 +63,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
   // Every attempt counts, right or wrong: the email is the guessable part.
   const limiter = createFailureLimiter({ limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now: () => clock.now() });
   const creations = createFailureLimiter({ limit: CHECKOUT_LIMIT, windowMs: CHECKOUT_WINDOW_MS, now: () => clock.now() });
-  const resendsPerEmail = createFailureLimiter({ limit: RESEND_PER_EMAIL_LIMIT, windowMs: RESEND_WINDOW_MS, now: () => clock.now() });
+  const resends = createReceiptResends({ store, settlement, outbox: deps.outbox, lookups: limiter, clock, log });
 
   const enabled = () => client.configured();
   const requireEnabled = () => {
@@ -105,16 +95,6 @@ export function createCheckoutService(deps: CheckoutDeps) {
     // Unknown and disabled answer alike: this must not tell anyone without the key whether it exists.
     if (!key || key.status === 'disabled') throw Err.invalidField('key', 'not a key of this gateway that can be topped up (an active, used-up or expired key)');
     return key.id;
-  }
-
-  /** Queues the receipt of each of the address's paid orders again (after the answer went out). */
-  function queueResends(email: string): void {
-    let queued = 0;
-    for (const order of store.paidOrdersOf(email, RESEND_MAX_ORDERS)) {
-      const facts = settlement.receiptFacts(order);
-      if (facts && deps.outbox.enqueue(receiptMail(facts, true)) !== null) queued++;
-    }
-    if (queued > 0) log.info('receipts queued again', { mails: queued });
   }
 
   /** The order behind an id and email; every attempt counts against the address's limit. */
@@ -255,29 +235,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
 
     lookup: (input: { orderId: string; email: string; ip: string }): OrderView => view(orderForBuyer(input.orderId, input.email, input.ip)),
 
-    /**
-     * POST /api/orders/resend: limited per client address (with lookups) and per email address;
-     * the same answer whether or not the address bought anything, and the work happens after it.
-     */
-    resendReceipts(input: { email: string; ip: string }): { accepted: true } {
-      if (!deps.outbox.enabled) throw Err.serviceUnavailable('Mail is off on this gateway: receipts cannot be sent. Check your order with its number and email instead.', 'mail_disabled');
-      const wait = limiter.retryAfterSeconds(input.ip);
-      if (wait > 0) throw Err.lookupRateLimited(wait);
-      const email = normalizeEmail(input.email);
-      if (!email) throw Err.invalidField('email', 'not a valid email address');
-      const perEmail = resendsPerEmail.retryAfterSeconds(sha256(email));
-      if (perEmail > 0) throw Err.lookupRateLimited(perEmail);
-      limiter.fail(input.ip);
-      resendsPerEmail.fail(sha256(email));
-      setTimeout(() => {
-        try {
-          queueResends(email);
-        } catch (error) {
-          log.error('queuing receipts again failed', { error: error instanceof Error ? error.message : String(error) });
-        }
-      }, 0);
-      return { accepted: true };
-    },
+    /** POST /api/orders/resend: see resend.ts. */
+    resendReceipts: (input: { email: string; ip: string }) => resends.request(input),
 
     /** Marks orders never paid within TOLLGATE_ORDER_EXPIRY_HOURS `expired` (also done by each reconciler pass). */
     expireOrders: (): number => reconciler.expireNow(),
@@ -349,7 +308,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
     resetLookupLimits: () => {
       limiter.clear();
       creations.clear();
-      resendsPerEmail.clear();
+      resends.clear();
       webhooks.resetLimits();
     },
 

@@ -4,9 +4,10 @@ import { formatUsd, parseUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
 import type { Outbox } from '../mail/outbox';
-import { receiptMail, type ReceiptFacts } from '../mail/receipt';
+import { receiptMail } from '../mail/receipt';
 import type { MeteringService } from '../metering/service';
 import { linkedId, type PayPalCapture, type PayPalMoney, type PayPalOrder } from './paypal-client';
+import { createCrediting } from './credit';
 import type { CheckoutStore, OrderRow, PaymentRow } from './store';
 
 // Turning what PayPal confirmed about a capture into our state. Each change is one synchronous
@@ -80,9 +81,9 @@ export function createSettlement(deps: {
   catalog: CatalogService;
   outbox: Outbox;
 }) {
-  const { store, metering, audit, clock, log, catalog, outbox } = deps;
+  const { store, metering, audit, clock, log, outbox } = deps;
+  const crediting = createCrediting(deps);
   const usd = (nano: number | null) => (nano === null ? null : formatUsd(nano));
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
   function recordPayment(order: OrderRow, c: CaptureFacts, status: string, refundedNano = 0): boolean {
     return store.insertPayment({
@@ -119,48 +120,13 @@ export function createSettlement(deps: {
       log.warn('captured amount differs from the order; no key issued', { order_id: order.id, capture_id: c.id });
       return 'amount_mismatch';
     }
-    const keyId = order.topupKeyId ? topUp(order, order.topupKeyId) : issueKey(order);
+    const keyId = order.topupKeyId ? crediting.topUp(order, order.topupKeyId) : crediting.issueKey(order);
     const paid = store.updateOrder(order.id, { status: 'paid', statusReason: null, keyId, paidAt: clock.now() }) ?? order;
     // the receipt commits with the credit, or neither does
-    const facts = receiptFacts(paid);
+    const facts = crediting.receiptFacts(paid);
     if (facts) outbox.enqueue(receiptMail(facts));
     log.info('order paid', { order_id: order.id, key_id: keyId, capture_id: c.id, topup: order.topupKeyId !== null });
     return 'credited';
-  }
-
-  function issueKey(order: OrderRow): string {
-    const { row } = metering.createKey({ planId: order.planId, email: order.email, orderId: order.id, lang: order.lang });
-    metering.recordPurchase(row, { orderId: order.id, amountNano: order.amountNano });
-    return row.id;
-  }
-
-  function topUp(order: OrderRow, keyId: string): string {
-    const before = metering.keyById(keyId);
-    const { key, credit } = metering.topUpFromOrder({ keyId, orderId: order.id, planId: order.planId, amountNano: order.amountNano, lang: order.lang, email: order.email });
-    audit.record({
-      actor: 'paypal',
-      action: 'key.topup_paid',
-      target: keyId,
-      before: { budget_usd: usd(before?.budgetNano ?? null), expires_at: iso(credit.expiresBefore), plan_id: credit.planBefore, status: before?.status ?? null },
-      after: { budget_usd: usd(key.budgetNano), expires_at: iso(credit.expiresAfter), plan_id: credit.planAfter, status: key.status, order_id: order.id },
-    });
-    return keyId;
-  }
-
-  /** What the receipt of a paid order says (also for a copy asked for later). */
-  function receiptFacts(order: OrderRow): ReceiptFacts | null {
-    if (!order.keyId) return null;
-    const credit = metering.creditOfOrder(order.id);
-    const plan = catalog.plan(order.planId);
-    const key = metering.keyById(order.keyId);
-    return {
-      order,
-      keyId: order.keyId,
-      planName: plan?.name ?? order.planId,
-      budgetAddedNano: credit?.budgetAddedNano ?? plan?.budgetNano ?? 0,
-      validityDays: plan?.validityDays ?? 0,
-      expiresAt: credit ? credit.expiresAfter : (key?.expiresAt ?? null),
-    };
   }
 
   function pending(order: OrderRow, payment: PaymentRow | undefined, c: CaptureFacts): SettleResult {
@@ -315,7 +281,7 @@ export function createSettlement(deps: {
     );
   }
 
-  return { applyCapture, applyOrder, applyReversal, receiptFacts };
+  return { applyCapture, applyOrder, applyReversal, receiptFacts: crediting.receiptFacts };
 }
 
 export type Settlement = ReturnType<typeof createSettlement>;
