@@ -48,6 +48,20 @@ export interface Config {
   };
   /** raw ledger rows older than this many days are rolled up into daily totals; 0 keeps them all */
   ledgerRetentionDays: number;
+  /** SMTP for the buyers' mails; undefined: mail is off */
+  mail: MailConfig | undefined;
+  /** an order never paid becomes `expired` after this many hours */
+  orderExpiryHours: number;
+}
+
+export interface MailConfig {
+  /** smtp://user:pass@host:587 or smtps://…: holds the password, never logged */
+  smtpUrl: string;
+  /** the SMTP host and port, for logs and the console */
+  server: string;
+  from: string;
+  /** the first retry after a failed attempt; each next one waits twice as long (at most an hour) */
+  retrySeconds: number;
 }
 
 export interface ConfigFlags {
@@ -146,6 +160,9 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   };
   const ledgerRetentionDays = parseInteger(read('TOLLGATE_LEDGER_RETENTION_DAYS') ?? '180', 'TOLLGATE_LEDGER_RETENTION_DAYS', 0, 36_500);
 
+  const mail = parseMail(read('TOLLGATE_SMTP_URL'), read('TOLLGATE_MAIL_FROM'), read('TOLLGATE_MAIL_RETRY_SECONDS'));
+  const orderExpiryHours = parseInteger(read('TOLLGATE_ORDER_EXPIRY_HOURS') ?? '3', 'TOLLGATE_ORDER_EXPIRY_HOURS', 1, 8760);
+
   return {
     port,
     host,
@@ -169,7 +186,33 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     trustedProxies,
     backup,
     ledgerRetentionDays,
+    mail,
+    orderExpiryHours,
   };
+}
+
+const MAIL_FROM = /^(?:[^<>\r\n]{0,100}<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/;
+
+/** Both or neither; a URL's password is never repeated in an error. */
+function parseMail(smtpUrl: string | undefined, from: string | undefined, retry: string | undefined): MailConfig | undefined {
+  const retrySeconds = parseInteger(retry ?? '30', 'TOLLGATE_MAIL_RETRY_SECONDS', 1, 3600);
+  if (smtpUrl === undefined && from === undefined) return undefined;
+  if (smtpUrl === undefined) throw new ConfigError('TOLLGATE_SMTP_URL', 'required when TOLLGATE_MAIL_FROM is set (smtp://user:pass@host:587 or smtps://user:pass@host:465)');
+  if (from === undefined) throw new ConfigError('TOLLGATE_MAIL_FROM', 'required when TOLLGATE_SMTP_URL is set: the sender address, like "Tollgate <noreply@example.com>"');
+  let url: URL;
+  try {
+    url = new URL(smtpUrl);
+  } catch {
+    throw new ConfigError('TOLLGATE_SMTP_URL', 'not a URL (use smtp://user:pass@host:587 or smtps://user:pass@host:465)');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ConfigError('TOLLGATE_SMTP_URL', `must start with smtp:// or smtps://, not ${url.protocol}//`);
+  }
+  if (url.hostname === '') throw new ConfigError('TOLLGATE_SMTP_URL', 'names no host (smtp://user:pass@host:587)');
+  if (url.password !== '' && url.username === '') throw new ConfigError('TOLLGATE_SMTP_URL', 'has a password but no user name');
+  if (!MAIL_FROM.test(from)) throw new ConfigError('TOLLGATE_MAIL_FROM', 'not an email address (noreply@example.com, or "Name <noreply@example.com>")');
+  const port = url.port || (url.protocol === 'smtps:' ? '465' : '587');
+  return { smtpUrl, server: `${url.protocol}//${url.hostname}:${port}`, from, retrySeconds };
 }
 
 /** Reads `.env` beside the binary (or in the working directory); real environment variables win. */

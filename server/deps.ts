@@ -7,6 +7,8 @@ import { createAuditLog, type AuditLog } from './modules/admin/audit';
 import { createCatalogService, type CatalogService } from './modules/catalog/service';
 import { createSiteSettings, type SiteSettingsService } from './modules/catalog/site';
 import { createCheckoutService, type CheckoutService } from './modules/checkout/service';
+import { createOutbox, type Outbox } from './modules/mail/outbox';
+import { createMailService, type MailService } from './modules/mail/service';
 import { createMeteringService, type MeteringService } from './modules/metering/service';
 import { createMetrics, type Metrics } from './modules/ops/metrics';
 import { createProxyService, type ProxyService } from './modules/proxy/service';
@@ -26,6 +28,8 @@ export interface Deps {
   pool: UpstreamPool;
   proxy: ProxyService;
   checkout: CheckoutService;
+  outbox: Outbox;
+  mail: MailService;
   metrics: Metrics;
 }
 
@@ -35,7 +39,9 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
   const audit = createAuditLog(database.db);
   const catalog = createCatalogService(database.db);
   const site = createSiteSettings(database.db);
-  const metering = createMeteringService({ db: database.db, catalog, clock, sealer, keyPrefix: config.keyPrefix, log });
+  // first: checkout and metering queue mail inside their own transactions
+  const outbox = createOutbox({ db: database.db, clock, mail: config.mail });
+  const metering = createMeteringService({ db: database.db, catalog, clock, sealer, keyPrefix: config.keyPrefix, log, alerts: outbox.alerts });
   // env keys plus the keys an operator added (upstream_keys, decrypted); state changes are written back
   const pool = createUpstreamPool({
     envKeys: config.deepseekApiKeys,
@@ -62,6 +68,7 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
     },
     showReasoningDefault: () => site.get().showReasoningDefault,
   });
-  const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit, site });
-  return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout, metrics: createMetrics() };
+  const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit, site, outbox });
+  const mail = createMailService({ config, outbox, clock, log, site, metering });
+  return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout, outbox, mail, metrics: createMetrics() };
 }

@@ -51,6 +51,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
   deps.catalog.seedDefaults();
   deps.checkout.start();
+  deps.mail.start();
   deps.pool.startBalanceChecks();
   const stopMaintenance = startMaintenance(deps);
   const app = createApp(deps, opts.mounts).listen({
@@ -106,6 +107,8 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     await metering.settlementsDrained();
     phase('every request settled');
     deps.checkout.stop();
+    // a send under way finishes (its SMTP timeouts bound it); one cut off is sent again on the next start
+    await waitAtMost(deps.mail.stop(), 15_000);
     deps.pool.stopBalanceChecks();
     await stopMaintenance();
     await stopCheckpoints();

@@ -6,7 +6,10 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 export type Period = 'peak' | 'off_peak';
 export type Thinking = 'enabled' | 'disabled';
 export type KeyStatus = 'active' | 'disabled' | 'exhausted' | 'expired';
-export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed';
+export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed' | 'expired';
+export type MailLang = 'en' | 'zh';
+export type MailKind = 'receipt' | 'low_budget' | 'exhausted' | 'expiring';
+export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 const createdAt = () => integer('created_at').notNull().default(now);
@@ -84,6 +87,8 @@ export const apiKeys = sqliteTable(
     concurrencyOverride: integer('concurrency_override'),
     upstreamUserId: text('upstream_user_id').notNull(),
     orderId: text('order_id'),
+    /** the language of the latest order that paid for this key: its mails are written in it */
+    lang: text('lang').$type<MailLang>(),
     createdAt: createdAt(),
     lastUsedAt: integer('last_used_at'),
   },
@@ -170,6 +175,10 @@ export const orders = sqliteTable(
     captureRequestId: text('capture_request_id'),
     /** when the reconciler may next ask PayPal about this order (null: not asked yet) */
     nextCheckAt: integer('next_check_at'),
+    /** the language the buyer ordered in: the receipt and the key's mails use it */
+    lang: text('lang').$type<MailLang>().notNull().default('en'),
+    /** a top-up: the existing key this order credits (null: the order issues a new key) */
+    topupKeyId: text('topup_key_id').references(() => apiKeys.id),
     keyId: text('key_id').references(() => apiKeys.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -235,4 +244,58 @@ export const auditLog = sqliteTable(
     after: text('after', { mode: 'json' }),
   },
   (table) => [index('audit_log_at_idx').on(table.at)],
+);
+
+/**
+ * What each paid order put on a key (its first purchase and every top-up): exactly one row per
+ * order, written in the crediting transaction.
+ */
+export const credits = sqliteTable(
+  'credits',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    kind: text('kind').$type<'purchase' | 'topup'>().notNull(),
+    amountNano: integer('amount_nano').notNull(),
+    budgetAddedNano: integer('budget_added_nano').notNull(),
+    expiresBefore: integer('expires_before'),
+    expiresAfter: integer('expires_after'),
+    planBefore: text('plan_before'),
+    planAfter: text('plan_after').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex('credits_order_unique').on(table.orderId), index('credits_key_idx').on(table.keyId, table.id)],
+);
+
+/**
+ * Mail waiting to be sent, or sent: written in the transaction of what causes it, sent by the
+ * worker. `dedupe_key` makes a mail that must go once (a receipt, a budget alert per budget level)
+ * impossible to queue twice; resends and copies have none.
+ */
+export const mailOutbox = sqliteTable(
+  'mail_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind').$type<MailKind>().notNull(),
+    toEmail: text('to_email').notNull(),
+    lang: text('lang').$type<MailLang>().notNull(),
+    dedupeKey: text('dedupe_key'),
+    /** what the template needs, fixed when queued (never the key itself: that is read at send time) */
+    params: text('params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** a resend or an operator's copy */
+    resend: integer('resend', { mode: 'boolean' }).notNull().default(false),
+    status: text('status').$type<MailStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    subject: text('subject'),
+    /** the Message-ID header, the same on every attempt */
+    messageId: text('message_id').notNull(),
+    /** the SMTP server's last answer: the acceptance, or the error */
+    smtpResponse: text('smtp_response'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at'),
+  },
+  (table) => [uniqueIndex('mail_outbox_dedupe_unique').on(table.dedupeKey), index('mail_outbox_due_idx').on(table.status, table.nextAttemptAt)],
 );

@@ -3,6 +3,7 @@ import type { Deps } from '../../deps';
 import { catalogRoutes } from './catalog';
 import { createAdminContext } from './context';
 import { keyRoutes } from './keys';
+import { mailRoutes } from './mail';
 import { operationsRoutes } from './operations';
 import { orderRoutes } from './orders';
 
@@ -12,6 +13,7 @@ export const adminModule = (deps: Deps) => {
   return new Elysia({ name: 'admin' })
     .use(keyRoutes(ctx))
     .use(orderRoutes(ctx))
+    .use(mailRoutes(ctx))
     .use(catalogRoutes(ctx))
     .use(operationsRoutes(ctx));
 };

@@ -3,8 +3,8 @@ import { Err } from '../../errors';
 import { hashApiKey, looksLikeApiKey } from '../../lib/keys';
 import type { KeyPatch } from '../metering/service';
 import { detail, pageOf, timeField, usdField, type AdminContext } from './context';
-import { IdParams, KeyCreateBody, KeyIssued, KeyList, KeyPatchBody, KeysQuery, KeyView, LedgerList, PageQuery, TopUpBody } from './model';
-import { keyView, ledgerView } from './views';
+import { CreditList, IdParams, KeyCreateBody, KeyIssued, KeyList, KeyPatchBody, KeysQuery, KeyView, LedgerList, PageQuery, TopUpBody } from './model';
+import { creditView, keyView, ledgerView } from './views';
 import { t } from 'elysia';
 
 
@@ -92,6 +92,11 @@ export function keyRoutes(ctx: AdminContext) {
       },
       { params: IdParams, response: KeyIssued, detail: detail('A new secret for the same key; the old one stops working') },
     )
+    .get('/keys/:id/credits', ({ params }) => ({ data: metering.creditsOf(keyOr404(params.id).id).map(creditView) }), {
+      params: IdParams,
+      response: CreditList,
+      detail: detail("What each paid order put on the key (its purchase and every top-up), newest first"),
+    })
     .get(
       '/keys/:id/ledger',
       ({ params, query }) => {

@@ -18,6 +18,7 @@ const OrderStatus = t.Union([
   t.Literal('cancelled'),
   t.Literal('refunded'),
   t.Literal('reversed'),
+  t.Literal('expired'),
 ]);
 
 export const PageQuery = {
@@ -309,4 +310,47 @@ export const OverviewView = t.Object({
   error_rate_today: t.Number(),
   current_period: PeriodOut,
   spend_by_day: t.Array(t.Object({ date: t.String({ examples: ['2026-01-01'] }), spend_usd: Usd, requests: t.Integer() })),
+});
+
+export const CreditView = t.Object({
+  id: t.Integer(),
+  key_id: t.String(),
+  order_id: t.String(),
+  kind: t.Union([t.Literal('purchase'), t.Literal('topup')]),
+  amount_usd: Usd,
+  budget_added_usd: Usd,
+  expires_before: Nullable(Time),
+  expires_after: Nullable(Time),
+  plan_before: Nullable(t.String()),
+  plan_after: t.String(),
+  created_at: Time,
+});
+export const CreditList = t.Object({ data: t.Array(CreditView) });
+
+const MailStatus = t.Union([t.Literal('pending'), t.Literal('sending'), t.Literal('sent'), t.Literal('failed')]);
+export const MailQuery = t.Object({ status: t.Optional(MailStatus), q: t.Optional(t.String({ maxLength: 200 })), ...PageQuery });
+export const MailIdParams = t.Object({ id: t.Integer({ minimum: 1 }) });
+export const MailView = t.Object({
+  id: t.Integer(),
+  kind: t.Union([t.Literal('receipt'), t.Literal('low_budget'), t.Literal('exhausted'), t.Literal('expiring')]),
+  to: t.String(),
+  lang: t.Union([t.Literal('en'), t.Literal('zh')]),
+  status: MailStatus,
+  resend: t.Boolean({ description: 'a copy asked for again (by the buyer or the operator)' }),
+  attempts: t.Integer(),
+  subject: Nullable(t.String({ description: 'once written (at the first attempt)' })),
+  smtp_response: Nullable(t.String({ description: "the SMTP server's last answer: its acceptance, or the error" })),
+  order_id: Nullable(t.String()),
+  key_id: Nullable(t.String()),
+  created_at: Time,
+  next_attempt_at: Nullable(Time),
+  sent_at: Nullable(Time),
+});
+export const MailList = t.Object({
+  enabled: t.Boolean({ description: 'false: TOLLGATE_SMTP_URL and TOLLGATE_MAIL_FROM are not set, nothing is queued or sent' }),
+  server: Nullable(t.String({ description: 'smtp(s)://host:port, never the password' })),
+  from: Nullable(t.String()),
+  counts: t.Object({ pending: t.Integer(), sending: t.Integer(), sent: t.Integer(), failed: t.Integer() }),
+  data: t.Array(MailView),
+  total: t.Integer({ minimum: 0 }),
 });

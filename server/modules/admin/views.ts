@@ -5,6 +5,8 @@ import type { CatalogService } from '../catalog/service';
 import type { ModelRow, PlanRow } from '../catalog/store';
 import { planView as publicPlanView, pricesPerMillion } from '../catalog/views';
 import type { OrderRow } from '../checkout/store';
+import type { OutboxRow } from '../mail/outbox';
+import type { CreditRow } from '../metering/service';
 import type { MeteringService } from '../metering/service';
 import type { KeyRow, LedgerRow } from '../metering/store';
 import type { Upstream } from '../proxy/upstream-pool';
@@ -127,5 +129,41 @@ export function upstreamView(u: Upstream) {
     reason: u.reason,
     in_flight: u.inFlight,
     balance: u.balance ? { currency: u.balance.currency, total: u.balance.total, checked_at: iso(u.balance.checkedAt), low: u.balance.low } : null,
+  };
+}
+
+export function creditView(c: CreditRow) {
+  return {
+    id: c.id,
+    key_id: c.keyId,
+    order_id: c.orderId,
+    kind: c.kind,
+    amount_usd: formatUsd(c.amountNano),
+    budget_added_usd: formatUsd(c.budgetAddedNano),
+    expires_before: iso(c.expiresBefore),
+    expires_after: iso(c.expiresAfter),
+    plan_before: c.planBefore,
+    plan_after: c.planAfter,
+    created_at: iso(c.createdAt),
+  };
+}
+
+export function mailView(m: OutboxRow) {
+  const param = (name: string) => (typeof m.params[name] === 'string' ? (m.params[name] as string) : null);
+  return {
+    id: m.id,
+    kind: m.kind,
+    to: m.toEmail,
+    lang: m.lang,
+    status: m.status,
+    resend: m.resend,
+    attempts: m.attempts,
+    subject: m.subject,
+    smtp_response: m.smtpResponse,
+    order_id: param('order_id'),
+    key_id: param('key_id'),
+    created_at: iso(m.createdAt),
+    next_attempt_at: m.status === 'pending' ? iso(m.nextAttemptAt) : null,
+    sent_at: iso(m.sentAt),
   };
 }

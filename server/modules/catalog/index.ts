@@ -17,6 +17,7 @@ export const catalogModule = (deps: Deps) =>
           public_url: config.publicUrl,
           api_base_url: `${config.publicUrl}/v1`,
           checkout_enabled: Boolean(config.paypal.clientId && config.paypal.clientSecret),
+          mail_enabled: config.mail !== undefined,
           paypal_mode: config.paypal.mode,
           current_period: deps.catalog.periodAt(new Date(deps.clock.now())),
         };

@@ -41,6 +41,7 @@ export const SiteView = t.Object({
   public_url: t.String({ examples: ['https://api.example.com'] }),
   api_base_url: t.String({ description: 'what to give an OpenAI SDK as base URL', examples: ['https://api.example.com/v1'] }),
   checkout_enabled: t.Boolean(),
+  mail_enabled: t.Boolean({ description: 'the gateway mails receipts and budget notices (TOLLGATE_SMTP_URL is set)' }),
   paypal_mode: t.Union([t.Literal('sandbox'), t.Literal('live')]),
   current_period: Period,
 });

@@ -74,12 +74,12 @@ export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalCl
     }
     if (error.has('MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED')) {
       // PayPal will not take this order any more: the buyer starts a new one.
-      store.moveOrder(order.id, ['created', 'approved'], 'failed', 'payment_attempts_exceeded');
+      store.moveOrder(order.id, ['created', 'approved', 'expired'], 'failed', 'payment_attempts_exceeded');
       return { kind: 'failed' };
     }
     if (error.has('ORDER_COMPLETION_IN_PROGRESS')) {
       // PayPal is finishing it: the webhook or the reconciler picks the capture up.
-      store.moveOrder(order.id, ['created', 'approved'], 'approved', 'completion_in_progress');
+      store.moveOrder(order.id, ['created', 'approved', 'expired'], 'approved', 'completion_in_progress');
       return { kind: 'in_progress' };
     }
     if (error.has('ORDER_NOT_APPROVED')) {
@@ -101,7 +101,7 @@ export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalCl
       if (refused) return refused;
       if (!error.has('ORDER_ALREADY_CAPTURED')) {
         // The buyer may well have approved: leave the order where the reconciler looks.
-        if (error.transient) store.moveOrder(order.id, ['created'], 'approved', null);
+        if (error.transient) store.moveOrder(order.id, ['created', 'expired'], 'approved', null);
         return providerError(order.id, error);
       }
       try {
@@ -146,7 +146,7 @@ export function createCaptureFlow(deps: { store: CheckoutStore; client: PayPalCl
           case 'COMPLETED':
             return outcomeOf(order.id, settlement.applyOrder(order.id, paypalOrder));
           case 'VOIDED':
-            store.moveOrder(order.id, ['created', 'approved'], 'cancelled', 'voided_at_paypal');
+            store.moveOrder(order.id, ['created', 'approved', 'expired'], 'cancelled', 'voided_at_paypal');
             return { kind: 'cancelled' };
           default:
             // Not (or no longer) approved: the buyer still has to pay.

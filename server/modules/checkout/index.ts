@@ -1,8 +1,9 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
 import { readBodyBytes } from '../../lib/json-body';
+import { langFromAcceptLanguage } from '../../lib/i18n';
 import { clientAddress, type ServerLike } from '../../plugins/auth';
-import { BuyerBody, CheckoutBody, CheckoutCreated, OrderParams, OrderView, ReturnQuery, ViewQuery, WebhookAck } from './model';
+import { BuyerBody, CheckoutBody, CheckoutCreated, OrderParams, OrderView, ResendAccepted, ResendBody, ReturnQuery, ViewQuery, WebhookAck } from './model';
 
 const CHECKOUT = ['Checkout'];
 
@@ -14,17 +15,29 @@ export const checkoutModule = (deps: Deps) => {
   const clientIp = (server: ServerLike | null, request: Request) => clientAddress(server, request, deps.config.trustedProxies);
 
   return new Elysia({ name: 'checkout' })
-    .post('/api/checkout', ({ body, request, server }) => checkout.createOrder({ planId: body.plan_id, email: body.email, ip: clientIp(server, request) }), {
-      body: CheckoutBody,
-      parse: 'json',
-      response: CheckoutCreated,
-      detail: {
-        tags: CHECKOUT,
-        summary: 'Start buying a plan: creates the order and answers where to pay',
-        description:
-          'Send the buyer to `approve_url`. Without PayPal credentials the gateway answers 503 `checkout_disabled`; a PayPal failure is 502 `payment_provider_error`. At most 10 new orders per address per 10 minutes (429 `rate_limit_exceeded` with Retry-After).',
+    .post(
+      '/api/checkout',
+      ({ body, request, server }) =>
+        checkout.createOrder({
+          planId: body.plan_id,
+          email: body.email,
+          key: body.key,
+          ip: clientIp(server, request),
+          // the receipt and the key's mails are written in the language the buyer ordered in
+          lang: langFromAcceptLanguage(request.headers.get('accept-language')),
+        }),
+      {
+        body: CheckoutBody,
+        parse: 'json',
+        response: CheckoutCreated,
+        detail: {
+          tags: CHECKOUT,
+          summary: 'Start buying a plan (or a top-up of an existing key): creates the order and answers where to pay',
+          description:
+            "Send the buyer to `approve_url`. With `key`, paying tops that key up instead of issuing a new one: the plan's budget is added, the expiry is extended by the plan's validity from the later of now and the current expiry, the key moves to the plan if it has more models (never fewer), and the key string stays; 400 `invalid_request_error` (param `key`) for a key that is unknown or disabled, alike. The order's language (for its mails) is the request's Accept-Language (`zh…` → Chinese, else English). Without PayPal credentials the gateway answers 503 `checkout_disabled`; a PayPal failure is 502 `payment_provider_error`. At most 10 new orders (and wrong keys) per address per 10 minutes (429 `rate_limit_exceeded` with Retry-After).",
+        },
       },
-    })
+    )
     .get(
       '/checkout/return',
       async ({ query }) => {
@@ -79,9 +92,29 @@ export const checkoutModule = (deps: Deps) => {
       detail: {
         tags: CHECKOUT,
         summary: 'Find an order again by its id and email; shows the key once paid',
-        description: 'The same 404 `order_not_found` for a wrong id and a wrong email. At most 10 lookups and rotations per address per 10 minutes (429 with Retry-After).',
+        description:
+          "`order_id` may be ours (`ord_…`), PayPal's order id (in PayPal's receipt) or PayPal's capture id (the transaction id). The same 404 `order_not_found` for a wrong id and a wrong email. At most 10 lookups, rotations and resends per address per 10 minutes (429 with Retry-After).",
       },
     })
+    .post(
+      '/api/orders/resend',
+      ({ body, request, server, set }) => {
+        const answer = checkout.resendReceipts({ email: body.email, ip: clientIp(server, request) });
+        set.status = 202;
+        return answer;
+      },
+      {
+        body: ResendBody,
+        parse: 'json',
+        response: { 202: ResendAccepted },
+        detail: {
+          tags: CHECKOUT,
+          summary: "Mail the receipts of an address's paid orders again",
+          description:
+            'Answers 202 `{"accepted": true}` whether or not the address bought anything (the mails are queued after the answer); each paid order of that address (the newest 20) gets its receipt again, with its key. Counts against the per-address limit of lookups, and at most 3 per email address per hour (429 with Retry-After). 503 `mail_disabled` when the gateway has no SMTP configured.',
+        },
+      },
+    )
     .post('/api/orders/rotate-key', ({ body, request, server }) => checkout.rotateKey({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) }), {
       body: BuyerBody,
       parse: 'json',

@@ -9,6 +9,14 @@ const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
 export const CheckoutBody = t.Object({
   plan_id: t.String({ minLength: 1, maxLength: 64, examples: ['starter'] }),
   email: Email,
+  key: t.Optional(
+    t.String({
+      maxLength: 200,
+      description:
+        "An existing key to top up (active, used up or expired; not disabled): once paid, the plan's budget is added to it, its expiry is extended by the plan's validity from the later of now and its current expiry, and it moves to the plan if that plan has more models. The key string does not change.",
+      examples: ['sk-gateway-…'],
+    }),
+  ),
 });
 
 export const CheckoutCreated = t.Object({
@@ -27,7 +35,12 @@ export const ReturnQuery = t.Object({
 
 export const ViewQuery = t.Object({ view: t.Optional(t.String({ description: 'the view token from the return link or POST /api/checkout' })) });
 export const OrderParams = t.Object({ order_id: OrderId });
-export const BuyerBody = t.Object({ order_id: OrderId, email: Email });
+export const BuyerBody = t.Object({
+  order_id: t.String({ minLength: 1, maxLength: 64, description: "ours (ord_…), PayPal's order id or PayPal's capture id", examples: ['ord_3kT9xQ2mVb7LpZ4nR8sW', '5O190127TN364715T'] }),
+  email: Email,
+});
+export const ResendBody = t.Object({ email: Email });
+export const ResendAccepted = t.Object({ accepted: t.Literal(true) });
 
 export const OrderView = t.Object({
   order_id: t.String(),
@@ -40,10 +53,13 @@ export const OrderView = t.Object({
     t.Literal('cancelled'),
     t.Literal('refunded'),
     t.Literal('reversed'),
+    t.Literal('expired'),
   ]),
   status_reason: Nullable(t.String()),
   plan_id: t.String(),
   plan_name: t.String(),
+  topup: t.Boolean({ description: 'the order tops up an existing key instead of issuing a new one' }),
+  paypal_order_id: Nullable(t.String({ description: "PayPal's order id, as in PayPal's receipt" })),
   email: t.String({ description: 'masked: j***@example.com' }),
   amount_usd: Usd,
   currency: t.String(),

@@ -10,8 +10,8 @@ import type { CheckoutStore } from './store';
 export const RECONCILE_INTERVAL_MS = 60_000;
 /** Leave an order alone this long after it was created: the return page or a webhook is likely on it. */
 export const RECONCILE_MIN_AGE_MS = 30_000;
-/** Unreturned `created` orders are looked at for this long; PayPal lets an approval lapse after 3 h. */
-export const RECONCILE_CREATED_WINDOW_MS = 3 * 3_600_000;
+/** Unreturned `created` orders are looked at until they expire (TOLLGATE_ORDER_EXPIRY_HOURS, default 3: PayPal lets an unapproved order lapse after 3 h). */
+export const DEFAULT_ORDER_EXPIRY_MS = 3 * 3_600_000;
 const BATCH = 100;
 /** After asking about an order, wait a quarter of its age before asking again, within these bounds. */
 export const RECHECK_MIN_MS = 60_000;
@@ -34,8 +34,16 @@ export interface ReconcileReport {
   outcomes: Record<string, number>;
 }
 
-export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow; clock: Clock; log: Logger }) {
+export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow; clock: Clock; log: Logger; orderExpiryMs?: number }) {
   const { store, flow, clock, log } = deps;
+  const orderExpiryMs = deps.orderExpiryMs ?? DEFAULT_ORDER_EXPIRY_MS;
+
+  /** Orders never paid in time become `expired`: no longer polled (a late capture still pays them). */
+  function expireNow(): number {
+    const expired = store.expireUnpaid(clock.now() - orderExpiryMs);
+    if (expired > 0) log.info('unpaid orders expired', { orders: expired });
+    return expired;
+  }
   let timer: ReturnType<typeof setInterval> | null = null;
   let running: Promise<unknown> = Promise.resolve();
   let passes = 0;
@@ -50,11 +58,12 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
   }
 
   async function passOnce(minAgeMs: number, backoff: boolean): Promise<ReconcileReport> {
+    expireNow();
     const now = clock.now();
     const due = store.ordersToReconcile({
       now,
       waitingBefore: now - minAgeMs + 1,
-      createdAfter: now - RECONCILE_CREATED_WINDOW_MS,
+      createdAfter: now - orderExpiryMs,
       limit: BATCH,
       ignoreNextCheck: !backoff,
     });
@@ -84,6 +93,7 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
 
   return {
     reconcileNow,
+    expireNow,
     start(intervalMs = RECONCILE_INTERVAL_MS): void {
       if (timer) return;
       timer = setInterval(() => {

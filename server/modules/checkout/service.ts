@@ -3,17 +3,21 @@ import type { Config } from '../../config';
 import type { DB } from '../../db/client';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
-import { constantTimeEqual, randomBase62, randomId } from '../../lib/keys';
+import type { Lang } from '../../lib/i18n';
+import { constantTimeEqual, looksLikeApiKey, randomBase62, randomId } from '../../lib/keys';
 import type { Logger } from '../../lib/log';
 import { formatPayPalAmount, formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
 import type { SiteSettingsService } from '../catalog/site';
 import { createFailureLimiter } from '../metering/auth-failures';
+import type { Outbox } from '../mail/outbox';
 import type { MeteringService } from '../metering/service';
 import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
 import { createReconciler, type ReconcileOptions } from './reconciler';
+import { normalizeEmail } from './email';
+import { createReceiptResends } from './resend';
 import { createSettlement } from './settle';
 import { createCheckoutStore, type OrderRow } from './store';
 import { orderView, type OrderView } from './views';
@@ -28,6 +32,7 @@ export interface CheckoutDeps {
   metering: MeteringService;
   audit: AuditLog;
   site: SiteSettingsService;
+  outbox: Outbox;
 }
 /** Order lookups and key rotations per client address per window. */
 export const LOOKUP_LIMIT = 10;
@@ -36,13 +41,7 @@ export const LOOKUP_WINDOW_MS = 10 * 60_000;
 export const CHECKOUT_LIMIT = 10;
 export const CHECKOUT_WINDOW_MS = 10 * 60_000;
 
-const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
-/** Lower-cased and checked; null when it is not a plausible address. */
-export function normalizeEmail(input: string): string | null {
-  const email = input.trim().toLowerCase();
-  return email.length <= 254 && EMAIL.test(email) ? email : null;
-}
+export { normalizeEmail } from './email';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -56,13 +55,15 @@ export function createCheckoutService(deps: CheckoutDeps) {
   const { config, clock, log, catalog, metering, audit } = deps;
   const store = createCheckoutStore(deps.db, clock);
   const client = createPayPalClient(config.paypal);
-  const settlement = createSettlement({ store, metering, audit, clock, log });
+  const settlement = createSettlement({ store, metering, audit, clock, log, catalog, outbox: deps.outbox });
   const flow = createCaptureFlow({ store, client, settlement, log });
   const webhooks = createWebhookReceiver({ config, store, client, flow, log, now: () => clock.now() });
-  const reconciler = createReconciler({ store, flow, clock, log });
+  const orderExpiryMs = config.orderExpiryHours * 3_600_000;
+  const reconciler = createReconciler({ store, flow, clock, log, orderExpiryMs });
   // Every attempt counts, right or wrong: the email is the guessable part.
   const limiter = createFailureLimiter({ limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now: () => clock.now() });
   const creations = createFailureLimiter({ limit: CHECKOUT_LIMIT, windowMs: CHECKOUT_WINDOW_MS, now: () => clock.now() });
+  const resends = createReceiptResends({ store, settlement, outbox: deps.outbox, lookups: limiter, clock, log });
 
   const enabled = () => client.configured();
   const requireEnabled = () => {
@@ -78,12 +79,30 @@ export function createCheckoutService(deps: CheckoutDeps) {
     return order;
   }
 
+  /** Our order by our id, PayPal's order id or PayPal's capture id (each is unique to one order). */
+  function findOrder(id: string): OrderRow | undefined {
+    if (id.startsWith('ord_')) return store.orderById(id);
+    const byPayPal = store.orderByPayPalId(id);
+    if (byPayPal) return byPayPal;
+    const payment = store.paymentByCapture(id);
+    return payment ? store.orderById(payment.orderId) : undefined;
+  }
+
+  /** The key a top-up names: its secret only, and only a key that can still be used once paid. */
+  function keyToTopUp(secret: string | undefined): string | null {
+    if (secret === undefined || secret.trim() === '') return null;
+    const key = looksLikeApiKey(secret.trim(), config.keyPrefix) ? metering.findKey(secret.trim()) : undefined;
+    // Unknown and disabled answer alike: this must not tell anyone without the key whether it exists.
+    if (!key || key.status === 'disabled') throw Err.invalidField('key', 'not a key of this gateway that can be topped up (an active, used-up or expired key)');
+    return key.id;
+  }
+
   /** The order behind an id and email; every attempt counts against the address's limit. */
   function orderForBuyer(orderId: string, email: string, ip: string): OrderRow {
     const wait = limiter.retryAfterSeconds(ip);
     if (wait > 0) throw Err.lookupRateLimited(wait);
     limiter.fail(ip);
-    const order = store.orderById(orderId.trim());
+    const order = findOrder(orderId.trim());
     const given = email.trim().toLowerCase();
     const matches = constantTimeEqual(given, order?.email ?? `\u0000${given}`);
     if (!order || !matches) throw Err.orderNotFound();
@@ -104,12 +123,19 @@ export function createCheckoutService(deps: CheckoutDeps) {
     enabled,
 
     /** Our order first, then PayPal's; answers where to send the buyer. At most CHECKOUT_LIMIT per address per window. */
-    async createOrder(input: { planId: string; email: string; ip: string }) {
+    async createOrder(input: { planId: string; email: string; ip: string; key?: string; lang: Lang }) {
       requireEnabled();
       const wait = creations.retryAfterSeconds(input.ip);
       if (wait > 0) throw Err.checkoutRateLimited(wait);
       const email = normalizeEmail(input.email);
       if (!email) throw Err.invalidField('email', 'not a valid email address');
+      let topupKeyId: string | null;
+      try {
+        topupKeyId = keyToTopUp(input.key);
+      } catch (error) {
+        creations.fail(input.ip); // a wrong key counts like an order: no cheap probing
+        throw error;
+      }
       const plan = catalog.plan(input.planId);
       if (!plan || plan.retired) throw Err.invalidField('plan_id', `no plan "${input.planId}" is on sale`);
       let amount: string;
@@ -134,6 +160,8 @@ export function createCheckoutService(deps: CheckoutDeps) {
         status: 'created',
         paypalRequestId: requestId,
         viewTokenHash: sha256(viewToken),
+        lang: input.lang,
+        topupKeyId,
         createdAt: now,
         updatedAt: now,
       });
@@ -176,7 +204,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
         throw Err.paymentProviderError('PayPal gave no approval link');
       }
       store.updateOrder(orderId, { paypalOrderId: paypalOrder.id, approveUrl });
-      log.info('order created', { order_id: orderId, plan_id: plan.id, paypal_order_id: paypalOrder.id });
+      log.info('order created', { order_id: orderId, plan_id: plan.id, paypal_order_id: paypalOrder.id, topup: topupKeyId !== null });
       return { order_id: orderId, approve_url: approveUrl, view_token: viewToken, paypal_order_id: paypalOrder.id };
     },
 
@@ -206,6 +234,12 @@ export function createCheckoutService(deps: CheckoutDeps) {
     viewOrder: (orderId: string, viewToken: string | undefined): OrderView => view(orderForView(orderId, viewToken)),
 
     lookup: (input: { orderId: string; email: string; ip: string }): OrderView => view(orderForBuyer(input.orderId, input.email, input.ip)),
+
+    /** POST /api/orders/resend: see resend.ts. */
+    resendReceipts: (input: { email: string; ip: string }) => resends.request(input),
+
+    /** Marks orders never paid within TOLLGATE_ORDER_EXPIRY_HOURS `expired` (also done by each reconciler pass). */
+    expireOrders: (): number => reconciler.expireNow(),
 
     /** A new secret for the order's key: same budget and history; the old secret stops working. */
     rotateKey(input: { orderId: string; email: string; ip: string }): OrderView {
@@ -274,11 +308,13 @@ export function createCheckoutService(deps: CheckoutDeps) {
     resetLookupLimits: () => {
       limiter.clear();
       creations.clear();
+      resends.clear();
       webhooks.resetLimits();
     },
 
     /** Starts background work (the reconciler). */
     start(intervalMs?: number): void {
+      reconciler.expireNow();
       if (enabled()) reconciler.start(intervalMs);
     },
     /** Stops background work; called on shutdown. */

@@ -2,8 +2,12 @@ import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
 import { formatUsd, parseUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
+import type { CatalogService } from '../catalog/service';
+import type { Outbox } from '../mail/outbox';
+import { receiptMail } from '../mail/receipt';
 import type { MeteringService } from '../metering/service';
 import { linkedId, type PayPalCapture, type PayPalMoney, type PayPalOrder } from './paypal-client';
+import { createCrediting } from './credit';
 import type { CheckoutStore, OrderRow, PaymentRow } from './store';
 
 // Turning what PayPal confirmed about a capture into our state. Each change is one synchronous
@@ -68,8 +72,17 @@ export function refundedTotal(order: PayPalOrder, captureId: string): number {
   return total;
 }
 
-export function createSettlement(deps: { store: CheckoutStore; metering: MeteringService; audit: AuditLog; clock: Clock; log: Logger }) {
-  const { store, metering, audit, clock, log } = deps;
+export function createSettlement(deps: {
+  store: CheckoutStore;
+  metering: MeteringService;
+  audit: AuditLog;
+  clock: Clock;
+  log: Logger;
+  catalog: CatalogService;
+  outbox: Outbox;
+}) {
+  const { store, metering, audit, clock, log, outbox } = deps;
+  const crediting = createCrediting(deps);
   const usd = (nano: number | null) => (nano === null ? null : formatUsd(nano));
 
   function recordPayment(order: OrderRow, c: CaptureFacts, status: string, refundedNano = 0): boolean {
@@ -107,15 +120,18 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
       log.warn('captured amount differs from the order; no key issued', { order_id: order.id, capture_id: c.id });
       return 'amount_mismatch';
     }
-    const { row } = metering.createKey({ planId: order.planId, email: order.email, orderId: order.id });
-    store.updateOrder(order.id, { status: 'paid', statusReason: null, keyId: row.id, paidAt: clock.now() });
-    log.info('order paid', { order_id: order.id, key_id: row.id, capture_id: c.id });
+    const keyId = order.topupKeyId ? crediting.topUp(order, order.topupKeyId) : crediting.issueKey(order);
+    const paid = store.updateOrder(order.id, { status: 'paid', statusReason: null, keyId, paidAt: clock.now() }) ?? order;
+    // the receipt commits with the credit, or neither does
+    const facts = crediting.receiptFacts(paid);
+    if (facts) outbox.enqueue(receiptMail(facts));
+    log.info('order paid', { order_id: order.id, key_id: keyId, capture_id: c.id, topup: order.topupKeyId !== null });
     return 'credited';
   }
 
   function pending(order: OrderRow, payment: PaymentRow | undefined, c: CaptureFacts): SettleResult {
     if (!payment) recordPayment(order, c, 'PENDING');
-    store.moveOrder(order.id, ['created', 'approved'], 'pending', 'capture_pending');
+    store.moveOrder(order.id, ['created', 'approved', 'expired'], 'pending', 'capture_pending');
     return 'pending';
   }
 
@@ -130,7 +146,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
       metering.setStatus(order.keyId, 'disabled', 'payment denied');
       audit.record({ actor: 'paypal', action: 'order.capture_denied', target: order.id, before: { status: order.status }, after: { status: 'failed', key_id: order.keyId } });
     }
-    store.moveOrder(order.id, ['created', 'approved', 'pending', 'paid'], 'failed', 'capture_declined');
+    store.moveOrder(order.id, ['created', 'approved', 'expired', 'pending', 'paid'], 'failed', 'capture_declined');
     return 'declined';
   }
 
@@ -245,7 +261,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
             if (c.status === 'REFUNDED') {
               // Refunded before we ever saw it complete: record it, issue nothing.
               recordPayment(order, c, 'REFUNDED', c.amountNano ?? 0);
-              store.moveOrder(order.id, ['created', 'approved', 'pending'], 'refunded', 'refunded');
+              store.moveOrder(order.id, ['created', 'approved', 'expired', 'pending'], 'refunded', 'refunded');
               return 'refunded';
             }
             credit(order, payment, { ...c, status: 'COMPLETED' });
@@ -265,7 +281,7 @@ export function createSettlement(deps: { store: CheckoutStore; metering: Meterin
     );
   }
 
-  return { applyCapture, applyOrder, applyReversal };
+  return { applyCapture, applyOrder, applyReversal, receiptFacts: crediting.receiptFacts };
 }
 
 export type Settlement = ReturnType<typeof createSettlement>;

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { DB } from '../../db/client';
 import { orders, payments, webhookEvents, type OrderStatus } from '../../db/schema';
 import type { Clock } from '../../lib/clock';
@@ -24,6 +24,21 @@ export function createCheckoutStore(db: DB, clock: Clock) {
     orderById: (id: string): OrderRow | undefined => byId.get({ id }),
     orderByPayPalId: (paypalOrderId: string): OrderRow | undefined =>
       db.select().from(orders).where(eq(orders.paypalOrderId, paypalOrderId)).get(),
+    /** An address's paid orders, newest first. */
+    paidOrdersOf: (email: string, limit: number): OrderRow[] =>
+      db.select().from(orders).where(and(eq(orders.email, email), eq(orders.status, 'paid'))).orderBy(desc(orders.paidAt), desc(orders.id)).limit(limit).all(),
+
+    /**
+     * Orders still waiting for the buyer to approve (`created`) since before `createdBefore` become
+     * `expired`: PayPal lets an unapproved order lapse after 3 hours. A late capture still pays one.
+     */
+    expireUnpaid: (createdBefore: number): number =>
+      db
+        .update(orders)
+        .set({ status: 'expired', statusReason: 'not_paid_in_time', updatedAt: Date.now() })
+        .where(and(eq(orders.status, 'created'), lt(orders.createdAt, createdBefore)))
+        .returning({ id: orders.id })
+        .all().length,
 
     updateOrder: (id: string, patch: Partial<NewOrderRow>): OrderRow | undefined =>
       db.update(orders).set({ updatedAt: Date.now(), ...patch }).where(eq(orders.id, id)).returning().get(),
@@ -46,7 +61,7 @@ export function createCheckoutStore(db: DB, clock: Clock) {
       return db
         .update(orders)
         .set({ status: 'created', statusReason: reason, captureRequestId: crypto.randomUUID(), updatedAt: Date.now(), ...(approveUrl ? { approveUrl } : {}) })
-        .where(and(eq(orders.id, id), inArray(orders.status, ['created', 'approved'])))
+        .where(and(eq(orders.id, id), inArray(orders.status, ['created', 'approved', 'expired'])))
         .returning()
         .get();
     },

@@ -12,6 +12,8 @@ export interface OrderView {
   status_reason: string | null;
   plan_id: string;
   plan_name: string;
+  topup: boolean;
+  paypal_order_id: string | null;
   email: string;
   amount_usd: string;
   currency: string;
@@ -48,6 +50,8 @@ export function orderView(order: OrderRow, deps: { catalog: CatalogService; mete
     status_reason: order.statusReason,
     plan_id: order.planId,
     plan_name: plan?.name ?? order.planId,
+    topup: order.topupKeyId !== null,
+    paypal_order_id: order.paypalOrderId,
     email: maskEmail(order.email),
     amount_usd: formatUsd(order.amountNano),
     currency: order.currency,

@@ -1,11 +1,12 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
 import { formatUsd } from '../../lib/money';
-import { DaysQuery, KeySettings, LimitQuery, UsageDaily, UsageRequests, UsageSummary } from './model';
+import { DaysQuery, KeySettings, LimitQuery, UsageCredits, UsageDaily, UsageRequests, UsageSummary } from './model';
 
 const BUYER = ['Buyer'];
 const security = [{ buyerKey: [] }];
 const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export const meteringModule = (deps: Deps) => {
   const { metering } = deps;
@@ -65,6 +66,31 @@ export const meteringModule = (deps: Deps) => {
         })),
       }),
       { query: LimitQuery, response: UsageRequests, detail: { tags: BUYER, security, summary: 'Recent requests with their cost, newest first' } },
+    )
+    .get(
+      '/api/usage/credits',
+      ({ request }) => ({
+        data: metering.creditsOf(keyOf(request).id).map((c) => ({
+          order_id: c.orderId,
+          kind: c.kind,
+          amount_usd: formatUsd(c.amountNano),
+          budget_added_usd: formatUsd(c.budgetAddedNano),
+          expires_before: isoOrNull(c.expiresBefore),
+          expires_after: isoOrNull(c.expiresAfter),
+          plan_before: c.planBefore,
+          plan_after: c.planAfter,
+          created_at: iso(c.createdAt),
+        })),
+      }),
+      {
+        response: UsageCredits,
+        detail: {
+          tags: BUYER,
+          security,
+          summary: 'What each paid order put on this key: its purchase and every top-up, newest first',
+          description: 'One row per order: the amount paid, the budget added, the expiry and the plan before and after.',
+        },
+      },
     )
     .patch(
       '/api/key/settings',

@@ -1,4 +1,4 @@
-import type { KeyStatus } from '../../db/schema';
+import type { KeyStatus, MailLang } from '../../db/schema';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import type { Sealer } from '../../lib/crypto';
@@ -21,6 +21,8 @@ export interface CreateKeyInput {
   concurrencyOverride?: number | null;
   expiresDays?: number | null;
   orderId?: string | null;
+  /** the language its mails are written in (an order's), default English */
+  lang?: MailLang | null;
 }
 
 /** What an operator may change on a key (admin API); every field optional. */
@@ -60,6 +62,7 @@ export function createKeyLifecycle(deps: { store: MeteringStore; catalog: Catalo
         concurrencyOverride: input.concurrencyOverride ?? null,
         upstreamUserId: `tg-${randomBase62(24)}`,
         orderId: input.orderId ?? null,
+        lang: input.lang ?? null,
         createdAt: now,
       };
       store.insertKey(row);

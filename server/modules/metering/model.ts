@@ -44,3 +44,19 @@ export const UsageRequests = t.Object({
 export const KeySettings = t.Object({ show_reasoning: t.Boolean() });
 export const DaysQuery = t.Object({ days: t.Optional(t.Integer({ minimum: 1, maximum: 366, default: 30 })) });
 export const LimitQuery = t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })) });
+
+export const UsageCredits = t.Object({
+  data: t.Array(
+    t.Object({
+      order_id: t.String(),
+      kind: t.Union([t.Literal('purchase'), t.Literal('topup')], { description: 'the first purchase of the key, or a top-up' }),
+      amount_usd: Usd,
+      budget_added_usd: Usd,
+      expires_before: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+      expires_after: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+      plan_before: t.Union([t.String(), t.Null()]),
+      plan_after: t.String(),
+      created_at: t.String({ format: 'date-time' }),
+    }),
+  ),
+});

@@ -9,12 +9,16 @@ import type { Logger } from '../../lib/log';
 import type { TokenPrices, Usage } from '../catalog/price-book';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
 import type { PlanRow } from '../catalog/store';
+import { crossedLevel, EXPIRING_NOTICE_MS, mailLang, type KeyAlerts } from './alerts';
+import { createCredits } from './credits';
 import { createKeyLifecycle } from './key-lifecycle';
 import { createHoldBook, createInFlight, createRateLimiter, formatReset, type RateDecision } from './limits';
 import { createSettleQueue } from './settle-queue';
-import { createMeteringStore, type KeyRow } from './store';
+import { createMeteringStore, type KeyRow, type SpendChange } from './store';
 
 export type { CreateKeyInput, KeyPatch } from './key-lifecycle';
+export type { CreditRow, TopUpInput } from './credits';
+export type { KeyAlerts } from './alerts';
 
 /** Below this many output tokens a clamped request is not worth sending: 402 instead. */
 export const MIN_OUTPUT_TOKENS = 16;
@@ -62,9 +66,16 @@ export interface Settlement {
   prices: TokenPrices;
 }
 
-export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger }) {
-  const { catalog, clock, sealer, keyPrefix, log } = deps;
-  const store = createMeteringStore(deps.db);
+export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger; alerts?: KeyAlerts }) {
+  const { catalog, clock, sealer, keyPrefix, log, alerts } = deps;
+  // Inside the settle transaction: a budget alert is queued with the spend that causes it, or not at all.
+  const onSpent = (change: SpendChange) => {
+    if (!alerts || !change.email) return;
+    const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano, change.largestCostNano);
+    if (level) alerts.budgetCrossed({ keyId: change.keyId, email: change.email, lang: mailLang(change.lang), budgetNano: change.budgetNano, spentNano: change.spentNano }, level);
+  };
+  const store = createMeteringStore(deps.db, onSpent);
+  const credits = createCredits({ db: deps.db, store, catalog, clock });
   const holds = createHoldBook();
   const inFlight = createInFlight();
   const rates = createRateLimiter();
@@ -234,6 +245,23 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     },
 
     ...createKeyLifecycle({ store, catalog, clock, sealer, keyPrefix }),
+    ...credits,
+
+    /**
+     * Queues the "expiring" mail of every key with an email whose expiry is within three days, in
+     * one transaction; the outbox keeps one per key and expiry, so a later sweep adds nothing.
+     */
+    sweepExpiringKeys(): number {
+      if (!alerts) return 0;
+      const now = clock.now();
+      return deps.db.transaction(() => {
+        const due = store.keysExpiringBetween(now, now + EXPIRING_NOTICE_MS);
+        for (const key of due) {
+          alerts.expiring({ keyId: key.id, email: key.email!, lang: mailLang(key.lang), budgetNano: key.budgetNano, spentNano: key.spentNano, expiresAt: key.expiresAt! });
+        }
+        return due.length;
+      }, { behavior: 'immediate' });
+    },
 
     dropKeyCache: store.dropKeyCache,
     listKeys: store.listKeys,

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, like, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNotNull, like, lte, or, sql } from 'drizzle-orm';
 import type { DB } from '../../db/client';
 import { apiKeys, ledger, ledgerDaily, type KeyStatus } from '../../db/schema';
 
@@ -9,7 +9,25 @@ export type NewLedgerRow = typeof ledger.$inferInsert;
 
 export type SettleRow = NewLedgerRow & { costNano: number; keyId: string; finishedAt: number };
 
-export function createMeteringStore(db: DB) {
+/** A key's spent total as one settle batch moved it: from `spentBefore` to `spentNano`. */
+export interface SpendChange {
+  keyId: string;
+  spentBefore: number;
+  spentNano: number;
+  budgetNano: number;
+  /** the dearest single request of the batch on this key */
+  largestCostNano: number;
+  email: string | null;
+  lang: string | null;
+}
+
+/**
+ * Called inside the settle transaction, once per key per batch, so that whatever it writes (a
+ * budget alert in the mail outbox) commits or rolls back with the spend. No I/O in it.
+ */
+export type OnSpent = (change: SpendChange) => void;
+
+export function createMeteringStore(db: DB, onSpent: OnSpent = () => {}) {
   const byHash = db.select().from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare();
   const byId = db.select().from(apiKeys).where(eq(apiKeys.id, sql.placeholder('id'))).prepare();
   // The two writes every request makes, as plain prepared statements: no query building per call.
@@ -21,10 +39,13 @@ export function createMeteringStore(db: DB) {
        $outputTokens, $reasoningTokens, $cacheHitPriceNano, $cacheMissPriceNano, $outputPriceNano, $costNano, $basis,
        $httpStatus, $finishReason, $stream, $ttfbMs, $durationMs, $upstreamKeyId, $startedAt, $finishedAt)`,
   );
-  const addSpent = db.$client.prepare<{ spent_nano: number; budget_nano: number; status: KeyStatus }, { cost: number; now: number; keyId: string }>(
+  const addSpent = db.$client.prepare<
+    { spent_nano: number; budget_nano: number; status: KeyStatus; email: string | null; lang: string | null },
+    { cost: number; now: number; keyId: string }
+  >(
     `UPDATE api_keys SET spent_nano = spent_nano + $cost, last_used_at = $now,
        status = CASE WHEN status = 'active' AND spent_nano + $cost >= budget_nano THEN 'exhausted' ELSE status END
-     WHERE id = $keyId RETURNING spent_nano, budget_nano, status`,
+     WHERE id = $keyId RETURNING spent_nano, budget_nano, status, email, lang`,
   );
   // The same batch (oldest ids first) in both statements: nothing else writes between them.
   const batch = 'SELECT id FROM ledger WHERE started_at < $cutoff ORDER BY id LIMIT $limit';
@@ -57,6 +78,13 @@ export function createMeteringStore(db: DB) {
       return row;
     },
     keyById: (id: string): KeyRow | undefined => byId.get({ id }),
+    /** Keys with an email, still usable, whose expiry falls in (from, to]. */
+    keysExpiringBetween: (from: number, to: number): KeyRow[] =>
+      db
+        .select()
+        .from(apiKeys)
+        .where(and(isNotNull(apiKeys.email), inArray(apiKeys.status, ['active', 'exhausted']), gt(apiKeys.expiresAt, from), lte(apiKeys.expiresAt, to)))
+        .all(),
     insertKey: (row: NewKeyRow) => db.insert(apiKeys).values(row).run(),
 
     /**
@@ -65,20 +93,22 @@ export function createMeteringStore(db: DB) {
      */
     settleMany(rows: SettleRow[]): { spentNano: number; budgetNano: number }[] {
       return db.transaction(() => {
-        const perKey = new Map<string, { cost: number; now: number }>();
+        const perKey = new Map<string, { cost: number; now: number; largest: number }>();
         for (const row of rows) {
           insertLedger.run(ledgerParams(row));
           const sum = perKey.get(row.keyId);
           if (sum) {
             sum.cost += row.costNano;
             sum.now = Math.max(sum.now, row.finishedAt);
-          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt });
+            sum.largest = Math.max(sum.largest, row.costNano);
+          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt, largest: row.costNano });
         }
         const totals = new Map<string, { spentNano: number; budgetNano: number }>();
         for (const [keyId, sum] of perKey) {
           const updated = addSpent.get({ cost: sum.cost, now: sum.now, keyId });
           if (!updated) throw new Error(`key ${keyId} vanished while settling`);
           totals.set(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano });
+          onSpent({ keyId, spentBefore: updated.spent_nano - sum.cost, spentNano: updated.spent_nano, budgetNano: updated.budget_nano, largestCostNano: sum.largest, email: updated.email, lang: updated.lang });
           cache.patch(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano, status: updated.status, lastUsedAt: sum.now });
         }
         return rows.map((row) => totals.get(row.keyId)!);

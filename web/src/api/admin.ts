@@ -172,6 +172,44 @@ export interface AuditRow {
   after: unknown;
 }
 
+export interface MailRow {
+  id: number;
+  kind: 'receipt' | 'low_budget' | 'exhausted' | 'expiring';
+  to: string;
+  lang: 'en' | 'zh';
+  status: 'pending' | 'sending' | 'sent' | 'failed';
+  resend: boolean;
+  attempts: number;
+  subject: string | null;
+  smtp_response: string | null;
+  order_id: string | null;
+  key_id: string | null;
+  created_at: string;
+  next_attempt_at: string | null;
+  sent_at: string | null;
+}
+
+export interface MailList extends List<MailRow> {
+  enabled: boolean;
+  server: string | null;
+  from: string | null;
+  counts: Record<'pending' | 'sending' | 'sent' | 'failed', number>;
+}
+
+export interface KeyCredit {
+  id: number;
+  key_id: string;
+  order_id: string;
+  kind: 'purchase' | 'topup';
+  amount_usd: Usd;
+  budget_added_usd: Usd;
+  expires_before: string | null;
+  expires_after: string | null;
+  plan_before: string | null;
+  plan_after: string;
+  created_at: string;
+}
+
 /** An admin API failure; on 429 it says how many seconds to wait when the server told us. */
 export class AdminError extends ApiError {
   constructor(
@@ -262,6 +300,9 @@ export function adminApi(token: string) {
     settings: () => get<Settings>('/settings'),
     saveSettings: (body: Partial<Omit<Settings, 'public_url'>>) => patch<Settings>('/settings', body),
     audit: (q: Query) => get<List<AuditRow>>(`/audit${queryString(q)}`),
+    mail: (q: Query) => get<MailList>(`/mail${queryString(q)}`),
+    resendMail: (id: number) => post<MailRow>(`/mail/${id}/resend`),
+    keyCredits: (id: string) => get<{ data: KeyCredit[] }>(`/keys/${enc(id)}/credits`),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Lang } from '../i18n';
 import { HTML_LANG } from '../i18n';
-import type { CheckoutResult, ListOf, ModelList, OrderView, Plan, Site, Usage, UsageDay, UsageRequest } from './types';
+import type { CheckoutResult, Credit, ListOf, ModelList, OrderView, Plan, Site, Usage, UsageDay, UsageRequest } from './types';
 
 /** An API failure with the server's own message (already in the page's language). */
 export class ApiError extends Error {
@@ -76,7 +76,9 @@ export const api = {
   site: () => call<Site>('/api/site'),
   plans: () => call<ListOf<Plan>>('/api/plans'),
   models: () => call<ModelList>('/api/models'),
-  checkout: (plan_id: string, email: string) => call<CheckoutResult>('/api/checkout', { method: 'POST', body: { plan_id, email } }),
+  checkout: (plan_id: string, email: string, key?: string) => call<CheckoutResult>('/api/checkout', { method: 'POST', body: key ? { plan_id, email, key } : { plan_id, email } }),
+  resendReceipts: (email: string) => call<{ accepted: true }>('/api/orders/resend', { method: 'POST', body: { email } }),
+  credits: (key: string) => call<ListOf<Credit>>('/api/usage/credits', { key }),
   capture: (orderId: string, view: string) => call<OrderView>(`/api/checkout/${enc(orderId)}/capture?view=${enc(view)}`, { method: 'POST', body: {} }),
   order: (orderId: string, view: string) => call<OrderView>(`/api/orders/${enc(orderId)}?view=${enc(view)}`),
   lookup: (order_id: string, email: string) => call<OrderView>('/api/orders/lookup', { method: 'POST', body: { order_id, email } }),

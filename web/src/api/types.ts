@@ -9,6 +9,8 @@ export interface Site {
   public_url: string;
   api_base_url: string;
   checkout_enabled: boolean;
+  /** receipts and budget notices are mailed (older servers leave it out) */
+  mail_enabled?: boolean;
   paypal_mode: 'sandbox' | 'live';
   current_period: Period;
 }
@@ -57,7 +59,7 @@ export interface CheckoutResult {
   view_token?: string;
 }
 
-export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed';
+export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed' | 'expired';
 
 export interface OrderView {
   order_id: string;
@@ -65,6 +67,9 @@ export interface OrderView {
   status_reason?: string | null;
   plan_id: string;
   plan_name?: string;
+  /** the order tops up an existing key */
+  topup?: boolean;
+  paypal_order_id?: string | null;
   /** masked: j***@example.com */
   email?: string;
   amount_usd?: string;
@@ -127,4 +132,17 @@ export interface UsageRequest {
 
 export interface ListOf<T> {
   data: T[];
+}
+
+/** What one paid order put on a key (GET /api/usage/credits). */
+export interface Credit {
+  order_id: string;
+  kind: 'purchase' | 'topup';
+  amount_usd: string;
+  budget_added_usd: string;
+  expires_before: string | null;
+  expires_after: string | null;
+  plan_before: string | null;
+  plan_after: string;
+  created_at: string;
 }

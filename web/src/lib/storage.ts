@@ -32,4 +32,6 @@ export const STORAGE_KEYS = {
   lang: 'tollgate.lang',
   apiKey: 'tollgate.key',
   lastOrder: 'tollgate.last-order',
+  /** the key a "Top up this key" button hands to the pricing page (this tab only) */
+  topupKey: 'tollgate.topup-key',
 } as const;

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api/client';
 import type { ListOf, Usage, UsageDay, UsageRequest } from '../api/types';
+import { CreditsList } from '../components/dashboard/credits';
 import { DailyChart } from '../components/dashboard/daily-chart';
 import { Playground } from '../components/dashboard/playground';
 import { RequestsTable } from '../components/dashboard/requests-table';
@@ -8,6 +9,7 @@ import { KeySettings } from '../components/dashboard/settings';
 import { UsageSummary } from '../components/dashboard/summary';
 import { errorText, useAsync, useTitle } from '../components/hooks';
 import { useSite } from '../components/site';
+import { TopUpButton } from '../components/topup/topup';
 import { ErrorNotice, Loading, Notice } from '../components/ui';
 import { useI18n } from '../i18n';
 import { readStored, STORAGE_KEYS, writeStored } from '../lib/storage';
@@ -100,6 +102,7 @@ function Board(props: { apiKey: string; onForget(): void; onRejected(error: unkn
       <button type="button" class="btn btn-small" id="dashboard-refresh" onClick={refresh} disabled={board.loading}>
         {d.refresh}
       </button>
+      <TopUpButton apiKey={props.apiKey} small />
       <button type="button" class="btn btn-small btn-ghost" id="dashboard-forget" onClick={props.onForget}>
         {d.forget}
       </button>
@@ -126,6 +129,10 @@ function Board(props: { apiKey: string; onForget(): void; onRejected(error: unkn
       <section aria-labelledby="recent-title">
         <h2 id="recent-title">{d.recentTitle}</h2>
         <RequestsTable rows={requests.data} />
+      </section>
+      <section class="card" aria-labelledby="credits-title">
+        <h2 id="credits-title">{t.topup.creditsTitle}</h2>
+        <CreditsList apiKey={props.apiKey} refresh={board.data} />
       </section>
       <section class="card" aria-labelledby="settings-title">
         <h2 id="settings-title">{d.settingsTitle}</h2>

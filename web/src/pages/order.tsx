@@ -4,6 +4,7 @@ import type { OrderView } from '../api/types';
 import type { PageProps } from '../app';
 import { errorText, useTitle } from '../components/hooks';
 import { OrderResult, WAITING } from '../components/order/order-result';
+import { ResendReceipts } from '../components/order/resend-receipts';
 import { RotateKey } from '../components/order/rotate-key';
 import { useSite } from '../components/site';
 import { ErrorNotice, Loading, Notice } from '../components/ui';
@@ -88,6 +89,7 @@ function OrderByLink(props: { orderId: string; view: string }) {
 
 function CheckOrder(props: { initialOrderId: string }) {
   const { t } = useI18n();
+  const site = useSite();
   const [orderId, setOrderId] = useState(props.initialOrderId);
   const [email, setEmail] = useState('');
   const [busy, setBusy] = useState(false);
@@ -171,6 +173,7 @@ function CheckOrder(props: { initialOrderId: string }) {
           )}
         </div>
       )}
+      {site?.mail_enabled && !found && <ResendReceipts />}
     </>
   );
 }

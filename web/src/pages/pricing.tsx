@@ -7,6 +7,7 @@ import { SupportLink } from '../components/layout';
 import { PriceSection } from '../components/prices';
 import { useSite } from '../components/site';
 import { Loaded } from '../components/loaded';
+import { pendingTopUpKey, TopUpKeyField } from '../components/topup/topup';
 import { Fmt, Notice } from '../components/ui';
 import { useI18n } from '../i18n';
 import { fmt, integer, usd } from '../lib/format';
@@ -52,10 +53,11 @@ function PlanCard(props: { plan: Plan; canBuy: boolean; onBuy(plan: Plan): void 
   );
 }
 
-function BuyDialog(props: { plan: Plan | null; onClose(): void }) {
+function BuyDialog(props: { plan: Plan | null; topupKey: string | null; onClose(): void }) {
   const { t, lang } = useI18n();
   const ref = useRef<HTMLDialogElement>(null);
   const [email, setEmail] = useState('');
+  const [topupKey, setTopupKey] = useState(props.topupKey ?? '');
   const [invalid, setInvalid] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -84,7 +86,7 @@ function BuyDialog(props: { plan: Plan | null; onClose(): void }) {
     setBusy(true);
     setError(null);
     try {
-      const result = await api.checkout(plan.id, value);
+      const result = await api.checkout(plan.id, value, topupKey.trim() || undefined);
       if (result.view_token) {
         writeStored('local', STORAGE_KEYS.lastOrder, JSON.stringify({ order_id: result.order_id, view: result.view_token }));
       }
@@ -99,7 +101,7 @@ function BuyDialog(props: { plan: Plan | null; onClose(): void }) {
     <dialog ref={ref} class="dialog" aria-labelledby="buy-title" onClose={props.onClose}>
       {plan && (
         <form onSubmit={submit} noValidate>
-          <h2 id="buy-title">{fmt(t.pricing.buyPlan, { plan: plan.name })}</h2>
+          <h2 id="buy-title">{fmt(topupKey.trim() ? t.topup.dialogTitle : t.pricing.buyPlan, { plan: plan.name })}</h2>
           <p>
             {fmt(t.pricing.dialogLead, {
               price: usd(plan.price_usd),
@@ -130,6 +132,7 @@ function BuyDialog(props: { plan: Plan | null; onClose(): void }) {
               </p>
             )}
           </div>
+          {(props.topupKey !== null || topupKey !== '') && <TopUpKeyField value={topupKey} onInput={setTopupKey} />}
           {error !== null && <Notice tone="error">{errorText(error, t)}</Notice>}
           <p class="muted small">{t.pricing.paypalNote}</p>
           <div class="actions">
@@ -153,6 +156,7 @@ export default function Pricing(props: PageProps) {
   const plans = useAsync(() => once('plans', api.plans), []);
   const models = useAsync(() => once('models', api.models), []);
   const [buying, setBuying] = useState<Plan | null>(null);
+  const [topupKey] = useState(() => pendingTopUpKey(props.loc.search));
   const cancelled = new URLSearchParams(props.loc.search).get('cancelled');
   const canBuy = site?.checkout_enabled === true;
 
@@ -160,6 +164,11 @@ export default function Pricing(props: PageProps) {
     <>
       <h1>{t.pricing.title}</h1>
       <p class="lead">{t.pricing.lead}</p>
+      {topupKey && (
+        <Notice tone="info" id="topup-notice">
+          <p>{t.topup.pricingLead}</p>
+        </Notice>
+      )}
       {cancelled && (
         <Notice tone="warning" id="cancelled-notice">
           <p>{fmt(t.pricing.cancelled, { order: cancelled })}</p>
@@ -192,7 +201,7 @@ export default function Pricing(props: PageProps) {
         <Loaded state={models}>{(data) => <PriceSection models={data} />}</Loaded>
       </section>
 
-      <BuyDialog plan={buying} onClose={() => setBuying(null)} />
+      <BuyDialog plan={buying} topupKey={topupKey} onClose={() => setBuying(null)} />
     </>
   );
 }

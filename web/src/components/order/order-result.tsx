@@ -5,6 +5,7 @@ import { dateTime, usd } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import { STORAGE_KEYS, writeStored } from '../../lib/storage';
 import { PAGE_PATHS } from '../../routes';
+import { TopUpButton } from '../topup/topup';
 import { CopyButton, Notice } from '../ui';
 
 /** Statuses in which the order may still turn into a paid one. */
@@ -57,6 +58,7 @@ function OrderFacts(props: { order: OrderView }) {
           {status}
         </span>,
       )}
+      {order.paypal_order_id && row(t.order.paypalOrder, <code id="order-paypal-id">{order.paypal_order_id}</code>)}
       {row(t.order.plan, order.plan_name ?? order.plan_id)}
       {order.amount_usd && order.paid_at && row(t.order.amount, usd(order.amount_usd))}
       {order.budget_usd && row(t.order.budget, usd(order.budget_usd))}
@@ -82,7 +84,7 @@ export function OrderResult(props: { order: OrderView; waitingLong?: boolean; ro
   if (order.status === 'paid' && order.key) {
     return (
       <section aria-labelledby="order-heading" class="stack-lg">
-        <h2 id="order-heading">{t.order.paidTitle}</h2>
+        <h2 id="order-heading">{order.topup ? t.topup.paidTitle : t.order.paidTitle}</h2>
         {props.rotated && <Notice tone="success">{t.order.rotated}</Notice>}
         <KeyBox value={order.key} />
         <Notice tone="warning">
@@ -107,6 +109,7 @@ export function OrderResult(props: { order: OrderView; waitingLong?: boolean; ro
           <a class="btn" href={PAGE_PATHS.sillytavern}>
             {t.order.toSillyTavern}
           </a>
+          <TopUpButton apiKey={order.key} />
         </p>
       </section>
     );
@@ -139,6 +142,7 @@ export function OrderResult(props: { order: OrderView; waitingLong?: boolean; ro
   const ends: Record<string, [string, string]> = {
     failed: [t.order.failedTitle, t.order.failed],
     cancelled: [t.order.cancelledTitle, t.order.cancelled],
+    expired: [t.order.expiredTitle, t.order.expired],
     refunded: [t.order.refundedTitle, t.order.refunded],
     reversed: [t.order.reversedTitle, t.order.reversed],
   };

@@ -13,7 +13,7 @@ import type { Dict } from '../../i18n/en';
 const TOKEN_KEY = 'tollgate.admin-token';
 
 export type Section = keyof Dict['admin']['nav'];
-const SECTIONS: Section[] = ['overview', 'keys', 'orders', 'catalog', 'upstreams', 'ledger', 'settings', 'audit'];
+const SECTIONS: Section[] = ['overview', 'keys', 'orders', 'mail', 'catalog', 'upstreams', 'ledger', 'settings', 'audit'];
 
 export interface SectionProps {
   /** what follows /admin/<section>/ in the path, e.g. a key id */
@@ -26,6 +26,7 @@ const LOADERS: Record<Section, () => Promise<SectionModule>> = {
   overview: () => import('./overview'),
   keys: () => import('./keys'),
   orders: () => import('./orders'),
+  mail: () => import('./mail'),
   catalog: () => import('./catalog'),
   upstreams: () => import('./upstreams'),
   ledger: () => import('./ledger'),

@@ -4,6 +4,7 @@ import type { AdminApi, Key } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, usd, usdInput } from '../../lib/format';
+import { KeyCredits } from './key-credits';
 import { LedgerTable } from './ledger-table';
 import { ActionResult, AdminErrorNotice, Field, NewKeyBox, PAGE_SIZE, Pager, StatusBadge, useAction, useConfirm, useLoad, value } from './shared';
 
@@ -106,6 +107,7 @@ export default function KeyDetail(props: { id: string }) {
         <ExpiryForm keyData={key} onDone={update} />
         <LimitsForm keyData={key} onDone={update} />
       </div>
+      <KeyCredits id={key.id} refresh={key.budget_usd} />
       <section class="card">
         <h2>{k.ledger}</h2>
         <AdminErrorNotice error={ledger.error} />

@@ -5,7 +5,7 @@ import { dateTime, fmt, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import { ActionResult, AdminErrorNotice, Field, FilterForm, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad, value } from './shared';
 
-const ORDER_STATUSES = ['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed'];
+const ORDER_STATUSES = ['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed', 'expired'];
 
 export default function Orders(props: SectionProps) {
   return props.sub ? <OrderDetail id={props.sub} /> : <OrderList />;
