@@ -9,6 +9,7 @@ import { checkoutModule, RAW_BODY_PATHS } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
+import { errorShapeOf } from './modules/proxy/protocols';
 import { keyAuthLimits } from './plugins/auth';
 import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
@@ -38,7 +39,8 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
       if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
         log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       }
-      return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
+      // in the shape of the protocol the path speaks: Anthropic's on its paths, OpenAI's everywhere else
+      return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')), errorShapeOf(path));
     })
     // Every JSON body (checkout, orders, admin, key settings) is read with the size, UTF-8 and depth
     // limits, also when it comes chunked without a Content-Length. A global parse hook runs even on

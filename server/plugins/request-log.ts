@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import { GatewayError, toGatewayError } from '../errors';
 import { keyHint, timeOrderedId } from '../lib/keys';
 import { formatUsd } from '../lib/money';
-import type { SettledReport } from '../modules/proxy/service';
+import type { SettledReport } from '../modules/proxy/relay';
 import { pathOf } from './auth';
 
 // One JSON line per request, `msg: "request"`. Proxied chat requests that reached DeepSeek are
@@ -51,6 +51,7 @@ export const requestLog = (deps: Deps) => {
       path,
       status: r.status,
       key_hint: bare(r.keyHint, config.keyPrefix),
+      protocol: r.protocol,
       model: r.model,
       stream: r.stream,
       tokens: { cache_hit: r.usage.cacheHitTokens, cache_miss: r.usage.cacheMissTokens, output: r.usage.outputTokens, reasoning: r.usage.reasoningTokens },

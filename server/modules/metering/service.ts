@@ -1,5 +1,5 @@
 import type { DB } from '../../db/client';
-import type { Period } from '../../db/schema';
+import type { Period, Protocol } from '../../db/schema';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import type { Sealer } from '../../lib/crypto';
@@ -45,6 +45,7 @@ export interface Admission {
 }
 
 export interface SettleInput {
+  protocol: Protocol;
   model: ResolvedModel;
   usage: Usage;
   basis: 'upstream' | 'estimated';
@@ -195,6 +196,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
         totals = await settleQueue.settle({
           requestId: admission.requestId,
           keyId: admission.keyId,
+          protocol: input.protocol,
           publicModel: input.model.publicModel,
           upstreamModel: input.model.upstreamModel,
           period: priced.period,

@@ -4,15 +4,23 @@ import type { Lang } from '../../lib/i18n';
 import { createInFlight } from '../../lifecycle';
 import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
+import type { Usage } from '../catalog/price-book';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
-import { outputCapOf, type Admission, type KeyContext, type MeteringService, type Settlement } from '../metering/service';
-import { parseCompletion, readCompletion } from './completion';
+import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
+import { readCompletion } from './completion';
 import { estimateUsage } from './estimate';
-import { transformStream, type StreamEnd } from './stream';
+import type { CompletionFacts, Protocol, ProtocolAdapter, RelayBody } from './protocols/adapter';
+import type { ReasoningMemory } from './reasoning-memory';
+import { pipeStream, type StreamEnd } from './stream';
 import { sendUpstream, type UpstreamOptions } from './upstream';
 import type { Upstream, UpstreamPool } from './upstream-pool';
 import { ZERO_USAGE } from './usage';
-import type { Usage } from '../catalog/price-book';
+
+// The relay core, the same for every protocol: admit (key, model, plan, the protocol's own
+// limits, stream slot, rate, concurrency, hold) → send (the upstream pool, retries before the
+// first byte) → read (a whole answer with idle time-out and size cap, or a stream chunk by chunk)
+// → settle (one ledger row) or release. The protocol's adapter (protocols/) knows its body, its
+// usage and its wire format; nothing here does.
 
 export interface ProxyOptions extends UpstreamOptions {
   idleTimeoutMs: number;
@@ -20,17 +28,6 @@ export interface ProxyOptions extends UpstreamOptions {
   maxUpstreamBodyBytes: number;
   /** streams admitted at once, gateway-wide; one more is refused with 503 before anything is held */
   maxOpenStreams: number;
-}
-
-export interface ChatBody {
-  model: string;
-  messages: Record<string, unknown>[];
-  stream?: boolean;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  include_reasoning?: boolean;
-  stream_options?: Record<string, unknown> | null;
-  [field: string]: unknown;
 }
 
 /** What the request log and the metrics learn from the relay (set by the request-log plugin). */
@@ -47,6 +44,7 @@ export interface ProxyObserver {
 export interface SettledReport {
   requestId: string;
   keyHint: string;
+  protocol: Protocol;
   model: string;
   stream: boolean;
   status: number;
@@ -71,20 +69,41 @@ interface Lease {
 
 interface Relay {
   request: Request;
+  adapter: ProtocolAdapter;
+  body: RelayBody;
   ctx: KeyContext;
   model: ResolvedModel;
   admission: Admission;
   upstreamBody: Record<string, unknown>;
+  stream: boolean;
   headers: Record<string, string>;
-  includeReasoning: boolean;
+  keyShowsReasoning: boolean;
   /** the upstream key whose answer is being read: from then on the request is billed, never just released */
   answeredBy: string | null;
 }
 
+interface End {
+  usage: Usage;
+  basis: 'upstream' | 'estimated';
+  status: number;
+  finishReason: string | null;
+  ttfbMs: number | null;
+  upstreamId: string | null;
+}
+
 const NOTHING_RECEIVED = { content: '', reasoning: '' };
 
-export function createProxyService(deps: { metering: MeteringService; catalog: CatalogService; pool: UpstreamPool; clock: Clock; log: Logger; options: ProxyOptions; showReasoningDefault: () => boolean }) {
-  const { metering, catalog, pool, clock, options } = deps;
+export function createRelay(deps: {
+  metering: MeteringService;
+  catalog: CatalogService;
+  pool: UpstreamPool;
+  clock: Clock;
+  log: Logger;
+  options: ProxyOptions;
+  showReasoningDefault: () => boolean;
+  memory: ReasoningMemory;
+}) {
+  const { metering, catalog, pool, clock, options, memory } = deps;
   let observer: ProxyObserver = NO_OBSERVER;
   const upstreamFailed = (upstreamId: string, reason: string) => observer.upstreamError(upstreamId, reason);
   const tokenizerFailed = (error: unknown) => deps.log.error('the tokenizer failed; estimating usage from text length', { error: String(error) });
@@ -97,54 +116,50 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
   /** aborted when the shutdown grace is over: open relays stop their upstream and settle */
   const shutdown = new AbortController();
 
-  /** Admission in the contract's order: key, model known, model in plan, stream slot, rate, concurrency, hold. */
-  function admit(authorization: string | null, body: ChatBody, requestId: string, lease: Lease) {
-    const ctx = metering.authenticate(authorization);
-    const model = catalog.resolveModel(body.model);
-    if (!model) throw Err.modelNotFound(body.model);
-    if (!ctx.plan.models.includes(model.publicModel)) throw Err.modelNotAllowed(body.model, ctx.plan.models);
-    if (body.stream) {
+  /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
+  function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease) {
+    const ctx = metering.authenticate(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
+    const name = adapter.modelName(body);
+    const model = catalog.resolveModel(name);
+    if (!model) throw Err.modelNotFound(name);
+    if (!ctx.plan.models.includes(model.publicModel)) throw Err.modelNotAllowed(name, ctx.plan.models);
+    adapter.check?.(body, model);
+    const stream = adapter.isStream(body);
+    if (stream) {
       if (streamSlots >= options.maxOpenStreams) throw Err.tooManyStreams(options.maxOpenStreams);
       streamSlots++;
       lease.streamSlot = true;
     }
-
-    const upstreamBody: Record<string, unknown> = { ...body, model: model.upstreamModel, user_id: ctx.key.upstreamUserId };
-    delete upstreamBody.include_reasoning;
-    if (model.thinking) upstreamBody.thinking = { type: model.thinking };
-    // The hold prices exactly this many output tokens, so DeepSeek is always told it: a cap the
-    // client did not send (or sent higher, or as max_completion_tokens) would otherwise be billed
-    // at most the hold while DeepSeek generates, and charges the operator, more.
-    const outputCap = outputCapOf(model, body.max_tokens ?? body.max_completion_tokens);
-    delete upstreamBody.max_completion_tokens;
-    upstreamBody.max_tokens = outputCap;
-    if (body.stream) upstreamBody.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+    const outputCap = adapter.outputCap(body, model);
+    const upstreamBody = adapter.upstreamBody(body, { model, key: ctx.key, outputCap, memory });
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);
     const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), outputCap, requestId);
     if (admission.clamped) {
-      upstreamBody.max_tokens = admission.maxTokens;
+      adapter.setOutputCap(upstreamBody, admission.maxTokens);
       upstreamText = JSON.stringify(upstreamBody);
     }
-    return { ctx, model, admission, upstreamBody, upstreamText };
+    return { ctx, model, admission, upstreamBody, upstreamText, stream };
   }
 
-  function settle(relay: Relay, end: { usage: Usage; basis: 'upstream' | 'estimated'; status: number; finishReason: string | null; ttfbMs: number | null; upstreamId: string | null }): Promise<Settlement> {
+  function settle(relay: Relay, end: End): Promise<Settlement> {
     const settlement = metering.settle(relay.admission, {
+      protocol: relay.adapter.protocol,
       model: relay.model,
       usage: end.usage,
       basis: end.basis,
       httpStatus: end.status,
       finishReason: end.finishReason,
-      stream: Boolean(relay.upstreamBody.stream),
+      stream: relay.stream,
       ttfbMs: end.ttfbMs,
       upstreamKeyId: end.upstreamId,
     });
     const report = (costNano: number | null): SettledReport => ({
       requestId: relay.admission.requestId,
       keyHint: relay.ctx.key.keyHint,
+      protocol: relay.adapter.protocol,
       model: relay.model.publicModel,
-      stream: Boolean(relay.upstreamBody.stream),
+      stream: relay.stream,
       status: end.status,
       usage: end.usage,
       costNano,
@@ -165,11 +180,12 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     return { 'x-tollgate-cost-usd': formatUsd(costNano), 'x-tollgate-remaining-usd': formatUsd(Math.max(0, remainingNano)) };
   }
 
-  async function chatCompletion(request: Request, body: ChatBody, requestId: string, lang: Lang): Promise<Response> {
+  /** Relays one request of the adapter's protocol; every error is a GatewayError, answered in that protocol's shape. */
+  async function relay(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang): Promise<Response> {
     if (draining) throw Err.shuttingDown();
     const lease: Lease = { leave: relays.enter(), heldByStream: false, streamSlot: false };
     try {
-      return await relayChat(request, body, requestId, lang, lease);
+      return await admitAndForward(adapter, request, body, requestId, lang, lease);
     } finally {
       // A stream leaves when it has settled; everything else once its answer is ready.
       if (!lease.heldByStream) leave(lease);
@@ -187,26 +203,24 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
    * ledger row, once DeepSeek answered) or released (nothing reached DeepSeek): the paths that
    * finish normally settle themselves, and anything that throws past them is settled here.
    */
-  async function relayChat(request: Request, body: ChatBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
+  async function admitAndForward(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     // A stream slot taken by a request refused later in admission comes back with the lease.
-    const { ctx, model, admission, upstreamBody, upstreamText } = admit(request.headers.get('authorization'), body, requestId, lease);
+    const { ctx, model, admission, upstreamBody, upstreamText, stream } = admit(adapter, request, body, requestId, lease);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
-    const includeReasoning = body.include_reasoning === true || (ctx.key.showReasoning ?? deps.showReasoningDefault());
-    const relay: Relay = { request, ctx, model, admission, upstreamBody, headers, includeReasoning, answeredBy: null };
+    const keyShowsReasoning = ctx.key.showReasoning ?? deps.showReasoningDefault();
+    const relay: Relay = { request, adapter, body, ctx, model, admission, upstreamBody, stream, headers, keyShowsReasoning, answeredBy: null };
     try {
-      return await forward(relay, body, upstreamText, lang, lease);
+      return await forward(relay, upstreamText, lang, lease);
     } catch (error) {
       await settleUnfinished(relay, error);
       throw withHeaders(error instanceof GatewayError ? error : relay.answeredBy ? Err.upstreamError() : Err.internal(), headers);
     }
   }
 
-  async function forward(relay: Relay, body: ChatBody, upstreamText: string, lang: Lang, lease: Lease): Promise<Response> {
-    const { request, model, admission, headers } = relay;
-    const last = body.messages.at(-1);
-    const prefix = last?.role === 'assistant' && last?.prefix === true;
-    const result = await sendUpstream(pool, prefix ? '/beta/chat/completions' : '/chat/completions', upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
+  async function forward(relay: Relay, upstreamText: string, lang: Lang, lease: Lease): Promise<Response> {
+    const { request, adapter, model, admission } = relay;
+    const result = await sendUpstream(pool, adapter.upstreamPath(relay.body), upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
     if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
@@ -215,10 +229,13 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     }
     if (result.kind === 'rejected') {
       await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.status, finishReason: null, ttfbMs: null, upstreamId: result.upstream.id });
+      if (adapter.verbatimRejections && result.body !== null) {
+        return new Response(result.body, { status: result.status, headers: { ...relay.headers, 'content-type': 'application/json' } });
+      }
       throw Err.upstreamRejected(result.message);
     }
     relay.answeredBy = result.upstream.id;
-    if (body.stream) return openStream(relay, body, result.response, result.controller, result.upstream, lang, lease);
+    if (relay.stream) return openStream(relay, result.response, result.controller, result.upstream, lang, lease);
     return completeNonStream(relay, result.response, result.controller, result.upstream);
   }
 
@@ -231,7 +248,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     }
     deps.log.error('a relay failed while reading the upstream answer; billed as estimated', { request_id: relay.admission.requestId, error: String(error) });
     try {
-      const usage = await estimateUsage(relay.upstreamBody, NOTHING_RECEIVED, tokenizerFailed);
+      const usage = await estimate(relay, NOTHING_RECEIVED);
       const status = error instanceof GatewayError ? error.status : 502;
       await settle(relay, { usage, basis: 'estimated', status, finishReason: null, ttfbMs: null, upstreamId: relay.answeredBy });
     } catch (settleError) {
@@ -240,8 +257,18 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     }
   }
 
-  function openStream(relay: Relay, body: ChatBody, response: Response, controller: AbortController, upstream: Upstream, lang: Lang, lease: Lease): Response {
-    const { model, admission, ctx, includeReasoning } = relay;
+  /** The usage of an answer DeepSeek never reported: the prompt with DeepSeek's tokenizer, the output from what arrived. */
+  function estimate(relay: Relay, received: { content: string; reasoning: string }): Promise<Usage> {
+    return estimateUsage(relay.adapter.promptText(relay.upstreamBody), received, tokenizerFailed);
+  }
+
+  /** A tool-call turn's reasoning, kept for the key so that it can be put back when a client drops it. */
+  function rememberReasoning(relay: Relay, facts: { reasoning?: string; toolCallIds?: string[] }): void {
+    if (facts.toolCallIds && facts.toolCallIds.length > 0 && facts.reasoning) memory.remember(relay.ctx.key.id, facts.toolCallIds, facts.reasoning);
+  }
+
+  function openStream(relay: Relay, response: Response, controller: AbortController, upstream: Upstream, lang: Lang, lease: Lease): Response {
+    const { model, admission, ctx } = relay;
     // Headers go out before the cost is known: they carry the hold, the most this can cost.
     const headers = {
       ...relay.headers,
@@ -250,8 +277,8 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     };
-    const clientWantsUsage = body.stream_options?.include_usage === true;
-    const stream = transformStream(response, controller, options.idleTimeoutMs, { publicModel: model.publicModel, includeReasoning, clientWantsUsage }, lang, {
+    const codec = relay.adapter.streamCodec(relay.body, model.publicModel, relay.keyShowsReasoning, lang);
+    const stream = pipeStream(response, controller, options.idleTimeoutMs, codec, {
       now: clock.now,
       shutdown: shutdown.signal,
       settle: async (end) => {
@@ -260,6 +287,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
           openStreams--;
           observer.streamClosed();
           if (end.outcome === 'upstream_error' || end.outcome === 'timeout') observer.upstreamError(upstream.id, end.outcome === 'timeout' ? 'timeout' : 'stream');
+          rememberReasoning(relay, end.facts);
           const settlement = await settleStream(relay, end, upstream.id);
           return `: x-tollgate-cost-usd=${formatUsd(settlement.costNano)} x-tollgate-remaining-usd=${formatUsd(Math.max(0, settlement.remainingNano))}\n\n`;
         } catch (error) {
@@ -282,7 +310,7 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
     if (end.facts.usage) {
       return settle(relay, { usage: end.facts.usage, basis: 'upstream', status, finishReason: end.facts.finishReason, ttfbMs, upstreamId });
     }
-    const usage = await estimateUsage(relay.upstreamBody, { content: end.facts.content, reasoning: end.facts.reasoning }, tokenizerFailed);
+    const usage = await estimate(relay, end.facts);
     const finishReason = end.outcome === 'client_gone' ? 'client_disconnected' : end.outcome;
     return settle(relay, { usage, basis: 'estimated', status, finishReason, ttfbMs, upstreamId });
   }
@@ -295,29 +323,30 @@ export function createProxyService(deps: { metering: MeteringService; catalog: C
       upstream.inFlight--;
     }
     const ttfbMs = read.firstByteAt === null ? null : read.firstByteAt - relay.admission.startedAt;
-    const completion = read.failure ? null : parseCompletion(read.text, { publicModel: relay.model.publicModel, includeReasoning: relay.includeReasoning });
+    const completion = read.failure ? null : relay.adapter.completion(read.text, relay.body, relay.model.publicModel, relay.keyShowsReasoning);
     if (!completion) {
-      // Not read whole, or not a completion: billed as the prompt alone, estimated.
+      // Not read whole, or not an answer of this protocol: billed as the prompt alone, estimated.
       const failure = read.failure ?? Err.upstreamMalformed();
       if (!read.stopped) observer.upstreamError(upstream.id, failure.status === 504 ? 'timeout' : 'stream');
-      const usage = await estimateUsage(relay.upstreamBody, NOTHING_RECEIVED, tokenizerFailed);
+      const usage = await estimate(relay, NOTHING_RECEIVED);
       await settle(relay, { usage, basis: 'estimated', status: failure.status, finishReason: null, ttfbMs, upstreamId: upstream.id });
       throw failure;
     }
-    const { body, facts } = completion;
+    const facts: CompletionFacts = completion.facts;
     // Rendered before settling: an answer that cannot be sent on is billed as a failure, not as delivered.
-    const answer = JSON.stringify(body);
+    const answer = JSON.stringify(completion.body);
+    rememberReasoning(relay, facts);
     const settlement = facts.usage
       ? await settle(relay, { usage: facts.usage, basis: 'upstream', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id })
-      : await settle(relay, { usage: await estimateUsage(relay.upstreamBody, { content: read.text, reasoning: '' }, tokenizerFailed), basis: 'estimated', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id });
+      : await settle(relay, { usage: await estimate(relay, { content: read.text, reasoning: '' }), basis: 'estimated', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id });
     return new Response(answer, {
       headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
     });
   }
 
   return {
-    chatCompletion,
-    /** Shutdown, step one: new chat requests get a 503 from now on; open ones run on. */
+    relay,
+    /** Shutdown, step one: new relayed requests get a 503 from now on; open ones run on. */
     beginShutdown(): void {
       draining = true;
     },
@@ -346,4 +375,4 @@ function withHeaders(error: GatewayError, headers: Record<string, string>): Gate
   return error;
 }
 
-export type ProxyService = ReturnType<typeof createProxyService>;
+export type ProxyService = ReturnType<typeof createRelay>;
