@@ -1,39 +1,29 @@
-// DeepSeek API simulator: DeepSeek's paths and wire format (chat completions, streaming, models,
-// balance, errors, prefix cache, keep-alives), deterministic replies, and a test-only control API
-// under /_control. Used by `tollgate demo`, `tollgate simulate-upstream`, tests and benchmarks.
+// DeepSeek API simulator: DeepSeek's paths and wire formats (chat completions, Anthropic
+// Messages, Responses, FIM; models, balance, errors, prefix cache, keep-alives), deterministic
+// replies, and a test-only control API under /_control. Used by `tollgate demo`,
+// `tollgate simulate-upstream`, tests and benchmarks.
 //
 // Routes match by path suffix, so the simulator also works when mounted under a prefix.
 
-import { FaultQueue, parseFaultRule, RequestLog, type Faults } from "./deepseek/control.ts";
-import {
-  authError,
-  deserializeError,
-  errorResponse,
-  injectedError,
-  INSUFFICIENT_BALANCE,
-  METHOD_NOT_ALLOWED,
-  NOT_FOUND,
-  type SimError,
-} from "./deepseek/errors.ts";
-import { generateCompletion, interrupt } from "./deepseek/generate.ts";
-import { contentLogprobs } from "./deepseek/logprobs.ts";
+import { messagesProtocol } from "./deepseek/anthropic.ts";
+import { chatProtocol } from "./deepseek/chat.ts";
+import { fimProtocol } from "./deepseek/fim.ts";
+import { responsesProtocol } from "./deepseek/responses.ts";
+import { FaultQueue, parseFaultRule, RequestLog } from "./deepseek/control.ts";
+import { authError, errorResponse, METHOD_NOT_ALLOWED, NOT_FOUND, type SimError } from "./deepseek/errors.ts";
+import { bearerKey, parseJson, serve, type Protocol, type SimState } from "./deepseek/pipeline.ts";
 import { PrefixCache } from "./deepseek/prefix-cache.ts";
-import {
-  deliverJson,
-  deliverStream,
-  JSON_HEADERS,
-  makeUsage,
-  renderCompletion,
-  renderStream,
-  sleepUnlessAborted,
-  type ResponseMeta,
-} from "./deepseek/respond.ts";
-import { answerKey, scanPrompt } from "./deepseek/tokenizer.ts";
-import { parseChatRequest } from "./deepseek/validate.ts";
+import type { SimRequest } from "./deepseek/request.ts";
+import { JSON_HEADERS } from "./deepseek/respond.ts";
 
 export { countSimTokens, simTokenize, countPromptTokens, MESSAGE_OVERHEAD_TOKENS } from "./deepseek/tokenizer.ts";
 export { DEFAULT_CONTENT_TOKENS, DEFAULT_REASONING_TOKENS, INTERRUPT_REASONS, WORDS } from "./deepseek/generate.ts";
-export { MAX_OUTPUT_TOKENS, MODEL_ALIASES, THINKING_LOGPROBS } from "./deepseek/validate.ts";
+export { MAX_OUTPUT_TOKENS, MODEL_ALIASES, THINKING_LOGPROBS, REASONING_CONTENT_MISSING, TOOL_MESSAGES_MISSING } from "./deepseek/validate.ts";
+export { THINKING_TOOL_CHOICE } from "./deepseek/request.ts";
+export { INVALID_USER_ID, THINKING_BLOCK_MISSING, mapMessagesModel } from "./deepseek/anthropic.ts";
+export { REASONING_TEXT_MISSING } from "./deepseek/responses.ts";
+export { FIM_MAX_TOKENS, FIM_THINKING } from "./deepseek/fim.ts";
+export { FIM_OVERHEAD_TOKENS, scanFim } from "./deepseek/tokenizer.ts";
 
 export interface DeepSeekSimulatorOptions {
   /** Accepted bearer keys; empty/undefined = accept any non-empty bearer key. */
@@ -55,11 +45,6 @@ export interface DeepSeekSimulator {
 
 export const DEFAULT_MODELS: readonly string[] = ["deepseek-flash", "deepseek-v4-pro"];
 
-const FINGERPRINTS: Record<string, string> = {
-  "deepseek-flash": "fp_5e1d7fe6f2_prod1017",
-  "deepseek-v4-pro": "fp_b2d9c7a4e1_prod0813",
-};
-
 function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
@@ -73,23 +58,8 @@ function pathOf(url: string): string {
   return path;
 }
 
-function bearerKey(req: Request): string | undefined {
-  const h = req.headers.get("authorization");
-  if (!h) return undefined;
-  const m = /^Bearer\s+(\S.*)$/i.exec(h.trim());
-  return m ? m[1]!.trim() : undefined;
-}
-
 function json(value: unknown, status = 200): Response {
   return new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, message: (e as Error).message };
-  }
 }
 
 export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): DeepSeekSimulator {
@@ -101,11 +71,20 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
   const keepAliveMs = Math.max(1, opts.keepAliveIntervalMs ?? 1000);
   const modelsBody = JSON.stringify({ object: "list", data: modelList.map((id) => ({ id, object: "model", owned_by: "deepseek" })) });
 
-  const faults = new FaultQueue();
-  const log = new RequestLog(1000);
-  const cache = new PrefixCache();
-  /** Per key: DeepSeek's balance answer; a key not in it has 100.00 USD. */
-  const balances = new Map<string, { available: boolean; total: string }>();
+  const state: SimState = {
+    keys,
+    models,
+    faults: new FaultQueue(),
+    log: new RequestLog(1000),
+    cache: new PrefixCache(),
+    balances: new Map(),
+    tokenIntervalMs,
+    defaultQueueMs,
+    keepAliveMs,
+  };
+  const { faults, log, cache, balances } = state;
+  const chat = chatProtocol(false);
+  const betaChat = chatProtocol(true);
 
   function reset(): void {
     faults.clear();
@@ -121,58 +100,14 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
     return { key };
   }
 
-  async function chat(req: Request, path: string, beta: boolean): Promise<Response> {
-    const text = await req.text();
-    const parsed = parseJson(text);
-    log.record(req, path, parsed.ok ? parsed.value : text);
-
-    const auth = authenticate(req);
-    if ("error" in auth) return errorResponse(auth.error);
-    const { key } = auth;
-
-    const value = parsed.ok ? parsed.value : undefined;
-    const wantsStream = typeof value === "object" && value !== null && (value as Record<string, unknown>).stream === true;
-    const f: Faults | undefined = faults.take(key, wantsStream);
-    if (f?.stallMs) {
-      await sleepUnlessAborted(f.stallMs, req.signal);
-    }
-    if (f?.status !== undefined) return errorResponse(injectedError(f.status, key, f.message));
-    if (balances.get(key)?.available === false) return errorResponse(INSUFFICIENT_BALANCE);
-    if (!parsed.ok) return errorResponse(deserializeError(parsed.message));
-
-    const result = parseChatRequest(value, beta, models);
-    if (!result.ok) return errorResponse(result.error);
-    const r = result.req;
-
-    // A hit is the longest stored unit this prompt repeats whole.
-    const units = cache.bucket(r.userId);
-    let hitTokens = 0;
-    const scan = scanPrompt(r.messages, (unit, tokens) => {
-      if (units.has(unit)) hitTokens = tokens;
-    });
-    const generated = generateCompletion(r, scan.seed);
-    const completion = f?.finishReason ? interrupt(generated, f.finishReason) : generated;
-    const content = completion.content.join("");
-    // Units at the end of the input and, when a later prompt can repeat it, of the output.
-    const toolCalls = completion.toolCall ? [{ function: { name: completion.toolCall.name, arguments: completion.toolCall.args.join("") } }] : undefined;
-    cache.store(r.userId, completion.reasoning ? [scan.key] : [scan.key, answerKey(scan, { content, tool_calls: toolCalls })]);
-    const usage = makeUsage(scan.tokens, hitTokens, completion);
-    const logprobs = r.logprobs === undefined ? undefined : contentLogprobs(completion.content, r.logprobs, scan.seed);
-    const meta: ResponseMeta = {
-      id: crypto.randomUUID(),
-      created: Math.floor(Date.now() / 1000),
-      model: r.model,
-      fingerprint: FINGERPRINTS[r.model] ?? "fp_3a5770e1b4_prod1017",
-    };
-    const queueMs = f?.queueMs ?? defaultQueueMs;
-
-    if (r.stream) {
-      const events = renderStream(meta, completion, usage, r.includeUsage, logprobs);
-      return deliverStream(events, { queueMs, keepAliveMs, tokenIntervalMs, cutAfterChunks: f?.cutAfterChunks }, req.signal);
-    }
-    const body = renderCompletion(meta, completion, usage, logprobs);
-    const genMs = completion.completionTokens * tokenIntervalMs;
-    return deliverJson(body, queueMs + genMs, queueMs > 0, keepAliveMs, req.signal);
+  /** The protocol a POST path speaks, if any. */
+  function protocolFor(path: string): Protocol<SimRequest> | undefined {
+    if (path.endsWith("/anthropic/v1/messages") || path.endsWith("/anthropic/messages")) return messagesProtocol as Protocol<SimRequest>;
+    if (path.endsWith("/beta/chat/completions")) return betaChat as Protocol<SimRequest>;
+    if (path.endsWith("/beta/completions")) return fimProtocol as Protocol<SimRequest>;
+    if (path.endsWith("/responses")) return responsesProtocol as Protocol<SimRequest>;
+    if (path.endsWith("/chat/completions")) return chat as Protocol<SimRequest>;
+    return undefined;
   }
 
   function balance(key: string): Response {
@@ -224,12 +159,13 @@ export function createDeepSeekSimulator(opts: DeepSeekSimulatorOptions = {}): De
     const path = pathOf(req.url);
     if (path.includes("/_control/")) return control(req, path);
 
-    if (path.endsWith("/chat/completions")) {
+    const protocol = protocolFor(path);
+    if (protocol) {
       if (req.method !== "POST") {
         log.record(req, path, null);
         return errorResponse(METHOD_NOT_ALLOWED);
       }
-      return chat(req, path, path.endsWith("/beta/chat/completions"));
+      return serve(state, protocol, req, path);
     }
 
     const isModels = path.endsWith("/models");

@@ -1,7 +1,7 @@
 // Test-only control state: injected faults, recorded requests, keys marked out of balance.
 
 import { INJECTABLE_STATUSES, maskKey } from "./errors.ts";
-import { INTERRUPT_REASONS, type InterruptReason } from "./generate.ts";
+import { INTERRUPT_REASONS, type ForcedCall, type InterruptReason } from "./generate.ts";
 
 export interface FaultRule {
   status?: number;
@@ -11,6 +11,10 @@ export interface FaultRule {
   queueMs?: number;
   /** The answer ends early with this finish reason (half its tokens generated). */
   finishReason?: InterruptReason;
+  /** After this many events the stream ends with the protocol's error event (streams only). */
+  failAfterChunks?: number;
+  /** The answer is exactly these tool calls (only requests that offer the named tools). */
+  toolCalls?: ForcedCall[];
   /** Requests this rule still applies to. */
   times: number;
   /** Only requests with this bearer key. */
@@ -19,7 +23,15 @@ export interface FaultRule {
 
 export type Faults = Omit<FaultRule, "times" | "key">;
 
-const KINDS = ["status", "cutAfterChunks", "stallMs", "queueMs", "finishReason"] as const;
+const KINDS = ["status", "cutAfterChunks", "stallMs", "queueMs", "finishReason", "failAfterChunks", "toolCalls"] as const;
+
+/** What a rule needs to know about a request to decide whether it applies. */
+export interface FaultTarget {
+  key: string;
+  stream: boolean;
+  /** Names of the (client) tools the request offers. */
+  tools: readonly string[];
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -49,8 +61,15 @@ export function parseFaultRule(body: unknown): FaultRule | string {
     if (typeof body.message !== "string") return "message must be a string";
     rule.message = body.message;
   }
+  const calls = body.tool_calls ?? (body.tool_call === undefined ? undefined : [body.tool_call]);
+  if (calls !== undefined) {
+    const ok = Array.isArray(calls) && calls.length > 0 && calls.every((c) => isRecord(c) && (c.name === undefined || (typeof c.name === "string" && c.name !== "")));
+    if (!ok) return 'tool_calls must be a non-empty list of {"name"?: string, "arguments"?: object | string}';
+    rule.toolCalls = (calls as Record<string, unknown>[]).map((c) => ({ name: c.name as string | undefined, arguments: c.arguments }));
+  }
   for (const [field, prop] of [
     ["cut_after_chunks", "cutAfterChunks"],
+    ["fail_after_chunks", "failAfterChunks"],
     ["stall_ms", "stallMs"],
     ["queue_ms", "queueMs"],
   ] as const) {
@@ -68,15 +87,16 @@ export function parseFaultRule(body: unknown): FaultRule | string {
     rule.key = body.key;
   }
   if (KINDS.every((k) => rule[k] === undefined)) {
-    return "give at least one of status, cut_after_chunks, stall_ms, queue_ms, finish_reason";
+    return "give at least one of status, cut_after_chunks, fail_after_chunks, stall_ms, queue_ms, finish_reason, tool_calls";
   }
   return rule;
 }
 
 /**
  * Pending faults, consumed in order. A request takes the first rule that matches it (by key; a
- * rule with cut_after_chunks matches only streaming requests). A status rule is taken alone;
- * otherwise later matching rules of other kinds are taken with it (e.g. queue_ms + cut).
+ * rule with cut_after_chunks or fail_after_chunks matches only streaming requests, one with
+ * tool_calls only requests offering those tools). A status rule is taken alone; otherwise later
+ * matching rules of other kinds are taken with it (e.g. queue_ms + cut).
  */
 export class FaultQueue {
   private rules: FaultRule[] = [];
@@ -89,13 +109,14 @@ export class FaultQueue {
     return this.rules.length;
   }
 
-  take(key: string, stream: boolean): Faults | undefined {
+  take(target: FaultTarget): Faults | undefined {
     if (this.rules.length === 0) return undefined;
     let out: Faults | undefined;
     for (const rule of this.rules) {
       if (rule.times <= 0) continue;
-      if (rule.key !== undefined && rule.key !== key) continue;
-      if (rule.cutAfterChunks !== undefined && !stream) continue;
+      if (rule.key !== undefined && rule.key !== target.key) continue;
+      if ((rule.cutAfterChunks !== undefined || rule.failAfterChunks !== undefined) && !target.stream) continue;
+      if (rule.toolCalls && !offersTools(rule.toolCalls, target.tools)) continue;
       if (out === undefined) {
         out = {};
       } else if (rule.status !== undefined || KINDS.some((k) => rule[k] !== undefined && out![k] !== undefined)) {
@@ -115,8 +136,14 @@ export class FaultQueue {
   }
 }
 
+function offersTools(calls: readonly ForcedCall[], tools: readonly string[]): boolean {
+  return tools.length > 0 && calls.every((c) => c.name === undefined || tools.includes(c.name));
+}
+
 export interface RecordedRequest {
   path: string;
+  /** The query string without its "?" ("" when none), e.g. "beta=true". */
+  query: string;
   method: string;
   headers: Record<string, string>;
   body: unknown;
@@ -133,9 +160,11 @@ export class RequestLog {
   record(req: Request, path: string, body: unknown): void {
     const headers: Record<string, string> = {};
     req.headers.forEach((value, name) => {
-      headers[name] = name === "authorization" ? maskAuthorization(value) : value;
+      headers[name] = name === "authorization" ? maskAuthorization(value) : name === "x-api-key" ? maskKey(value) : value;
     });
-    const entry: RecordedRequest = { path, method: req.method, headers, body, received_at: new Date().toISOString() };
+    const q = req.url.indexOf("?");
+    const query = q < 0 ? "" : req.url.slice(q + 1).split("#")[0]!;
+    const entry: RecordedRequest = { path, query, method: req.method, headers, body, received_at: new Date().toISOString() };
     if (this.entries.length < this.max) this.entries.push(entry);
     else {
       this.entries[this.next] = entry;

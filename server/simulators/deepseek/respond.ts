@@ -1,99 +1,13 @@
-// Renders completions in DeepSeek's wire format and delivers them: at once, paced, queued with
-// keep-alives, or cut off abruptly.
+// Delivers rendered replies: at once, paced, queued with keep-alives, cut off abruptly, or
+// failing mid-stream with the protocol's error event.
 
-import type { Completion } from "./generate.ts";
-import type { TokenLogprob } from "./logprobs.ts";
-
-export interface ResponseMeta {
-  id: string;
-  created: number;
-  model: string;
-  fingerprint: string;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number };
-  prompt_cache_hit_tokens: number;
-  prompt_cache_miss_tokens: number;
-  completion_tokens_details: { reasoning_tokens: number };
-}
-
-export function makeUsage(promptTokens: number, hitTokens: number, c: Completion): Usage {
-  return {
-    prompt_tokens: promptTokens,
-    completion_tokens: c.completionTokens,
-    total_tokens: promptTokens + c.completionTokens,
-    prompt_tokens_details: { cached_tokens: hitTokens },
-    prompt_cache_hit_tokens: hitTokens,
-    prompt_cache_miss_tokens: promptTokens - hitTokens,
-    completion_tokens_details: { reasoning_tokens: c.reasoningTokens },
-  };
-}
-
-/** The non-streaming `chat.completion` body; with logprobs, one entry per content token. */
-export function renderCompletion(meta: ResponseMeta, c: Completion, usage: Usage, logprobs?: TokenLogprob[]): string {
-  const message: Record<string, unknown> = { role: "assistant", content: c.content.join("") };
-  if (c.reasoning) message.reasoning_content = c.reasoning.join("");
-  if (c.toolCall) {
-    const t = c.toolCall;
-    message.tool_calls = [{ index: 0, id: t.id, type: "function", function: { name: t.name, arguments: t.args.join("") } }];
-  }
-  return JSON.stringify({
-    id: meta.id,
-    object: "chat.completion",
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: meta.fingerprint,
-    choices: [{ index: 0, message, logprobs: logprobs ? { content: logprobs } : null, finish_reason: c.finishReason }],
-    usage,
-  });
-}
-
-export const DONE_EVENT = "data: [DONE]\n\n";
-
-/**
- * The SSE events of a streamed completion: the role chunk, one chunk per token (the tool-call
- * header chunk carries the function name), the final chunk (empty content, finish_reason, usage),
- * then `data: [DONE]`. Events 1 .. length-3 are the token chunks.
- */
-export function renderStream(meta: ResponseMeta, c: Completion, usage: Usage, includeUsage: boolean, logprobs?: TokenLogprob[]): string[] {
-  const thinking = c.reasoning !== undefined;
-  const head =
-    `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
-    `"model":${JSON.stringify(meta.model)},"system_fingerprint":${JSON.stringify(meta.fingerprint)},` +
-    `"choices":[{"index":0,"delta":`;
-  const tail = `,"logprobs":null,"finish_reason":null}]${includeUsage ? ',"usage":null' : ""}}\n\n`;
-  const events: string[] = [];
-  events.push(head + (thinking ? `{"role":"assistant","content":null,"reasoning_content":""}` : `{"role":"assistant","content":""}`) + tail);
-  if (c.reasoning) {
-    for (const p of c.reasoning) events.push(`${head}{"content":null,"reasoning_content":${JSON.stringify(p)}}${tail}`);
-  }
-  if (thinking) {
-    for (const p of c.content) events.push(`${head}{"content":${JSON.stringify(p)},"reasoning_content":null}${tail}`);
-  } else if (logprobs) {
-    // each content chunk carries the log probabilities of its own token
-    const usageTail = includeUsage ? ',"usage":null' : "";
-    c.content.forEach((p, i) => events.push(`${head}{"content":${JSON.stringify(p)}},"logprobs":${JSON.stringify({ content: [logprobs[i]] })},"finish_reason":null}]${usageTail}}\n\n`));
-  } else {
-    for (const p of c.content) events.push(`${head}{"content":${JSON.stringify(p)}}${tail}`);
-  }
-  if (c.toolCall) {
-    const t = c.toolCall;
-    events.push(
-      `${head}{"tool_calls":[{"index":0,"id":${JSON.stringify(t.id)},"type":"function","function":{"name":${JSON.stringify(t.name)},"arguments":""}}]}${tail}`,
-    );
-    for (const p of t.args) events.push(`${head}{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(p)}}}]}${tail}`);
-  }
-  events.push(
-    head +
-      (thinking ? `{"content":"","reasoning_content":null}` : `{"content":""}`) +
-      `,"logprobs":null,"finish_reason":${JSON.stringify(c.finishReason)}}],"usage":${JSON.stringify(usage)}}\n\n`,
-  );
-  events.push(DONE_EVENT);
-  return events;
+/** A rendered stream: its SSE events and the output tokens each one carries. */
+export interface StreamReply {
+  events: string[];
+  /** Output tokens per event; events that carry some are paced by tokensPerSecond. */
+  tokens: number[];
+  /** The protocol's error event for a stream that fails after `sentEvents` events carrying `sentTokens` output tokens. */
+  failEvent(sentTokens: number, sentEvents: number): string;
 }
 
 const encoder = new TextEncoder();
@@ -206,8 +120,10 @@ export interface StreamPlan {
   keepAliveMs: number;
   /** Delay per token chunk (from tokensPerSecond); 0 = as fast as possible. */
   tokenIntervalMs: number;
-  /** End the connection abruptly after this many data chunks. */
+  /** End the connection abruptly after this many events. */
   cutAfterChunks: number | undefined;
+  /** After this many events, send the protocol's error event and end the stream. */
+  failAfterChunks: number | undefined;
 }
 
 export const SSE_HEADERS = {
@@ -216,19 +132,21 @@ export const SSE_HEADERS = {
 } as const;
 export const JSON_HEADERS = { "content-type": "application/json" } as const;
 
-export function deliverStream(events: string[], plan: StreamPlan, signal: AbortSignal): Response {
-  if (plan.queueMs <= 0 && plan.tokenIntervalMs <= 0 && plan.cutAfterChunks === undefined) {
+export function deliverStream(reply: StreamReply, plan: StreamPlan, signal: AbortSignal): Response {
+  const { events, tokens } = reply;
+  const stopAfter = plan.cutAfterChunks ?? plan.failAfterChunks;
+  if (plan.queueMs <= 0 && plan.tokenIntervalMs <= 0 && stopAfter === undefined) {
     return new Response(events.join(""), { headers: SSE_HEADERS });
   }
-  const lastToken = events.length - 3;
   const pump = new Pump(async (p) => {
     if (plan.queueMs > 0) await keepAlive(p, plan.queueMs, plan.keepAliveMs, ": keep-alive\n\n");
     let due = performance.now();
     let batch = "";
-    // With a cut, at most K data chunks go out and never [DONE].
-    const limit = plan.cutAfterChunks === undefined ? events.length : Math.min(plan.cutAfterChunks, events.length - 1);
+    let sentTokens = 0;
+    // With a cut or a failure, at most K events go out and never the last one.
+    const limit = stopAfter === undefined ? events.length : Math.min(stopAfter, events.length - 1);
     for (let i = 0; i < limit && !p.closed; i++) {
-      if (plan.tokenIntervalMs > 0 && i >= 1 && i <= lastToken) {
+      if (plan.tokenIntervalMs > 0 && tokens[i]! > 0) {
         due += plan.tokenIntervalMs;
         const wait = due - performance.now();
         if (wait >= 1) {
@@ -239,7 +157,9 @@ export function deliverStream(events: string[], plan: StreamPlan, signal: AbortS
         }
       }
       batch += events[i];
+      sentTokens += tokens[i]!;
     }
+    if (plan.cutAfterChunks === undefined && plan.failAfterChunks !== undefined) batch += reply.failEvent(sentTokens, limit);
     p.write(batch);
     if (plan.cutAfterChunks !== undefined) {
       // Let the written chunks reach the client before the reset.

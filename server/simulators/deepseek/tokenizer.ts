@@ -158,8 +158,26 @@ export function scanPrompt(messages: readonly unknown[], probe?: PrefixProbe): P
     sc.push("\u0002");
     sc.push("\u0003");
   }
+  return finishScan(sc);
+}
+
+function finishScan(sc: Scanner): PromptScan {
   const seed = ((sc.h1 ^ Math.imul(sc.h2, 0x2c1b3c6d)) + sc.tokens) >>> 0;
   return { tokens: sc.tokens, key: sc.key, seed, state: sc };
+}
+
+/** Tokens a FIM request adds on top of its prompt and suffix (begin, hole and end markers). */
+export const FIM_OVERHEAD_TOKENS = 3;
+
+/** Tokenizes a FIM request as the simulator bills it: the markers, the prompt and the suffix. */
+export function scanFim(prompt: string, suffix: string, probe?: PrefixProbe): PromptScan {
+  const sc = new Scanner(probe);
+  sc.push("\u0000fim_begin");
+  sc.text(prompt);
+  sc.push("\u0000fim_hole");
+  sc.text(suffix);
+  sc.push("\u0000fim_end");
+  return finishScan(sc);
 }
 
 /**

@@ -1,125 +1,63 @@
 // Reads and checks a chat-completion body the way DeepSeek does: 400 for an unreadable body or a
-// wrong type, 422 for a value out of range, 400 "Model Not Exist" for a retired/unknown model.
+// wrong type, 422 for a value out of range, 400 "Model Not Exist" for a retired/unknown model,
+// and V4's rule that a tool-call turn comes back with its reasoning_content in thinking mode.
 
-import { deserializeError, formatError, MODEL_NOT_EXIST, paramError, type SimError } from "./errors.ts";
+import { deserializeError, formatError, MODEL_NOT_EXIST, paramError } from "./errors.ts";
+import {
+  checkToolChoice,
+  checkToolName,
+  describe,
+  fail,
+  isRecord,
+  MAX_OUTPUT_TOKENS,
+  optBool,
+  optNumber,
+  parseStop,
+  parseThinking,
+  parseUserId,
+  readRequest,
+  resolveModel,
+  SERVER_TOOL_TYPES,
+  type ParseResult,
+  type ServerTool,
+  type SimRequest,
+  type ToolChoice,
+  type ToolDef,
+} from "./request.ts";
 
-/** Largest max_tokens DeepSeek V4 accepts (384K). */
-export const MAX_OUTPUT_TOKENS = 393216;
+export { MAX_OUTPUT_TOKENS, MODEL_ALIASES, resolveModel, type ToolChoice, type ToolDef } from "./request.ts";
 
-/** Legacy names still served, mapped to the canonical model id reported in responses. */
-export const MODEL_ALIASES: Readonly<Record<string, string>> = {
-  "deepseek-v4-flash": "deepseek-flash",
-  "deepseek-v4-flash-vision-exp": "deepseek-flash",
-};
-
-export interface ToolDef {
-  name: string;
-  parameters: unknown;
-}
-
-export type ToolChoice = "none" | "auto" | "required" | { name: string };
-
-export interface ChatRequest {
-  /** Canonical model id (aliases resolved). */
-  model: string;
-  messages: Record<string, unknown>[];
-  stream: boolean;
+export interface ChatRequest extends SimRequest {
   includeUsage: boolean;
-  thinking: boolean;
-  maxTokens: number | undefined;
-  stop: string[];
-  tools: ToolDef[];
-  toolChoice: ToolChoice;
-  jsonMode: boolean;
   /** With `logprobs: true`, how many alternatives per token (top_logprobs, 0 when absent); undefined without. */
   logprobs: number | undefined;
-  /** Prefix-cache bucket; "" when absent. */
-  userId: string;
-  /** Content of a trailing `prefix: true` assistant message (beta), else undefined. */
-  prefix: string | undefined;
 }
-
-export type ParseResult = { ok: true; req: ChatRequest } | { ok: false; error: SimError };
 
 export const THINKING_LOGPROBS = "logprobs and top_logprobs are not supported in thinking mode";
+export const REASONING_CONTENT_MISSING = "The `reasoning_content` in the thinking mode must be passed back to the API.";
+export const TOOL_MESSAGES_MISSING =
+  "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. (insufficient tool messages following tool_calls message)";
 
 const ROLES = new Set(["system", "user", "assistant", "tool"]);
-const USER_ID_RE = /^[A-Za-z0-9_-]*$/;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "sequence";
-  if (typeof v === "string") return `string ${JSON.stringify(v)}`;
-  if (typeof v === "number") return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
-  if (typeof v === "boolean") return `boolean \`${v}\``;
-  return "map";
-}
-
-export function resolveModel(name: string, models: ReadonlySet<string>): string | undefined {
-  const canonical = MODEL_ALIASES[name] ?? name;
-  return models.has(canonical) ? canonical : undefined;
-}
-
-class Invalid extends Error {
-  constructor(readonly error: SimError) {
-    super(error.message);
-  }
-}
-
-function fail(e: SimError): never {
-  throw new Invalid(e);
-}
-
-function optNumber(body: Record<string, unknown>, field: string, min: number, max: number, integer = false) {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v)) {
-    fail(deserializeError(`${field}: invalid type: ${describe(v)}, expected ${integer ? "u32" : "f32"}`));
-  }
-  if (integer && !Number.isInteger(v)) {
-    fail(deserializeError(`${field}: invalid type: ${describe(v)}, expected u32`));
-  }
-  if (v < min || v > max) {
-    fail(paramError(`Invalid ${field} value, the valid range of ${field} is [${min}, ${max}]`));
-  }
-  return v;
-}
-
-function optBool(body: Record<string, unknown>, field: string): boolean | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") fail(deserializeError(`${field}: invalid type: ${describe(v)}, expected a boolean`));
-  return v;
-}
-
-function parseStop(v: unknown): string[] {
-  if (v === undefined || v === null) return [];
-  if (typeof v === "string") return v ? [v] : [];
-  if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) {
-    fail(deserializeError(`stop: invalid type: ${describe(v)}, expected a string or a sequence of strings`));
-  }
-  if (v.length > 16) fail(paramError("Invalid stop value, at most 16 stop sequences are allowed"));
-  return (v as string[]).filter((s) => s.length > 0);
-}
-
-function parseTools(v: unknown): ToolDef[] {
-  if (v === undefined || v === null) return [];
+function parseTools(v: unknown): { tools: ToolDef[]; serverTools: ServerTool[] } {
+  const tools: ToolDef[] = [];
+  const serverTools: ServerTool[] = [];
+  if (v === undefined || v === null) return { tools, serverTools };
   if (!Array.isArray(v)) fail(deserializeError(`tools: invalid type: ${describe(v)}, expected a sequence`));
   if (v.length > 128) fail(paramError("Invalid tools value, at most 128 tools are allowed"));
-  return v.map((t, i) => {
+  v.forEach((t, i) => {
+    const server = isRecord(t) && typeof t.type === "string" ? SERVER_TOOL_TYPES[t.type] : undefined;
+    if (server) {
+      serverTools.push({ kind: server, name: t.type as string });
+      return;
+    }
     if (!isRecord(t) || t.type !== "function" || !isRecord(t.function)) {
       fail(deserializeError(`tools[${i}]: expected {"type":"function","function":{...}}`));
     }
-    const fn = t.function;
-    if (typeof fn.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(fn.name)) {
-      fail(formatError(`Invalid tools[${i}].function.name: must match ^[a-zA-Z0-9_-]{1,64}$`));
-    }
-    return { name: fn.name, parameters: fn.parameters };
+    tools.push({ name: checkToolName(t.function.name, `tools[${i}].function.name`), parameters: t.function.parameters });
   });
+  return { tools, serverTools };
 }
 
 function parseToolChoice(v: unknown, tools: ToolDef[]): ToolChoice {
@@ -131,6 +69,18 @@ function parseToolChoice(v: unknown, tools: ToolDef[]): ToolChoice {
     return { name };
   }
   return fail(deserializeError(`tool_choice: invalid value: ${describe(v)}, expected "none", "auto", "required" or a named function`));
+}
+
+/** Every tool call of an assistant turn is answered by the tool messages right after it. */
+export function checkToolResults(messages: Record<string, unknown>[]): void {
+  messages.forEach((m, i) => {
+    if (m.role !== "assistant" || !Array.isArray(m.tool_calls) || m.tool_calls.length === 0 || m.prefix === true) return;
+    const answered = new Set<unknown>();
+    for (let j = i + 1; j < messages.length && messages[j]!.role === "tool"; j++) answered.add(messages[j]!.tool_call_id);
+    for (const call of m.tool_calls) {
+      if (isRecord(call) && typeof call.id === "string" && !answered.has(call.id)) fail(formatError(TOOL_MESSAGES_MISSING));
+    }
+  });
 }
 
 function checkMessages(raw: unknown, beta: boolean, thinking: boolean): { messages: Record<string, unknown>[]; prefix: string | undefined } {
@@ -162,15 +112,17 @@ function checkMessages(raw: unknown, beta: boolean, thinking: boolean): { messag
       }
       prefix = typeof c === "string" ? c : "";
     }
+    // V4: a turn that made tool calls keeps its reasoning; plain turns may drop it.
     if (thinking && m.role === "assistant" && Array.isArray(m.tool_calls) && m.tool_calls.length > 0 && typeof m.reasoning_content !== "string") {
-      fail(formatError("The `reasoning_content` in the thinking mode must be passed back to the API."));
+      fail(formatError(REASONING_CONTENT_MISSING));
     }
   });
+  checkToolResults(messages as Record<string, unknown>[]);
   return { messages: messages as Record<string, unknown>[], prefix };
 }
 
-export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlySet<string>): ParseResult {
-  try {
+export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlySet<string>): ParseResult<ChatRequest> {
+  return readRequest(() => {
     if (!isRecord(body)) fail(deserializeError(`invalid type: ${describe(body)}, expected a request object`));
     if (body.model === undefined) fail(deserializeError("missing field `model`"));
     if (typeof body.model !== "string") fail(deserializeError(`model: invalid type: ${describe(body.model)}, expected a string`));
@@ -183,15 +135,7 @@ export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlyS
       if (!isRecord(so)) fail(deserializeError(`stream_options: invalid type: ${describe(so)}, expected a map`));
       includeUsage = optBool(so, "include_usage") ?? false;
     }
-
-    let thinking = true;
-    const th = body.thinking;
-    if (th !== undefined && th !== null) {
-      if (!isRecord(th) || (th.type !== "enabled" && th.type !== "disabled")) {
-        fail(deserializeError(`thinking: expected {"type": "enabled" | "disabled"}, got ${JSON.stringify(th)}`));
-      }
-      thinking = th.type === "enabled";
-    }
+    const thinking = parseThinking(body.thinking);
 
     const rf = body.response_format;
     let jsonMode = false;
@@ -201,16 +145,7 @@ export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlyS
       }
       jsonMode = rf.type === "json_object";
     }
-
-    const userIdRaw = body.user_id;
-    let userId = "";
-    if (userIdRaw !== undefined && userIdRaw !== null) {
-      if (typeof userIdRaw !== "string") fail(deserializeError(`user_id: invalid type: ${describe(userIdRaw)}, expected a string`));
-      if (!USER_ID_RE.test(userIdRaw) || Buffer.byteLength(userIdRaw) > 512) {
-        fail(paramError("Invalid user_id value, it must match [a-zA-Z0-9-_]+ and be at most 512 bytes"));
-      }
-      userId = userIdRaw;
-    }
+    const userId = parseUserId(body, "user_id");
 
     const model = resolveModel(body.model, models);
     if (!model) fail(MODEL_NOT_EXIST);
@@ -225,16 +160,26 @@ export function parseChatRequest(body: unknown, beta: boolean, models: ReadonlyS
     if (thinking && (logprobs || topLogprobs !== undefined)) fail(formatError(THINKING_LOGPROBS));
     const maxTokens = optNumber(body, "max_tokens", 1, MAX_OUTPUT_TOKENS, true);
     const stop = parseStop(body.stop);
-    const tools = parseTools(body.tools);
+    const { tools, serverTools } = parseTools(body.tools);
     const toolChoice = parseToolChoice(body.tool_choice, tools);
+    checkToolChoice(toolChoice, thinking);
     const { messages, prefix } = checkMessages(body.messages, beta, thinking);
 
     return {
-      ok: true,
-      req: { model, messages, stream, includeUsage, thinking, maxTokens, stop, tools, toolChoice, jsonMode, logprobs: logprobs ? (topLogprobs ?? 0) : undefined, userId, prefix },
+      model,
+      messages,
+      stream,
+      includeUsage,
+      thinking,
+      maxTokens,
+      stop,
+      tools,
+      toolChoice,
+      serverTools,
+      jsonMode,
+      logprobs: logprobs ? (topLogprobs ?? 0) : undefined,
+      userId,
+      prefix,
     };
-  } catch (e) {
-    if (e instanceof Invalid) return { ok: false, error: e.error };
-    throw e;
-  }
+  });
 }
