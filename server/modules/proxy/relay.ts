@@ -9,7 +9,7 @@ import type { CatalogService, ResolvedModel } from '../catalog/service';
 import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
 import { readCompletion } from './completion';
 import { estimateUsage } from './estimate';
-import type { CompletionFacts, Protocol, ProtocolAdapter, RelayBody } from './protocols/adapter';
+import type { CompletionFacts, Protocol, ProtocolAdapter, RelayBody, UpstreamContext } from './protocols/adapter';
 import type { ReasoningMemory } from './reasoning-memory';
 import { pipeStream, type StreamEnd } from './stream';
 import { sendUpstream, type UpstreamOptions } from './upstream';
@@ -91,6 +91,16 @@ interface End {
   upstreamId: string | null;
 }
 
+/** An admitted request: the adapter builds DeepSeek's body from it (UpstreamContext), the relay sends what it holds. */
+interface Admitted extends UpstreamContext {
+  ctx: KeyContext;
+  stream: boolean;
+  upstreamBody: Record<string, unknown>;
+  upstreamText: string;
+  admission: Admission;
+}
+
+const EMPTY: Record<string, unknown> = {};
 const NOTHING_RECEIVED = { content: '', reasoning: '' };
 
 export function createRelay(deps: {
@@ -117,7 +127,7 @@ export function createRelay(deps: {
   const shutdown = new AbortController();
 
   /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
-  function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease) {
+  function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Admitted {
     const ctx = metering.authenticate(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
     const name = adapter.modelName(body);
     const model = catalog.resolveModel(name);
@@ -130,16 +140,20 @@ export function createRelay(deps: {
       streamSlots++;
       lease.streamSlot = true;
     }
-    const outputCap = adapter.outputCap(body, model);
-    const upstreamBody = adapter.upstreamBody(body, { model, key: ctx.key, outputCap, memory });
+    // One object is both the adapter's context and what admission returns (its last three fields set below).
+    const admitted: Admitted = { ctx, key: ctx.key, model, outputCap: adapter.outputCap(body, model), memory, stream, upstreamBody: EMPTY, upstreamText: '', admission: null! };
+    const upstreamBody = adapter.upstreamBody(body, admitted);
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);
-    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), outputCap, requestId);
+    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId);
     if (admission.clamped) {
       adapter.setOutputCap(upstreamBody, admission.maxTokens);
       upstreamText = JSON.stringify(upstreamBody);
     }
-    return { ctx, model, admission, upstreamBody, upstreamText, stream };
+    admitted.upstreamBody = upstreamBody;
+    admitted.upstreamText = upstreamText;
+    admitted.admission = admission;
+    return admitted;
   }
 
   function settle(relay: Relay, end: End): Promise<Settlement> {

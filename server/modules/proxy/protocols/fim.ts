@@ -5,7 +5,7 @@ import { parseAnswer } from '../completion';
 import { isRecord, isText, type ChunkVerdict } from '../transform';
 import { usageFromDeepSeek } from '../usage';
 import type { CompletionFacts, ProtocolAdapter, StreamFacts } from './adapter';
-import { dataOnlyCodec } from './openai-chat';
+import { DataOnlyCodec } from './openai-chat';
 
 // FIM (fill in the middle) completion, relayed to DeepSeek's /beta/completions: OpenAI's legacy
 // completions format (choices[].text), usage as chat's, a data-only stream ending with
@@ -102,5 +102,5 @@ export const fim: ProtocolAdapter<FimBody> = {
     const facts = transformFimCompletion(answer, publicModel);
     return facts ? { body: answer, facts } : null;
   },
-  streamCodec: (body, publicModel, _keyShowsReasoning, lang) => dataOnlyCodec(transformFimChunk, { publicModel, clientWantsUsage: body.stream_options?.include_usage === true }, lang),
+  streamCodec: (body, publicModel, _keyShowsReasoning, lang) => new DataOnlyCodec(transformFimChunk, { publicModel, clientWantsUsage: body.stream_options?.include_usage === true }, lang),
 };

@@ -1,12 +1,13 @@
 import { Err, type GatewayError } from '../../../errors';
 import type { Lang } from '../../../lib/i18n';
+import type { SseEvent } from '../../../lib/sse';
 import type { ResolvedModel } from '../../catalog/service';
 import { outputCapOf } from '../../metering/service';
 import { parseAnswer } from '../completion';
 import { promptText } from '../estimate';
 import { nulCharacterField } from '../model';
 import type { ReasoningMemory } from '../reasoning-memory';
-import { isRecord, transformChunk, transformCompletion, type ChunkVerdict } from '../transform';
+import { isRecord, transformChunk, transformCompletion, type ChunkVerdict, type TransformOptions } from '../transform';
 import type { ProtocolAdapter, StreamCodec, StreamFacts } from './adapter';
 
 // OpenAI chat completions, relayed to DeepSeek's /chat/completions (or /beta/chat/completions for
@@ -31,35 +32,42 @@ const DONE = 'data: [DONE]\n\n';
 /**
  * A data-only stream that ends with `data: [DONE]` (chat and FIM): each chunk parsed, transformed
  * in place by the protocol's chunk transform, sent again; after a break, one last event with the
- * error object and `choices: []`.
+ * error object and `choices: []`. A class: its methods are shared, not made again for each stream.
  */
-export function dataOnlyCodec<Options>(transform: (chunk: unknown, opts: Options, facts: StreamFacts) => ChunkVerdict, opts: Options, lang: Lang): StreamCodec {
-  const codec: StreamCodec = {
-    facts: { usage: null, finishReason: null, content: '', reasoning: '' },
-    finished: false,
-    closing: DONE,
-    event(event) {
-      if (event.data === '[DONE]') {
-        codec.finished = true;
-        return '';
-      }
-      let chunk: unknown;
-      try {
-        chunk = JSON.parse(event.data as string);
-      } catch {
-        return null;
-      }
-      const verdict = transform(chunk, opts, codec.facts);
-      if (verdict === 'broken') return null;
-      return verdict === 'skip' ? '' : `data: ${JSON.stringify(chunk)}\n\n`;
-    },
-    errorEvent: (error: GatewayError) => `data: ${JSON.stringify({ ...error.toBody(lang), choices: [] })}\n\n`,
-  };
-  return codec;
+export class DataOnlyCodec<Options> implements StreamCodec {
+  readonly facts: StreamFacts = { usage: null, finishReason: null, content: '', reasoning: '' };
+  finished = false;
+  readonly closing = DONE;
+
+  constructor(
+    private readonly transform: (chunk: unknown, opts: Options, facts: StreamFacts) => ChunkVerdict,
+    private readonly opts: Options,
+    private readonly lang: Lang,
+  ) {}
+
+  event(event: SseEvent): string | null {
+    if (event.data === '[DONE]') {
+      this.finished = true;
+      return '';
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(event.data as string);
+    } catch {
+      return null;
+    }
+    const verdict = this.transform(chunk, this.opts, this.facts);
+    if (verdict === 'broken') return null;
+    return verdict === 'skip' ? '' : `data: ${JSON.stringify(chunk)}\n\n`;
+  }
+
+  errorEvent(error: GatewayError): string {
+    return `data: ${JSON.stringify({ ...error.toBody(this.lang), choices: [] })}\n\n`;
+  }
 }
 
 /** Chat's stream transform, given its options. */
-export const chatStreamCodec = (opts: Parameters<typeof transformChunk>[1], lang: Lang) => dataOnlyCodec(transformChunk, opts, lang);
+export const chatStreamCodec = (opts: TransformOptions, lang: Lang): StreamCodec => new DataOnlyCodec(transformChunk, opts, lang);
 
 const includeReasoning = (body: ChatBody, keyShowsReasoning: boolean) => body.include_reasoning === true || keyShowsReasoning;
 
