@@ -4,13 +4,12 @@ import type { Lang } from '../../lib/i18n';
 import { createInFlight } from '../../lifecycle';
 import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
-import type { Usage } from '../catalog/price-book';
-import type { CatalogService, ResolvedModel } from '../catalog/service';
+import type { CatalogService } from '../catalog/service';
 import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
 import { readCompletion } from './completion';
-import { estimateUsage } from './estimate';
-import type { CompletionFacts, Protocol, ProtocolAdapter, RelayBody, UpstreamContext } from './protocols/adapter';
+import type { CompletionFacts, ProtocolAdapter, RelayBody, UpstreamContext } from './protocols/adapter';
 import type { ReasoningMemory } from './reasoning-memory';
+import { createRelaySettler, NO_OBSERVER, type ProxyObserver, type Relay } from './relay-settle';
 import { pipeStream, type StreamEnd } from './stream';
 import { sendUpstream, type UpstreamOptions } from './upstream';
 import type { Upstream, UpstreamPool } from './upstream-pool';
@@ -30,65 +29,11 @@ export interface ProxyOptions extends UpstreamOptions {
   maxOpenStreams: number;
 }
 
-/** What the request log and the metrics learn from the relay (set by the request-log plugin). */
-export interface ProxyObserver {
-  /** Settling will report this request: the HTTP layer must not log it a second time. */
-  claimed(request: Request, publicModel: string): void;
-  settled(request: Request, report: SettledReport): void;
-  /** An upstream key failed: `reason` is DeepSeek's status, `connect`, `timeout` or `stream`. */
-  upstreamError(upstreamId: string, reason: string): void;
-  streamOpened(): void;
-  streamClosed(): void;
-}
-
-export interface SettledReport {
-  requestId: string;
-  keyHint: string;
-  protocol: Protocol;
-  model: string;
-  stream: boolean;
-  status: number;
-  usage: Usage;
-  /** null when the ledger write failed */
-  costNano: number | null;
-  basis: 'upstream' | 'estimated';
-  finishReason: string | null;
-  ttfbMs: number | null;
-  durationMs: number;
-  upstreamId: string | null;
-}
-
-const NO_OBSERVER: ProxyObserver = { claimed() {}, settled() {}, upstreamError() {}, streamOpened() {}, streamClosed() {} };
-
 /** A relay's place in the count of open relays that shutdown waits for, and its stream slot if it has one. */
 interface Lease {
   leave(): void;
   heldByStream: boolean;
   streamSlot: boolean;
-}
-
-interface Relay {
-  request: Request;
-  adapter: ProtocolAdapter;
-  body: RelayBody;
-  ctx: KeyContext;
-  model: ResolvedModel;
-  admission: Admission;
-  upstreamBody: Record<string, unknown>;
-  stream: boolean;
-  headers: Record<string, string>;
-  keyShowsReasoning: boolean;
-  /** the upstream key whose answer is being read: from then on the request is billed, never just released */
-  answeredBy: string | null;
-}
-
-interface End {
-  usage: Usage;
-  basis: 'upstream' | 'estimated';
-  status: number;
-  finishReason: string | null;
-  ttfbMs: number | null;
-  upstreamId: string | null;
 }
 
 /** An admitted request: the adapter builds DeepSeek's body from it (UpstreamContext), the relay sends what it holds. */
@@ -101,7 +46,8 @@ interface Admitted extends UpstreamContext {
 }
 
 const EMPTY: Record<string, unknown> = {};
-const NOTHING_RECEIVED = { content: '', reasoning: '' };
+
+export type { ProxyObserver, SettledReport } from './relay-settle';
 
 export function createRelay(deps: {
   metering: MeteringService;
@@ -116,7 +62,7 @@ export function createRelay(deps: {
   const { metering, catalog, pool, clock, options, memory } = deps;
   let observer: ProxyObserver = NO_OBSERVER;
   const upstreamFailed = (upstreamId: string, reason: string) => observer.upstreamError(upstreamId, reason);
-  const tokenizerFailed = (error: unknown) => deps.log.error('the tokenizer failed; estimating usage from text length', { error: String(error) });
+  const { settle, settleUnfinished, estimate, rememberReasoning, NOTHING_RECEIVED } = createRelaySettler({ metering, clock, log: deps.log, memory, observer: () => observer });
   /** every relay from admission until its settlement is committed (or its hold released) */
   const relays = createInFlight();
   let openStreams = 0;
@@ -154,40 +100,6 @@ export function createRelay(deps: {
     admitted.upstreamText = upstreamText;
     admitted.admission = admission;
     return admitted;
-  }
-
-  function settle(relay: Relay, end: End): Promise<Settlement> {
-    const settlement = metering.settle(relay.admission, {
-      protocol: relay.adapter.protocol,
-      model: relay.model,
-      usage: end.usage,
-      basis: end.basis,
-      httpStatus: end.status,
-      finishReason: end.finishReason,
-      stream: relay.stream,
-      ttfbMs: end.ttfbMs,
-      upstreamKeyId: end.upstreamId,
-    });
-    const report = (costNano: number | null): SettledReport => ({
-      requestId: relay.admission.requestId,
-      keyHint: relay.ctx.key.keyHint,
-      protocol: relay.adapter.protocol,
-      model: relay.model.publicModel,
-      stream: relay.stream,
-      status: end.status,
-      usage: end.usage,
-      costNano,
-      basis: end.basis,
-      finishReason: end.finishReason,
-      ttfbMs: end.ttfbMs,
-      durationMs: clock.now() - relay.admission.startedAt,
-      upstreamId: end.upstreamId,
-    });
-    settlement.then(
-      (s) => observer.settled(relay.request, report(s.costNano)),
-      () => observer.settled(relay.request, report(null)),
-    );
-    return settlement;
   }
 
   function moneyHeaders(costNano: number, remainingNano: number): Record<string, string> {
@@ -251,34 +163,6 @@ export function createRelay(deps: {
     relay.answeredBy = result.upstream.id;
     if (relay.stream) return openStream(relay, result.response, result.controller, result.upstream, lang, lease);
     return completeNonStream(relay, result.response, result.controller, result.upstream);
-  }
-
-  /** The last resort for a request that threw past its own settlement: bill what DeepSeek was sent, or release. */
-  async function settleUnfinished(relay: Relay, error: unknown): Promise<void> {
-    if (relay.admission.done) return;
-    if (relay.answeredBy === null) {
-      metering.release(relay.admission);
-      return;
-    }
-    deps.log.error('a relay failed while reading the upstream answer; billed as estimated', { request_id: relay.admission.requestId, error: String(error) });
-    try {
-      const usage = await estimate(relay, NOTHING_RECEIVED);
-      const status = error instanceof GatewayError ? error.status : 502;
-      await settle(relay, { usage, basis: 'estimated', status, finishReason: null, ttfbMs: null, upstreamId: relay.answeredBy });
-    } catch (settleError) {
-      deps.log.error('an unfinished relay could not be settled; its hold is released', { request_id: relay.admission.requestId, error: String(settleError) });
-      metering.release(relay.admission);
-    }
-  }
-
-  /** The usage of an answer DeepSeek never reported: the prompt with DeepSeek's tokenizer, the output from what arrived. */
-  function estimate(relay: Relay, received: { content: string; reasoning: string }): Promise<Usage> {
-    return estimateUsage(relay.adapter.promptText(relay.upstreamBody), received, tokenizerFailed);
-  }
-
-  /** A tool-call turn's reasoning, kept for the key so that it can be put back when a client drops it. */
-  function rememberReasoning(relay: Relay, facts: { reasoning?: string; toolCallIds?: string[] }): void {
-    if (facts.toolCallIds && facts.toolCallIds.length > 0 && facts.reasoning) memory.remember(relay.ctx.key.id, facts.toolCallIds, facts.reasoning);
   }
 
   function openStream(relay: Relay, response: Response, controller: AbortController, upstream: Upstream, lang: Lang, lease: Lease): Response {
