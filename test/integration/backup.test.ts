@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkBackup } from '../../server/db/backup';
+import { embeddedMigrations } from '../../server/db/migrations.generated';
 import { fixedClock } from '../../server/lib/clock';
 import { dailyBackupTick } from '../../server/maintenance';
 import { runDailyBackup } from '../../server/maintenance/daily-backup';
@@ -199,9 +200,9 @@ describe('restoring a backup from an older version', () => {
     const older = join(dir, 'older.sqlite');
     copyFileSync(backupFile, older);
     const db = new Database(older);
-    // what a backup taken before 0001_ledger_rollup looks like
-    db.exec('DROP TABLE ledger_daily; DROP INDEX ledger_started_idx;');
-    db.exec(`DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)`);
+    // what a backup taken before 0001_ledger_rollup looks like (and so before 0002_ledger_protocol)
+    db.exec('DROP TABLE ledger_daily; DROP INDEX ledger_started_idx; ALTER TABLE ledger DROP COLUMN protocol;');
+    db.exec(`DELETE FROM __drizzle_migrations WHERE created_at > (SELECT min(created_at) FROM __drizzle_migrations)`);
     db.close();
     expect(checkBackup(older).migrations).toBe(1);
 
@@ -218,8 +219,9 @@ describe('restoring a backup from an older version', () => {
     const after = readDb(live, (db) => ({
       migrations: (db.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n,
       rollUpTable: (db.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ledger_daily'").get() as { n: number }).n,
+      protocolColumn: (db.query("SELECT count(*) AS n FROM pragma_table_info('ledger') WHERE name = 'protocol'").get() as { n: number }).n,
     }));
-    expect(after).toEqual({ migrations: 2, rollUpTable: 1 });
+    expect(after).toEqual({ migrations: embeddedMigrations.length, rollUpTable: 1, protocolColumn: 1 });
   }, 20_000);
 });
 
