@@ -10,6 +10,7 @@ import { checkoutModule, RAW_BODY_PATHS } from './modules/checkout';
 import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
+import { errorShapeOf } from './modules/proxy/protocols';
 import { credentialGuard } from './plugins/auth';
 import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
@@ -44,7 +45,8 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
       if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
         log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       }
-      return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')));
+      // in the shape of the protocol the path speaks: Anthropic's on its paths, OpenAI's everywhere else
+      return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')), errorShapeOf(path));
     })
     // Every body (checkout, orders, admin, key settings, chat) is read as JSON with the size, UTF-8 and
     // depth limits, whatever its content type (curl -d says form) and also when it comes chunked

@@ -11,7 +11,8 @@ import { createOutbox, type Outbox } from './modules/mail/outbox';
 import { createMailService, type MailService } from './modules/mail/service';
 import { createMeteringService, type MeteringService } from './modules/metering/service';
 import { createMetrics, type Metrics } from './modules/ops/metrics';
-import { createProxyService, type ProxyService } from './modules/proxy/service';
+import { createInMemoryReasoningMemory } from './modules/proxy/reasoning-memory';
+import { createRelay, type ProxyService } from './modules/proxy/relay';
 import { createUpstreamKeyStore, createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
 
 /** What every module receives. Built once per process (or per test server). */
@@ -51,7 +52,7 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
     sealer,
     lowBalanceUsd: () => site.get().lowBalanceWarningUsd,
   });
-  const proxy = createProxyService({
+  const proxy = createRelay({
     metering,
     catalog,
     pool,
@@ -67,6 +68,7 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
       backoffMs: 100,
     },
     showReasoningDefault: () => site.get().showReasoningDefault,
+    memory: createInMemoryReasoningMemory(clock.now),
   });
   const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit, site, outbox });
   const mail = createMailService({ config, outbox, clock, log, site, metering });

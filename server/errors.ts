@@ -1,7 +1,8 @@
 import type { Lang } from './lib/i18n';
 
-// Every failure becomes a GatewayError where it happens; one mapper turns it into OpenAI's shape.
-// `type` and `code` never change with the language; only `message` does.
+// Every failure becomes a GatewayError where it happens; one mapper turns it into the shape of the
+// protocol the request spoke: OpenAI's for everything but the Anthropic Messages paths, which get
+// Anthropic's. `type` and `code` never change with the language; only `message` does.
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -76,6 +77,14 @@ const MESSAGES = {
     zh: '网关正在重启，已结束此请求。请几秒后重试。',
   },
   upstream_rejected: { en: 'DeepSeek rejected the request: {detail}', zh: 'DeepSeek 拒绝了该请求：{detail}' },
+  fim_max_tokens: {
+    en: 'FIM completion allows max_tokens up to {limit}; this request asked for {value}.',
+    zh: 'FIM 补全的 max_tokens 最大为 {limit}；此请求为 {value}。',
+  },
+  fim_thinking: {
+    en: 'FIM completion runs in non-thinking mode only: leave thinking out (or disabled) and use a model without forced thinking, such as deepseek-v4-flash or deepseek-chat.',
+    zh: 'FIM 补全仅支持非思考模式：请不要开启 thinking，并使用未强制思考的模型，例如 deepseek-v4-flash 或 deepseek-chat。',
+  },
   // checkout
   checkout_disabled: {
     en: 'Online checkout is turned off: this gateway has no PayPal credentials (PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET). Ask the operator for a key.',
@@ -157,10 +166,51 @@ export class GatewayError extends Error {
   toBody(lang: Lang): OpenAIErrorBody {
     return { error: { message: this.messageIn(lang), type: this.type, code: this.code, param: this.param } };
   }
+
+  toAnthropicBody(lang: Lang): AnthropicErrorBody {
+    return { type: 'error', error: { type: anthropicType(this.status), message: this.messageIn(lang) } };
+  }
 }
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
+}
+
+export interface AnthropicErrorBody {
+  type: 'error';
+  error: { type: string; message: string };
+}
+
+/** The error bodies a protocol's clients read: OpenAI's (chat, FIM, Responses and every other path) or Anthropic's. */
+export type ErrorShape = 'openai' | 'anthropic';
+
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  502: 'api_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+};
+
+/** Anthropic's error type for a status; other 4xx are invalid requests, other 5xx API errors (as Anthropic does). */
+function anthropicType(status: number): string {
+  return ANTHROPIC_TYPES[status] ?? (status < 500 ? 'invalid_request_error' : 'api_error');
+}
+
+/** The HTTP status in a shape: Anthropic's clients know "overloaded" as 529, not 503. */
+export function statusIn(error: GatewayError, shape: ErrorShape): number {
+  return shape === 'anthropic' && error.status === 503 ? 529 : error.status;
+}
+
+/** The error's JSON body in a protocol's shape. */
+export function errorBody(error: GatewayError, lang: Lang, shape: ErrorShape): OpenAIErrorBody | AnthropicErrorBody {
+  return shape === 'anthropic' ? error.toAnthropicBody(lang) : error.toBody(lang);
 }
 
 function renderMessage(key: MessageKey, params: MessageParams, lang: Lang): string {
@@ -208,6 +258,10 @@ export const Err = {
   upstreamTooLarge: (limit: number) => new GatewayError(502, 'api_error', 'upstream_error', 'upstream_too_large', { limit }),
   tooManyStreams: (limit: number) => new GatewayError(503, 'api_error', 'too_many_streams', 'too_many_streams', { limit }, null, { 'retry-after': '5' }),
   upstreamRejected: (detail: string) => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'upstream_rejected', { detail }),
+  fimMaxTokens: (limit: number, value: number) =>
+    new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'fim_max_tokens', { limit, value }, 'max_tokens'),
+  /** `param` names what asked for thinking: the body's thinking field, or a model alias that forces it */
+  fimThinking: (param: 'thinking' | 'model') => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'fim_thinking', {}, param),
   internal: () => new GatewayError(500, 'api_error', 'internal_error', 'internal_error'),
   /** The gateway is stopping (SIGTERM/SIGINT): new requests are refused, late ones ended. */
   shuttingDown: () => new GatewayError(503, 'api_error', 'shutting_down', 'shutting_down', {}, null, { 'retry-after': '5' }),
@@ -281,9 +335,10 @@ export function toGatewayError(code: string | number, error: unknown, path: stri
   }
 }
 
-export function errorResponse(error: GatewayError, lang: Lang, extraHeaders?: Record<string, string>): Response {
-  return new Response(JSON.stringify(error.toBody(lang)), {
-    status: error.status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...extraHeaders, ...error.headers },
+/** The one place an error becomes a response, in the shape of the protocol the request spoke (retry-after and the rate headers kept). */
+export function errorResponse(error: GatewayError, lang: Lang, shape: ErrorShape = 'openai'): Response {
+  return new Response(JSON.stringify(errorBody(error, lang, shape)), {
+    status: statusIn(error, shape),
+    headers: { 'content-type': 'application/json; charset=utf-8', ...error.headers },
   });
 }

@@ -5,6 +5,8 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 
 export type Period = 'peak' | 'off_peak';
 export type Thinking = 'enabled' | 'disabled';
+/** The API a request spoke: OpenAI chat, FIM, Anthropic Messages or Responses. */
+export type Protocol = 'chat' | 'fim' | 'anthropic' | 'responses';
 export type KeyStatus = 'active' | 'disabled' | 'exhausted' | 'expired';
 export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed' | 'expired';
 export type MailLang = 'en' | 'zh';
@@ -125,6 +127,8 @@ export const ledger = sqliteTable(
     upstreamKeyId: text('upstream_key_id'),
     startedAt: integer('started_at').notNull(),
     finishedAt: integer('finished_at').notNull(),
+    /** rows from before protocols were recorded were all chat */
+    protocol: text('protocol').$type<Protocol>().notNull().default('chat'),
   },
   (table) => [
     uniqueIndex('ledger_request_id_unique').on(table.requestId),

@@ -6,6 +6,8 @@ export interface SseEvent {
   data: string | null;
   /** the raw comment lines (starting with ':') in the event */
   comments: string[];
+  /** the `event:` line's value, read only by a splitter made for typed streams (Anthropic Messages, Responses) */
+  event?: string;
 }
 
 /** An unfinished event longer than this is not an SSE stream we can trust; push() throws. */
@@ -14,6 +16,9 @@ export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 export class SseSplitter {
   private carry = '';
   private readonly decoder = new TextDecoder();
+
+  /** With `typed`, each event keeps its `event:` line's value (data-only streams have none to keep). */
+  constructor(private readonly typed = false) {}
 
   /** Feeds bytes; returns the events completed by them. */
   push(bytes: Uint8Array): SseEvent[] {
@@ -48,14 +53,14 @@ export class SseSplitter {
     for (;;) {
       const end = this.carry.indexOf('\n\n', start);
       if (end < 0) break;
-      const event = parseEvent(this.carry.slice(start, end));
+      const event = parseEvent(this.carry.slice(start, end), this.typed);
       if (event) events.push(event);
       start = end + 2;
     }
     this.carry = start === 0 ? this.carry : this.carry.slice(start);
     if (heldCr) this.carry += '\r';
     if (final && this.carry.trim() !== '') {
-      const event = parseEvent(this.carry);
+      const event = parseEvent(this.carry, this.typed);
       if (event) events.push(event);
       this.carry = '';
     }
@@ -63,8 +68,9 @@ export class SseSplitter {
   }
 }
 
-function parseEvent(block: string): SseEvent | null {
+function parseEvent(block: string, typed: boolean): SseEvent | null {
   let data: string | null = null;
+  let type: string | undefined;
   const comments: string[] = [];
   for (const line of block.split('\n')) {
     if (line === '') continue;
@@ -73,8 +79,11 @@ function parseEvent(block: string): SseEvent | null {
     } else if (line.startsWith('data:')) {
       const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
       data = data === null ? value : `${data}\n${value}`;
+    } else if (typed && line.startsWith('event:')) {
+      type = line.charCodeAt(6) === 32 ? line.slice(7) : line.slice(6);
     }
-    // `event:`, `id:` and `retry:` lines are not used by DeepSeek's chat stream.
+    // `id:` and `retry:` lines are not used by DeepSeek's streams.
   }
-  return data === null && comments.length === 0 ? null : { data, comments };
+  if (data === null && comments.length === 0) return null;
+  return type === undefined ? { data, comments } : { data, comments, event: type };
 }

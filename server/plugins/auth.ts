@@ -88,6 +88,10 @@ export function isKeyHolderPath(path: string): boolean {
     under(path, '/v1') ||
     under(path, '/models') ||
     path === '/chat/completions' ||
+    path === '/completions' ||
+    path === '/responses' ||
+    under(path, '/beta') ||
+    under(path, '/anthropic') ||
     path === '/user/balance' ||
     under(path, '/api/usage') ||
     path === '/api/key/settings'

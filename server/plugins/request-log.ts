@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import { GatewayError, toGatewayError } from '../errors';
 import { keyHint, timeOrderedId } from '../lib/keys';
 import { formatUsd } from '../lib/money';
-import type { SettledReport } from '../modules/proxy/service';
+import type { SettledReport } from '../modules/proxy/relay';
 import { pathOf } from '../lib/request-target';
 import { pathOfContext } from './edge';
 
@@ -52,6 +52,7 @@ export const requestLog = (deps: Deps) => {
       path,
       status: r.status,
       key_hint: bare(r.keyHint, config.keyPrefix),
+      protocol: r.protocol,
       model: r.model,
       stream: r.stream,
       tokens: { cache_hit: r.usage.cacheHitTokens, cache_miss: r.usage.cacheMissTokens, output: r.usage.outputTokens, reasoning: r.usage.reasoningTokens },

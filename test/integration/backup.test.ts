@@ -201,7 +201,7 @@ describe('restoring a backup from an older version', () => {
     copyFileSync(backupFile, older);
     const db = new Database(older);
     // what a backup taken before 0001_ledger_rollup looks like (and so before every later migration)
-    db.exec('DROP TABLE ledger_daily; DROP INDEX ledger_started_idx;');
+    db.exec('DROP TABLE ledger_daily; DROP INDEX ledger_started_idx; ALTER TABLE ledger DROP COLUMN protocol;');
     db.exec('DROP INDEX orders_reconcile_idx; ALTER TABLE orders DROP COLUMN capture_request_id; ALTER TABLE orders DROP COLUMN next_check_at;');
     db.exec('DROP TABLE credits; DROP TABLE mail_outbox; ALTER TABLE api_keys DROP COLUMN lang; ALTER TABLE orders DROP COLUMN lang; ALTER TABLE orders DROP COLUMN topup_key_id;');
     db.exec(`DELETE FROM __drizzle_migrations WHERE created_at > (SELECT min(created_at) FROM __drizzle_migrations)`);
@@ -221,8 +221,9 @@ describe('restoring a backup from an older version', () => {
     const after = readDb(live, (db) => ({
       migrations: (db.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n,
       rollUpTable: (db.query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ledger_daily'").get() as { n: number }).n,
+      protocolColumn: (db.query("SELECT count(*) AS n FROM pragma_table_info('ledger') WHERE name = 'protocol'").get() as { n: number }).n,
     }));
-    expect(after).toEqual({ migrations: embeddedMigrations.length, rollUpTable: 1 });
+    expect(after).toEqual({ migrations: embeddedMigrations.length, rollUpTable: 1, protocolColumn: 1 });
   }, 20_000);
 });
 

@@ -8,6 +8,7 @@ const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
 const Id = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
 const Thinking = Nullable(t.Union([t.Literal('enabled'), t.Literal('disabled')]));
 const Count = t.Integer({ minimum: 0, maximum: 1_000_000 });
+const Protocol = (description?: string) => t.Union([t.Literal('chat'), t.Literal('fim'), t.Literal('anthropic'), t.Literal('responses')], { description });
 const KeyStatus = t.Union([t.Literal('active'), t.Literal('disabled'), t.Literal('exhausted'), t.Literal('expired')]);
 const OrderStatus = t.Union([
   t.Literal('created'),
@@ -127,6 +128,7 @@ export const UpstreamBody = t.Object({ key: t.String({ minLength: 8, maxLength: 
 export const LedgerQuery = t.Object({
   key_id: t.Optional(t.String({ maxLength: 100 })),
   model: t.Optional(t.String({ maxLength: 100 })),
+  protocol: t.Optional(Protocol('only the requests of this API')),
   status: t.Optional(t.String({ pattern: '^(ok|error|\\d{3})$' })),
   from: t.Optional(t.String({ format: 'date-time' })),
   to: t.Optional(t.String({ format: 'date-time' })),
@@ -180,6 +182,7 @@ export const LedgerRowView = t.Object({
   id: t.Integer(),
   request_id: t.String(),
   key_id: t.String(),
+  protocol: Protocol('the API the request spoke: chat (chat completions, the beta base included), fim, anthropic, responses'),
   model: t.String(),
   upstream_model: t.String(),
   period: PeriodOut,

@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia';
+import type { Protocol } from '../../db/schema';
 import { Err } from '../../errors';
 import { formatUsd } from '../../lib/money';
 import { DEFAULT_PRICES } from '../catalog/defaults';
@@ -29,11 +30,12 @@ const CSV_PAGE = 500;
 /** DeepSeek's own list prices (defaults.ts), by public model and period. */
 const DEEPSEEK_PRICES = new Map(DEFAULT_PRICES.map((p) => [`${p.modelId}\u0000${p.period}`, p]));
 
-function ledgerFilter(query: { key_id?: string; model?: string; status?: string; from?: string; to?: string }): LedgerFilter {
+function ledgerFilter(query: { key_id?: string; model?: string; protocol?: Protocol; status?: string; from?: string; to?: string }): LedgerFilter {
   const status = query.status === undefined ? undefined : query.status === 'ok' || query.status === 'error' ? query.status : Number(query.status);
   return {
     keyId: query.key_id || undefined,
     model: query.model || undefined,
+    protocol: query.protocol,
     status,
     from: query.from ? timeField('from', query.from) : undefined,
     to: query.to ? timeField('to', query.to) : undefined,

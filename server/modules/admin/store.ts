@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DB } from '../../db/client';
-import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents, type KeyStatus, type OrderStatus } from '../../db/schema';
+import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents, type KeyStatus, type OrderStatus, type Protocol } from '../../db/schema';
 
 // The admin console's read-only queries over other modules' tables: searches, counts, reports
 // and the ledger export. Every write goes through the owning module's service.
@@ -21,6 +21,7 @@ export interface KeyFilter {
 export interface LedgerFilter {
   keyId?: string;
   model?: string;
+  protocol?: Protocol;
   /** an HTTP status, or "ok" (< 400) / "error" (>= 400) */
   status?: number | 'ok' | 'error';
   from?: number;
@@ -65,6 +66,7 @@ export function createAdminStore(db: DB) {
     const conditions: (SQL | undefined)[] = [];
     if (f.keyId) conditions.push(eq(ledger.keyId, f.keyId));
     if (f.model) conditions.push(eq(ledger.publicModel, f.model));
+    if (f.protocol) conditions.push(eq(ledger.protocol, f.protocol));
     if (f.status === 'ok') conditions.push(lt(ledger.httpStatus, 400));
     else if (f.status === 'error') conditions.push(gte(ledger.httpStatus, 400));
     else if (typeof f.status === 'number') conditions.push(eq(ledger.httpStatus, f.status));

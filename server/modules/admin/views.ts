@@ -47,6 +47,7 @@ export function ledgerView(r: LedgerRow) {
     id: r.id,
     request_id: r.requestId,
     key_id: r.keyId,
+    protocol: r.protocol,
     model: r.publicModel,
     upstream_model: r.upstreamModel,
     period: r.period,
@@ -67,6 +68,8 @@ export function ledgerView(r: LedgerRow) {
 export const LEDGER_CSV_COLUMNS = [
   'id', 'request_id', 'key_id', 'model', 'upstream_model', 'period', 'stream', 'status', 'finish_reason',
   'prompt_cache_hit_tokens', 'prompt_cache_miss_tokens', 'completion_tokens', 'reasoning_tokens', 'cost_usd', 'basis', 'started_at', 'duration_ms',
+  // added later: last, so that a sheet reading the columns by position still lines up
+  'protocol',
 ] as const;
 
 export function ledgerCsvLine(r: LedgerRow): string {

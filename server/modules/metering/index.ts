@@ -50,6 +50,7 @@ export const meteringModule = (deps: Deps) => {
       ({ request, query }) => ({
         data: metering.recentRequests(keyOf(request).id, query.limit ?? 50).map((r) => ({
           request_id: r.requestId,
+          protocol: r.protocol,
           model: r.publicModel,
           stream: r.stream,
           status: r.httpStatus,

@@ -20,10 +20,16 @@ export const UsageDaily = t.Object({
   data: t.Array(t.Object({ date: t.String({ examples: ['2026-11-23'] }), requests: t.Integer(), cost_usd: Usd, tokens: Tokens })),
 });
 
+/** The API a request spoke (ledger.protocol). */
+export const ProtocolOut = t.Union([t.Literal('chat'), t.Literal('fim'), t.Literal('anthropic'), t.Literal('responses')], {
+  description: 'the API the request spoke: chat (OpenAI chat completions, /beta/chat/completions included), fim (/beta/completions), anthropic (Messages), responses',
+});
+
 export const UsageRequests = t.Object({
   data: t.Array(
     t.Object({
       request_id: t.String(),
+      protocol: ProtocolOut,
       model: t.String(),
       stream: t.Boolean(),
       status: t.Integer(),

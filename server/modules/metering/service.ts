@@ -1,5 +1,5 @@
 import type { DB } from '../../db/client';
-import type { Period } from '../../db/schema';
+import type { Period, Protocol } from '../../db/schema';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import type { Sealer } from '../../lib/crypto';
@@ -49,6 +49,7 @@ export interface Admission {
 }
 
 export interface SettleInput {
+  protocol: Protocol;
   model: ResolvedModel;
   usage: Usage;
   basis: 'upstream' | 'estimated';
@@ -215,6 +216,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
         totals = await settleQueue.settle({
           requestId: admission.requestId,
           keyId: admission.keyId,
+          protocol: input.protocol,
           publicModel: input.model.publicModel,
           upstreamModel: input.model.upstreamModel,
           period: priced.period,

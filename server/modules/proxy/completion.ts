@@ -1,5 +1,4 @@
 import { Err, type GatewayError } from '../../errors';
-import { transformCompletion, type CompletionFacts, type TransformOptions } from './transform';
 
 /** DeepSeek's non-stream answer as read: its text, or why the read stopped. */
 export interface CompletionRead {
@@ -60,17 +59,11 @@ export async function readCompletion(response: Response, controller: AbortContro
   return { text: failure ? '' : text, firstByteAt, failure, stopped };
 }
 
-/**
- * The read answer as the buyer gets it: parsed (DeepSeek sends blank lines while a request waits
- * in its queue), checked to be a completion, transformed in place. Null when it is not one.
- */
-export function parseCompletion(text: string, opts: Omit<TransformOptions, 'clientWantsUsage'>): { body: unknown; facts: CompletionFacts } | null {
-  let body: unknown;
+/** A read answer parsed (DeepSeek sends blank lines while a request waits in its queue); undefined when it is not JSON. */
+export function parseAnswer(text: string): unknown {
   try {
-    body = JSON.parse(text.trim());
+    return JSON.parse(text.trim());
   } catch {
-    return null;
+    return undefined;
   }
-  const facts = transformCompletion(body, opts);
-  return facts ? { body, facts } : null;
 }

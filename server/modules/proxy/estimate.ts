@@ -1,5 +1,6 @@
 import { workerUrl } from '../../lib/worker-url';
 import type { Usage } from '../catalog/price-book';
+import type { PromptText } from './protocols/adapter';
 
 // When a client leaves mid-stream DeepSeek's own usage never arrives: count the prompt with a
 // DeepSeek V3-family tokenizer and the output from what was received. The tokenizer runs in a
@@ -56,7 +57,8 @@ export function countTokens(texts: string[]): Promise<number[]> {
   });
 }
 
-export function promptText(body: Record<string, unknown>): { text: string; messages: number } {
+/** A chat body's prompt: message text, reasoning and tool calls sent back, and the tools. */
+export function promptText(body: Record<string, unknown>): PromptText {
   const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
   const parts: string[] = [];
   for (const message of messages) {
@@ -81,8 +83,7 @@ export function roughTokenCount(text: string): number {
   return Math.ceil(Buffer.byteLength(text) / 3);
 }
 
-export async function estimateUsage(body: Record<string, unknown>, received: { content: string; reasoning: string }, onFallback?: (error: unknown) => void): Promise<Usage> {
-  const prompt = promptText(body);
+export async function estimateUsage(prompt: PromptText, received: { content: string; reasoning: string }, onFallback?: (error: unknown) => void): Promise<Usage> {
   const texts = [prompt.text, received.content, received.reasoning];
   const counts = await countTokens(texts).catch((error: unknown) => {
     onFallback?.(error);

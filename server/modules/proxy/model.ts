@@ -110,6 +110,65 @@ export const ChatCompletionResult = t.Object(
   { additionalProperties: true },
 );
 
+/** DeepSeek's FIM fields; unknown fields pass through to DeepSeek untouched. */
+export const FimCompletionBody = t.Object(
+  {
+    model: t.String({ minLength: 1, examples: ['deepseek-v4-flash'], description: 'A public model of your plan (GET /v1/models) or an alias; not one that forces thinking (deepseek-reasoner)' }),
+    prompt: t.String({ description: 'The text before the gap' }),
+    suffix: t.Optional(t.Union([t.String(), t.Null()], { description: 'The text after the gap' })),
+    stream: t.Optional(t.Boolean({ description: 'Answer as server-sent events ending with `data: [DONE]`' })),
+    stream_options: t.Optional(
+      t.Union([t.Object({ include_usage: t.Optional(t.Boolean({ description: 'send a last chunk with `usage`' })) }, { additionalProperties: true }), t.Null()]),
+    ),
+    max_tokens: t.Optional(Integer({ minimum: 1, description: 'Output cap, at most 4096 (DeepSeek\'s FIM limit; more answers 400). Lowered when the remaining budget cannot cover it: see `x-tollgate-max-tokens-clamped`' })),
+    temperature: t.Optional(t.Number({ minimum: 0, maximum: 2 })),
+    top_p: t.Optional(t.Number({ minimum: 0, maximum: 1 })),
+    stop: t.Optional(t.Union([t.String(), t.Array(t.String(), { maxItems: 16 }), t.Null()], { description: 'Up to 16 stop sequences' })),
+    echo: t.Optional(t.Boolean({ description: 'Repeat the prompt in the answer' })),
+    logprobs: t.Optional(Integer({ minimum: 0, maximum: 20 })),
+    frequency_penalty: t.Optional(t.Number({ minimum: -2, maximum: 2 })),
+    presence_penalty: t.Optional(t.Number({ minimum: -2, maximum: 2 })),
+  },
+  {
+    additionalProperties: true,
+    description: "DeepSeek's FIM (fill in the middle) fields. FIM runs without thinking: a body with `thinking: {\"type\": \"enabled\"}` answers 400.",
+    examples: [{ model: 'deepseek-v4-flash', prompt: 'def fib(n):\n    ', suffix: '\n    return a', max_tokens: 128, temperature: 0, stop: ['\n\n'] }],
+  },
+);
+
+/** What a non-streaming FIM answer looks like (documentation only: the proxy passes DeepSeek's body on). */
+export const FimCompletionExample = {
+  id: '9d7e4b7a-2f7d-4a44-8f0e-0c8d3c2b1a55',
+  object: 'text_completion',
+  created: 1767225600,
+  model: 'deepseek-v4-flash',
+  choices: [{ index: 0, text: 'a, b = 0, 1', logprobs: null, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 24, completion_tokens: 9, total_tokens: 33, prompt_cache_hit_tokens: 0, prompt_cache_miss_tokens: 24, completion_tokens_details: { reasoning_tokens: 0 } },
+};
+
+export const FimCompletionResult = t.Object(
+  {
+    id: t.String(),
+    object: t.Literal('text_completion'),
+    created: t.Integer(),
+    model: t.String({ description: 'the public model name you asked for' }),
+    choices: t.Array(
+      t.Object({ index: t.Integer(), text: t.String(), finish_reason: t.Union([t.String(), t.Null()], { examples: ['stop'] }) }, { additionalProperties: true }),
+    ),
+    usage: t.Object(
+      {
+        prompt_tokens: t.Integer(),
+        completion_tokens: t.Integer(),
+        total_tokens: t.Integer(),
+        prompt_cache_hit_tokens: t.Integer({ description: 'billed at the cache-hit price' }),
+        prompt_cache_miss_tokens: t.Integer({ description: 'billed at the cache-miss price' }),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true },
+);
+
 export const ModelObject = t.Object({ id: t.String({ examples: ['deepseek-v4-flash'] }), object: t.Literal('model'), created: t.Integer({ examples: [1767225600] }), owned_by: t.String({ examples: ['deepseek'] }) });
 export const ModelListBody = t.Object({ object: t.Literal('list'), data: t.Array(ModelObject) });
 

@@ -1,34 +1,41 @@
 import { Err, type GatewayError } from '../../errors';
 import type { Lang } from '../../lib/i18n';
-import { SseSplitter, type SseEvent } from '../../lib/sse';
-import { transformChunk, type ChunkFacts, type TransformOptions } from './transform';
+import { SseSplitter } from '../../lib/sse';
+import type { StreamCodec, StreamFacts } from './protocols/adapter';
+import { chatStreamCodec } from './protocols/openai-chat';
+import type { TransformOptions } from './transform';
 
 export interface StreamEnd {
   /** how the stream ended: DeepSeek finished it, the client left, it broke, or the gateway stopped */
   outcome: 'complete' | 'client_gone' | 'upstream_error' | 'timeout' | 'shutdown';
-  facts: ChunkFacts;
+  facts: StreamFacts;
   firstByteAt: number | null;
 }
 
 export interface StreamHooks {
-  /** Settles the request and returns the final comment to send before [DONE] (or after an error). */
+  /** Settles the request and returns the final comment to send before the protocol's closing (or after an error). */
   settle(end: StreamEnd): Promise<string>;
   now(): number;
   /** Fires when the gateway's shutdown grace is over: the stream ends with an error event. */
   shutdown?: AbortSignal;
 }
 
-/**
- * Pipes DeepSeek's SSE body to the client chunk by chunk, transformed, never buffering the whole
- * answer. A Bun "direct" stream writes straight to the socket: a queued JS stream costs several
- * times the memory per open stream. Exactly one call to hooks.settle happens, however it ends:
- * every way out of pull() and cancel() goes through end(), and a throw anywhere in between ends
- * the stream as an upstream error.
- */
+/** A chat stream through pipeStream (the chat adapter's codec). */
 export function transformStream(upstream: Response, abort: AbortController, idleMs: number, opts: TransformOptions, lang: Lang, hooks: StreamHooks): ReadableStream<Uint8Array> {
+  return pipeStream(upstream, abort, idleMs, chatStreamCodec(opts, lang), hooks);
+}
+
+/**
+ * Pipes DeepSeek's SSE body to the client chunk by chunk, each event transformed by the
+ * protocol's codec, never buffering the whole answer. A Bun "direct" stream writes straight to
+ * the socket: a queued JS stream costs several times the memory per open stream. Exactly one call
+ * to hooks.settle happens, however it ends: every way out of pull() and cancel() goes through
+ * end(), and a throw anywhere in between ends the stream as an upstream error.
+ */
+export function pipeStream(upstream: Response, abort: AbortController, idleMs: number, codec: StreamCodec, hooks: StreamHooks): ReadableStream<Uint8Array> {
   const reader = upstream.body!.getReader();
-  const splitter = new SseSplitter();
-  const facts: ChunkFacts = { usage: null, finishReason: null, content: '', reasoning: '' };
+  const splitter = new SseSplitter(codec.typedEvents === true);
+  const facts = codec.facts;
   let firstByteAt: number | null = null;
   let ended = false;
   let timedOut = false;
@@ -58,22 +65,6 @@ export function transformStream(upstream: Response, abort: AbortController, idle
     }
   };
 
-  const errorEvent = (error: GatewayError) => `data: ${JSON.stringify({ ...error.toBody(lang), choices: [] })}\n\n`;
-
-  /** One upstream event → the text to send (possibly empty); null when upstream sent an error or something that is not a chunk. */
-  function transform(event: SseEvent): string | null {
-    if (event.data === null) return `${event.comments.join('\n')}\n\n`;
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(event.data);
-    } catch {
-      return null;
-    }
-    const verdict = transformChunk(chunk, opts, facts);
-    if (verdict === 'broken') return null;
-    return verdict === 'skip' ? '' : `data: ${JSON.stringify(chunk)}\n\n`;
-  }
-
   const source: Bun.DirectUnderlyingSource = {
     type: 'direct',
     async pull(out) {
@@ -87,7 +78,7 @@ export function transformStream(upstream: Response, abort: AbortController, idle
       const finish = async (outcome: 'upstream_error' | 'timeout' | 'shutdown', error: GatewayError) => {
         abort.abort();
         // The client learns of the end at once; the cost follows once the ledger row is written.
-        await send(errorEvent(error));
+        await send(codec.errorEvent(error));
         await send(await end(outcome));
       };
 
@@ -109,21 +100,21 @@ export function transformStream(upstream: Response, abort: AbortController, idle
           const events = read.done ? splitter.end() : splitter.push(read.value);
           let text = '';
           for (const event of events) {
-            if (event.data === '[DONE]') {
-              // What is already transformed goes out before waiting for the ledger commit.
-              await send(text);
-              text = '';
-              const comment = await end('complete');
-              await send(`${comment}data: [DONE]\n\n`);
-              return;
-            }
-            const piece = transform(event);
+            // comment events (DeepSeek's `: keep-alive` while a request is queued) pass on as they are
+            const piece = event.data === null ? `${event.comments.join('\n')}\n\n` : codec.event(event);
             if (piece === null) {
               await send(text);
               await finish('upstream_error', Err.upstreamError());
               return;
             }
             text += piece;
+            if (codec.finished) {
+              // What is already transformed goes out before waiting for the ledger commit.
+              await send(text);
+              const comment = await end('complete');
+              await send(`${comment}${codec.closing}`);
+              return;
+            }
           }
           await send(text);
           if (clientGone) {
@@ -132,8 +123,8 @@ export function transformStream(upstream: Response, abort: AbortController, idle
             return;
           }
           if (read.done) {
-            // DeepSeek closed without [DONE]: complete if its usage arrived, else the stream was cut.
-            if (facts.usage) await send(`${await end('complete')}data: [DONE]\n\n`);
+            // DeepSeek closed before the stream's last event: complete if its usage arrived, else the stream was cut.
+            if (facts.usage) await send(`${await end('complete')}${codec.closing}`);
             else await finish('upstream_error', Err.upstreamError());
             return;
           }
@@ -142,7 +133,7 @@ export function transformStream(upstream: Response, abort: AbortController, idle
         // Whatever threw (a transform, the socket), the request still ends settled.
         if (!ended) {
           abort.abort();
-          await send(errorEvent(Err.upstreamError())).catch(() => undefined);
+          await send(codec.errorEvent(Err.upstreamError())).catch(() => undefined);
           await end('upstream_error');
         }
       } finally {

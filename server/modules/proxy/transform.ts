@@ -1,10 +1,12 @@
 import type { Usage } from '../catalog/price-book';
+import type { CompletionFacts, StreamFacts } from './protocols/adapter';
 import { usageFromDeepSeek } from './usage';
 
 // Rewrites DeepSeek's chat payloads for the buyer: the public model name, reasoning removed
-// unless asked for, `usage: null` removed where only our forced include_usage put it. What is
-// not shaped as DeepSeek documents (a choice that is not an object, a delta of null, a count of
-// the wrong type…) is reported as broken instead of passed on or half-read.
+// unless asked for, `usage: null` removed where only our forced include_usage put it. A turn that
+// makes tool calls keeps its reasoning whatever the filter says: DeepSeek V4 wants it back on the
+// next turn. What is not shaped as DeepSeek documents (a choice that is not an object, a delta of
+// null, a count of the wrong type…) is reported as broken instead of passed on or half-read.
 
 export interface TransformOptions {
   publicModel: string;
@@ -13,20 +15,16 @@ export interface TransformOptions {
   clientWantsUsage: boolean;
 }
 
-export interface ChunkFacts {
-  /** DeepSeek's usage, once a chunk carried it */
-  usage: Usage | null;
-  finishReason: string | null;
-  content: string;
-  reasoning: string;
-}
+/** What the chunks told so far (StreamFacts: usage once a chunk carried it, text, tool call ids). */
+export type ChunkFacts = StreamFacts;
 
 /** send: pass the (transformed) chunk on; skip: nothing left in it to send; broken: end the stream with the error event */
 export type ChunkVerdict = 'send' | 'skip' | 'broken';
 
 type Json = Record<string, unknown>;
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+export const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** a text field as DeepSeek sends it: a string, null or absent */
+export const isText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
 
 /** A message or delta as DeepSeek sends it: text fields are strings (or null), tool_calls an array. */
 function isMessage(m: unknown): m is Json {
@@ -57,17 +55,20 @@ export function transformChunk(chunk: unknown, opts: TransformOptions, facts: Ch
     } else if (delta.reasoning_content === null && !opts.includeReasoning) {
       delete delta.reasoning_content;
     }
-    if (Array.isArray(delta.tool_calls)) facts.content += JSON.stringify(delta.tool_calls);
+    if (Array.isArray(delta.tool_calls)) {
+      facts.content += JSON.stringify(delta.tool_calls);
+      if (!facts.toolCallIds) {
+        // The reasoning held back so far goes out whole with the first tool call: a client that
+        // appends the streamed message sends it back, as DeepSeek requires.
+        facts.toolCallIds = [];
+        if (!opts.includeReasoning && facts.reasoning !== '') delta.reasoning_content = facts.reasoning;
+      }
+      collectIds(delta.tool_calls, facts.toolCallIds);
+    }
     const hasContent = typeof delta.content === 'string' && delta.content !== '';
     if (delta.role || hasContent || delta.tool_calls || delta.reasoning_content !== undefined || choice.finish_reason) keep = true;
   }
   return keep ? 'send' : 'skip';
-}
-
-export interface CompletionFacts {
-  /** DeepSeek's usage; null when the body carried none */
-  usage: Usage | null;
-  finishReason: string | null;
 }
 
 /** Transforms a whole non-stream completion in place; null when it is not shaped as one. */
@@ -79,11 +80,26 @@ export function transformCompletion(body: unknown, opts: Omit<TransformOptions, 
     if (!usage) return null;
   }
   let finishReason: string | null = null;
+  let facts: CompletionFacts | null = null;
   for (const choice of body.choices as unknown[]) {
     if (!isRecord(choice) || !isMessage(choice.message) || !isText(choice.finish_reason)) return null;
-    if (!opts.includeReasoning) delete choice.message.reasoning_content;
+    const message = choice.message;
     finishReason ??= (choice.finish_reason as string | null | undefined) ?? null;
+    const reasoning = message.reasoning_content;
+    if (Array.isArray(message.tool_calls) && message.tool_calls.length > 0 && typeof reasoning === 'string' && reasoning !== '') {
+      // a tool-call turn keeps its reasoning, and the relay remembers it under the call ids
+      facts ??= { usage, finishReason, reasoning, toolCallIds: [] };
+      collectIds(message.tool_calls, facts.toolCallIds!);
+    } else if (!opts.includeReasoning) {
+      delete message.reasoning_content;
+    }
   }
   if (typeof body.model === 'string') body.model = opts.publicModel;
-  return { usage, finishReason };
+  if (!facts) return { usage, finishReason };
+  facts.finishReason = finishReason;
+  return facts;
+}
+
+function collectIds(toolCalls: unknown[], into: string[]): void {
+  for (const call of toolCalls) if (isRecord(call) && typeof call.id === 'string') into.push(call.id);
 }

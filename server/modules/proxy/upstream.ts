@@ -10,8 +10,8 @@ export interface UpstreamOptions {
 
 export type UpstreamResult =
   | { kind: 'ok'; response: Response; upstream: Upstream; controller: AbortController }
-  /** DeepSeek refused the request itself (400, 422…): the buyer's fault, passed on */
-  | { kind: 'rejected'; status: number; message: string; upstream: Upstream }
+  /** DeepSeek refused the request itself (400, 422…): the buyer's fault, passed on (`body` as DeepSeek sent it, null when too long to pass on) */
+  | { kind: 'rejected'; status: number; message: string; body: string | null; upstream: Upstream }
   | { kind: 'failed'; error: GatewayError; reachedUpstream: boolean; upstreamId: string | null };
 
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
@@ -75,7 +75,8 @@ export async function sendUpstream(
     reachedUpstream = true;
     if (response.ok) return { kind: 'ok', response, upstream, controller };
 
-    const message = await readErrorMessage(response);
+    const text = await response.text().catch(() => '');
+    const message = errorMessageOf(text, response);
     upstream.inFlight--;
     if (response.status === 401 || response.status === 402 || RETRYABLE.has(response.status)) onFailure?.(upstream.id, String(response.status));
     if (response.status === 401 || response.status === 402) {
@@ -84,14 +85,17 @@ export async function sendUpstream(
     } else if (RETRYABLE.has(response.status)) {
       error = response.status === 429 || response.status === 503 ? Err.upstreamUnavailable() : Err.upstreamError();
     } else {
-      return { kind: 'rejected', status: response.status, message, upstream };
+      return { kind: 'rejected', status: response.status, message, body: text.length <= MAX_PASSED_ERROR_CHARS ? text : null, upstream };
     }
   }
   return { kind: 'failed', error, reachedUpstream, upstreamId: lastId };
 }
 
-async function readErrorMessage(response: Response): Promise<string> {
-  const text = (await response.text().catch(() => '')).slice(0, 4096);
+/** DeepSeek's refusals are short; a longer body is not passed on verbatim. */
+const MAX_PASSED_ERROR_CHARS = 64 * 1024;
+
+function errorMessageOf(whole: string, response: Response): string {
+  const text = whole.slice(0, 4096);
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
     if (typeof parsed.error?.message === 'string') return parsed.error.message.slice(0, 500);

@@ -1,0 +1,1 @@
+ALTER TABLE `ledger` ADD `protocol` text DEFAULT 'chat' NOT NULL;
