@@ -31,8 +31,8 @@ CREATE TABLE "audit_log" (
 	"ip" text,
 	"action" text NOT NULL,
 	"target" text,
-	"before" jsonb,
-	"after" jsonb
+	"before" text,
+	"after" text
 );
 --> statement-breakpoint
 CREATE TABLE "cache_versions" (
@@ -154,7 +154,7 @@ CREATE TABLE "plans" (
 	"description" text DEFAULT '' NOT NULL,
 	"price_nano" bigint NOT NULL,
 	"budget_nano" bigint NOT NULL,
-	"models" jsonb NOT NULL,
+	"models" text NOT NULL,
 	"rpm" integer NOT NULL,
 	"max_concurrency" integer NOT NULL,
 	"validity_days" integer NOT NULL,
@@ -175,7 +175,7 @@ CREATE TABLE "prices" (
 --> statement-breakpoint
 CREATE TABLE "settings" (
 	"key" text PRIMARY KEY NOT NULL,
-	"value" jsonb NOT NULL,
+	"value" text NOT NULL,
 	"updated_at" bigint DEFAULT (floor(extract(epoch from now()) * 1000))::bigint NOT NULL
 );
 --> statement-breakpoint

@@ -1,14 +1,23 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { KeyStatus, OrderStatus, Period, Thinking } from '../schema';
 
 // The PostgreSQL twin of ../schema.ts: the same tables, columns, indexes and defaults, so that a
 // store's two implementations read and write the same rows. Money and times are bigint read as
 // numbers (nano-USD and epoch milliseconds stay far below 2^53); booleans are boolean; JSON is
-// jsonb, parsed on read like SQLite's json text columns. Below the mirrored tables, what only the
-// scale-out mode needs: holds per request, instance heartbeats and cache versions.
+// text, written and parsed here exactly like SQLite's json text columns. (Not jsonb: drizzle's
+// jsonb over Bun's SQL stores a JSON string holding the text, drizzle-orm#4942; no query of ours
+// looks inside a JSON value, and copy-to-postgres copies the text as it is.) Below the mirrored
+// tables, what only the scale-out mode needs: holds per request, instance heartbeats, cache versions.
 
 export type { KeyStatus, OrderStatus, Period, Thinking } from '../schema';
+
+/** JSON in a text column, as SQLite keeps it. */
+const json = customType<{ data: unknown; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: (value) => JSON.stringify(value),
+  fromDriver: (value) => JSON.parse(value),
+});
 
 const millis = (name: string) => bigint(name, { mode: 'number' });
 const now = sql`(floor(extract(epoch from now()) * 1000))::bigint`;
@@ -24,7 +33,7 @@ export const plans = pgTable('plans', {
   description: text('description').notNull().default(''),
   priceNano: nano('price_nano').notNull(),
   budgetNano: nano('budget_nano').notNull(),
-  models: jsonb('models').$type<string[]>().notNull(),
+  models: json('models').$type<string[]>().notNull(),
   rpm: integer('rpm').notNull(),
   maxConcurrency: integer('max_concurrency').notNull(),
   validityDays: integer('validity_days').notNull(),
@@ -66,7 +75,7 @@ export const prices = pgTable(
 
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
-  value: jsonb('value').notNull(),
+  value: json('value').notNull(),
   updatedAt: updatedAt(),
 });
 
@@ -238,8 +247,8 @@ export const auditLog = pgTable(
     ip: text('ip'),
     action: text('action').notNull(),
     target: text('target'),
-    before: jsonb('before'),
-    after: jsonb('after'),
+    before: json('before'),
+    after: json('after'),
   },
   (table) => [index('audit_log_at_idx').on(table.at)],
 );
