@@ -10,8 +10,8 @@ import * as sqlite from '../../server/db/schema';
 const PG_ONLY_TABLES = ['holds', 'instances', 'cache_versions'];
 const PG_ONLY_COLUMNS: Record<string, string[]> = { api_keys: ['held_nano', 'in_flight'] };
 
-const sqliteTables = Object.values(sqlite).filter((value): value is SQLiteTable => value instanceof SQLiteTable).map(sqliteConfig);
-const pgTables = Object.values(pg).filter((value): value is PgTable => value instanceof PgTable).map(pgConfig);
+const sqliteTables = (Object.values(sqlite) as unknown[]).filter((value): value is SQLiteTable => value instanceof SQLiteTable).map(sqliteConfig);
+const pgTables = (Object.values(pg) as unknown[]).filter((value): value is PgTable => value instanceof PgTable).map(pgConfig);
 
 const columnsOf = (columns: { name: string; notNull: boolean; hasDefault: boolean; primary: boolean }[], skip: string[] = []) =>
   columns.filter((c) => !skip.includes(c.name)).map((c) => ({ name: c.name, notNull: c.notNull, hasDefault: c.hasDefault, primary: c.primary })).sort((a, b) => a.name.localeCompare(b.name));
