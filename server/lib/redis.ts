@@ -71,13 +71,19 @@ export async function connectRedis(url: string, opts: { log: Logger; commandTime
   const timeoutMs = opts.commandTimeoutMs ?? 250;
   const describe = describeRedisUrl(url);
   const options = { connectionTimeout: opts.connectTimeoutMs ?? 2000, enableOfflineQueue: false, maxRetries: MAX_RETRIES };
+  // A client that reconnects by itself would keep trying an unreachable Redis for ever: the first
+  // connection is proven by a probe that does not, and the real client gets a bounded wait.
   const client = new RedisClient(url, options);
+  const probe = new RedisClient(url, { ...options, autoReconnect: false });
   try {
-    await client.connect();
-    await client.send('PING', []);
+    await probe.connect();
+    await probe.send('PING', []);
+    await Promise.race([client.connect(), Bun.sleep(options.connectionTimeout).then(() => Promise.reject(new Error('connection timed out')))]);
   } catch (error) {
     client.close();
     throw new StartupError(`TOLLGATE_REDIS_URL: cannot reach Redis at ${describe}: ${(error as Error).message}`);
+  } finally {
+    probe.close();
   }
 
   const health = createHealth(log, describe);

@@ -1,6 +1,7 @@
 import { Database } from 'bun:sqlite';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { StartupError } from '../config';
 
 // A running gateway leaves `tollgate.pid` in its data dir, so that `tollgate restore` can refuse
 // to swap the database under it and a second `serve` can name the process it would collide with.
@@ -74,7 +75,7 @@ export function servingProcess(dataDir: string): number | undefined {
 }
 
 /** Another live process serves the data dir (the message names it). */
-export class DataDirInUseError extends Error {}
+export class DataDirInUseError extends StartupError {}
 
 /** Claims held by this process, per data dir: gateways started in one process (tests) share one. */
 const claims = new Map<string, { lock: Database; count: number; unmark: () => void }>();
