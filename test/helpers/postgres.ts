@@ -3,6 +3,8 @@ import { SQL } from 'bun';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectPostgres } from '../../server/db/pg/client';
+import { migratePostgres } from '../../server/db/pg/migrate';
 import { freePort } from './process';
 
 /**
@@ -64,6 +66,8 @@ export interface TestPostgres {
   url(database?: string): string;
   /** a new empty database (or a copy of `template`), with its URL */
   createDatabase(template?: string): Promise<string>;
+  /** a new database with every embedded migration applied (a copy of one migrated once), with its URL */
+  migratedDatabase(): Promise<string>;
   /** an admin connection to the postgres database */
   admin: SQL;
   stop(): Promise<void>;
@@ -88,6 +92,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   const stderr = new Response(server.stderr).text();
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
   const admin = new SQL(url(), { max: 2, connectionTimeout: 2 });
+  let migrated: Promise<string> | undefined;
+  async function createDatabase(template?: string): Promise<string> {
+    const name = `t${process.pid}_${++databases}`;
+    await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+    return url(name);
+  }
   const until = Date.now() + 15_000;
   for (;;) {
     try {
@@ -106,10 +116,17 @@ export async function startPostgres(): Promise<TestPostgres> {
     pid: server.pid,
     url,
     admin,
-    async createDatabase(templateName) {
-      const name = `t${process.pid}_${++databases}`;
-      await admin.unsafe(`CREATE DATABASE ${name}${templateName ? ` TEMPLATE ${templateName}` : ''}`);
-      return url(name);
+    createDatabase,
+    async migratedDatabase() {
+      migrated ??= (async () => {
+        const name = `tollgate_migrated_${process.pid}`;
+        await admin.unsafe(`CREATE DATABASE ${name}`);
+        const { sql, close } = await connectPostgres(url(name), { max: 1 });
+        await migratePostgres(sql);
+        await close(); // a template must have no connections
+        return name;
+      })();
+      return createDatabase(await migrated);
     },
     async stop() {
       await admin.close({ timeout: 0 }).catch(() => undefined);

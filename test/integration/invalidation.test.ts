@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { cacheVersions } from '../../server/db/pg/schema';
 import { connectPostgres, type PostgresHandle } from '../../server/db/pg/client';
 import { pgCacheVersions } from '../../server/db/pg/cache-versions';
-import { migratePostgres } from '../../server/db/pg/migrate';
 import { localInvalidation, redisInvalidation, type InvalidationBus } from '../../server/lib/invalidation';
 import { connectRedis, type SharedRedis } from '../../server/lib/redis';
 import { capturedLog, eventually } from '../helpers/counters';
@@ -34,9 +33,8 @@ let db: PostgresHandle;
 beforeAll(async () => {
   if (!AVAILABLE) return;
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  db = await connectPostgres(await pg.createDatabase());
-  await migratePostgres(db.sql);
-});
+  db = await connectPostgres(await pg.migratedDatabase());
+}, 30_000);
 afterAll(async () => {
   await db?.close();
   await Promise.all([pg?.stop(), redis?.close()]);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { ADVISORY_LOCKS, ADVISORY_NAMESPACE, connectPostgres, type PostgresHandle } from '../../server/db/pg/client';
-import { migratePostgres } from '../../server/db/pg/migrate';
 import { newInstanceId, startHeartbeat, sweepDeadInstances } from '../../server/maintenance/instances';
 import { electLeader, soleLeader, type Leadership } from '../../server/maintenance/leader';
 import { capturedLog, eventually } from '../helpers/counters';
@@ -14,11 +13,8 @@ let url: string;
 beforeAll(async () => {
   if (!POSTGRES_AVAILABLE) return;
   pg = await startPostgres();
-  url = await pg.createDatabase();
-  const { sql, close } = await connectPostgres(url);
-  await migratePostgres(sql);
-  await close();
-});
+  url = await pg.migratedDatabase();
+}, 30_000);
 afterAll(async () => {
   await pg?.stop();
 });

@@ -12,7 +12,7 @@ import { describePostgres, POSTGRES_AVAILABLE, startPostgres, type TestPostgres 
 let pg: TestPostgres;
 beforeAll(async () => {
   if (POSTGRES_AVAILABLE) pg = await startPostgres();
-});
+}, 30_000);
 afterAll(async () => {
   await pg?.stop();
 });

@@ -12,7 +12,7 @@ import { REDIS_AVAILABLE, startRedis, type TestRedis } from '../helpers/redis';
 let redis: TestRedis;
 beforeAll(async () => {
   if (REDIS_AVAILABLE) redis = await startRedis();
-});
+}, 30_000);
 afterAll(async () => {
   await redis?.close();
 });

@@ -18,7 +18,7 @@ let redis: TestRedis;
 const dir = tempDir('tollgate-scale-out-');
 beforeAll(async () => {
   if (AVAILABLE) [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
+}, 30_000);
 afterAll(async () => {
   await Promise.all([pg?.stop(), redis?.close()]);
   rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,7 @@ interface Limits {
 let redis: TestRedis | undefined;
 beforeAll(async () => {
   if (REDIS_AVAILABLE) redis = await startRedis();
-});
+}, 30_000);
 afterAll(async () => {
   await redis?.close();
 });

@@ -12,7 +12,7 @@ type Pair = [AddressLockout, AddressLockout];
 let redis: TestRedis | undefined;
 beforeAll(async () => {
   if (REDIS_AVAILABLE) redis = await startRedis();
-});
+}, 30_000);
 afterAll(async () => {
   await redis?.close();
 });
