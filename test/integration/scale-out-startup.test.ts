@@ -41,26 +41,19 @@ const oneLine = (result: { code: number | null; stderr: string }) => {
 };
 
 describe.skipIf(!AVAILABLE)('starting in the scale-out mode', () => {
-  it('migrates the database, reaches Redis, and says in one line that serving on PostgreSQL is not complete yet', async () => {
+  it('applies the migrations with `tollgate migrate`; serve checks everything, then says in one line that serving on PostgreSQL is not complete yet', async () => {
     const url = await pg.createDatabase();
-    const line = oneLine(serve(scaleOut(url)));
     const where = `postgres://postgres@127.0.0.1:${pg.port}/${url.split('/').pop()}`;
+    const migrate = runCli(['migrate'], scaleOut(url));
+    expect(migrate.code).toBe(0);
+    expect(migrate.stdout).toBe(`applied ${embeddedMigrations.length} migration(s) to ${where}\n`);
+    const line = oneLine(serve(scaleOut(url)));
     expect(line).toBe(
       `tollgate: the PostgreSQL mode is not complete in this version: ${where} is migrated and Redis at ${redis.url} answers, but the gateway cannot serve from them yet; unset TOLLGATE_DATABASE_URL to run on SQLite`,
     );
-    const migrate = runCli(['migrate'], scaleOut(url));
-    expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toBe(`applied 0 migration(s) to ${where}\n`);
     // nothing is written into the data dir in this mode
     expect(existsSync(join(dir, 'server-secret'))).toBe(false);
     expect(existsSync(join(dir, 'tollgate.sqlite'))).toBe(false);
-  }, 30_000);
-
-  it('applies the migrations with `tollgate migrate`', async () => {
-    const url = await pg.createDatabase();
-    const result = runCli(['migrate'], scaleOut(url));
-    expect(result.code).toBe(0);
-    expect(result.stdout).toEndWith(`applied ${embeddedMigrations.length} migration(s) to postgres://postgres@127.0.0.1:${pg.port}/${url.split('/').pop()}\n`);
   }, 30_000);
 
   it('stops in one line when PostgreSQL cannot be reached or the database does not exist, never showing the password', () => {
@@ -80,10 +73,8 @@ describe.skipIf(!AVAILABLE)('starting in the scale-out mode', () => {
   }, 30_000);
 
   it('refuses a database a newer Tollgate has migrated', async () => {
-    const url = await pg.createDatabase();
-    expect(runCli(['migrate'], scaleOut(url)).code).toBe(0);
-    const name = url.split('/').pop() as string;
-    const admin = new Bun.SQL(pg.url(name), { max: 1 });
+    const url = await pg.migratedDatabase();
+    const admin = new Bun.SQL(url, { max: 1 });
     await admin`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('from-a-newer-version', ${Date.now() + 1e9})`;
     await admin.close();
     expect(oneLine(serve(scaleOut(url)))).toBe(
@@ -112,8 +103,7 @@ describe('TOLLGATE_SERVER_SECRET on SQLite', () => {
       const key = runCli(['keys', 'create', '--plan', 'starter'], env);
       expect(key.code).toBe(0);
       expect(readFileSync(join(sqliteDir, 'server-secret'), 'utf8').trim()).toBe(SECRET);
-      // the same secret, or none (the file), both open the keys
-      expect(runCli(['keys', 'list'], env).code).toBe(0);
+      // without the variable, the file opens the keys
       expect(runCli(['keys', 'list'], { TOLLGATE_DATA_DIR: sqliteDir }).code).toBe(0);
       const other = Buffer.alloc(32, 1).toString('base64');
       const refused = { ...env, TOLLGATE_SERVER_SECRET: other };
