@@ -52,6 +52,12 @@ export interface Config {
   mail: MailConfig | undefined;
   /** an order never paid becomes `expired` after this many hours */
   orderExpiryHours: number;
+  /** postgres://…: the scale-out mode on PostgreSQL and Redis; undefined: SQLite in the data dir */
+  databaseUrl: string | undefined;
+  /** redis://…: required with databaseUrl, refused without it */
+  redisUrl: string | undefined;
+  /** TOLLGATE_SERVER_SECRET (base64 of 32 bytes), when set; required with databaseUrl */
+  serverSecret: string | undefined;
 }
 
 export interface MailConfig {
@@ -74,6 +80,14 @@ export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
     super(`${variable}: ${detail}`);
     this.name = 'ConfigError';
+  }
+}
+
+/** The configuration is well formed but the gateway cannot start with it (status 2, one line). */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
   }
 }
 
@@ -159,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     keep: parseInteger(read('TOLLGATE_BACKUP_KEEP') ?? '7', 'TOLLGATE_BACKUP_KEEP', 1, 1000),
   };
   const ledgerRetentionDays = parseInteger(read('TOLLGATE_LEDGER_RETENTION_DAYS') ?? '180', 'TOLLGATE_LEDGER_RETENTION_DAYS', 0, 36_500);
+  const scaleOut = parseScaleOut(read, adminToken);
 
   const mail = parseMail(read('TOLLGATE_SMTP_URL'), read('TOLLGATE_MAIL_FROM'), read('TOLLGATE_MAIL_RETRY_SECONDS'));
   const orderExpiryHours = parseInteger(read('TOLLGATE_ORDER_EXPIRY_HOURS') ?? '3', 'TOLLGATE_ORDER_EXPIRY_HOURS', 1, 8760);
@@ -188,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     ledgerRetentionDays,
     mail,
     orderExpiryHours,
+    ...scaleOut,
   };
 }
 
@@ -213,6 +229,43 @@ function parseMail(smtpUrl: string | undefined, from: string | undefined, retry:
   if (!MAIL_FROM.test(from)) throw new ConfigError('TOLLGATE_MAIL_FROM', 'not an email address (noreply@example.com, or "Name <noreply@example.com>")');
   const port = url.port || (url.protocol === 'smtps:' ? '465' : '587');
   return { smtpUrl, server: `${url.protocol}//${url.hostname}:${port}`, from, retrySeconds };
+}
+
+/**
+ * TOLLGATE_DATABASE_URL selects the scale-out mode. Every instance then must share the database,
+ * Redis, the key-sealing secret and the admin token, so none of them may be made up per data dir.
+ */
+function parseScaleOut(read: (name: string) => string | undefined, adminToken: string | undefined) {
+  const databaseUrl = read('TOLLGATE_DATABASE_URL');
+  const redisUrl = read('TOLLGATE_REDIS_URL');
+  const serverSecret = read('TOLLGATE_SERVER_SECRET');
+  if (serverSecret !== undefined && (!/^[A-Za-z0-9+/_-]{43}=?$/.test(serverSecret) || Buffer.from(serverSecret, 'base64').length !== 32)) {
+    throw new ConfigError('TOLLGATE_SERVER_SECRET', 'must be 32 random bytes in base64 (make one with: openssl rand -base64 32)');
+  }
+  if (databaseUrl === undefined) {
+    if (redisUrl !== undefined) throw new ConfigError('TOLLGATE_REDIS_URL', 'is used only with TOLLGATE_DATABASE_URL (the scale-out mode); unset it to run on SQLite');
+    return { databaseUrl, redisUrl, serverSecret };
+  }
+  checkServiceUrl(databaseUrl, 'TOLLGATE_DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/tollgate');
+  const needs = 'with TOLLGATE_DATABASE_URL';
+  if (redisUrl === undefined) throw new ConfigError('TOLLGATE_REDIS_URL', `required ${needs}: rate windows, concurrency, lockouts and cache invalidation are shared through Redis (redis://host:6379)`);
+  checkServiceUrl(redisUrl, 'TOLLGATE_REDIS_URL', ['redis:', 'rediss:'], 'redis://host:6379 or rediss://…');
+  if (serverSecret === undefined) throw new ConfigError('TOLLGATE_SERVER_SECRET', `required ${needs}: every instance must seal keys with the same secret (make one with: openssl rand -base64 32)`);
+  if (adminToken === undefined) throw new ConfigError('TOLLGATE_ADMIN_TOKEN', `required ${needs}: every instance must accept the same admin token`);
+  return { databaseUrl, redisUrl, serverSecret };
+}
+
+/** A URL of the given schemes with a host; the message never repeats a password. */
+function checkServiceUrl(text: string, variable: string, schemes: string[], example: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(variable, `not a URL (use ${example})`);
+  }
+  if (!schemes.includes(url.protocol)) throw new ConfigError(variable, `must start with ${schemes.map((s) => `${s}//`).join(' or ')}, not ${url.protocol}// (use ${example})`);
+  if (url.hostname === '') throw new ConfigError(variable, `names no host (use ${example})`);
+  if (url.port !== '' && Number(url.port) === 0) throw new ConfigError(variable, 'port 0 is not a port');
 }
 
 /** Reads `.env` beside the binary (or in the working directory); real environment variables win. */

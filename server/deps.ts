@@ -36,7 +36,7 @@ export interface Deps {
 
 export function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger }): Deps {
   const { config, database, clock, log } = input;
-  const sealer = createSealer(loadServerSecret(config.dataDir));
+  const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret));
   const audit = createAuditLog(database.db);
   const catalog = createCatalogService(database.db);
   const site = createSiteSettings(database.db);

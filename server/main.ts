@@ -1,7 +1,9 @@
 #!/usr/bin/env bun
 import pkg from '../package.json' with { type: 'json' };
-import { ConfigError, environmentWithDotEnv, loadConfig, type ConfigFlags } from './config';
+import { ConfigError, environmentWithDotEnv, loadConfig, StartupError, type Config, type ConfigFlags } from './config';
 import { migrateDatabase } from './db/migrate';
+import { connectPostgres } from './db/pg/client';
+import { migratePostgres } from './db/pg/migrate';
 import { databasePath, openDatabase } from './db/client';
 import { prepareDatabase, startGateway } from './server';
 import { startDemo } from './demo';
@@ -104,7 +106,9 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const port = portFlag(args.flags.port ?? env.TOLLGATE_PORT ?? '8080');
       const signals = onStopSignal();
-      const demo = await startDemo({ port, host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env });
+      // always SQLite in its own data dir, whatever the scale-out settings of this machine say
+      const demoEnv = { ...env, TOLLGATE_DATABASE_URL: undefined, TOLLGATE_REDIS_URL: undefined };
+      const demo = await startDemo({ port, host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env: demoEnv });
       process.stdout.write(
         [
           '',
@@ -126,6 +130,16 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const config = loadConfig(env, configFlags(args.flags));
+      if (config.databaseUrl) {
+        const pg = await connectPostgres(config.databaseUrl, { max: 1 });
+        try {
+          const { applied } = await migratePostgres(pg.sql);
+          process.stdout.write(`applied ${applied} migration(s) to ${pg.describe}\n`);
+        } finally {
+          await pg.close();
+        }
+        return 0;
+      }
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       const database = openDatabase(databasePath(config.dataDir));
       const { applied } = migrateDatabase(database.db);
@@ -135,11 +149,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'backup':
     case 'restore': {
-      await runBackupCommand(args.command, loadConfig(env, configFlags(args.flags)), args.positionals, (line) => process.stdout.write(`${line}\n`));
+      const config = loadConfig(env, configFlags(args.flags));
+      if (config.databaseUrl) throw new UsageError(`${args.command} is for the SQLite mode; with TOLLGATE_DATABASE_URL use PostgreSQL's pg_dump and pg_restore (see the README)`);
+      await runBackupCommand(args.command, config, args.positionals, (line) => process.stdout.write(`${line}\n`));
       return 0;
     }
     case 'keys': {
       const config = loadConfig(env, configFlags(args.flags));
+      refuseScaleOutFor('keys', config);
       const database = prepareDatabase(config);
       try {
         const deps = createDeps({ config, database, clock: systemClock, log: createLogger('warn', (line) => process.stderr.write(line)) });
@@ -174,6 +191,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Commands whose stores do not run on PostgreSQL yet (the second wave of the scale-out mode). */
+function refuseScaleOutFor(command: string, config: Config): void {
+  if (config.databaseUrl) throw new StartupError(`${command}: the PostgreSQL mode is not complete in this version; unset TOLLGATE_DATABASE_URL to work on the SQLite data dir`);
+}
+
 /** Bun reads this once at start: below it, streams to DeepSeek past the cap queue inside fetch. */
 const UPSTREAM_REQUESTS_WANTED = 1024;
 function warnOnUpstreamCap(log: Logger): void {
@@ -187,7 +209,7 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      if (error instanceof ConfigError || error instanceof UsageError) {
+      if (error instanceof ConfigError || error instanceof UsageError || error instanceof StartupError) {
         process.stderr.write(`tollgate: ${error.message}\n`);
         process.exit(2);
       }

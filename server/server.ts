@@ -6,12 +6,14 @@ import { databasePath, openDatabase, type DatabaseHandle } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { createDeps, type Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
-import { loadAdminToken } from './lib/crypto';
+import { loadAdminToken, loadServerSecret } from './lib/crypto';
 import { createLogger, type Logger } from './lib/log';
 import { waitAtMost } from './lifecycle';
 import { startMaintenance } from './maintenance';
+import { claimDataDir } from './maintenance/serving-marker';
 import { stopTokenizer } from './modules/proxy/estimate';
 import { BUN_MAX_REQUEST_BODY_SIZE } from './plugins/edge';
+import { openScaleOut, scaleOutNotReady } from './scale-out';
 
 export interface RunningGateway {
   url: string;
@@ -44,8 +46,25 @@ export function prepareDatabase(config: Config): DatabaseHandle {
 }
 
 export async function startGateway(config: Config, opts: { clock?: Clock; log?: Logger; mounts?: Mount[] } = {}): Promise<RunningGateway> {
-  const database = prepareDatabase(config);
   const log = opts.log ?? createLogger(config.logLevel);
+  if (config.databaseUrl) {
+    // the checks and the migration run; serving on PostgreSQL comes with the second wave
+    const backend = await openScaleOut(config, log);
+    await backend.close();
+    throw scaleOutNotReady(backend);
+  }
+  // One server per data dir: a second process stops here, naming the first. Checked before the
+  // database opens, as is the secret (a mismatch must not leave the claim or the database open).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  loadServerSecret(config.dataDir, config.serverSecret);
+  const releaseDataDir = claimDataDir(config.dataDir);
+  let database: DatabaseHandle;
+  try {
+    database = prepareDatabase(config);
+  } catch (error) {
+    releaseDataDir();
+    throw error;
+  }
   const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir), log);
   const admin = loadAdminToken(config.dataDir, config.adminToken);
   const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
@@ -54,15 +73,26 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   deps.mail.start();
   deps.pool.startBalanceChecks();
   const stopMaintenance = startMaintenance(deps);
-  const app = createApp(deps, opts.mounts).listen({
-    port: config.port,
-    hostname: config.host,
-    // Not Bun's limit but the gateway's (TOLLGATE_MAX_BODY_BYTES) answers, in the contract's shape.
-    maxRequestBodySize: BUN_MAX_REQUEST_BODY_SIZE,
-    idleTimeout: config.clientIdleTimeoutSeconds,
-  });
-  const server = app.server;
-  if (!server) throw new Error('the HTTP server did not start');
+  let server: ReturnType<typeof createApp>['server'];
+  try {
+    server = createApp(deps, opts.mounts).listen({
+      port: config.port,
+      hostname: config.host,
+      // Not Bun's limit but the gateway's (TOLLGATE_MAX_BODY_BYTES) answers, in the contract's shape.
+      maxRequestBodySize: BUN_MAX_REQUEST_BODY_SIZE,
+      idleTimeout: config.clientIdleTimeoutSeconds,
+    }).server;
+    if (!server) throw new Error('the HTTP server did not start');
+  } catch (error) {
+    // the port was taken, say: give back what was started, so a retry in this process starts clean
+    deps.checkout.stop();
+    deps.pool.stopBalanceChecks();
+    await stopMaintenance();
+    await stopCheckpoints();
+    database.close();
+    releaseDataDir();
+    throw error;
+  }
   const listener = server;
   let stopping: Promise<void> | undefined;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -120,6 +150,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
       log.warn('shutdown: the final checkpoint failed; SQLite replays the WAL on next start', { error: String(error) });
     }
     database.close();
+    releaseDataDir();
     phase('database closed');
   }
 }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StartupError } from '../config';
 import { randomBase62 } from './keys';
 
 export interface Sealer {
@@ -38,10 +39,22 @@ export function loadOrCreateSecretFile(dataDir: string, name: string, create: ()
   return { value, created: true };
 }
 
-export function loadServerSecret(dataDir: string): Buffer {
-  const { value } = loadOrCreateSecretFile(dataDir, 'server-secret', () => randomBytes(32).toString('base64'));
+/**
+ * The key-sealing secret. Without `configured` (TOLLGATE_SERVER_SECRET), the data dir's file,
+ * generated on first start. With it, the file is written from it on first start, so that a later
+ * start without the variable still opens the keys; a file holding another secret is refused, as
+ * every key and upstream key in the database is sealed with that one.
+ */
+export function loadServerSecret(dataDir: string, configured?: string): Buffer {
+  const path = join(dataDir, 'server-secret');
+  const { value } = loadOrCreateSecretFile(dataDir, 'server-secret', () => configured ?? randomBytes(32).toString('base64'));
   const secret = Buffer.from(value, 'base64');
-  if (secret.length !== 32) throw new Error(`${join(dataDir, 'server-secret')} is not a 32-byte base64 secret`);
+  if (secret.length !== 32) throw new Error(`${path} is not a 32-byte base64 secret`);
+  if (configured !== undefined && !secret.equals(Buffer.from(configured, 'base64'))) {
+    throw new StartupError(
+      `TOLLGATE_SERVER_SECRET differs from ${path}, which sealed the keys in this data dir; unset the variable, or set it to the file's content`,
+    );
+  }
   return secret;
 }
 

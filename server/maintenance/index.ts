@@ -1,6 +1,5 @@
 import type { Deps } from '../deps';
 import { runDailyBackup, writeBackupInWorker } from './daily-backup';
-import { markServing } from './serving-marker';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -32,11 +31,11 @@ export async function dailyBackupTick(deps: Deps, write: (source: string, target
 }
 
 /**
- * Background upkeep of a running gateway: the serving marker `tollgate restore` checks, the
- * optional daily backup (checked every minute) and the ledger roll-up (at start, then hourly).
+ * Background upkeep of a running gateway: the optional daily backup (checked every minute) and
+ * the ledger roll-up (at start, then hourly). The serving marker is the data dir's claim, taken in
+ * startGateway before the database opens (serving-marker.ts).
  */
 export function startMaintenance(deps: Deps): () => Promise<void> {
-  const unmark = markServing(deps.config.dataDir);
   let rollUp: Promise<unknown> = Promise.resolve();
   const rollUpNow = () => {
     rollUp = rollUp.then(() => rollUpOldLedger(deps)).catch((error: unknown) => deps.log.warn('ledger roll-up failed', { error: (error as Error).message }));
@@ -60,6 +59,5 @@ export function startMaintenance(deps: Deps): () => Promise<void> {
     clearInterval(hourly);
     clearInterval(backups);
     await Promise.all([rollUp, backup]);
-    unmark();
   };
 }
