@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { KeyStatus, OrderStatus, Period, Thinking } from '../schema';
+import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, Thinking } from '../schema';
 
 // The PostgreSQL twin of ../schema.ts: the same tables, columns, indexes and defaults, so that a
 // store's two implementations read and write the same rows. Money and times are bigint read as
@@ -10,7 +10,7 @@ import type { KeyStatus, OrderStatus, Period, Thinking } from '../schema';
 // looks inside a JSON value, and copy-to-postgres copies the text as it is.) Below the mirrored
 // tables, what only the scale-out mode needs: holds per request, instance heartbeats, cache versions.
 
-export type { KeyStatus, OrderStatus, Period, Thinking } from '../schema';
+export type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, Thinking } from '../schema';
 
 /** JSON in a text column, as SQLite keeps it. */
 const json = customType<{ data: unknown; driverData: string }>({
@@ -103,6 +103,8 @@ export const apiKeys = pgTable(
     concurrencyOverride: integer('concurrency_override'),
     upstreamUserId: text('upstream_user_id').notNull(),
     orderId: text('order_id'),
+    /** the language of the latest order that paid for this key: its mails are written in it */
+    lang: text('lang').$type<MailLang>(),
     createdAt: createdAt(),
     lastUsedAt: millis('last_used_at'),
   },
@@ -140,6 +142,7 @@ export const ledger = pgTable(
     ttfbMs: integer('ttfb_ms'),
     durationMs: integer('duration_ms').notNull(),
     upstreamKeyId: text('upstream_key_id'),
+    protocol: text('protocol').$type<Protocol>().notNull().default('chat'),
     startedAt: millis('started_at').notNull(),
     finishedAt: millis('finished_at').notNull(),
   },
@@ -186,6 +189,8 @@ export const orders = pgTable(
     approveUrl: text('approve_url'),
     captureRequestId: text('capture_request_id'),
     nextCheckAt: millis('next_check_at'),
+    lang: text('lang').$type<MailLang>().notNull().default('en'),
+    topupKeyId: text('topup_key_id').references(() => apiKeys.id),
     keyId: text('key_id').references(() => apiKeys.id),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -197,6 +202,49 @@ export const orders = pgTable(
     index('orders_email_idx').on(table.email),
     index('orders_reconcile_idx').on(table.status, table.nextCheckAt),
   ],
+);
+
+/** See ../schema.ts: what each paid order put on a key, one row per order. */
+export const credits = pgTable(
+  'credits',
+  {
+    id: serialId(),
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    kind: text('kind').$type<'purchase' | 'topup'>().notNull(),
+    amountNano: nano('amount_nano').notNull(),
+    budgetAddedNano: nano('budget_added_nano').notNull(),
+    expiresBefore: millis('expires_before'),
+    expiresAfter: millis('expires_after'),
+    planBefore: text('plan_before'),
+    planAfter: text('plan_after').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex('credits_order_unique').on(table.orderId), index('credits_key_idx').on(table.keyId, table.id)],
+);
+
+/** See ../schema.ts: mail waiting to be sent, or sent. */
+export const mailOutbox = pgTable(
+  'mail_outbox',
+  {
+    id: serialId(),
+    kind: text('kind').$type<MailKind>().notNull(),
+    toEmail: text('to_email').notNull(),
+    lang: text('lang').$type<MailLang>().notNull(),
+    dedupeKey: text('dedupe_key'),
+    params: json('params').$type<Record<string, unknown>>().notNull(),
+    resend: boolean('resend').notNull().default(false),
+    status: text('status').$type<MailStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: millis('next_attempt_at').notNull(),
+    subject: text('subject'),
+    messageId: text('message_id').notNull(),
+    smtpResponse: text('smtp_response'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: millis('sent_at'),
+  },
+  (table) => [uniqueIndex('mail_outbox_dedupe_unique').on(table.dedupeKey), index('mail_outbox_due_idx').on(table.status, table.nextAttemptAt)],
 );
 
 export const payments = pgTable(
