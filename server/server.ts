@@ -45,9 +45,16 @@ export function prepareDatabase(config: Config): DatabaseHandle {
 export async function startGateway(config: Config, opts: { clock?: Clock; log?: Logger; mounts?: Mount[] } = {}): Promise<RunningGateway> {
   const database = prepareDatabase(config);
   const log = opts.log ?? createLogger(config.logLevel);
+  let deps: Deps;
+  try {
+    // first: it refuses a server secret that cannot open the database's sealed keys
+    deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir), log);
   const admin = loadAdminToken(config.dataDir, config.adminToken);
-  const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
   deps.catalog.seedDefaults();
   deps.checkout.start();
   deps.pool.startBalanceChecks();

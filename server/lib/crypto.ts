@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../config';
 import { randomBase62 } from './keys';
 
 export interface Sealer {
@@ -38,10 +39,27 @@ export function loadOrCreateSecretFile(dataDir: string, name: string, create: ()
   return { value, created: true };
 }
 
-export function loadServerSecret(dataDir: string): Buffer {
+/**
+ * The key-sealing secret from the data dir, made on first start. A database that already holds
+ * sealed keys (`sealedSample` is one of them) needs the very secret that sealed them: then a
+ * missing file is not made anew, and a secret that cannot open the sample is refused (a restore
+ * without its server-secret, or another one), with one line and exit status 2 from main.
+ */
+export function loadServerSecret(dataDir: string, sealedSample?: string): Buffer {
+  const path = join(dataDir, 'server-secret');
+  if (sealedSample !== undefined && !existsSync(path)) {
+    throw new ConfigError(path, `missing, but the database holds keys sealed with a server secret: put the original server-secret there (kept apart from the backups) before starting`);
+  }
   const { value } = loadOrCreateSecretFile(dataDir, 'server-secret', () => randomBytes(32).toString('base64'));
   const secret = Buffer.from(value, 'base64');
-  if (secret.length !== 32) throw new Error(`${join(dataDir, 'server-secret')} is not a 32-byte base64 secret`);
+  if (secret.length !== 32) throw new ConfigError(path, 'not a 32-byte base64 secret');
+  if (sealedSample !== undefined) {
+    try {
+      createSealer(secret).open(sealedSample);
+    } catch {
+      throw new ConfigError(path, `cannot open the keys sealed in this database: it is not the secret they were sealed with; put the original server-secret back before starting`);
+    }
+  }
   return secret;
 }
 
