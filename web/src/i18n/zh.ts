@@ -508,7 +508,7 @@ export const zh = {
     lead: '买家和应用可调用的全部接口，可查阅也可直接试用。点击 Authorize，把你的 API 密钥（sk-gateway-…）作为 Bearer 令牌粘贴进去，展开一个接口并点击 “Try it out”。请求发往本服务器，和其他请求一样计费。',
     adminLead: '运营方的 /admin/api 接口，以及健康检查和监控指标。点击 Authorize 并粘贴管理令牌。在这里试用的操作都是真实的：修改立即生效，并记入审计日志。',
     baseUrl: 'OpenAI 兼容 SDK 和应用的 Base URL：{url}',
-    back: '← 返回{site}',
+    back: '← 返回 {site}',
     json: 'OpenAPI 文档（JSON）',
     guides: '使用指南',
     otherPublic: '买家 API',
