@@ -261,7 +261,7 @@ export function adminApi(token: string) {
     ledgerCsv: async (q: Query) => (await send(token, 'GET', `/ledger.csv${queryString(q)}`)).blob(),
     settings: () => get<Settings>('/settings'),
     saveSettings: (body: Partial<Omit<Settings, 'public_url'>>) => patch<Settings>('/settings', body),
-    audit: (q: Query) => get<List<AuditRow>>(`/audit${queryString(q)}`),
+    audit: (q: Query) => get<List<AuditRow> & { actions: string[] }>(`/audit${queryString(q)}`),
   };
 }
 

@@ -330,7 +330,7 @@ export const en = {
       note: 'Note',
       rpm: 'Requests per minute',
       concurrency: 'Parallel requests',
-      limitHelp: 'Leave empty to use the plan’s limit.',
+      limitHelp: 'Empty: the plan’s limit ({value}). 0: unlimited.',
       expiresDays: 'Valid for (days)',
       colKey: 'Key',
       colPlan: 'Plan',

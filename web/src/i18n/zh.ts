@@ -326,7 +326,7 @@ export const zh = {
       note: '备注',
       rpm: '每分钟请求数',
       concurrency: '并发请求数',
-      limitHelp: '留空则使用套餐的限制。',
+      limitHelp: '留空：使用套餐的限制（{value}）。0：不限。',
       expiresDays: '有效期（天）',
       colKey: '密钥',
       colPlan: '套餐',

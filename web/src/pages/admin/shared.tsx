@@ -252,30 +252,6 @@ export function DayBars(props: { title: string; days: { date: string; amount: st
   );
 }
 
-/** A labelled input; the id ties label and field together. */
-export function Field(props: { id: string; label: string; help?: string; children: ComponentChildren }) {
-  return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      {props.help && (
-        <p class="help" id={`${props.id}-help`}>
-          {props.help}
-        </p>
-      )}
-    </div>
-  );
-}
-
-/** Text from an <input> event. */
-export const value = (e: Event) => (e.currentTarget as HTMLInputElement).value;
-
-/** "" → undefined, otherwise an integer. */
-export function intOrUndefined(text: string): number | undefined {
-  const n = Number.parseInt(text, 10);
-  return text.trim() === '' || !Number.isFinite(n) ? undefined : n;
-}
-
 /** A status as a colored badge, in the page's language where the dictionary knows it. */
 export function StatusBadge(props: { status: string }) {
   const { t } = useI18n();
