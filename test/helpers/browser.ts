@@ -60,3 +60,36 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function overflowsHorizontally(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
 }
+
+/**
+ * Everything that is wider than its room: the page itself, any box whose content scrolls or is cut
+ * sideways (overflow: auto hides an overflowing table from the page's own width), and any visible
+ * element that sticks out past the viewport's sides. Visually hidden elements (1 px, clipped) don't
+ * count. An empty list means nothing scrolls sideways anywhere.
+ */
+export async function sidewaysOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const root = document.documentElement;
+    const vw = root.clientWidth;
+    const found: string[] = [];
+    if (root.scrollWidth > vw + 1) found.push(`the page: ${root.scrollWidth} px in a ${vw} px viewport`);
+    const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.classList.length ? `.${[...el.classList].join('.')}` : ''}`;
+    const hidden = (el: Element) => {
+      for (let node: Element | null = el; node; node = node.parentElement) {
+        const box = node.getBoundingClientRect();
+        if (box.width <= 1 || box.height <= 1) return true;
+      }
+      return false;
+    };
+    for (const el of Array.from(document.body.querySelectorAll('*'))) {
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || style.visibility === 'hidden') continue;
+      const box = el.getBoundingClientRect();
+      if (box.width <= 1 || box.height <= 1) continue;
+      const clips = ['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX);
+      if (clips && el.scrollWidth > el.clientWidth + 1 && !hidden(el)) found.push(`${name(el)}: content ${el.scrollWidth} px in ${el.clientWidth} px`);
+      else if ((box.right > vw + 1 || box.left < -1) && !hidden(el)) found.push(`${name(el)}: from ${Math.round(box.left)} to ${Math.round(box.right)} px of ${vw}`);
+    }
+    return found.slice(0, 10);
+  });
+}
