@@ -6,7 +6,7 @@ import { BarChart } from '../../components/bar-chart';
 import { CopyButton, Loading, Notice } from '../../components/ui';
 import { statusName, useI18n } from '../../i18n';
 import type { Dict } from '../../i18n/en';
-import { dateOnly, fmt, integer, usd, usdNumber } from '../../lib/format';
+import { dateOnly, fmt, integer, monthDay, usd, usdNumber } from '../../lib/format';
 
 export interface Console {
   api: AdminApi;
@@ -245,9 +245,9 @@ export function DayBars(props: { title: string; days: { date: string; amount: st
         value: usdNumber(day.amount),
         tip: fmt(t.admin.overview.dayTip, { date: dateOnly(day.date, lang), amount: usd(day.amount), n: day.count }),
       }))}
-      first={dateOnly(props.days[0]?.date, lang)}
+      first={monthDay(props.days[0]?.date, lang)}
       summary={total}
-      last={dateOnly(props.days[props.days.length - 1]?.date, lang)}
+      last={monthDay(props.days[props.days.length - 1]?.date, lang)}
     />
   );
 }
