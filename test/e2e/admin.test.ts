@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PAYPAL_MOUNT, startDemo, type RunningDemo } from '../../server/demo';
 import { en } from '../../web/src/i18n/en';
 import { zh } from '../../web/src/i18n/zh';
-import { costOf, sumUsd, usd } from '../../web/src/lib/format';
+import { costOf, fmt, sumUsd, usd } from '../../web/src/lib/format';
 import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, PHONE, screenshot, sidewaysOverflow } from '../helpers/browser';
 import { tempDir } from '../helpers/gateway';
 import { ensureWebBuilt } from '../helpers/web-build';
@@ -162,6 +162,34 @@ describeBrowser('the operator console', () => {
         expect(await page.locator('#key-budget').textContent()).toBe(usd(after.budget_usd));
         expect(await page.locator('#key-topup-done').textContent()).toContain(usd(after.budget_usd));
         await screenshot(page, 'admin-key-detail-en-desktop');
+
+        // the limits left to the plan show the plan's values (pro: 30 a minute, 8 at once), not blanks
+        const pro = (await adminGet<{ data: { id: string; rpm: number; max_concurrency: number }[] }>('/plans')).data.find((p) => p.id === 'pro');
+        expect(await page.inputValue('#key-rpm')).toBe('');
+        expect(await page.getAttribute('#key-rpm', 'placeholder')).toBe(String(pro?.rpm));
+        expect(await page.getAttribute('#key-concurrency', 'placeholder')).toBe(String(pro?.max_concurrency));
+        expect(await page.locator('#key-rpm-help').textContent()).toBe(fmt(en.admin.keys.limitHelp, { value: String(pro?.rpm) }));
+
+        // the audit log's action filter offers the actions the log holds (the top-up above, and a
+        // note change here), and choosing one shows only its rows
+        const noted = await fetch(`${demo.url}/admin/api/keys/${encodeURIComponent(id)}`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${demo.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ note: 'demo key (checked by the console test)' }),
+        });
+        expect(noted.status).toBe(200);
+        await page.goto(`${demo.url}/admin/audit?lang=en`);
+        await page.locator('#audit-table').waitFor({ timeout: 10_000 });
+        const actionsShown = () => page.locator('#audit-table tbody tr td:nth-child(2) code').allTextContents();
+        expect(new Set(await actionsShown())).toEqual(new Set(['key.topup', 'key.update']));
+        expect(await page.locator('#audit-action').evaluate((el) => el.tagName)).toBe('SELECT');
+        const options = await page.locator('#audit-action option').evaluateAll((els) => els.map((o) => (o as HTMLOptionElement).value));
+        expect(options[0]).toBe('');
+        expect(options.slice(1)).toEqual(['key.topup', 'key.update']);
+        await page.selectOption('#audit-action', 'key.topup');
+        await page.locator('.admin-filters button[type="submit"]').click();
+        await page.waitForFunction(() => ![...document.querySelectorAll('#audit-table tbody tr td:nth-child(2) code')].some((c) => c.textContent !== 'key.topup'));
+        expect(new Set(await actionsShown())).toEqual(new Set(['key.topup']));
       } finally {
         await context.close();
       }

@@ -63,8 +63,8 @@ export async function overflowsHorizontally(page: Page): Promise<boolean> {
 
 /**
  * Everything that is wider than its room: the page itself, any box whose content scrolls or is cut
- * sideways (overflow: auto hides an overflowing table from the page's own width), and any visible
- * element that sticks out past the viewport's sides. Visually hidden elements (1 px, clipped) don't
+ * sideways (overflow: auto hides an overflowing table from the page's own width; a text field's
+ * own long value doesn't count), and any visible element that sticks out past the viewport's sides. Visually hidden elements (1 px, clipped) don't
  * count. An empty list means nothing scrolls sideways anywhere.
  */
 export async function sidewaysOverflow(page: Page): Promise<string[]> {
@@ -86,7 +86,8 @@ export async function sidewaysOverflow(page: Page): Promise<string[]> {
       if (style.display === 'none' || style.visibility === 'hidden') continue;
       const box = el.getBoundingClientRect();
       if (box.width <= 1 || box.height <= 1) continue;
-      const clips = ['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX);
+      // a text field scrolls its own long value: that is how fields work, not a layout overflow
+      const clips = ['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX) && !el.matches('input, textarea, select');
       if (clips && el.scrollWidth > el.clientWidth + 1 && !hidden(el)) found.push(`${name(el)}: content ${el.scrollWidth} px in ${el.clientWidth} px`);
       else if ((box.right > vw + 1 || box.left < -1) && !hidden(el)) found.push(`${name(el)}: from ${Math.round(box.left)} to ${Math.round(box.right)} px of ${vw}`);
     }
