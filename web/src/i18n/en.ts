@@ -258,7 +258,7 @@ export const en = {
   admin: {
     title: 'Operator console',
     lead: 'The operator console is on its way. Until then, operators can use the admin API described in the API docs.',
-    docs: 'Open the API docs',
+    docs: 'The admin API reference',
     loginLead: 'Sign in with the admin token (ADMIN_TOKEN) to manage keys, orders, prices and upstream keys.',
     token: 'Admin token',
     tokenHelp: 'Kept in this browser tab only. Closing the tab signs you out.',

@@ -254,7 +254,7 @@ export const zh = {
   admin: {
     title: '运营后台',
     lead: '运营后台即将上线。在此之前，运营者可以使用 API 文档中介绍的管理 API。',
-    docs: '打开 API 文档',
+    docs: '管理 API 参考',
     loginLead: '使用管理令牌（ADMIN_TOKEN）登录，管理密钥、订单、价格和上游密钥。',
     token: '管理令牌',
     tokenHelp: '只保存在当前浏览器标签页中，关闭标签页即退出登录。',
