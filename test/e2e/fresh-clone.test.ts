@@ -12,7 +12,8 @@ import { freePort } from '../helpers/process';
 // come from Bun's cache, never from the network; `--port` and `--data-dir` keep it apart.)
 
 const REPO = resolve(import.meta.dir, '../..');
-const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+// this machine's environment (Bun's cache location included), without the gateway's own settings
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TOLLGATE_')));
 
 let dir: string;
 let clone: string;
