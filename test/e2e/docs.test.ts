@@ -8,7 +8,7 @@ import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, o
 import { tempDir } from '../helpers/gateway';
 
 // /docs and /admin/docs (Swagger UI) in Chromium against the offline demo, with every request that
-// would leave the machine refused and recorded. Screenshots: test-artifacts/screenshots/docs-*.png.
+// would leave the machine refused and recorded. Screenshots: test-artifacts/screenshots/docs-*.jpg (the top of each page: Swagger UI with operations open is tens of thousands of pixels tall).
 
 let demo: RunningDemo;
 let dataDir: string;
@@ -111,7 +111,7 @@ describeBrowser('the API reference (Swagger UI)', () => {
         expect(await models.locator('.live-responses-table tbody .response-col_description').textContent()).toContain('deepseek-v4-flash');
         // the curl Swagger UI shows carries the key as bearer
         expect(await models.locator('.curl-command').textContent()).toContain(`Authorization: Bearer ${demo.demoKey}`);
-        await screenshot(page, 'docs-try-it-out-en-desktop');
+        await screenshot(page, 'docs-try-it-out-en-desktop', { fullPage: false });
 
         expect(outside).toEqual([]);
         expect(problems).toEqual([]);
@@ -133,7 +133,7 @@ describeBrowser('the API reference (Swagger UI)', () => {
         expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
         await openWideOperations(page, '/docs');
         await fitsThePhone(page);
-        await screenshot(page, 'docs-zh-phone');
+        await screenshot(page, 'docs-zh-phone', { fullPage: false });
 
         // no ?lang: the choice made above is kept, as the site keeps it
         await page.goto(`${demo.url}/admin/docs`);
@@ -146,7 +146,7 @@ describeBrowser('the API reference (Swagger UI)', () => {
         expect(adminPaths.filter((p) => !p.startsWith('/admin/api/') && p !== '/healthz' && p !== '/metrics')).toEqual([]);
         await openWideOperations(page, '/admin/docs');
         await fitsThePhone(page);
-        await screenshot(page, 'docs-admin-zh-phone');
+        await screenshot(page, 'docs-admin-zh-phone', { fullPage: false });
 
         // the language link switches back
         await page.locator('.docs-intro:not([hidden]) a.docs-lang').click();
@@ -175,7 +175,7 @@ describeBrowser('the API reference (Swagger UI)', () => {
         expect(await visibleIntro(page)).toEqual({ lang: 'en', h1: en.docs.title });
         await openWideOperations(page, '/docs');
         await fitsThePhone(page);
-        await screenshot(page, 'docs-en-phone');
+        await screenshot(page, 'docs-en-phone', { fullPage: false });
         expect(outside).toEqual([]);
         expect(problems).toEqual([]);
       } finally {

@@ -47,12 +47,16 @@ export async function openPage(browser: Browser, opts: { viewport?: { width: num
   return { context, page, problems };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * A screenshot in test-artifacts/screenshots/NAME.jpg, of the whole page unless `fullPage` is false
+ * (JPEG: a tall page encodes in about half the time of a PNG, and the suite takes dozens).
+ */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  const path = join(SCREENSHOT_DIR, `${name}.jpg`);
   // from the top, so the sticky header sits where it belongs in a full-page capture
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, type: 'jpeg', quality: 80, fullPage: opts.fullPage ?? true });
   return path;
 }
 
