@@ -1,12 +1,12 @@
 import { en } from '../../../web/src/i18n/en';
 import { zh } from '../../../web/src/i18n/zh';
+import { langFromAcceptLanguage, type Lang } from '../../lib/i18n';
 import type { DocumentName } from './openapi';
 
 // The HTML of /docs and /admin/docs: a short introduction in both languages (the site's own
 // strings), then the element Swagger UI renders into. The server shows the language of ?lang= or
 // Accept-Language; docs-page.js then follows the site's rule (?lang → saved choice → browser).
 
-type Lang = 'en' | 'zh';
 const DICTS = { en, zh } as const;
 const HTML_LANG: Record<Lang, string> = { en: 'en', zh: 'zh-CN' };
 const OTHER: Record<Lang, Lang> = { en: 'zh', zh: 'en' };
@@ -19,21 +19,11 @@ export const DOCS_PATHS: Record<DocumentName, { page: string; json: string }> = 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fill = (text: string, values: Record<string, string>) => text.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
 
-/** The language the server shows first: ?lang=, else the first English or Chinese tag of Accept-Language. */
+/** The language the server shows first: ?lang=en|zh, else Accept-Language (the script then applies a saved choice). */
 export function serverLang(search: string, acceptLanguage: string | null): Lang {
-  const asLang = (tag: string | null | undefined): Lang | null => {
-    const v = tag?.trim().toLowerCase() ?? '';
-    if (v === 'zh' || v.startsWith('zh-')) return 'zh';
-    if (v === 'en' || v.startsWith('en-')) return 'en';
-    return null;
-  };
-  const fromQuery = asLang(new URLSearchParams(search).get('lang'));
-  if (fromQuery) return fromQuery;
-  for (const part of (acceptLanguage ?? '').split(',')) {
-    const lang = asLang(part.split(';')[0]);
-    if (lang) return lang;
-  }
-  return 'en';
+  const asked = new URLSearchParams(search).get('lang')?.toLowerCase();
+  if (asked === 'en' || asked === 'zh') return asked;
+  return langFromAcceptLanguage(acceptLanguage);
 }
 
 function intro(name: DocumentName, lang: Lang, shown: Lang, site: { siteName: string; publicUrl: string }): string {
