@@ -9,7 +9,7 @@ import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, P
 import { tempDir } from '../helpers/gateway';
 import { ensureWebBuilt } from '../helpers/web-build';
 
-// The operator console in Chromium against the offline demo. Screenshots: test-artifacts/screenshots/admin-*.jpg.
+// The operator console in Chromium against the offline demo. Screenshots: test-artifacts/screenshots/admin-*.png.
 
 let demo: RunningDemo;
 let dataDir: string;

@@ -8,7 +8,7 @@ import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, o
 import { tempDir } from '../helpers/gateway';
 
 // /docs and /admin/docs (Swagger UI) in Chromium against the offline demo, with every request that
-// would leave the machine refused and recorded. Screenshots: test-artifacts/screenshots/docs-*.jpg (the top of each page: Swagger UI with operations open is tens of thousands of pixels tall).
+// would leave the machine refused and recorded. Screenshots: test-artifacts/screenshots/docs-*.png (the top of each page: Swagger UI with operations open is tens of thousands of pixels tall).
 
 let demo: RunningDemo;
 let dataDir: string;

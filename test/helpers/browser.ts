@@ -47,16 +47,13 @@ export async function openPage(browser: Browser, opts: { viewport?: { width: num
   return { context, page, problems };
 }
 
-/**
- * A screenshot in test-artifacts/screenshots/NAME.jpg, of the whole page unless `fullPage` is false
- * (JPEG: a tall page encodes in about half the time of a PNG, and the suite takes dozens).
- */
+/** A screenshot in test-artifacts/screenshots/NAME.png, of the whole page unless `fullPage` is false. */
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const path = join(SCREENSHOT_DIR, `${name}.jpg`);
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
   // from the top, so the sticky header sits where it belongs in a full-page capture
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path, type: 'jpeg', quality: 80, fullPage: opts.fullPage ?? true });
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
 }
 
