@@ -272,9 +272,9 @@ describeBrowser('the operator console', () => {
         `reaches every section from its tabs in ${lang} at ${viewportName} width, and no page or box of the console scrolls sideways`,
         async () => {
           const t = DICTS[lang];
-          const { context, page, problems } = await signedIn(viewport);
+          const { context, page, problems, settled } = await signedIn(viewport);
           const check = async (what: string) => {
-            await page.waitForLoadState('networkidle');
+            await settled();
             expect({ what, overflow: await sidewaysOverflow(page) }).toEqual({ what, overflow: [] });
             expect({ what, problems }).toEqual({ what, problems: [] });
           };

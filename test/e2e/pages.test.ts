@@ -74,7 +74,7 @@ describeBrowser('every page', () => {
       it(
         `renders in ${lang} at ${viewportName} width without console errors or sideways scrolling`,
         async () => {
-          const { context, page, problems } = await openPage(browser, { viewport });
+          const { context, page, problems, settled } = await openPage(browser, { viewport });
           try {
             // the dashboard shows the demo key's usage
             await page.addInitScript((key) => sessionStorage.setItem('tollgate.key', key), demo.demoKey);
@@ -84,7 +84,7 @@ describeBrowser('every page', () => {
               expect(res?.status()).toBe(p.name === 'not-found' ? 404 : 200);
               expect(await heading(page)).toBe(p.title(DICTS[lang]));
               if (p.ready) await page.locator(p.ready).first().waitFor({ timeout: 10_000 });
-              await page.waitForLoadState('networkidle');
+              await settled();
               expect(await page.getAttribute('html', 'lang')).toBe(HTML_LANG[lang]);
               expect(await overflowsHorizontally(page)).toBe(false);
               // the not-found page's own 404 status is the only expected "error"

@@ -33,6 +33,11 @@ export interface WatchedPage {
   page: Page;
   /** console errors, page errors and failed same-origin requests seen so far */
   problems: string[];
+  /**
+   * Resolves once no request of the page has been open for 100 ms (bounded: 15 s), then after the
+   * next frame: the data a page fetched is on screen. Playwright's 'networkidle' waits 500 ms.
+   */
+  settled(): Promise<void>;
 }
 
 /** A fresh context (own storage) whose console errors and uncaught exceptions are collected. */
@@ -44,7 +49,20 @@ export async function openPage(browser: Browser, opts: { viewport?: { width: num
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  return { context, page, problems };
+  let open = 0;
+  let lastChange = Date.now();
+  const change = (delta: number) => {
+    open += delta;
+    lastChange = Date.now();
+  };
+  page.on('request', () => change(1));
+  page.on('requestfinished', () => change(-1));
+  page.on('requestfailed', () => change(-1));
+  const settled = async () => {
+    for (let i = 0; i < 300 && (open > 0 || Date.now() - lastChange < 100); i++) await Bun.sleep(25);
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  };
+  return { context, page, problems, settled };
 }
 
 /** A screenshot in test-artifacts/screenshots/NAME.png, of the whole page unless `fullPage` is false. */
