@@ -60,10 +60,10 @@ describeBrowser('top-ups and receipts in the browser', () => {
       await page.goto(`${s.url}/dashboard`);
       await page.fill('#dashboard-key', key);
       await page.click('#dashboard-submit');
-      await page.locator('#credits-list li').nth(1).waitFor();
-      expect(await page.locator('#credits-list li').count()).toBe(2);
-      expect(await page.locator('#credits-list li').first().getAttribute('data-order')).toBe(topup.id);
-      expect(await page.locator('#credits-list li').first().textContent()).toContain(en.topup.kindTopup);
+      await page.locator('#credits-list tbody tr').nth(1).waitFor();
+      expect(await page.locator('#credits-list tbody tr').count()).toBe(2);
+      expect(await page.locator('#credits-list tbody tr').first().getAttribute('data-order')).toBe(topup.id);
+      expect(await page.locator('#credits-list tbody tr').first().textContent()).toContain(en.topup.kindTopup);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

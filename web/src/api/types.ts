@@ -149,5 +149,8 @@ export interface Credit {
   expires_after: string | null;
   plan_before: string | null;
   plan_after: string;
+  /** the plans' display names in the page's language (older servers leave them out) */
+  plan_before_name?: string | null;
+  plan_after_name?: string;
   created_at: string;
 }

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useI18n } from '../i18n';
+import { usd, usdExact } from '../lib/format';
 import { errorText } from './hooks';
 
 type Tone = 'info' | 'success' | 'warning' | 'error';
@@ -191,5 +192,14 @@ export function Fmt(props: { text: string; values: Record<string, ComponentChild
         return name !== undefined && name in props.values ? props.values[name] : part;
       })}
     </>
+  );
+}
+
+/** An amount as people read it (two decimals, more under a cent), the exact nine decimals on hover. */
+export function Money(props: { value: string | null | undefined; id?: string; class?: string }) {
+  return (
+    <span class={props.class ? `money ${props.class}` : 'money'} id={props.id} title={props.value ? usdExact(props.value) : undefined}>
+      {usd(props.value)}
+    </span>
   );
 }

@@ -3,19 +3,51 @@ import type { Lang } from '../i18n';
 const USD_PATTERN = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 /**
- * Formats the API's nine-decimal USD strings for people: "5.000000000" → "$5.00",
- * "0.006000000" → "$0.006". Trailing zeros go, at least `minDecimals` stay. No floats involved.
+ * Money as people read it, from the API's nine-decimal USD strings (no floats involved): dollars
+ * with two decimals, rounded to the cent ("4.253000000" → "$4.25"); an amount under a cent keeps
+ * three significant digits ("0.000513000" → "$0.000513", "0.004256000" → "$0.00426"), so a
+ * request's cost never shows as $0.00. The exact amount is usdExact() (hover titles, CSV).
  */
-export function usd(value: string | null | undefined, minDecimals = 2): string {
+export function usd(value: string | null | undefined): string {
   if (value === null || value === undefined) return '—';
+  const nano = parseNano(value);
+  if (nano === null) return value;
+  const abs = nano < 0n ? -nano : nano;
+  const sign = nano < 0n ? '−' : '';
+  if (abs === 0n) return '$0.00';
+  if (abs >= CENT) {
+    const cents = (abs + CENT / 2n) / CENT;
+    return `${sign}$${group((cents / 100n).toString())}.${(cents % 100n).toString().padStart(2, '0')}`;
+  }
+  // under a cent: three significant digits, rounded half up, trailing zeros dropped
+  const digits = abs.toString().length;
+  const drop = BigInt(10) ** BigInt(Math.max(0, digits - 3));
+  const rounded = ((abs + drop / 2n) / drop) * drop;
+  const fraction = rounded.toString().padStart(9, '0').replace(/0+$/, '');
+  return `${sign}$0.${fraction.length < 2 ? fraction.padEnd(2, '0') : fraction}`;
+}
+
+/** The exact amount, all nine decimals: "$4.253000000" (what a hover title shows). */
+export function usdExact(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  const nano = parseNano(value);
+  if (nano === null) return value;
+  const abs = nano < 0n ? -nano : nano;
+  return `${nano < 0n ? '−' : ''}$${group((abs / NANO).toString())}.${(abs % NANO).toString().padStart(9, '0')}`;
+}
+
+const CENT = 10_000_000n;
+
+function group(whole: string): string {
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function parseNano(value: string): bigint | null {
   const match = USD_PATTERN.exec(value.trim());
-  if (!match) return value;
-  const [, sign = '', whole = '0', fraction = ''] = match;
-  let decimals = fraction.replace(/0+$/, '');
-  if (decimals.length < minDecimals) decimals = decimals.padEnd(minDecimals, '0');
-  const grouped = whole.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const isZero = /^0*$/.test(whole) && /^0*$/.test(fraction);
-  return `${sign && !isZero ? '−' : ''}$${grouped}${decimals ? `.${decimals}` : ''}`;
+  if (!match) return null;
+  const [, sign, whole = '0', fraction = ''] = match;
+  const n = BigInt(whole) * NANO + BigInt(fraction.padEnd(9, '0').slice(0, 9) || '0');
+  return sign ? -n : n;
 }
 
 /** The API's nine-decimal USD string as an input's text: "5.500000000" → "5.5", "10.000000000" → "10". */
@@ -69,11 +101,7 @@ export function fmt(template: string, values: Record<string, string | number>): 
 const NANO = 1_000_000_000n;
 
 function toNano(value: string): bigint {
-  const match = USD_PATTERN.exec(value.trim());
-  if (!match) return 0n;
-  const [, sign, whole = '0', fraction = ''] = match;
-  const n = BigInt(whole) * NANO + BigInt(fraction.padEnd(9, '0').slice(0, 9) || '0');
-  return sign ? -n : n;
+  return parseNano(value) ?? 0n;
 }
 
 function nanoToUsd(total: bigint): string {

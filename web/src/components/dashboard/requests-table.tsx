@@ -3,7 +3,8 @@ import { csvCell } from '../../../../server/lib/csv';
 import type { UsageRequest } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { downloadFile } from '../../lib/download';
-import { dateTime, integer, usd } from '../../lib/format';
+import { dateTime, integer } from '../../lib/format';
+import { Money } from '../ui';
 
 const CSV_COLUMNS: (keyof UsageRequest)[] = [
   'started_at',
@@ -82,7 +83,7 @@ export function RequestsTable(props: { rows: UsageRequest[] }) {
                 </td>
                 <td class="num nowrap cost" data-label={d.colCost}>
                   <span>
-                    {usd(r.cost_usd)}
+                    <Money value={r.cost_usd} />
                     {r.basis === 'estimated' && <span class="tag">{d.estimated}</span>}
                   </span>
                 </td>

@@ -1,6 +1,7 @@
 import type { Usage } from '../../api/types';
 import { statusName, useI18n } from '../../i18n';
 import { dateTime, fmt, integer, percent, usd, usdNumber } from '../../lib/format';
+import { Fmt, Money } from '../ui';
 
 /** A ring showing the share of the budget that is left. */
 function Gauge(props: { remaining: number; budget: number; label: string }) {
@@ -45,16 +46,16 @@ export function UsageSummary(props: { usage: Usage }) {
             {d.remaining}
           </h2>
           <p class="big" id="remaining">
-            {usd(u.remaining_usd)}
+            <Money value={u.remaining_usd} />
           </p>
           <p class="muted" id="spent">
-            {spentLine}
+            <Fmt text={d.spentOf} values={{ spent: <Money value={u.spent_usd} />, budget: <Money value={u.budget_usd} /> }} />
           </p>
         </div>
         <dl class="facts wide">
           <dt>{d.plan}</dt>
           <dd id="usage-plan">
-            {u.plan_name} <code class="small">{u.plan_id}</code>
+            {u.plan_name}
           </dd>
           <dt>{d.models}</dt>
           <dd id="usage-models">

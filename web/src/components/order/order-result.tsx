@@ -1,12 +1,12 @@
 import type { ComponentChildren } from 'preact';
 import type { OrderView } from '../../api/types';
 import { statusName, useI18n } from '../../i18n';
-import { dateTime, usd } from '../../lib/format';
+import { dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import { STORAGE_KEYS, writeStored } from '../../lib/storage';
 import { PAGE_PATHS } from '../../routes';
 import { TopUpButton } from '../topup/topup';
-import { CopyButton, Notice } from '../ui';
+import { CopyButton, Money, Notice } from '../ui';
 
 /** Statuses in which the order may still turn into a paid one. */
 export const WAITING = new Set(['created', 'approved', 'pending']);
@@ -60,9 +60,9 @@ function OrderFacts(props: { order: OrderView }) {
       )}
       {order.paypal_order_id && row(t.order.paypalOrder, <code id="order-paypal-id">{order.paypal_order_id}</code>)}
       {row(t.order.plan, order.plan_name ?? order.plan_id)}
-      {order.amount_usd && order.paid_at && row(t.order.amount, usd(order.amount_usd))}
-      {order.budget_usd && row(t.order.budget, usd(order.budget_usd))}
-      {order.remaining_usd && row(t.order.remaining, usd(order.remaining_usd), 'order-remaining')}
+      {order.amount_usd && order.paid_at && row(t.order.amount, <Money value={order.amount_usd} />)}
+      {order.budget_usd && row(t.order.budget, <Money value={order.budget_usd} />)}
+      {order.remaining_usd && row(t.order.remaining, <Money value={order.remaining_usd} />, 'order-remaining')}
       {order.paid_at && row(t.order.paidAt, dateTime(order.paid_at, lang))}
       {order.expires_at && row(t.order.expires, dateTime(order.expires_at, lang))}
       {order.key_hint && row(t.order.key, <><code>{order.key_hint}</code>{keyStatus && <span class={`badge badge-${order.key_status}`}>{keyStatus}</span>}</>)}

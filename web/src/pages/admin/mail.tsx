@@ -57,45 +57,78 @@ export default function Mail() {
       <ActionResult error={resend.error} done={resend.done} id="mail-resend" />
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
-          <ul class="admin-mail" id="mail-list">
-            {rows.map((row) => (
-              <li key={row.id} class="card" data-mail={row.id}>
-                <p>
-                  <MailStatus row={row} /> <strong>{m.kinds[row.kind]}</strong>
-                  {row.resend && <span class="small muted"> ({m.copy})</span>} · <span class="admin-wrap">{row.to}</span> · {row.lang}
-                </p>
-                {row.subject && <p class="small">{row.subject}</p>}
-                <p class="small muted">
-                  {fmt(m.created, { time: dateTime(row.created_at, lang) })}
-                  {row.sent_at && ` · ${fmt(m.sent, { time: dateTime(row.sent_at, lang) })}`}
-                  {row.next_attempt_at && row.status === 'pending' && ` · ${fmt(m.next, { time: dateTime(row.next_attempt_at, lang) })}`}
-                  {` · ${fmt(m.attempts, { n: row.attempts })}`}
-                  {row.order_id && (
-                    <>
-                      {' · '}
-                      <a href={`/admin/orders/${encodeURIComponent(row.order_id)}`}>{row.order_id}</a>
-                    </>
-                  )}
-                </p>
-                {row.smtp_response && (
-                  <p class="small">
-                    {m.answer}: <code class="admin-wrap">{row.smtp_response}</code>
-                  </p>
-                )}
-                {info?.enabled && row.status !== 'sending' && (
-                  <button
-                    type="button"
-                    class="btn btn-small"
-                    data-resend={row.id}
-                    disabled={resend.busy}
-                    onClick={() => void resend.run((api) => api.resendMail(row.id), () => m.queued).then((r) => r && list.reload())}
-                  >
-                    {row.status === 'sent' ? m.resend : m.retry}
-                  </button>
-                )}
-              </li>
-            ))}
-          </ul>
+          <div class="table-wrap">
+            {/* a table on a wide screen, one card per mail on a phone (table.stack) */}
+            <table class="admin-table stack stack-compact" id="mail-table">
+              <thead>
+                <tr>
+                  <th scope="col">{m.colMail}</th>
+                  <th scope="col">{m.status}</th>
+                  <th scope="col">{m.colTo}</th>
+                  <th scope="col">{m.colQueued}</th>
+                  <th scope="col">{m.colSent}</th>
+                  <th scope="col" class="num">
+                    {m.colAttempts}
+                  </th>
+                  <th scope="col">{m.answer}</th>
+                  <th scope="col">
+                    <span class="visually-hidden">{m.resend}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <tr key={row.id} data-mail={row.id}>
+                    <th scope="row">
+                      {m.kinds[row.kind]} <span class="tag">{row.lang}</span>
+                      {row.resend && <span class="small muted"> ({m.copy})</span>}
+                      {row.subject && <span class="admin-block small muted admin-wrap">{row.subject}</span>}
+                      {row.order_id && (
+                        <a class="admin-block small" href={`/admin/orders/${encodeURIComponent(row.order_id)}`}>
+                          {row.order_id}
+                        </a>
+                      )}
+                    </th>
+                    <td data-label={m.status}>
+                      <MailStatus row={row} />
+                    </td>
+                    <td class="admin-wrap" data-label={m.colTo}>
+                      {row.to}
+                    </td>
+                    <td class="admin-date" data-label={m.colQueued}>
+                      {dateTime(row.created_at, lang)}
+                    </td>
+                    <td class="admin-date" data-label={m.colSent}>
+                      {row.sent_at
+                        ? dateTime(row.sent_at, lang)
+                        : row.next_attempt_at && row.status === 'pending'
+                          ? fmt(m.next, { time: dateTime(row.next_attempt_at, lang) })
+                          : '—'}
+                    </td>
+                    <td class="num" data-label={m.colAttempts}>
+                      {row.attempts}
+                    </td>
+                    <td class="admin-wrap" data-label={m.answer}>
+                      {row.smtp_response ? <code class="admin-wrap">{row.smtp_response}</code> : '—'}
+                    </td>
+                    <td class="admin-row-actions">
+                      {info?.enabled && row.status !== 'sending' && (
+                        <button
+                          type="button"
+                          class="btn btn-small"
+                          data-resend={row.id}
+                          disabled={resend.busy}
+                          onClick={() => void resend.run((api) => api.resendMail(row.id), () => m.queued).then((r) => r && list.reload())}
+                        >
+                          {row.status === 'sent' ? m.resend : m.retry}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </PagedList>
     </>
