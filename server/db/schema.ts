@@ -12,6 +12,16 @@ export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed'
 export type MailLang = 'en' | 'zh';
 export type MailKind = 'receipt' | 'low_budget' | 'exhausted' | 'expiring';
 export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
+/** Why a known key's request was refused (counted in `refusals`, never in the ledger). */
+export type RefusalReason =
+  | 'budget_exhausted'
+  | 'key_expired'
+  | 'model_not_allowed'
+  | 'model_not_found'
+  | 'rate_limited'
+  | 'concurrency_limited'
+  | 'upstream_rejected'
+  | 'bad_request';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 const createdAt = () => integer('created_at').notNull().default(now);
@@ -21,6 +31,9 @@ export const plans = sqliteTable('plans', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
+  /** the Chinese name and description; empty: the English ones are shown */
+  nameZh: text('name_zh').notNull().default(''),
+  descriptionZh: text('description_zh').notNull().default(''),
   priceNano: integer('price_nano').notNull(),
   budgetNano: integer('budget_nano').notNull(),
   models: text('models', { mode: 'json' }).$type<string[]>().notNull(),
@@ -302,4 +315,19 @@ export const mailOutbox = sqliteTable(
     sentAt: integer('sent_at'),
   },
   (table) => [uniqueIndex('mail_outbox_dedupe_unique').on(table.dedupeKey), index('mail_outbox_due_idx').on(table.status, table.nextAttemptAt)],
+);
+
+/**
+ * Refused requests of known keys (402, 403, 404 model, 429, 400), counted per key, UTC day and
+ * reason. Not money, so not the ledger: counted in memory and added here in batches.
+ */
+export const refusals = sqliteTable(
+  'refusals',
+  {
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    date: text('date').notNull(),
+    reason: text('reason').$type<RefusalReason>().notNull(),
+    count: integer('count').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.keyId, table.date, table.reason] }), index('refusals_date_idx').on(table.date)],
 );

@@ -18,3 +18,11 @@ export function langFromAcceptLanguage(header: string | null | undefined): Lang 
   }
   return 'en';
 }
+
+/** The visitor's language for the public APIs: `?lang=en|zh` first (zh-CN, en-US… count), then Accept-Language, else English. */
+export function requestLang(request: Request): Lang {
+  const query = new URL(request.url).searchParams.get('lang')?.toLowerCase();
+  if (query === 'zh' || query?.startsWith('zh-')) return 'zh';
+  if (query === 'en' || query?.startsWith('en-')) return 'en';
+  return langFromAcceptLanguage(request.headers.get('accept-language'));
+}

@@ -106,6 +106,9 @@ describe('a top-up of an existing key', () => {
       expires_after: new Date(rowAfter.expires_at).toISOString(),
       plan_before: 'starter',
       plan_after: 'pro',
+      // and the plans by the names the buyer knows them by
+      plan_before_name: 'Starter',
+      plan_after_name: 'Pro',
       created_at: list.data[0].created_at,
     });
     expect(list.data[1]).toMatchObject({ order_id: first.order_id, kind: 'purchase', budget_added_usd: '4.250000000', plan_before: null, plan_after: 'starter' });

@@ -94,13 +94,23 @@ describe('choosing the language', () => {
 });
 
 describe('money and numbers for people', () => {
-  it('shows nine-decimal USD strings as dollars without losing precision', async () => {
-    const { usd, sumUsd, costOf } = await import('../../web/src/lib/format');
+  it('shows dollars with two decimals, more only under a cent, and the exact amount for titles', async () => {
+    const { usd, usdExact, sumUsd, costOf } = await import('../../web/src/lib/format');
     expect(usd('5.000000000')).toBe('$5.00');
     expect(usd('4.250000000')).toBe('$4.25');
+    // rounded to the cent, half up
+    expect(usd('4.253000000')).toBe('$4.25');
+    expect(usd('4.255000000')).toBe('$4.26');
+    expect(usd('1234.500000001')).toBe('$1,234.50');
+    expect(usd('-0.500000000')).toBe('−$0.50');
+    // under a cent: three significant digits, so a request's cost never reads $0.00
     expect(usd('0.006000000')).toBe('$0.006');
-    expect(usd('1234.500000001')).toBe('$1,234.500000001');
+    expect(usd('0.000513000')).toBe('$0.000513');
+    expect(usd('0.004256000')).toBe('$0.00426');
+    expect(usd('0.000000001')).toBe('$0.000000001');
     expect(usd('0.000000000')).toBe('$0.00');
+    expect(usdExact('1234.500000001')).toBe('$1,234.500000001');
+    expect(usdExact('0.000513000')).toBe('$0.000513000');
     expect(sumUsd(['0.100000000', '0.200000000', '0.000000001'])).toBe('0.300000001');
     // 2,500 tokens at $0.30 per million = $0.00075
     expect(costOf(2500, '0.300000000')).toBe('0.000750000');

@@ -2,7 +2,7 @@ import type { ComponentType } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, once, setApiLang } from './api/client';
 import type { Site } from './api/types';
-import { Footer, Header } from './components/layout';
+import { Announcement, Footer, Header } from './components/layout';
 import { SiteContext } from './components/site';
 import { ErrorNotice, Loading } from './components/ui';
 import { DICTS, HTML_LANG, I18nContext, type I18n, type Lang } from './i18n';
@@ -24,6 +24,9 @@ const LOADERS: Record<RouteId, () => Promise<PageModule>> = {
   dashboard: () => import('./pages/dashboard'),
   guide: () => import('./pages/guide'),
   sillytavern: () => import('./pages/guide'),
+  terms: () => import('./pages/policy'),
+  privacy: () => import('./pages/policy'),
+  refunds: () => import('./pages/policy'),
   admin: () => import('./pages/admin'),
   notFound: () => import('./pages/not-found'),
 };
@@ -68,12 +71,19 @@ export function App(props: { initialLang: Lang }) {
   const [site, setSite] = useState<Site | null>(null);
   const route = matchRoute(loc.path);
 
-  useEffect(() => {
-    once('site', api.site).then(setSite, () => setSite(null));
-  }, []);
-
   // set before children render, so their first API calls already ask for this language
   setApiLang(lang);
+  // the operator's texts come in the page's language: asked again when it changes (the old ones stay until then)
+  useEffect(() => {
+    let live = true;
+    once(`site:${lang}`, api.site).then(
+      (next) => live && setSite(next),
+      () => live && setSite((current) => current),
+    );
+    return () => {
+      live = false;
+    };
+  }, [lang]);
   useEffect(() => {
     document.documentElement.lang = HTML_LANG[lang];
   }, [lang]);
@@ -92,6 +102,7 @@ export function App(props: { initialLang: Lang }) {
     <I18nContext.Provider value={i18n}>
       <SiteContext.Provider value={site}>
         <Header loc={loc} onPrefetch={prefetch} wide={route === 'admin'} />
+        {route !== 'admin' && <Announcement />}
         <main id="main" tabIndex={-1} class={route === 'admin' ? 'container container-wide' : 'container'}>
           <PageHost route={route} loc={loc} />
         </main>

@@ -1,7 +1,10 @@
 // The page routes, shared by the browser router and the server (which answers them with index.html).
 // Pure data: no imports, so server/plugins/web.ts can use it without pulling in the UI.
 
-export type PageId = 'home' | 'pricing' | 'order' | 'dashboard' | 'guide' | 'sillytavern' | 'admin';
+export type PageId = 'home' | 'pricing' | 'order' | 'dashboard' | 'guide' | 'sillytavern' | 'terms' | 'privacy' | 'refunds' | 'admin';
+/** The operator's policy pages (Markdown from the console, GET /api/policies/{id}). */
+export type PolicyId = 'terms' | 'privacy' | 'refunds';
+export const POLICY_IDS: readonly PolicyId[] = ['terms', 'privacy', 'refunds'];
 export type RouteId = PageId | 'notFound';
 
 export const PAGE_PATHS: Record<PageId, string> = {
@@ -11,6 +14,9 @@ export const PAGE_PATHS: Record<PageId, string> = {
   dashboard: '/dashboard',
   guide: '/guide',
   sillytavern: '/guide/sillytavern',
+  terms: '/terms',
+  privacy: '/privacy',
+  refunds: '/refunds',
   admin: '/admin',
 };
 

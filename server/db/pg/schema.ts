@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, Thinking } from '../schema';
+import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, RefusalReason, Thinking } from '../schema';
 
 // The PostgreSQL twin of ../schema.ts: the same tables, columns, indexes and defaults, so that a
 // store's two implementations read and write the same rows. Money and times are bigint read as
@@ -10,7 +10,7 @@ import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Pr
 // looks inside a JSON value, and copy-to-postgres copies the text as it is.) Below the mirrored
 // tables, what only the scale-out mode needs: holds per request, instance heartbeats, cache versions.
 
-export type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, Thinking } from '../schema';
+export type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, RefusalReason, Thinking } from '../schema';
 
 /** JSON in a text column, as SQLite keeps it. */
 const json = customType<{ data: unknown; driverData: string }>({
@@ -31,6 +31,8 @@ export const plans = pgTable('plans', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
+  nameZh: text('name_zh').notNull().default(''),
+  descriptionZh: text('description_zh').notNull().default(''),
   priceNano: nano('price_nano').notNull(),
   budgetNano: nano('budget_nano').notNull(),
   models: json('models').$type<string[]>().notNull(),
@@ -171,6 +173,17 @@ export const ledgerDaily = pgTable(
     costNano: nano('cost_nano').notNull(),
   },
   (table) => [primaryKey({ columns: [table.keyId, table.date, table.publicModel, table.period] }), index('ledger_daily_date_idx').on(table.date)],
+);
+
+export const refusals = pgTable(
+  'refusals',
+  {
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    date: text('date').notNull(),
+    reason: text('reason').$type<RefusalReason>().notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.keyId, table.date, table.reason] }), index('refusals_date_idx').on(table.date)],
 );
 
 export const orders = pgTable(

@@ -67,6 +67,8 @@ export function catalogRoutes(ctx: AdminContext) {
           id: body.id,
           name: body.name,
           description: body.description ?? '',
+          nameZh: body.name_zh ?? '',
+          descriptionZh: body.description_zh ?? '',
           priceNano: usdField('price_usd', body.price_usd),
           budgetNano: usdField('budget_usd', body.budget_usd),
           models: body.models,
@@ -90,6 +92,8 @@ export function catalogRoutes(ctx: AdminContext) {
           defined({
             name: body.name,
             description: body.description,
+            nameZh: body.name_zh,
+            descriptionZh: body.description_zh,
             priceNano: body.price_usd === undefined ? undefined : usdField('price_usd', body.price_usd),
             budgetNano: body.budget_usd === undefined ? undefined : usdField('budget_usd', body.budget_usd),
             models: body.models,

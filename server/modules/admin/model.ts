@@ -72,6 +72,8 @@ export const RefundBody = t.Object({ amount_usd: t.Optional(UsdIn), reason: t.Op
 const planFields = {
   name: t.String({ minLength: 1, maxLength: 100 }),
   description: t.Optional(t.String({ maxLength: 1000 })),
+  name_zh: t.Optional(t.String({ maxLength: 100, description: 'the Chinese name; empty: Chinese pages show the English one' })),
+  description_zh: t.Optional(t.String({ maxLength: 1000, description: 'the Chinese description; empty: Chinese pages show the English one' })),
   price_usd: UsdIn,
   budget_usd: UsdIn,
   models: t.Array(t.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }),
@@ -135,10 +137,23 @@ export const LedgerQuery = t.Object({
   ...PageQuery,
 });
 
+const zhText = (max: number) => t.Optional(t.String({ maxLength: max, description: 'the Chinese text; empty: Chinese pages show the English one' }));
+const policyText = (what: string) => t.Optional(t.String({ maxLength: 100_000, description: `the ${what} page, Markdown; {site} and {contact} are filled in` }));
+
 export const SettingsBody = t.Object({
   site_name: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
   disclaimer: t.Optional(t.String({ maxLength: 5000 })),
+  disclaimer_zh: zhText(5000),
   support_contact: t.Optional(t.String({ maxLength: 300 })),
+  support_contact_zh: zhText(300),
+  announcement: t.Optional(t.String({ maxLength: 2000, description: 'a banner over every buyer page; empty: none' })),
+  announcement_zh: zhText(2000),
+  terms: policyText('terms of service'),
+  terms_zh: zhText(100_000),
+  privacy: policyText('privacy policy'),
+  privacy_zh: zhText(100_000),
+  refunds: policyText('refund policy'),
+  refunds_zh: zhText(100_000),
   show_reasoning_default: t.Optional(t.Boolean()),
   low_balance_warning_usd: t.Optional(UsdIn),
   /** configuration (TOLLGATE_PUBLIC_URL), not a setting: sending it is refused */
@@ -226,10 +241,15 @@ export const OrderDetail = t.Object({
   ),
 });
 
+const MissingZh = t.Array(t.String(), { description: 'the texts here that have no Chinese version (Chinese pages show the English one)' });
+
 export const PlanView = t.Object({
   id: t.String(),
   name: t.String(),
   description: t.String(),
+  name_zh: t.String(),
+  description_zh: t.String(),
+  missing_zh: MissingZh,
   price_usd: Usd,
   budget_usd: Usd,
   models: t.Array(t.String()),
@@ -279,7 +299,18 @@ export const Removed = t.Object({ removed: t.Literal(true) });
 export const SettingsView = t.Object({
   site_name: t.String(),
   disclaimer: t.String(),
+  disclaimer_zh: t.String(),
   support_contact: t.String(),
+  support_contact_zh: t.String(),
+  announcement: t.String(),
+  announcement_zh: t.String(),
+  terms: t.String(),
+  terms_zh: t.String(),
+  privacy: t.String(),
+  privacy_zh: t.String(),
+  refunds: t.String(),
+  refunds_zh: t.String(),
+  missing_zh: MissingZh,
   public_url: t.String({ description: 'configuration (TOLLGATE_PUBLIC_URL), read-only' }),
   show_reasoning_default: t.Boolean(),
   low_balance_warning_usd: Usd,

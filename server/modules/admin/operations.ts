@@ -3,6 +3,7 @@ import type { Protocol } from '../../db/schema';
 import { Err } from '../../errors';
 import { formatUsd } from '../../lib/money';
 import { DEFAULT_PRICES } from '../catalog/defaults';
+import { TRANSLATED_TEXTS, type TranslatedText } from '../catalog/site';
 import { costOf } from '../catalog/price-book';
 import { upstreamIdFor, type Upstream } from '../proxy/upstream-pool';
 import { defined, detail, pageOf, timeField, usdField, type AdminContext, type Caller } from './context';
@@ -25,6 +26,16 @@ import type { LedgerFilter } from './store';
 import { iso, LEDGER_CSV_COLUMNS, ledgerCsvLine, ledgerView, upstreamView } from './views';
 
 const DAY_MS = 86_400_000;
+
+/** The admin API's names of the translated settings. */
+const SETTING_NAMES: Record<TranslatedText, string> = {
+  disclaimer: 'disclaimer',
+  supportContact: 'support_contact',
+  announcement: 'announcement',
+  terms: 'terms',
+  privacy: 'privacy',
+  refunds: 'refunds',
+};
 const CSV_PAGE = 500;
 
 /** DeepSeek's own list prices (defaults.ts), by public model and period. */
@@ -50,7 +61,19 @@ export function operationsRoutes(ctx: AdminContext) {
     return {
       site_name: s.siteName,
       disclaimer: s.disclaimer,
+      disclaimer_zh: s.disclaimerZh,
       support_contact: s.supportContact,
+      support_contact_zh: s.supportContactZh,
+      announcement: s.announcement,
+      announcement_zh: s.announcementZh,
+      terms: s.terms,
+      terms_zh: s.termsZh,
+      privacy: s.privacy,
+      privacy_zh: s.privacyZh,
+      refunds: s.refunds,
+      refunds_zh: s.refundsZh,
+      // a Chinese text is missing where the English one says something and the Chinese one is empty
+      missing_zh: TRANSLATED_TEXTS.filter((f) => s[f].trim() !== '' && s[`${f}Zh`].trim() === '').map((f) => SETTING_NAMES[f]),
       public_url: config.publicUrl,
       show_reasoning_default: s.showReasoningDefault,
       low_balance_warning_usd: formatUsd(usdField('low_balance_warning_usd', s.lowBalanceWarningUsd)),
@@ -209,7 +232,17 @@ export function operationsRoutes(ctx: AdminContext) {
           defined({
             siteName: body.site_name,
             disclaimer: body.disclaimer,
+            disclaimerZh: body.disclaimer_zh,
             supportContact: body.support_contact,
+            supportContactZh: body.support_contact_zh,
+            announcement: body.announcement,
+            announcementZh: body.announcement_zh,
+            terms: body.terms,
+            termsZh: body.terms_zh,
+            privacy: body.privacy,
+            privacyZh: body.privacy_zh,
+            refunds: body.refunds,
+            refundsZh: body.refunds_zh,
             showReasoningDefault: body.show_reasoning_default,
             lowBalanceWarningUsd: body.low_balance_warning_usd === undefined ? undefined : formatUsd(usdField('low_balance_warning_usd', body.low_balance_warning_usd)),
           }),

@@ -3,7 +3,7 @@ import { csvCell } from '../../lib/csv';
 import { formatUsd } from '../../lib/money';
 import type { CatalogService } from '../catalog/service';
 import type { ModelRow, PlanRow } from '../catalog/store';
-import { planView as publicPlanView, pricesPerMillion } from '../catalog/views';
+import { pricesPerMillion } from '../catalog/views';
 import type { OrderRow } from '../checkout/store';
 import type { OutboxRow } from '../mail/outbox';
 import type { CreditRow } from '../metering/service';
@@ -96,7 +96,23 @@ export function orderAdminView(order: OrderRow, metering: MeteringService) {
 }
 
 export function planView(p: PlanRow) {
-  return { ...publicPlanView(p), sort_order: p.sortOrder, retired: p.retired };
+  const missingZh = [...(p.nameZh.trim() === '' ? ['name'] : []), ...(p.descriptionZh.trim() === '' && p.description.trim() !== '' ? ['description'] : [])];
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    name_zh: p.nameZh,
+    description_zh: p.descriptionZh,
+    missing_zh: missingZh,
+    price_usd: formatUsd(p.priceNano),
+    budget_usd: formatUsd(p.budgetNano),
+    models: p.models,
+    rpm: p.rpm,
+    max_concurrency: p.maxConcurrency,
+    validity_days: p.validityDays,
+    sort_order: p.sortOrder,
+    retired: p.retired,
+  };
 }
 
 export function modelView(m: ModelRow, catalog: CatalogService) {

@@ -47,21 +47,25 @@ const USD = 1_000_000_000;
 export const DEFAULT_PLANS = [
   {
     id: 'trial', name: 'Trial', description: 'Try the flash model for a week.',
+    nameZh: '体验版', descriptionZh: '用一周时间试用 flash 模型。',
     priceNano: 1 * USD, budgetNano: 0.8 * USD, models: ['deepseek-v4-flash'],
     rpm: 30, maxConcurrency: 2, validityDays: 7, sortOrder: 1,
   },
   {
     id: 'starter', name: 'Starter', description: 'For personal projects and chat apps.',
+    nameZh: '入门版', descriptionZh: '适合个人项目和聊天应用。',
     priceNano: 5 * USD, budgetNano: 4.25 * USD, models: ['deepseek-v4-flash'],
     rpm: 30, maxConcurrency: 4, validityDays: 30, sortOrder: 2,
   },
   {
     id: 'standard', name: 'Standard', description: 'More budget and twice the request rate.',
+    nameZh: '标准版', descriptionZh: '更多额度，请求速率翻倍。',
     priceNano: 20 * USD, budgetNano: 17.5 * USD, models: ['deepseek-v4-flash'],
     rpm: 60, maxConcurrency: 8, validityDays: 90, sortOrder: 3,
   },
   {
     id: 'pro', name: 'Pro', description: 'Both models, including DeepSeek V4 Pro.',
+    nameZh: '专业版', descriptionZh: '两个模型都可用，包括 DeepSeek V4 Pro。',
     priceNano: 50 * USD, budgetNano: 45 * USD, models: ['deepseek-v4-flash', 'deepseek-v4-pro'],
     rpm: 30, maxConcurrency: 8, validityDays: 180, sortOrder: 4,
   },

@@ -1,6 +1,7 @@
 import { formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
+import { planNameIn } from '../catalog/views';
 import type { ReceiptFacts } from '../mail/receipt';
 import type { MeteringService } from '../metering/service';
 import type { OrderRow } from './store';
@@ -44,7 +45,7 @@ export function createCrediting(deps: { metering: MeteringService; audit: AuditL
       return {
         order,
         keyId: order.keyId,
-        planName: plan?.name ?? order.planId,
+        planName: planNameIn(plan, order.planId, order.lang),
         budgetAddedNano: credit?.budgetAddedNano ?? plan?.budgetNano ?? 0,
         validityDays: plan?.validityDays ?? 0,
         expiresAt: credit ? credit.expiresAfter : (key?.expiresAt ?? null),

@@ -1,7 +1,9 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
 import { readBodyBytes } from '../../lib/json-body';
-import { langFromAcceptLanguage } from '../../lib/i18n';
+import { langFromAcceptLanguage, requestLang } from '../../lib/i18n';
+import { planNameIn } from '../catalog/views';
+import type { OrderView as OrderAnswer } from './views';
 import { clientAddress, type ServerLike } from '../../plugins/auth';
 import { BuyerBody, CheckoutBody, CheckoutCreated, OrderParams, OrderView, ResendAccepted, ResendBody, ReturnQuery, ViewQuery, WebhookAck } from './model';
 
@@ -11,6 +13,11 @@ const CHECKOUT = ['Checkout'];
 export const RAW_BODY_PATHS = ['/api/paypal/webhook'];
 
 export const checkoutModule = (deps: Deps) => {
+  /** The order as the buyer reads it: the plan's display name in the visitor's language. */
+  const forBuyer = (request: Request) => async (pending: OrderAnswer | Promise<OrderAnswer>) => {
+    const view = await pending;
+    return { ...view, plan_name: planNameIn(deps.catalog.plan(view.plan_id), view.plan_id, requestLang(request)) };
+  };
   const { checkout } = deps;
   const clientIp = (server: ServerLike | null, request: Request) => clientAddress(server, request, deps.config.trustedProxies);
 
@@ -53,7 +60,7 @@ export const checkoutModule = (deps: Deps) => {
         },
       },
     )
-    .post('/api/checkout/:order_id/capture', ({ params, query }) => checkout.captureForBuyer(params.order_id, query.view), {
+    .post('/api/checkout/:order_id/capture', ({ params, query, request }) => forBuyer(request)(checkout.captureForBuyer(params.order_id, query.view)), {
       params: OrderParams,
       query: ViewQuery,
       response: OrderView,
@@ -79,13 +86,13 @@ export const checkoutModule = (deps: Deps) => {
         },
       },
     )
-    .get('/api/orders/:order_id', ({ params, query }) => checkout.viewOrder(params.order_id, query.view), {
+    .get('/api/orders/:order_id', ({ params, query, request }) => forBuyer(request)(checkout.viewOrder(params.order_id, query.view)), {
       params: OrderParams,
       query: ViewQuery,
       response: OrderView,
       detail: { tags: CHECKOUT, summary: 'The order page after PayPal: the order, and its key once paid' },
     })
-    .post('/api/orders/lookup', ({ body, request, server }) => checkout.lookup({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) }), {
+    .post('/api/orders/lookup', ({ body, request, server }) => forBuyer(request)(checkout.lookup({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) })), {
       body: BuyerBody,
       parse: 'json',
       response: OrderView,
@@ -115,7 +122,7 @@ export const checkoutModule = (deps: Deps) => {
         },
       },
     )
-    .post('/api/orders/rotate-key', ({ body, request, server }) => checkout.rotateKey({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) }), {
+    .post('/api/orders/rotate-key', ({ body, request, server }) => forBuyer(request)(checkout.rotateKey({ orderId: body.order_id, email: body.email, ip: clientIp(server, request) })), {
       body: BuyerBody,
       parse: 'json',
       response: OrderView,

@@ -1,6 +1,8 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
+import { requestLang } from '../../lib/i18n';
 import { formatUsd } from '../../lib/money';
+import { planNameIn } from '../catalog/views';
 import { DaysQuery, KeySettings, LimitQuery, UsageCredits, UsageDaily, UsageRequests, UsageSummary } from './model';
 
 const BUYER = ['Buyer'];
@@ -22,7 +24,7 @@ export const meteringModule = (deps: Deps) => {
         return {
           key_hint: key.keyHint,
           plan_id: key.planId,
-          plan_name: limits.plan.name,
+          plan_name: planNameIn(limits.plan, key.planId, requestLang(request)),
           models: limits.plan.models,
           rpm: limits.rpm,
           max_concurrency: limits.maxConcurrency,
@@ -75,7 +77,10 @@ export const meteringModule = (deps: Deps) => {
     )
     .get(
       '/api/usage/credits',
-      ({ request }) => ({
+      ({ request }) => {
+        const lang = requestLang(request);
+        const nameOf = (id: string) => planNameIn(deps.catalog.plan(id), id, lang);
+        return {
         data: metering.creditsOf(keyOf(request).id).map((c) => ({
           order_id: c.orderId,
           kind: c.kind,
@@ -85,9 +90,12 @@ export const meteringModule = (deps: Deps) => {
           expires_after: isoOrNull(c.expiresAfter),
           plan_before: c.planBefore,
           plan_after: c.planAfter,
+          plan_before_name: c.planBefore === null ? null : nameOf(c.planBefore),
+          plan_after_name: nameOf(c.planAfter),
           created_at: iso(c.createdAt),
         })),
-      }),
+        };
+      },
       {
         response: UsageCredits,
         detail: {

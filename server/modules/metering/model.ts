@@ -6,7 +6,7 @@ const Tokens = t.Object({ cache_hit: t.Integer(), cache_miss: t.Integer(), outpu
 export const UsageSummary = t.Object({
   key_hint: t.String(),
   plan_id: t.String(),
-  plan_name: t.String(),
+  plan_name: t.String({ description: "the plan's display name in the visitor's language (?lang=, else Accept-Language)" }),
   models: t.Array(t.String(), { description: 'the models this key may call' }),
   rpm: t.Integer({ description: 'requests per minute allowed for this key (its own limit, else the plan\'s); 0 = unlimited' }),
   max_concurrency: t.Integer({ description: 'requests at once allowed for this key (its own limit, else the plan\'s); 0 = unlimited' }),
@@ -66,6 +66,8 @@ export const UsageCredits = t.Object({
       expires_after: t.Union([t.String({ format: 'date-time' }), t.Null()]),
       plan_before: t.Union([t.String(), t.Null()]),
       plan_after: t.String(),
+      plan_before_name: t.Union([t.String(), t.Null()], { description: "plan_before's display name in the visitor's language" }),
+      plan_after_name: t.String({ description: "plan_after's display name in the visitor's language" }),
       created_at: t.String({ format: 'date-time' }),
     }),
   ),

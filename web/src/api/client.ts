@@ -1,6 +1,6 @@
 import type { Lang } from '../i18n';
 import { HTML_LANG } from '../i18n';
-import type { CheckoutResult, Credit, ListOf, ModelList, OrderView, Plan, Site, Usage, UsageDay, UsageRequest } from './types';
+import type { CheckoutResult, Credit, ListOf, ModelList, OrderView, PlanList, PolicyPage, Site, Usage, UsageDay, UsageRequest } from './types';
 
 /** An API failure with the server's own message (already in the page's language). */
 export class ApiError extends Error {
@@ -74,7 +74,8 @@ const enc = encodeURIComponent;
 
 export const api = {
   site: () => call<Site>('/api/site'),
-  plans: () => call<ListOf<Plan>>('/api/plans'),
+  plans: () => call<PlanList>('/api/plans'),
+  policy: (id: PolicyPage['id']) => call<PolicyPage>(`/api/policies/${id}`),
   models: () => call<ModelList>('/api/models'),
   checkout: (plan_id: string, email: string, key?: string) => call<CheckoutResult>('/api/checkout', { method: 'POST', body: key ? { plan_id, email, key } : { plan_id, email } }),
   resendReceipts: (email: string) => call<{ accepted: true }>('/api/orders/resend', { method: 'POST', body: { email } }),

@@ -4,8 +4,14 @@ export type Period = 'peak' | 'off_peak';
 
 export interface Site {
   site_name: string;
+  /** the operator's texts below are in this language (English where no Chinese was written: see untranslated) */
+  lang?: 'en' | 'zh';
   disclaimer: string;
   support_contact: string;
+  /** a banner over every page; empty when there is none */
+  announcement?: string;
+  /** which of the texts fell back to English on a Chinese page */
+  untranslated?: string[];
   public_url: string;
   api_base_url: string;
   checkout_enabled: boolean;
@@ -19,6 +25,10 @@ export interface Plan {
   id: string;
   name: string;
   description?: string;
+  /** how many typical chat requests the budget pays for, roughly (see typical_request) */
+  typical_requests?: number;
+  /** which of name and description fell back to English on a Chinese page */
+  untranslated?: string[];
   price_usd: string;
   budget_usd: string;
   models: string[];
@@ -51,6 +61,25 @@ export interface ModelList {
   data: PublicModel[];
   current_period: Period;
   schedule?: Schedule;
+}
+
+/** The terms of the request estimate on the pricing page (GET /api/plans). */
+export interface TypicalRequest {
+  input_tokens: number;
+  cache_hit_tokens: number;
+  output_tokens: number;
+  period: Period;
+}
+
+export interface PlanList extends ListOf<Plan> {
+  typical_request?: TypicalRequest;
+}
+
+/** A policy page's Markdown (GET /api/policies/{id}). */
+export interface PolicyPage {
+  id: 'terms' | 'privacy' | 'refunds';
+  lang: 'en' | 'zh';
+  markdown: string;
 }
 
 export interface CheckoutResult {

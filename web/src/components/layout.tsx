@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Lang, useI18n } from '../i18n';
 import type { Loc } from '../lib/router';
-import { matchRoute, PAGE_PATHS, type PageId } from '../routes';
+import { matchRoute, PAGE_PATHS, POLICY_IDS, type PageId } from '../routes';
 import { useSite } from './site';
 import { Fmt } from './ui';
 
@@ -37,6 +37,9 @@ export function Header(props: { loc: Loc; onPrefetch(id: PageId): void; wide?: b
     sillytavern: t.nav.guide,
     dashboard: t.nav.dashboard,
     order: t.nav.order,
+    terms: t.footer.terms,
+    privacy: t.footer.privacy,
+    refunds: t.footer.refunds,
     admin: t.nav.home,
   };
   return (
@@ -92,14 +95,40 @@ export function Header(props: { loc: Loc; onPrefetch(id: PageId): void; wide?: b
   );
 }
 
-export function Footer(props: { wide?: boolean }) {
-  const { t, lang } = useI18n();
+/** The lang attribute for an operator text: English where a Chinese page fell back to it. */
+export function textLang(site: { untranslated?: string[] } | null, field: string): string | undefined {
+  return site?.untranslated?.includes(field) ? 'en' : undefined;
+}
+
+/** The operator's announcement over every buyer page, when there is one. */
+export function Announcement() {
+  const { t } = useI18n();
   const site = useSite();
+  const text = site?.announcement?.trim();
+  if (!text) return null;
+  return (
+    <div class="announcement" role="region" aria-label={t.footer.announcement}>
+      <p class="container" id="announcement" lang={textLang(site, 'announcement')}>
+        {text}
+      </p>
+    </div>
+  );
+}
+
+export function Footer(props: { wide?: boolean }) {
+  const { t } = useI18n();
+  const site = useSite();
+  // the built-in line stands in while the operator's disclaimer is missing, or only in English on a Chinese page
+  const own = site !== null && site.disclaimer.trim() !== '' && textLang(site, 'disclaimer') === undefined;
   return (
     <footer class="site-footer">
       <div class={`container${props.wide ? ' container-wide' : ''}`}>
-        {(lang !== 'en' || !site) && <p>{t.footer.independent}</p>}
-        {site && <p>{site.disclaimer}</p>}
+        {!own && <p>{t.footer.independent}</p>}
+        {site && site.disclaimer.trim() !== '' && (
+          <p id="site-disclaimer" lang={textLang(site, 'disclaimer')}>
+            {site.disclaimer}
+          </p>
+        )}
         <ul class="footer-links">
           <li>
             <a href="/docs">{t.footer.docs}</a>
@@ -107,9 +136,16 @@ export function Footer(props: { wide?: boolean }) {
           <li>
             <a href={PAGE_PATHS.guide}>{t.footer.guides}</a>
           </li>
+          {POLICY_IDS.map((id) => (
+            <li key={id}>
+              <a href={PAGE_PATHS[id]} data-policy={id}>
+                {t.footer[id]}
+              </a>
+            </li>
+          ))}
           {site?.support_contact && (
             <li>
-              <Fmt text={t.footer.support} values={{ contact: <SupportLink contact={site.support_contact} /> }} />
+              <Fmt text={t.footer.support} values={{ contact: <SupportLink contact={site.support_contact} lang={textLang(site, 'support_contact')} /> }} />
             </li>
           )}
         </ul>
@@ -119,9 +155,9 @@ export function Footer(props: { wide?: boolean }) {
 }
 
 /** An email address becomes a mailto: link, a URL a link, anything else plain text. */
-export function SupportLink(props: { contact: string }) {
+export function SupportLink(props: { contact: string; lang?: string }) {
   const c = props.contact.trim();
   if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(c)) return <a href={`mailto:${c}`}>{c}</a>;
   if (/^https?:\/\//.test(c)) return <a href={c} rel="noopener noreferrer">{c}</a>;
-  return <span>{c}</span>;
+  return <span lang={props.lang}>{c}</span>;
 }

@@ -47,6 +47,16 @@ export const en = {
     docs: 'API docs',
     support: 'Support: {contact}',
     guides: 'Guides',
+    terms: 'Terms of service',
+    privacy: 'Privacy',
+    refunds: 'Refunds',
+    announcement: 'Announcement',
+  },
+  policy: {
+    terms: 'Terms of service',
+    privacy: 'Privacy policy',
+    refunds: 'Refund policy',
+    englishOnly: 'This page is available in English only.',
   },
   home: {
     title: 'DeepSeek API access',
@@ -122,6 +132,18 @@ export const en = {
     pricesTitle: 'Token prices',
     pricesLead: 'Every plan’s budget is spent at these prices. Cache hits (repeated prompt beginnings) cost much less.',
     plansLabel: 'Plans',
+    estimate: 'About {n} typical chat requests',
+    estimateHow: 'How this is estimated',
+    estimateAssumes:
+      'A typical chat request here: {input} input tokens ({hit} of them cache hits) and {output} output tokens, at {period} prices on the plan’s least expensive model. Long conversations and long answers cost more per request; short ones less.',
+    endingsTitle: 'When the budget or the time runs out',
+    budgetEndTitle: 'Budget used up',
+    budgetEnd:
+      'Requests with the key are refused with HTTP 402 (insufficient_quota); nothing is charged beyond the budget. Top up the same key on this page (“Top up this key” on your dashboard): the plan’s budget is added and the key stays the same, so no app needs a new one.',
+    validityEndTitle: 'Validity over',
+    validityEnd:
+      'The key expires and its requests are refused with HTTP 402, whatever budget is left. A top-up extends it: the new plan’s validity counts from its current expiry (or from today, if it has already expired), and the unspent budget comes back with it.',
+    acceptTerms: 'By paying you accept the {terms} and the {refunds}.',
   },
   order: {
     title: 'Your order',

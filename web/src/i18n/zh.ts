@@ -47,6 +47,16 @@ export const zh = {
     docs: 'API 文档',
     support: '客服：{contact}',
     guides: '使用指南',
+    terms: '服务条款',
+    privacy: '隐私',
+    refunds: '退款',
+    announcement: '公告',
+  },
+  policy: {
+    terms: '服务条款',
+    privacy: '隐私政策',
+    refunds: '退款政策',
+    englishOnly: '本页面暂时只有英文版本。',
   },
   home: {
     title: 'DeepSeek API 接入',
@@ -98,6 +108,18 @@ export const zh = {
     e5xxAction: '几秒后重试。只对实际生成的 tokens 计费。若持续出现，请联系客服。',
   },
   pricing: {
+    estimate: '约可发送 {n} 次典型对话请求',
+    estimateHow: '估算方式',
+    estimateAssumes:
+      '这里的典型对话请求：输入 {input} 个 token（其中 {hit} 个命中缓存），输出 {output} 个 token，按该套餐中最便宜模型的{period}时段价格计算。对话越长、回答越长，每次请求的费用越高；反之越低。',
+    endingsTitle: '额度用完或到期之后',
+    budgetEndTitle: '额度用完',
+    budgetEnd:
+      '使用该密钥的请求会被拒绝，返回 HTTP 402（insufficient_quota），不会产生超出额度的费用。在本页为同一个密钥充值即可（在用量面板点击“为此密钥充值”）：套餐额度会加到密钥上，密钥本身不变，所有应用都无需更换。',
+    validityEndTitle: '有效期结束',
+    validityEnd:
+      '密钥到期后，无论剩余多少额度，请求都会被拒绝，返回 HTTP 402。充值可以延长有效期：新套餐的有效期从当前到期日起算（如果已经过期，则从今天起算），未用完的额度也随之恢复可用。',
+    acceptTerms: '付款即表示您同意{terms}和{refunds}。',
     title: '价格',
     lead: '一次付款，额度按 DeepSeek 的 token 价格消耗。不是订阅，不会自动续费。',
     budget: '含 {amount} 使用额度',

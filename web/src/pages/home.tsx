@@ -1,7 +1,7 @@
 import { api, once } from '../api/client';
 import { ErrorTable } from '../components/error-table';
 import { useAsync, useTitle } from '../components/hooks';
-import { SupportLink } from '../components/layout';
+import { SupportLink, textLang } from '../components/layout';
 import { PriceSection } from '../components/prices';
 import { QuickStartTabs } from '../components/quickstart';
 import { apiBase, useSite } from '../components/site';
@@ -80,10 +80,10 @@ export default function Home() {
       <section aria-labelledby="about">
         <h2 id="about">{t.home.aboutTitle}</h2>
         <p>{fmt(t.home.operator, { name: siteName })}</p>
-        {site && <p>{site.disclaimer}</p>}
+        {site && <p lang={textLang(site, 'disclaimer')}>{site.disclaimer}</p>}
         {site?.support_contact && (
           <p>
-            <Fmt text={t.home.supportLine} values={{ contact: <SupportLink contact={site.support_contact} /> }} />
+            <Fmt text={t.home.supportLine} values={{ contact: <SupportLink contact={site.support_contact} lang={textLang(site, 'support_contact')} /> }} />
           </p>
         )}
       </section>

@@ -1,30 +1,58 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, once } from '../api/client';
-import type { Plan } from '../api/types';
+import type { Plan, TypicalRequest } from '../api/types';
 import type { PageProps } from '../app';
 import { errorText, useAsync, useTitle } from '../components/hooks';
-import { SupportLink } from '../components/layout';
+import { SupportLink, textLang } from '../components/layout';
 import { PriceSection } from '../components/prices';
 import { useSite } from '../components/site';
 import { Loaded } from '../components/loaded';
 import { pendingTopUpKey, TopUpKeyField } from '../components/topup/topup';
-import { Fmt, Notice } from '../components/ui';
+import { Fmt, Money, Notice } from '../components/ui';
 import { useI18n } from '../i18n';
 import { fmt, integer, usd } from '../lib/format';
 import { STORAGE_KEYS, writeStored } from '../lib/storage';
+import { PAGE_PATHS } from '../routes';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** "about 8,300": two significant figures are as much as a rough estimate can claim. */
+export function roughCount(n: number, lang: 'en' | 'zh'): string {
+  if (n < 100) return integer(n, lang);
+  const step = 10 ** (Math.floor(Math.log10(n)) - 1);
+  return integer(Math.round(n / step) * step, lang);
+}
+
+const untranslated = (plan: Plan, field: string) => (plan.untranslated?.includes(field) ? 'en' : undefined);
 
 function PlanCard(props: { plan: Plan; canBuy: boolean; onBuy(plan: Plan): void }) {
   const { t, lang } = useI18n();
   const { plan } = props;
   const limit = (n: number, template: string) => (n > 0 ? fmt(template, { n: integer(n, lang) }) : t.common.unlimited);
   return (
-    <article class="card plan" aria-labelledby={`plan-${plan.id}`}>
-      <h3 id={`plan-${plan.id}`}>{plan.name}</h3>
-      <p class="plan-price">{usd(plan.price_usd)}</p>
-      <p class="plan-budget">{fmt(t.pricing.budget, { amount: usd(plan.budget_usd) })}</p>
-      {plan.description && <p class="muted">{plan.description}</p>}
+    <article class="card plan" aria-labelledby={`plan-${plan.id}`} data-plan-card={plan.id}>
+      <h3 id={`plan-${plan.id}`} lang={untranslated(plan, 'name')}>
+        {plan.name}
+      </h3>
+      <p class="plan-price">
+        <Money value={plan.price_usd} />
+      </p>
+      <p class="plan-budget">
+        <Fmt text={t.pricing.budget} values={{ amount: <Money value={plan.budget_usd} /> }} />
+      </p>
+      {plan.typical_requests !== undefined && plan.typical_requests > 0 && (
+        <p class="plan-estimate" data-typical={plan.typical_requests}>
+          {fmt(t.pricing.estimate, { n: roughCount(plan.typical_requests, lang) })}
+          <a href="#typical-request" class="footnote-ref" aria-label={t.pricing.estimateHow}>
+            *
+          </a>
+        </p>
+      )}
+      {plan.description && (
+        <p class="muted plan-description" lang={untranslated(plan, 'description')}>
+          {plan.description}
+        </p>
+      )}
       <dl class="facts">
         <dt>{t.pricing.models}</dt>
         <dd>
@@ -135,6 +163,23 @@ function BuyDialog(props: { plan: Plan | null; topupKey: string | null; onClose(
           {(props.topupKey !== null || topupKey !== '') && <TopUpKeyField value={topupKey} onInput={setTopupKey} />}
           {error !== null && <Notice tone="error">{errorText(error, t)}</Notice>}
           <p class="muted small">{t.pricing.paypalNote}</p>
+          <p class="small" id="buy-terms">
+            <Fmt
+              text={t.pricing.acceptTerms}
+              values={{
+                terms: (
+                  <a href={PAGE_PATHS.terms} target="_blank" rel="noopener">
+                    {t.policy.terms}
+                  </a>
+                ),
+                refunds: (
+                  <a href={PAGE_PATHS.refunds} target="_blank" rel="noopener">
+                    {t.policy.refunds}
+                  </a>
+                ),
+              }}
+            />
+          </p>
           <div class="actions">
             <button type="submit" class="btn btn-primary" id="buy-submit" disabled={busy}>
               {busy ? t.pricing.redirecting : t.pricing.continue}
@@ -149,11 +194,39 @@ function BuyDialog(props: { plan: Plan | null; topupKey: string | null; onClose(
   );
 }
 
+/** What happens when the budget or the validity runs out, and what the request estimate assumes. */
+function Endings(props: { typical: TypicalRequest | undefined }) {
+  const { t, lang } = useI18n();
+  const p = t.pricing;
+  return (
+    <section aria-labelledby="endings-title" class="card endings">
+      <h2 id="endings-title">{p.endingsTitle}</h2>
+      <dl class="facts wide">
+        <dt>{p.budgetEndTitle}</dt>
+        <dd id="budget-end">{p.budgetEnd}</dd>
+        <dt>{p.validityEndTitle}</dt>
+        <dd id="validity-end">{p.validityEnd}</dd>
+      </dl>
+      {props.typical && (
+        <p class="muted small" id="typical-request">
+          *{' '}
+          {fmt(p.estimateAssumes, {
+            input: integer(props.typical.input_tokens, lang),
+            hit: integer(props.typical.cache_hit_tokens, lang),
+            output: integer(props.typical.output_tokens, lang),
+            period: props.typical.period === 'peak' ? t.common.peak : t.common.offPeak,
+          })}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export default function Pricing(props: PageProps) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const site = useSite();
   useTitle(t.pricing.title, site?.site_name);
-  const plans = useAsync(() => once('plans', api.plans), []);
+  const plans = useAsync(() => once(`plans:${lang}`, api.plans), [lang]);
   const models = useAsync(() => once('models', api.models), []);
   const [buying, setBuying] = useState<Plan | null>(null);
   const [topupKey] = useState(() => pendingTopUpKey(props.loc.search));
@@ -177,7 +250,7 @@ export default function Pricing(props: PageProps) {
       {site && !site.checkout_enabled && (
         <Notice tone="warning" id="checkout-off">
           <p>
-            <Fmt text={t.pricing.checkoutOff} values={{ contact: <SupportLink contact={site.support_contact} /> }} />
+            <Fmt text={t.pricing.checkoutOff} values={{ contact: <SupportLink contact={site.support_contact} lang={textLang(site, 'support_contact')} /> }} />
           </p>
         </Notice>
       )}
@@ -186,11 +259,14 @@ export default function Pricing(props: PageProps) {
       <section aria-label={t.pricing.plansLabel}>
         <Loaded state={plans}>
           {(list) => (
-            <div class="grid plans">
-              {list.data.map((plan) => (
-                <PlanCard key={plan.id} plan={plan} canBuy={canBuy} onBuy={setBuying} />
-              ))}
-            </div>
+            <>
+              <div class="grid plans">
+                {list.data.map((plan) => (
+                  <PlanCard key={plan.id} plan={plan} canBuy={canBuy} onBuy={setBuying} />
+                ))}
+              </div>
+              <Endings typical={list.typical_request} />
+            </>
           )}
         </Loaded>
       </section>
