@@ -93,6 +93,10 @@ export interface Plan {
   id: string;
   name: string;
   description: string;
+  name_zh?: string;
+  description_zh?: string;
+  /** which texts have no Chinese version */
+  missing_zh?: string[];
   price_usd: Usd;
   budget_usd: Usd;
   models: string[];
@@ -152,10 +156,26 @@ export interface Upstream {
   balance: { currency: string; total: string; checked_at: string; low: boolean } | null;
 }
 
+/** The site texts that have a Chinese twin (`<name>_zh`). */
+export const TRANSLATED_SETTINGS = ['disclaimer', 'support_contact', 'announcement', 'terms', 'privacy', 'refunds'] as const;
+export type TranslatedSetting = (typeof TRANSLATED_SETTINGS)[number];
+
 export interface Settings {
   site_name: string;
   disclaimer: string;
+  disclaimer_zh: string;
   support_contact: string;
+  support_contact_zh: string;
+  announcement: string;
+  announcement_zh: string;
+  terms: string;
+  terms_zh: string;
+  privacy: string;
+  privacy_zh: string;
+  refunds: string;
+  refunds_zh: string;
+  /** which of the texts have no Chinese version */
+  missing_zh: string[];
   public_url: string;
   show_reasoning_default: boolean;
   low_balance_warning_usd: Usd;
@@ -298,7 +318,7 @@ export function adminApi(token: string) {
     /** The CSV as a blob: a plain link can't carry the Authorization header. */
     ledgerCsv: async (q: Query) => (await send(token, 'GET', `/ledger.csv${queryString(q)}`)).blob(),
     settings: () => get<Settings>('/settings'),
-    saveSettings: (body: Partial<Omit<Settings, 'public_url'>>) => patch<Settings>('/settings', body),
+    saveSettings: (body: Partial<Omit<Settings, 'public_url' | 'missing_zh'>>) => patch<Settings>('/settings', body),
     audit: (q: Query) => get<List<AuditRow> & { actions: string[] }>(`/audit${queryString(q)}`),
     mail: (q: Query) => get<MailList>(`/mail${queryString(q)}`),
     resendMail: (id: number) => post<MailRow>(`/mail/${id}/resend`),

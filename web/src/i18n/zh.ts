@@ -110,8 +110,10 @@ export const zh = {
   pricing: {
     estimate: '约可发送 {n} 次典型对话请求',
     estimateHow: '估算方式',
+    atPeak: '高峰时段价格',
+    atOffPeak: '非高峰时段价格',
     estimateAssumes:
-      '这里的典型对话请求：输入 {input} 个 token（其中 {hit} 个命中缓存），输出 {output} 个 token，按该套餐中最便宜模型的{period}时段价格计算。对话越长、回答越长，每次请求的费用越高；反之越低。',
+      '这里的典型对话请求：输入 {input} 个 token（其中 {hit} 个命中缓存），输出 {output} 个 token，按该套餐中最便宜模型的{period}计算。对话越长、回答越长，每次请求的费用越高；反之越低。',
     endingsTitle: '额度用完或到期之后',
     budgetEndTitle: '额度用完',
     budgetEnd:
@@ -429,6 +431,8 @@ export const zh = {
       none: '暂无。',
     },
     catalog: {
+      nameZh: '中文名称',
+      descriptionZh: '中文描述',
       plans: '套餐',
       newPlan: '新建套餐',
       editPlan: '编辑套餐 {id}',
@@ -515,6 +519,19 @@ export const zh = {
       estimated: '估算',
     },
     settings: {
+      siteTitle: '站点',
+      textsTitle: '买家看到的文字',
+      textsHelp: '每段文字都有英文和中文两个版本。中文页面显示中文；中文留空时显示英文。',
+      english: '英文',
+      chinese: '中文',
+      announcement: '公告横幅',
+      announcementHelp: '填写后显示在每个页面顶部；两栏都留空则不显示。',
+      supportContactHelp: '邮箱地址或网址会显示为链接。',
+      policiesTitle: '政策页面',
+      policiesHelp: 'Markdown：# 标题、段落、- 列表、**粗体**、*斜体*、[链接](https://…)。HTML 会按原样显示为文字，不会执行。{site} 和 {contact} 会替换为站点名称和客服联系方式。',
+      missingZh: '缺少中文',
+      missingZhHelp: '中文页面会显示英文内容。',
+      missingSummary: '以下文字还没有中文版本，中文页面会显示英文：',
       siteName: '站点名称',
       disclaimer: '免责声明',
       supportContact: '客服联系方式',

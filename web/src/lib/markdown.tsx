@@ -5,7 +5,8 @@ import type { ComponentChildren, VNode } from 'preact';
 // and can inject nothing. A small subset, which is all a terms page needs:
 //   # to #### headings (shifted one level down: the page has its own h1), paragraphs (a single
 //   line break stays a break), "- " / "* " and "1. " lists, "> " quotes, "---" rules,
-//   **bold**, *italic* / _italic_, `code`, [text](https://… | mailto:… | /path) links.
+//   **bold**, *italic* / _italic_, `code`, [text](https://… | mailto:… | /path) links, and bare
+//   https:// addresses and email addresses as links.
 // Anything else is plain text. Links with another scheme (javascript:, data:) stay text.
 
 type Block =
@@ -96,7 +97,8 @@ export function safeHref(href: string): string | null {
   return null;
 }
 
-const INLINE = /(\*\*([^*]+)\*\*)|(`([^`]+)`)|(\[([^\]]+)\]\(([^)\s]+)\))|(\*([^*\s][^*]*)\*)|(\b_([^_]+)_\b)/;
+const INLINE =
+  /(\*\*([^*]+)\*\*)|(`([^`]+)`)|(\[([^\]]+)\]\(([^)\s]+)\))|(\*([^*\s][^*]*)\*)|(\b_([^_]+)_\b)|(https?:\/\/[^\s<>()\u3000-\u303f\uff00-\uffef]*[^\s<>().,;:!?'"\u3000-\u303f\uff00-\uffef])|([\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})/;
 
 /** Bold, italic, code and links inside a line; everything else as text. */
 export function inline(text: string): ComponentChildren[] {
@@ -117,6 +119,8 @@ export function inline(text: string): ComponentChildren[] {
       out.push(href === null ? match[0] : <a href={href} rel={external ? 'noopener noreferrer' : undefined}>{inline(match[6])}</a>);
     } else if (match[9] !== undefined) out.push(<em>{inline(match[9])}</em>);
     else if (match[11] !== undefined) out.push(<em>{inline(match[11])}</em>);
+    else if (match[12] !== undefined) out.push(<a href={match[12]} rel="noopener noreferrer">{match[12]}</a>);
+    else if (match[13] !== undefined) out.push(<a href={`mailto:${match[13]}`}>{match[13]}</a>);
     rest = rest.slice(match.index + match[0].length);
   }
   return out;

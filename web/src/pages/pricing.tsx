@@ -214,7 +214,7 @@ function Endings(props: { typical: TypicalRequest | undefined }) {
             input: integer(props.typical.input_tokens, lang),
             hit: integer(props.typical.cache_hit_tokens, lang),
             output: integer(props.typical.output_tokens, lang),
-            period: props.typical.period === 'peak' ? t.common.peak : t.common.offPeak,
+            period: props.typical.period === 'peak' ? p.atPeak : p.atOffPeak,
           })}
         </p>
       )}

@@ -4,6 +4,7 @@ import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { fmt, integer, usd, usdInput } from '../../lib/format';
 import { Schedule } from './schedule';
+import { MissingZh, missingZh } from './settings';
 import { Field, value } from './fields';
 import { ActionResult, AdminErrorNotice, SaveRow, useAction, useConfirm, useLoad } from './shared';
 
@@ -79,6 +80,11 @@ function Plans(props: { plans: Plan[] | undefined; error: unknown; reload(): voi
                   <th scope="row">
                     {p.name} <code class="small">{p.id}</code>
                     {p.retired && <span class="tag">{c.retired}</span>}
+                    {p.missing_zh && p.missing_zh.length > 0 && (
+                      <span class="badge badge-pending admin-missing-zh" data-missing-zh={p.missing_zh.join(' ')} title={t.admin.settings.missingZhHelp}>
+                        {t.admin.settings.missingZh}
+                      </span>
+                    )}
                   </th>
                   <td class="num" data-label={c.price}>
                     {usd(p.price_usd)}
@@ -122,6 +128,8 @@ function PlanForm(props: { plan: Plan | null; onClose(): void; onSaved(): void }
     id: p?.id ?? '',
     name: p?.name ?? '',
     description: p?.description ?? '',
+    name_zh: p?.name_zh ?? '',
+    description_zh: p?.description_zh ?? '',
     price_usd: p ? usdInput(p.price_usd) : '',
     budget_usd: p ? usdInput(p.budget_usd) : '',
     models: p?.models.join(', ') ?? '',
@@ -137,6 +145,8 @@ function PlanForm(props: { plan: Plan | null; onClose(): void; onSaved(): void }
     const body = {
       name: f.name.trim(),
       description: f.description,
+      name_zh: f.name_zh.trim(),
+      description_zh: f.description_zh,
       price_usd: f.price_usd.trim(),
       budget_usd: f.budget_usd.trim(),
       models: f.models.split(/[,\s]+/).filter(Boolean),
@@ -158,7 +168,12 @@ function PlanForm(props: { plan: Plan | null; onClose(): void; onSaved(): void }
       <h3 id="plan-form-title">{p ? fmt(c.editPlan, { id: p.id }) : c.newPlan}</h3>
       <div class="admin-grid">
         {!p && input('id', c.id, { required: 'true', pattern: '[a-z0-9-]+' })}
-        {input('name', c.name, { required: 'true' })}
+        {input('name', c.name, { required: 'true', lang: 'en' })}
+        <div class="field">
+          <label for="plan-name_zh">{c.nameZh}</label>
+          <input id="plan-name_zh" lang="zh-CN" value={f.name_zh} onInput={set('name_zh')} aria-describedby={missingZh(f.name, f.name_zh) ? 'plan-name_zh-missing' : undefined} />
+          {missingZh(f.name, f.name_zh) && <MissingZh id="plan-name_zh-missing" />}
+        </div>
         {input('price_usd', c.price, { inputMode: 'decimal', required: 'true' })}
         {input('budget_usd', c.budget, { inputMode: 'decimal', required: 'true' })}
         {input('rpm', c.rpm, { inputMode: 'numeric' })}
@@ -169,9 +184,23 @@ function PlanForm(props: { plan: Plan | null; onClose(): void; onSaved(): void }
       <Field id="plan-models" label={c.models} help={c.modelsHelp}>
         <input id="plan-models" value={f.models} onInput={set('models')} aria-describedby="plan-models-help" />
       </Field>
-      <Field id="plan-description" label={c.description}>
-        <textarea id="plan-description" rows={2} value={f.description} onInput={set('description')} />
-      </Field>
+      <div class="admin-pair-fields">
+        <Field id="plan-description" label={c.description}>
+          <textarea id="plan-description" lang="en" rows={2} value={f.description} onInput={set('description')} />
+        </Field>
+        <div class="field">
+          <label for="plan-description_zh">{c.descriptionZh}</label>
+          <textarea
+            id="plan-description_zh"
+            lang="zh-CN"
+            rows={2}
+            value={f.description_zh}
+            onInput={set('description_zh')}
+            aria-describedby={missingZh(f.description, f.description_zh) ? 'plan-description_zh-missing' : undefined}
+          />
+          {missingZh(f.description, f.description_zh) && <MissingZh id="plan-description_zh-missing" />}
+        </div>
+      </div>
       <ActionResult error={action.error} done={null} />
       <div class="actions">
         <button type="submit" class="btn btn-primary" id="plan-save" disabled={action.busy}>
