@@ -11,6 +11,7 @@ import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
 import { errorShapeOf } from './modules/proxy/protocols';
+import { refusedBodies } from './modules/proxy/refused-bodies';
 import { credentialGuard } from './plugins/auth';
 import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
@@ -32,6 +33,8 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
   return new Elysia({ name: 'tollgate' })
     .use(edgeTarget())
     .use(credentials.failureCounter)
+    // a relayed route's refused body still counts against its key (before the mapper, which ends the chain)
+    .use(refusedBodies(deps))
     // before the size check, so a browser can read even a 413
     .use(corsPlugin(deps))
     .use(edgeBodyLimit(config))

@@ -48,6 +48,8 @@ export interface Config {
   };
   /** raw ledger rows older than this many days are rolled up into daily totals; 0 keeps them all */
   ledgerRetentionDays: number;
+  /** refused requests are counted in memory and written this often (a crash loses at most this much of the counts) */
+  refusalFlushSeconds: number;
   /** SMTP for the buyers' mails; undefined: mail is off */
   mail: MailConfig | undefined;
   /** an order never paid becomes `expired` after this many hours */
@@ -173,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     keep: parseInteger(read('TOLLGATE_BACKUP_KEEP') ?? '7', 'TOLLGATE_BACKUP_KEEP', 1, 1000),
   };
   const ledgerRetentionDays = parseInteger(read('TOLLGATE_LEDGER_RETENTION_DAYS') ?? '180', 'TOLLGATE_LEDGER_RETENTION_DAYS', 0, 36_500);
+  const refusalFlushSeconds = parseInteger(read('TOLLGATE_REFUSAL_FLUSH_SECONDS') ?? '5', 'TOLLGATE_REFUSAL_FLUSH_SECONDS', 1, 3600);
   const scaleOut = parseScaleOut(read, adminToken);
 
   const mail = parseMail(read('TOLLGATE_SMTP_URL'), read('TOLLGATE_MAIL_FROM'), read('TOLLGATE_MAIL_RETRY_SECONDS'));
@@ -201,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     trustedProxies,
     backup,
     ledgerRetentionDays,
+    refusalFlushSeconds,
     mail,
     orderExpiryHours,
     ...scaleOut,

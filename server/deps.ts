@@ -43,7 +43,16 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
   const site = createSiteSettings(database.db);
   // first: checkout and metering queue mail inside their own transactions
   const outbox = createOutbox({ db: database.db, clock, mail: config.mail });
-  const metering = createMeteringService({ db: database.db, catalog, clock, sealer, keyPrefix: config.keyPrefix, log, alerts: outbox.alerts });
+  const metering = createMeteringService({
+    db: database.db,
+    catalog,
+    clock,
+    sealer,
+    keyPrefix: config.keyPrefix,
+    log,
+    alerts: outbox.alerts,
+    refusalFlushMs: config.refusalFlushSeconds * 1000,
+  });
   // env keys plus the keys an operator added (upstream_keys, decrypted); state changes are written back
   const pool = createUpstreamPool({
     envKeys: config.deepseekApiKeys,

@@ -81,6 +81,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   deps.catalog.seedDefaults();
   deps.checkout.start();
   deps.mail.start();
+  deps.metering.refusals.start();
   deps.pool.startBalanceChecks();
   const stopMaintenance = startMaintenance(deps);
   let server: ReturnType<typeof createApp>['server'];
@@ -96,6 +97,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   } catch (error) {
     // the port was taken, say: give back what was started, so a retry in this process starts clean
     deps.checkout.stop();
+    await deps.metering.refusals.stop();
     deps.pool.stopBalanceChecks();
     await stopMaintenance();
     await stopCheckpoints();
@@ -145,6 +147,8 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     }
     if ((await waitAtMost(proxy.idle(), SETTLE_WAIT_MS)) !== 'done') log.error('shutdown: requests still unsettled; their holds lapse', { open_requests: proxy.openRelays });
     await metering.settlementsDrained();
+    // refused requests counted in memory go to the table before it closes
+    await metering.refusals.stop();
     phase('every request settled');
     deps.checkout.stop();
     // a send under way finishes (its SMTP timeouts bound it); one cut off is sent again on the next start

@@ -15,6 +15,7 @@ export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
 /** Why a known key's request was refused (counted in `refusals`, never in the ledger). */
 export type RefusalReason =
   | 'budget_exhausted'
+  | 'budget_too_low'
   | 'key_expired'
   | 'model_not_allowed'
   | 'model_not_found'

@@ -4,11 +4,15 @@ import { requestLang } from '../../lib/i18n';
 import { formatUsd } from '../../lib/money';
 import { planNameIn } from '../catalog/views';
 import { DaysQuery, KeySettings, LimitQuery, UsageCredits, UsageDaily, UsageRequests, UsageSummary } from './model';
+import { refusedView } from './refusals';
 
 const BUYER = ['Buyer'];
 const security = [{ buyerKey: [] }];
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+const REFUSED_NOTE =
+  '`refused` counts the requests with this key that the gateway refused, by reason: `budget_exhausted` and `budget_too_low` (402: no budget, or too little for the request), `key_expired` (402), `model_not_allowed` (403), `model_not_found` (404), `rate_limited` (429, requests per minute), `concurrency_limited` (429, requests at once), `upstream_rejected` (DeepSeek refused the request, usually 400), `bad_request` (400: the body was not valid). Refused requests cost nothing and are not in `requests`, the ledger or the cost (except `upstream_rejected`, which reached DeepSeek and has its ledger row at no cost). Reasons with no refusal are left out of `by_reason`.';
 
 export const meteringModule = (deps: Deps) => {
   const { metering } = deps;
@@ -17,9 +21,10 @@ export const meteringModule = (deps: Deps) => {
   return new Elysia({ name: 'metering' })
     .get(
       '/api/usage',
-      ({ request }) => {
+      async ({ request }) => {
         const key = keyOf(request);
         const totals = metering.usageTotals(key.id);
+        const refused = await metering.refusals.totals({ keyId: key.id });
         const limits = metering.limitsOf(key);
         return {
           key_hint: key.keyHint,
@@ -36,21 +41,42 @@ export const meteringModule = (deps: Deps) => {
           show_reasoning: key.showReasoning ?? false,
           requests: totals.requests,
           tokens: { cache_hit: totals.cacheHit, cache_miss: totals.cacheMiss, output: totals.output, reasoning: totals.reasoning },
+          refused: refusedView(refused),
         };
       },
-      { response: UsageSummary, detail: { tags: BUYER, security, summary: "The key's budget, spend and token totals" } },
+      {
+        response: UsageSummary,
+        detail: {
+          tags: BUYER,
+          security,
+          summary: "The key's budget, spend, token totals and refused requests",
+          description: REFUSED_NOTE,
+        },
+      },
     )
     .get(
       '/api/usage/daily',
-      ({ request, query }) => ({
-        data: metering.usageDaily(keyOf(request).id, query.days ?? 30).map((d) => ({
-          date: d.date,
-          requests: d.requests,
-          cost_usd: formatUsd(d.costNano),
-          tokens: { cache_hit: d.cacheHit, cache_miss: d.cacheMiss, output: d.output, reasoning: d.reasoning },
-        })),
-      }),
-      { query: DaysQuery, response: UsageDaily, detail: { tags: BUYER, security, summary: 'Requests, cost and tokens per day (UTC)' } },
+      async ({ request, query }) => {
+        const keyId = keyOf(request).id;
+        const days = query.days ?? 30;
+        const refused = await metering.refusals.daily(keyId, days);
+        const used = new Map(metering.usageDaily(keyId, days).map((d) => [d.date, d]));
+        // a day with refusals only is a day too
+        const dates = [...new Set([...used.keys(), ...refused.keys()])].sort();
+        return {
+          data: dates.map((date) => {
+            const d = used.get(date);
+            return {
+              date,
+              requests: d?.requests ?? 0,
+              cost_usd: formatUsd(d?.costNano ?? 0),
+              tokens: { cache_hit: d?.cacheHit ?? 0, cache_miss: d?.cacheMiss ?? 0, output: d?.output ?? 0, reasoning: d?.reasoning ?? 0 },
+              refused: refusedView(refused.get(date) ?? { total: 0, byReason: {} }),
+            };
+          }),
+        };
+      },
+      { query: DaysQuery, response: UsageDaily, detail: { tags: BUYER, security, summary: 'Requests, cost, tokens and refused requests per day (UTC)', description: REFUSED_NOTE } },
     )
     .get(
       '/api/usage/requests',

@@ -3,6 +3,19 @@ import { t } from 'elysia';
 const Usd = t.String({ pattern: '^-?\\d+\\.\\d{9}$', examples: ['4.250000000'] });
 const Tokens = t.Object({ cache_hit: t.Integer(), cache_miss: t.Integer(), output: t.Integer(), reasoning: t.Integer() });
 
+const REASONS = ['budget_exhausted', 'budget_too_low', 'key_expired', 'model_not_allowed', 'model_not_found', 'rate_limited', 'concurrency_limited', 'upstream_rejected', 'bad_request'] as const;
+
+/** Refused requests: how many, and how many per reason (reasons with none left out). */
+export const Refused = t.Object(
+  {
+    total: t.Integer({ examples: [3] }),
+    by_reason: t.Partial(t.Object(Object.fromEntries(REASONS.map((r) => [r, t.Integer()])) as Record<(typeof REASONS)[number], ReturnType<typeof t.Integer>>), {
+      examples: [{ rate_limited: 2, model_not_allowed: 1 }],
+    }),
+  },
+  { description: 'requests of this key the gateway refused, by reason' },
+);
+
 export const UsageSummary = t.Object({
   key_hint: t.String(),
   plan_id: t.String(),
@@ -18,10 +31,11 @@ export const UsageSummary = t.Object({
   show_reasoning: t.Boolean(),
   requests: t.Integer(),
   tokens: Tokens,
+  refused: Refused,
 });
 
 export const UsageDaily = t.Object({
-  data: t.Array(t.Object({ date: t.String({ examples: ['2026-11-23'] }), requests: t.Integer(), cost_usd: Usd, tokens: Tokens })),
+  data: t.Array(t.Object({ date: t.String({ examples: ['2026-11-23'] }), requests: t.Integer(), cost_usd: Usd, tokens: Tokens, refused: Refused })),
 });
 
 /** The API a request spoke (ledger.protocol). */

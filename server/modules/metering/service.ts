@@ -15,6 +15,8 @@ import { createKeyLifecycle } from './key-lifecycle';
 import { createHoldBook, createInFlight, createRateLimiter, formatReset, type RateDecision } from './limits';
 import { createSettleQueue } from './settle-queue';
 import { createMeteringStore, type KeyRow, type SpendChange } from './store';
+import { createRefusalCounter } from './refusals';
+import { createSqliteRefusalStore } from './refusal-store';
 
 export type { CreateKeyInput, KeyPatch } from './key-lifecycle';
 export type { CreditRow, TopUpInput } from './credits';
@@ -67,7 +69,7 @@ export interface Settlement {
   prices: TokenPrices;
 }
 
-export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger; alerts?: KeyAlerts }) {
+export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger; alerts?: KeyAlerts; refusalFlushMs?: number }) {
   const { catalog, clock, sealer, keyPrefix, log, alerts } = deps;
   // Inside the settle transaction: a budget alert is queued with the spend that causes it, or not at all.
   const onSpent = (change: SpendChange) => {
@@ -81,6 +83,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   const inFlight = createInFlight();
   const rates = createRateLimiter();
   const settleQueue = createSettleQueue(store, log);
+  const refusals = createRefusalCounter({ store: createSqliteRefusalStore(deps.db), now: clock.now, log, flushMs: deps.refusalFlushMs ?? 5000 });
 
   function bearerKey(authorization: string | null): string {
     if (!authorization) throw Err.missingKey();
@@ -113,6 +116,18 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     return key.budgetNano - key.spentNano - holds.held(key.id);
   }
 
+  /** 402 for a key that expired or has no budget left; else its plan and limits. */
+  function usable(key: KeyRow): KeyContext {
+    const now = clock.now();
+    if (key.expiresAt !== null && key.expiresAt <= now) {
+      if (key.status !== 'expired') store.setStatus(key.id, 'expired', null);
+      throw Err.keyExpired(new Date(key.expiresAt).toISOString().slice(0, 10));
+    }
+    if (key.status === 'expired') throw Err.keyExpired(new Date(key.expiresAt ?? now).toISOString().slice(0, 10));
+    if (key.status === 'exhausted' || key.budgetNano - key.spentNano <= 0) throw Err.budgetExhausted();
+    return contextOf(key);
+  }
+
   function contextOf(key: KeyRow): KeyContext {
     const plan = catalog.plan(key.planId);
     if (!plan) throw new Error(`key ${key.id} has unknown plan ${key.planId}`);
@@ -138,17 +153,11 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     settlementsDrained: () => settleQueue.drained(),
 
     /** Key checks for a billable request: 401 as identify, 402 when expired or out of budget. */
-    authenticate(authorization: string | null): KeyContext {
-      const key = identify(authorization);
-      const now = clock.now();
-      if (key.expiresAt !== null && key.expiresAt <= now) {
-        if (key.status !== 'expired') store.setStatus(key.id, 'expired', null);
-        throw Err.keyExpired(new Date(key.expiresAt).toISOString().slice(0, 10));
-      }
-      if (key.status === 'expired') throw Err.keyExpired(new Date(key.expiresAt ?? now).toISOString().slice(0, 10));
-      if (key.status === 'exhausted' || key.budgetNano - key.spentNano <= 0) throw Err.budgetExhausted();
-      return contextOf(key);
-    },
+    authenticate: (authorization: string | null): KeyContext => usable(identify(authorization)),
+    /** The 402 checks of authenticate, for a key already identified. */
+    usable,
+    /** Refused requests of known keys, counted per key, day and reason (refusals.ts). */
+    refusals,
 
     /**
      * Rate limit, concurrency, then the budget hold, in one synchronous step: nothing can

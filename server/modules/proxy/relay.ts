@@ -34,6 +34,8 @@ interface Lease {
   leave(): void;
   heldByStream: boolean;
   streamSlot: boolean;
+  /** the key, once identified: a refusal from then on is counted against it */
+  keyId: string | null;
 }
 
 /** An admitted request: the adapter builds DeepSeek's body from it (UpstreamContext), the relay sends what it holds. */
@@ -63,6 +65,8 @@ export function createRelay(deps: {
   let observer: ProxyObserver = NO_OBSERVER;
   const upstreamFailed = (upstreamId: string, reason: string) => observer.upstreamError(upstreamId, reason);
   const { settle, settleUnfinished, estimate, rememberReasoning, NOTHING_RECEIVED } = createRelaySettler({ metering, clock, log: deps.log, memory, observer: () => observer });
+  /** requests the relay saw (and so counted, were they refused): the body check before it leaves these to relayRefused */
+  const refusalsSeen = new WeakSet<Request>();
   /** every relay from admission until its settlement is committed (or its hold released) */
   const relays = createInFlight();
   let openStreams = 0;
@@ -74,7 +78,9 @@ export function createRelay(deps: {
 
   /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
   function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Admitted {
-    const ctx = metering.authenticate(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
+    const key = metering.identify(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
+    lease.keyId = key.id;
+    const ctx = metering.usable(key);
     const name = adapter.modelName(body);
     const model = catalog.resolveModel(name);
     if (!model) throw Err.modelNotFound(name);
@@ -106,12 +112,23 @@ export function createRelay(deps: {
     return { 'x-tollgate-cost-usd': formatUsd(costNano), 'x-tollgate-remaining-usd': formatUsd(Math.max(0, remainingNano)) };
   }
 
-  /** Relays one request of the adapter's protocol; every error is a GatewayError, answered in that protocol's shape. */
+  /**
+   * Relays one request of the adapter's protocol; every error is a GatewayError, answered in that
+   * protocol's shape. The one place where every protocol's refusals of a known key are counted
+   * (402, 403, 404 model, 429, 400 from the adapter's checks or from DeepSeek): in memory, no write.
+   */
   async function relay(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang): Promise<Response> {
     if (draining) throw Err.shuttingDown();
-    const lease: Lease = { leave: relays.enter(), heldByStream: false, streamSlot: false };
+    const lease: Lease = { leave: relays.enter(), heldByStream: false, streamSlot: false, keyId: null };
+    refusalsSeen.add(request);
     try {
-      return await admitAndForward(adapter, request, body, requestId, lang, lease);
+      const response = await admitAndForward(adapter, request, body, requestId, lang, lease);
+      // DeepSeek's own refusal passed on as it came (verbatimRejections): the only non-2xx answer not thrown
+      if (response.status >= 400 && lease.keyId !== null) metering.refusals.count(lease.keyId, 'upstream_rejected');
+      return response;
+    } catch (error) {
+      if (lease.keyId !== null && error instanceof GatewayError) metering.refusals.countError(lease.keyId, error);
+      throw error;
     } finally {
       // A stream leaves when it has settled; everything else once its answer is ready.
       if (!lease.heldByStream) leave(lease);
@@ -244,6 +261,20 @@ export function createRelay(deps: {
 
   return {
     relay,
+    /**
+     * A relayed route's request refused before the relay ran (its JSON or schema, which Elysia
+     * checks first): counted as bad_request against its key, when the key is one we know.
+     */
+    refusedBeforeRelay(adapter: ProtocolAdapter, request: Request, error: GatewayError): void {
+      if (refusalsSeen.has(request) || error.status !== 400) return;
+      let keyId: string;
+      try {
+        keyId = metering.identify(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization')).id;
+      } catch {
+        return;
+      }
+      metering.refusals.count(keyId, 'bad_request');
+    },
     /** Shutdown, step one: new relayed requests get a 503 from now on; open ones run on. */
     beginShutdown(): void {
       draining = true;

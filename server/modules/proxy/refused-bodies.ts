@@ -1,0 +1,24 @@
+import { Elysia } from 'elysia';
+import type { Deps } from '../../deps';
+import { Err, GatewayError } from '../../errors';
+import { pathOfContext } from '../../plugins/edge';
+import { ADAPTERS } from './protocols';
+
+/**
+ * A relayed route's body that Elysia refuses before the relay runs (not JSON, or against the
+ * route's schema) is a 400 for a key the credential guard already identified: the relay never
+ * sees it, so this hook hands it to the relay's refusal count (as bad_request). Registered before
+ * the app's error mapper, which answers and so ends the error chain; it answers nothing itself.
+ */
+export function refusedBodies(deps: Pick<Deps, 'proxy'>) {
+  const adapterByPath = new Map(ADAPTERS.flatMap((adapter) => adapter.paths.map((path) => [path, adapter] as const)));
+  return new Elysia({ name: 'relay-refused-bodies' }).onError({ as: 'global' }, (ctx) => {
+    const { code, error, request } = ctx;
+    if (request.method !== 'POST') return;
+    const adapter = adapterByPath.get(pathOfContext(ctx));
+    if (!adapter) return;
+    const gatewayError = error instanceof GatewayError ? error : error instanceof Error && error.cause instanceof GatewayError ? error.cause : null;
+    if (gatewayError) deps.proxy.refusedBeforeRelay(adapter, request, gatewayError);
+    else if (code === 'PARSE' || code === 'VALIDATION') deps.proxy.refusedBeforeRelay(adapter, request, Err.invalidBody('refused before the relay'));
+  });
+}
