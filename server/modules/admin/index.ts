@@ -6,6 +6,7 @@ import { keyRoutes } from './keys';
 import { mailRoutes } from './mail';
 import { operationsRoutes } from './operations';
 import { orderRoutes } from './orders';
+import { refusalRoutes } from './refusals';
 
 /** /admin/api: the operator's API (see API.md), every route behind the admin token (plugins/auth.ts guards them all). */
 export const adminModule = (deps: Deps) => {
@@ -14,6 +15,7 @@ export const adminModule = (deps: Deps) => {
     .use(keyRoutes(ctx))
     .use(orderRoutes(ctx))
     .use(mailRoutes(ctx))
+    .use(refusalRoutes(ctx))
     .use(catalogRoutes(ctx))
     .use(operationsRoutes(ctx));
 };

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { t } from 'elysia';
+import { Refused } from '../metering/model';
 
 // Request schemas of the admin API (see API.md). Money in bodies: "5", "5.5", "5.000000000".
 
@@ -341,6 +342,10 @@ export const OverviewView = t.Object({
   buyer_spend_usd: Usd,
   upstream_cost_usd: Usd,
   margin_usd: Usd,
+  earned_usd: t.String({ ...Usd, description: "revenue attributable to the budget used in the window: each key's spend × what was paid for it ÷ its budget" }),
+  owed_usd: t.String({ ...Usd, description: 'the budget still owed to buyers: what is left on active keys that have not expired' }),
+  owed_keys: t.Integer({ description: 'the keys owed_usd is left on' }),
+  refused_today: Refused,
   active_keys: t.Integer(),
   requests_today: t.Integer(),
   errors_today: t.Integer(),
@@ -390,4 +395,23 @@ export const MailList = t.Object({
   counts: t.Object({ pending: t.Integer(), sending: t.Integer(), sent: t.Integer(), failed: t.Integer() }),
   data: t.Array(MailView),
   total: t.Integer({ minimum: 0 }),
+});
+
+export const RefusalsQuery = t.Object({
+  key_id: t.Optional(t.String({ maxLength: 100 })),
+  from: t.Optional(t.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'first UTC day, YYYY-MM-DD', examples: ['2026-11-01'] })),
+  to: t.Optional(t.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'last UTC day, YYYY-MM-DD', examples: ['2026-11-30'] })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+
+const RefusalReasonOut = t.String({ description: 'budget_exhausted, budget_too_low, key_expired, model_not_allowed, model_not_found, rate_limited, concurrency_limited, upstream_rejected or bad_request', examples: ['rate_limited'] });
+
+export const RefusalList = t.Object({
+  data: t.Array(t.Object({ key_id: t.String(), key_hint: Nullable(t.String()), date: t.String({ examples: ['2026-11-23'] }), reason: RefusalReasonOut, count: t.Integer() })),
+  refused: Refused,
+});
+
+export const KeyRefusals = t.Object({
+  refused: Refused,
+  by_day: t.Array(t.Object({ date: t.String({ examples: ['2026-11-23'] }), refused: Refused }), { description: 'the last 30 UTC days that have refusals, oldest first' }),
 });

@@ -23,6 +23,8 @@ import {
   UpstreamView,
 } from './model';
 import type { LedgerFilter } from './store';
+import { createOverviewFigures } from './overview-figures';
+import { refusedView } from '../metering/refusals';
 import { iso, LEDGER_CSV_COLUMNS, ledgerCsvLine, ledgerView, upstreamView } from './views';
 
 const DAY_MS = 86_400_000;
@@ -56,6 +58,7 @@ function ledgerFilter(query: { key_id?: string; model?: string; protocol?: Proto
 export function operationsRoutes(ctx: AdminContext) {
   const { deps, store } = ctx;
   const { pool, site, config } = deps;
+  const figures = createOverviewFigures(deps.database.db);
   const settingsView = () => {
     const s = site.get();
     return {
@@ -93,7 +96,7 @@ export function operationsRoutes(ctx: AdminContext) {
   return new Elysia({ name: 'admin-operations', prefix: '/admin/api' })
     .get(
       '/overview',
-      ({ query }) => {
+      async ({ query }) => {
         const now = ctx.now();
         const days = query.days ?? 30;
         const todayStart = Math.floor(now / DAY_MS) * DAY_MS;
@@ -110,6 +113,12 @@ export function operationsRoutes(ctx: AdminContext) {
             : row.costNano;
         }
         const today = store.requestsSince(todayStart);
+        const earnedNano = figures.earnedSince(since);
+        const owed = figures.owed(now);
+        const refused = await deps.metering.refusals.totals({ fromDate: new Date(todayStart).toISOString().slice(0, 10) });
+        // DeepSeek's own refusals already have their ledger row (and count in today's errors there)
+        const refusedOnly = refused.total - (refused.byReason.upstream_rejected ?? 0);
+        const attempts = today.requests + refusedOnly;
         return {
           days,
           revenue_usd: formatUsd(revenueNano),
@@ -118,11 +127,15 @@ export function operationsRoutes(ctx: AdminContext) {
           orders_by_status: Object.fromEntries(store.ordersByStatus(since).map((s) => [s.status, s.n])),
           buyer_spend_usd: formatUsd(buyerSpendNano),
           upstream_cost_usd: formatUsd(upstreamNano),
-          margin_usd: formatUsd(revenueNano - upstreamNano),
+          earned_usd: formatUsd(earnedNano),
+          margin_usd: formatUsd(earnedNano - upstreamNano),
+          owed_usd: formatUsd(owed.owedNano),
+          owed_keys: owed.keys,
           active_keys: store.activeKeys(now),
           requests_today: today.requests,
-          errors_today: today.errors,
-          error_rate_today: today.requests === 0 ? 0 : today.errors / today.requests,
+          errors_today: today.errors + refusedOnly,
+          refused_today: refusedView(refused),
+          error_rate_today: attempts === 0 ? 0 : (today.errors + refusedOnly) / attempts,
           current_period: deps.catalog.periodAt(new Date(now)),
           spend_by_day: store.spendByDay(since).map((d) => ({ date: d.date, spend_usd: formatUsd(d.spendNano), requests: d.requests })),
         };
@@ -132,7 +145,7 @@ export function operationsRoutes(ctx: AdminContext) {
         response: OverviewView,
         detail: detail(
           'Revenue, spend, margin and today\'s traffic',
-          'Days are UTC; the window is today and the days-1 days before it. revenue_usd: paid orders, net of refunds recorded on them. upstream_cost_usd: the ledger\'s tokens priced at DeepSeek\'s list prices (the default price book), or at what the buyer paid for models DeepSeek\'s list does not name.',
+          'Days are UTC; the window is today and the days-1 days before it. revenue_usd: paid orders, net of refunds recorded on them (cash in, spent or not). buyer_spend_usd: the budget buyers used (the ledger). upstream_cost_usd: the ledger\'s tokens priced at DeepSeek\'s list prices (the default price book), or at what the buyer paid for models DeepSeek\'s list does not name. earned_usd: revenue attributable to the budget used: each key\'s spend times what was paid for the key over its budget (a key the operator gave away earns nothing). margin_usd: earned_usd minus upstream_cost_usd, so unspent prepaid budget is not counted as profit. owed_usd: the budget still owed to buyers, the remaining budget of every active key that has not expired (owed_keys of them), whenever it was bought. requests_today: ledger rows (requests that reached DeepSeek); refused_today: requests of known keys the gateway refused today, by reason; errors_today and error_rate_today count both (a refusal by DeepSeek once).',
         ),
       },
     )

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia';
 import type { Deps } from '../../deps';
+import { Err } from '../../errors';
 import { requestLang, type Lang } from '../../lib/i18n';
 import { typicalRequestsOf, typicalRequestView } from './estimate';
 import { LangQuery, ModelList, PlanList, PolicyView, SiteView } from './model';
@@ -18,6 +19,9 @@ const SITE_FIELDS: Record<TranslatedText, string> = {
   privacy: 'privacy',
   refunds: 'refunds',
 };
+
+const POLICIES = ['terms', 'privacy', 'refunds'] as const;
+type Policy = (typeof POLICIES)[number];
 
 const LANG_NOTE = 'In the visitor\'s language: `?lang=en|zh` first, then Accept-Language (zh… → Chinese), else English. A text the operator wrote only in English comes in English and is named in `untranslated`.';
 
@@ -85,13 +89,15 @@ export const catalogModule = (deps: Deps) =>
     .get(
       '/api/policies/:id',
       ({ params, request }) => {
+        if (!POLICIES.includes(params.id as Policy)) throw Err.notFound(`/api/policies/${params.id}`);
+        const id = params.id as Policy;
         const site = deps.site.get();
         const lang = requestLang(request);
-        const { text, fallback } = textIn(site, params.id, lang);
-        return { id: params.id, lang: fallback ? ('en' as const) : lang, markdown: filled(text, site, lang) };
+        const { text, fallback } = textIn(site, id, lang);
+        return { id, lang: fallback ? ('en' as const) : lang, markdown: filled(text, site, lang) };
       },
       {
-        params: t.Object({ id: t.Union([t.Literal('terms'), t.Literal('privacy'), t.Literal('refunds')]) }),
+        params: t.Object({ id: t.String({ maxLength: 32, description: 'terms, privacy or refunds (404 otherwise)', examples: ['terms'] }) }),
         query: LangQuery,
         response: PolicyView,
         detail: {
