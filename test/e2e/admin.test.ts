@@ -7,6 +7,7 @@ import { zh } from '../../web/src/i18n/zh';
 import { costOf, fmt, sumUsd, usd } from '../../web/src/lib/format';
 import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, PHONE, screenshot, sidewaysOverflow } from '../helpers/browser';
 import { tempDir } from '../helpers/gateway';
+import { startSmtpServer, type SmtpServer } from '../helpers/smtp';
 import { ensureWebBuilt } from '../helpers/web-build';
 
 // The operator console in Chromium against the offline demo. Screenshots: test-artifacts/screenshots/admin-*.png.
@@ -14,6 +15,7 @@ import { ensureWebBuilt } from '../helpers/web-build';
 let demo: RunningDemo;
 let dataDir: string;
 let browser: Browser;
+let smtp: SmtpServer;
 
 const DICTS = { en, zh } as const;
 const TOKEN_KEY = 'tollgate.admin-token';
@@ -22,7 +24,9 @@ beforeAll(async () => {
   if (!BROWSER_AVAILABLE) return;
   ensureWebBuilt();
   dataDir = tempDir('tollgate-e2e-admin-');
-  demo = await startDemo({ dataDir, quiet: true });
+  // a real SMTP server: the mail outbox has the paid order's receipt
+  smtp = await startSmtpServer();
+  demo = await startDemo({ dataDir, quiet: true, env: { TOLLGATE_SMTP_URL: smtp.url, TOLLGATE_MAIL_FROM: 'noreply@tollgate.test', TOLLGATE_MAIL_RETRY_SECONDS: '1' } });
   browser = await launchBrowser();
   // some usage, so the overview and the ledger have rows; orders (one paid with a long address, one
   // waiting for payment), so the orders table and an order's payments and webhook events have rows
@@ -52,6 +56,7 @@ async function buy(plan: string, email: string, pay: boolean): Promise<void> {
 afterAll(async () => {
   await browser?.close();
   await demo?.stop();
+  await smtp?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -251,11 +256,12 @@ describeBrowser('the operator console', () => {
     60_000,
   );
 
-  const SECTIONS = ['overview', 'keys', 'orders', 'catalog', 'upstreams', 'ledger', 'settings', 'audit'] as const;
+  const SECTIONS = ['overview', 'keys', 'orders', 'mail', 'catalog', 'upstreams', 'ledger', 'settings', 'audit'] as const;
   const READY: Record<(typeof SECTIONS)[number], string> = {
     overview: '#overview-stats',
     keys: '#keys-table',
     orders: '#orders-table',
+    mail: '#mail-table',
     catalog: '#schedule-form',
     upstreams: '#upstreams-table',
     ledger: '#ledger-table',
@@ -295,6 +301,11 @@ describeBrowser('the operator console', () => {
             }
             // the list tables are cards on a phone: no column headers in sight, every value labelled
             if (viewportName === 'phone') {
+              await page.locator('.admin-nav a[data-section="mail"]').click();
+              const mailCell = page.locator('#mail-table tbody td[data-label]').first();
+              await mailCell.waitFor();
+              expect(await mailCell.evaluate((td) => getComputedStyle(td).display)).not.toBe('table-cell');
+              expect(await mailCell.getAttribute('data-label')).toBe(t.admin.mail.status);
               await page.locator('.admin-nav a[data-section="orders"]').click();
               const cell = page.locator('#orders-table tbody td').first();
               await cell.waitFor();
@@ -317,6 +328,13 @@ describeBrowser('the operator console', () => {
             await page.locator('#key-facts').waitFor({ timeout: 10_000 });
             await check('key detail');
             if (viewportName === 'phone') await screenshot(page, `admin-key-detail-${lang}-phone`);
+            // a bought key's page: its purchase in the credits table, a card on a phone
+            const bought = (await adminGet<{ data: { id: string }[] }>(`/keys?q=${encodeURIComponent(LONG_EMAIL)}`)).data[0];
+            await page.goto(`${demo.url}/admin/keys/${encodeURIComponent(bought?.id ?? '')}?lang=${lang}`);
+            const credit = page.locator('#key-credits tbody td[data-label]').first();
+            await credit.waitFor({ timeout: 10_000 });
+            expect(await credit.evaluate((td) => getComputedStyle(td).display)).toBe(viewportName === 'phone' ? 'flex' : 'table-cell');
+            await check('a bought key with its credits');
           } finally {
             await context.close();
           }

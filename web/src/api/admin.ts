@@ -1,5 +1,6 @@
 // A typed client for the admin API (server/modules/admin/API.md). Only the console imports it.
 import { ApiError, errorFrom, languageHeader } from './client';
+import type { Refused } from './types';
 
 export type Usd = string;
 
@@ -16,12 +17,31 @@ export interface Overview {
   buyer_spend_usd: Usd;
   upstream_cost_usd: Usd;
   margin_usd: Usd;
+  /** revenue attributable to the budget used in the window */
+  earned_usd?: Usd;
+  /** the budget still owed to buyers (active, unexpired keys) */
+  owed_usd?: Usd;
+  owed_keys?: number;
+  refused_today?: Refused;
   active_keys: number;
   requests_today: number;
   errors_today: number;
   error_rate_today: number;
   current_period: string;
   spend_by_day: { date: string; spend_usd: Usd; requests: number }[];
+}
+
+export interface KeyRefusals {
+  refused: Refused;
+  by_day: { date: string; refused: Refused }[];
+}
+
+export interface RefusalRow {
+  key_id: string;
+  key_hint: string | null;
+  date: string;
+  reason: string;
+  count: number;
 }
 
 export interface Key {
@@ -323,6 +343,8 @@ export function adminApi(token: string) {
     mail: (q: Query) => get<MailList>(`/mail${queryString(q)}`),
     resendMail: (id: number) => post<MailRow>(`/mail/${id}/resend`),
     keyCredits: (id: string) => get<{ data: KeyCredit[] }>(`/keys/${enc(id)}/credits`),
+    keyRefusals: (id: string) => get<KeyRefusals>(`/keys/${enc(id)}/refusals`),
+    refusals: (q: Query) => get<{ data: RefusalRow[]; refused: Refused }>(`/refusals${queryString(q)}`),
   };
 }
 

@@ -122,6 +122,23 @@ export interface Tokens {
   reasoning: number;
 }
 
+/** Requests the gateway refused, by reason (reasons with none left out). */
+export interface Refused {
+  total: number;
+  by_reason: Partial<Record<RefusalReason, number>>;
+}
+
+export type RefusalReason =
+  | 'budget_exhausted'
+  | 'budget_too_low'
+  | 'key_expired'
+  | 'model_not_allowed'
+  | 'model_not_found'
+  | 'rate_limited'
+  | 'concurrency_limited'
+  | 'upstream_rejected'
+  | 'bad_request';
+
 export interface Usage {
   key_hint: string;
   plan_id: string;
@@ -138,6 +155,8 @@ export interface Usage {
   show_reasoning: boolean;
   requests: number;
   tokens: Tokens;
+  /** older servers leave it out */
+  refused?: Refused;
 }
 
 export interface UsageDay {
@@ -145,6 +164,7 @@ export interface UsageDay {
   requests: number;
   cost_usd: string;
   tokens: Tokens;
+  refused?: Refused;
 }
 
 export interface UsageRequest {

@@ -67,6 +67,13 @@ export function integer(n: number, lang: Lang): string {
   return new Intl.NumberFormat(locale(lang)).format(n);
 }
 
+/** "about 8,300": two significant figures are as much as a rough estimate can claim. */
+export function roughCount(n: number, lang: Lang): string {
+  if (n < 100) return integer(n, lang);
+  const step = 10 ** (Math.floor(Math.log10(n)) - 1);
+  return integer(Math.round(n / step) * step, lang);
+}
+
 export function percent(ratio: number, lang: Lang): string {
   return new Intl.NumberFormat(locale(lang), { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
 }

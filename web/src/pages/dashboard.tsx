@@ -7,6 +7,7 @@ import { Playground } from '../components/dashboard/playground';
 import { RequestsTable } from '../components/dashboard/requests-table';
 import { KeySettings } from '../components/dashboard/settings';
 import { UsageSummary } from '../components/dashboard/summary';
+import { RefusedList } from '../components/refused';
 import { errorText, useAsync, useTitle } from '../components/hooks';
 import { useSite } from '../components/site';
 import { TopUpButton } from '../components/topup/topup';
@@ -122,6 +123,11 @@ function Board(props: { apiKey: string; onForget(): void; onRejected(error: unkn
       {actions}
       {board.error !== undefined && <ErrorNotice error={board.error} />}
       <UsageSummary usage={usage} />
+      <section class="card" aria-labelledby="refused-title">
+        <h2 id="refused-title">{t.refused.title}</h2>
+        <p class="muted small">{t.refused.lead}</p>
+        <RefusedList refused={usage.refused} id="dashboard-refused" />
+      </section>
       <section class="card" aria-labelledby="daily-title">
         <h2 id="daily-title">{d.dailyTitle}</h2>
         <DailyChart data={daily.data} />

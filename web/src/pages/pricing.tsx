@@ -10,18 +10,11 @@ import { Loaded } from '../components/loaded';
 import { pendingTopUpKey, TopUpKeyField } from '../components/topup/topup';
 import { Fmt, Money, Notice } from '../components/ui';
 import { useI18n } from '../i18n';
-import { fmt, integer, usd } from '../lib/format';
+import { fmt, integer, roughCount, usd } from '../lib/format';
 import { STORAGE_KEYS, writeStored } from '../lib/storage';
 import { PAGE_PATHS } from '../routes';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-/** "about 8,300": two significant figures are as much as a rough estimate can claim. */
-export function roughCount(n: number, lang: 'en' | 'zh'): string {
-  if (n < 100) return integer(n, lang);
-  const step = 10 ** (Math.floor(Math.log10(n)) - 1);
-  return integer(Math.round(n / step) * step, lang);
-}
 
 const untranslated = (plan: Plan, field: string) => (plan.untranslated?.includes(field) ? 'en' : undefined);
 

@@ -22,7 +22,8 @@ export function DailyChart(props: { data: UsageDay[] }) {
   const d = t.dashboard;
   const days = fillDays(props.data, 30);
   const requests = days.reduce((n, day) => n + day.requests, 0);
-  if (requests === 0) return <p class="muted">{d.dailyEmpty}</p>;
+  const refused = days.reduce((n, day) => n + (day.refused?.total ?? 0), 0);
+  if (requests === 0 && refused === 0) return <p class="muted">{d.dailyEmpty}</p>;
   const total = usd(sumUsd(days.map((day) => day.cost_usd)));
   return (
     <BarChart
@@ -33,7 +34,7 @@ export function DailyChart(props: { data: UsageDay[] }) {
       bars={days.map((day) => ({
         key: day.date,
         value: usdNumber(day.cost_usd),
-        tip: fmt(d.dayTip, { date: dateOnly(day.date, lang), cost: usd(day.cost_usd), requests: integer(day.requests, lang) }),
+        tip: fmt(d.dayTip, { date: dateOnly(day.date, lang), cost: usd(day.cost_usd), requests: integer(day.requests, lang), refused: integer(day.refused?.total ?? 0, lang) }),
       }))}
       first={monthDay(days[0]?.date, lang)}
       summary={fmt(d.dailyTotal, { total, requests: integer(requests, lang) })}

@@ -5,6 +5,7 @@ import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, usd, usdInput } from '../../lib/format';
 import { KeyCredits } from './key-credits';
+import { KeyRefusals } from './refusals';
 import { LedgerTable } from './ledger-table';
 import { Field, LimitField, value } from './fields';
 import { ActionResult, AdminErrorNotice, NewKeyBox, PAGE_SIZE, Pager, StatusBadge, useAction, useConfirm, useLoad } from './shared';
@@ -109,6 +110,7 @@ export default function KeyDetail(props: { id: string }) {
         <LimitsForm keyData={key} plan={plans.data?.data.find((p) => p.id === key.plan_id)} onDone={update} />
       </div>
       <KeyCredits id={key.id} refresh={key.budget_usd} />
+      <KeyRefusals id={key.id} />
       <section class="card">
         <h2>{k.ledger}</h2>
         <AdminErrorNotice error={ledger.error} />

@@ -2,6 +2,7 @@ import { useI18n } from '../../i18n';
 import { downloadFile } from '../../lib/download';
 import type { SectionProps } from './index';
 import { LedgerTable } from './ledger-table';
+import { LedgerRefusals } from './refusals';
 import { Field, value } from './fields';
 import { ActionResult, FilterForm, PagedList, useAction, useFilteredList } from './shared';
 
@@ -60,6 +61,7 @@ export default function Ledger(props: SectionProps) {
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => <LedgerTable rows={rows} id="ledger-table" showKey />}
       </PagedList>
+      <LedgerRefusals keyId={query.key_id} from={query.from} to={query.to} />
     </>
   );
 }

@@ -62,7 +62,9 @@ export default function Mail() {
             <table class="admin-table stack stack-compact" id="mail-table">
               <thead>
                 <tr>
-                  <th scope="col">{m.colMail}</th>
+                  <th scope="col" class="admin-mail-what">
+                    {m.colMail}
+                  </th>
                   <th scope="col">{m.status}</th>
                   <th scope="col">{m.colTo}</th>
                   <th scope="col">{m.colQueued}</th>
@@ -79,10 +81,10 @@ export default function Mail() {
               <tbody>
                 {rows.map((row) => (
                   <tr key={row.id} data-mail={row.id}>
-                    <th scope="row">
+                    <th scope="row" class="admin-mail-what">
                       {m.kinds[row.kind]} <span class="tag">{row.lang}</span>
                       {row.resend && <span class="small muted"> ({m.copy})</span>}
-                      {row.subject && <span class="admin-block small muted admin-wrap">{row.subject}</span>}
+                      {row.subject && <span class="admin-block small muted admin-wrap admin-mail-subject">{row.subject}</span>}
                       {row.order_id && (
                         <a class="admin-block small" href={`/admin/orders/${encodeURIComponent(row.order_id)}`}>
                           {row.order_id}
@@ -111,7 +113,7 @@ export default function Mail() {
                     <td class="admin-wrap" data-label={m.answer}>
                       {row.smtp_response ? <code class="admin-wrap">{row.smtp_response}</code> : '—'}
                     </td>
-                    <td class="admin-row-actions">
+                    <td class="admin-mail-action">
                       {info?.enabled && row.status !== 'sending' && (
                         <button
                           type="button"

@@ -1,7 +1,8 @@
 import { useI18n } from '../../i18n';
-import { fmt, integer, percent, usd } from '../../lib/format';
+import { fmt, integer, percent } from '../../lib/format';
 import { AdminErrorNotice, DayBars, periodName, StatusBadge, useLoad } from './shared';
-import { Loading } from '../../components/ui';
+import { Loading, Money } from '../../components/ui';
+import { reasonName } from '../../components/refused';
 
 /** The last `n` UTC dates, oldest first, with zeros where the API had no row. */
 function lastDays<T extends { date: string }>(rows: T[], n: number, empty: (date: string) => T): T[] {
@@ -17,29 +18,81 @@ export default function Overview() {
   const o = t.admin.overview;
   const { data, error } = useLoad((api) => api.overview(30), []);
   if (!data) return error ? <AdminErrorNotice error={error} /> : <Loading />;
-  const stats: [string, string, string?][] = [
-    [o.revenue, usd(data.revenue_usd), fmt(o.paidOrders, { n: integer(data.paid_orders, lang) })],
-    [o.spend, usd(data.buyer_spend_usd)],
-    [o.upstreamCost, usd(data.upstream_cost_usd)],
-    [o.margin, usd(data.margin_usd)],
-    [o.activeKeys, integer(data.active_keys, lang)],
-    [o.requestsToday, integer(data.requests_today, lang)],
-    [o.errorRate, percent(data.error_rate_today, lang), fmt(o.errorsToday, { n: integer(data.errors_today, lang) })],
-    [o.period, periodName(data.current_period, t)],
+  const refused = data.refused_today ?? { total: 0, by_reason: {} };
+  const reasons = t.refused.reasons as Record<string, string>;
+  // [id, label, value, note under it]
+  const money: [string, string, string | undefined, string?][] = [
+    ['revenue', o.revenue, data.revenue_usd, fmt(o.paidOrders, { n: integer(data.paid_orders, lang) })],
+    ['spend', o.spend, data.buyer_spend_usd],
+    ['earned', o.earned, data.earned_usd, o.earnedNote],
+    ['upstream', o.upstreamCost, data.upstream_cost_usd, o.upstreamNote],
+    ['margin', o.margin, data.margin_usd, o.marginNote],
+    ['owed', o.owed, data.owed_usd, data.owed_keys === undefined ? undefined : fmt(o.owedKeys, { n: integer(data.owed_keys, lang) })],
+  ];
+  const traffic: [string, string, string, string?][] = [
+    ['active-keys', o.activeKeys, integer(data.active_keys, lang)],
+    ['requests-today', o.requestsToday, integer(data.requests_today, lang)],
+    ['refused-today', o.refusedToday, integer(refused.total, lang)],
+    ['error-rate', o.errorRate, percent(data.error_rate_today, lang), fmt(o.errorsToday, { n: integer(data.errors_today, lang) })],
+    ['period', o.period, periodName(data.current_period, t)],
   ];
   return (
     <>
       <h1>{t.admin.nav.overview}</h1>
       <p class="muted">{o.last30}</p>
       <dl class="admin-stats" id="overview-stats">
-        {stats.map(([label, value, note]) => (
-          <div key={label} class="card">
+        {money.map(([id, label, value, note]) => (
+          <div key={id} class="card" data-stat={id}>
+            <dt>{label}</dt>
+            <dd class="big">
+              <Money value={value ?? null} />
+            </dd>
+            {note && <dd class="small muted">{note}</dd>}
+          </div>
+        ))}
+        {traffic.map(([id, label, value, note]) => (
+          <div key={id} class="card" data-stat={id}>
             <dt>{label}</dt>
             <dd class="big">{value}</dd>
             {note && <dd class="small muted">{note}</dd>}
           </div>
         ))}
       </dl>
+      <details class="card admin-help" id="overview-help">
+        <summary>{o.helpTitle}</summary>
+        <dl class="facts admin-facts">
+          <dt>{o.revenue}</dt>
+          <dd>{o.helpRevenue}</dd>
+          <dt>{o.spend}</dt>
+          <dd>{o.helpSpend}</dd>
+          <dt>{o.earned}</dt>
+          <dd>{o.helpEarned}</dd>
+          <dt>{o.upstreamCost}</dt>
+          <dd>{o.helpUpstream}</dd>
+          <dt>{o.margin}</dt>
+          <dd id="help-margin">{o.helpMargin}</dd>
+          <dt>{o.owed}</dt>
+          <dd>{o.helpOwed}</dd>
+          <dt>{o.errorRate}</dt>
+          <dd>{o.helpErrors}</dd>
+        </dl>
+      </details>
+      {refused.total > 0 && (
+        <section class="card" aria-labelledby="refused-today-title">
+          <h2 id="refused-today-title">{o.refusedTodayTitle}</h2>
+          <dl class="facts wide refused-reasons" id="overview-refused">
+            {Object.entries(refused.by_reason).map(([reason, n]) => (
+              <div key={reason} class="refused-row" data-reason={reason}>
+                <dt>{reasonName(reason, reasons)}</dt>
+                <dd class="num">{integer(n ?? 0, lang)}</dd>
+              </div>
+            ))}
+          </dl>
+          <p class="small">
+            <a href="/admin/ledger#refusals">{o.refusedMore}</a>
+          </p>
+        </section>
+      )}
       <div class="admin-charts">
         <section class="card">
           <h2>{o.revenueByDay}</h2>
