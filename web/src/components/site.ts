@@ -2,7 +2,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { Site } from '../api/types';
 
-/** /api/site, loaded once by the app shell; null until it arrives (or if it failed). */
+/** /api/site in the page's language, loaded by the app shell (again when the language changes); null until it first arrives. */
 export const SiteContext = createContext<Site | null>(null);
 
 export function useSite(): Site | null {
