@@ -28,14 +28,16 @@ const reached = (spent: number, budget: number, share: number) => budget > 0 && 
 
 /**
  * The level a spend from `before` to `after` reached, if any; the higher one when it reached both.
- * "Exhausted" is 100 %: the budget spent, or what is left is less than the request just paid for
- * (`lastCost`), so that the next one like it is refused. Near the end requests are clamped to what
- * fits and then refused, so the spent total rarely lands exactly on the budget. The outbox keeps
+ * "Exhausted" is 100 %: the budget spent, or what is left is below `nextFloor`, the smallest hold
+ * the request just paid for would need again (its prompt at the cache-miss price and the output
+ * floor, at peak), so that the next one like it is refused. Near the end requests are clamped to
+ * what fits and then refused, so the spent total rarely lands exactly on the budget; and off-peak a
+ * request costs half its peak-priced hold, so comparing with its cost would never fire. The outbox keeps
  * one mail per key, level and budget, so reaching a level again adds nothing.
  */
-export function crossedLevel(before: number, after: number, budget: number, lastCost: number): BudgetLevel | null {
+export function crossedLevel(before: number, after: number, budget: number, nextFloor: number): BudgetLevel | null {
   if (budget <= 0) return null;
-  if (after >= budget || budget - after < lastCost) return 'exhausted';
+  if (after >= budget || budget - after < nextFloor) return 'exhausted';
   if (reached(after, budget, LOW_BUDGET_SHARE) && !reached(before, budget, LOW_BUDGET_SHARE)) return 'low_budget';
   return null;
 }

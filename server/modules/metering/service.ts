@@ -42,6 +42,8 @@ export interface Admission {
   requestId: string;
   keyId: string;
   holdNano: number;
+  /** the smallest hold this request would have been admitted with (its prompt and the output floor): below it, the next one like it is refused */
+  floorNano: number;
   /** the max_tokens to send upstream: the output cap the hold was computed for */
   maxTokens: number;
   clamped: boolean;
@@ -74,7 +76,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   // Inside the settle transaction: a budget alert is queued with the spend that causes it, or not at all.
   const onSpent = (change: SpendChange) => {
     if (!alerts || !change.email) return;
-    const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano, change.largestCostNano);
+    const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano, change.nextFloorNano);
     if (level) alerts.budgetCrossed({ keyId: change.keyId, email: change.email, lang: mailLang(change.lang), budgetNano: change.budgetNano, spentNano: change.spentNano }, level);
   };
   const store = createMeteringStore(deps.db, onSpent);
@@ -192,7 +194,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       }
       holds.add(ctx.key.id, holdNano);
       inFlight.enter(ctx.key.id);
-      return { requestId, keyId: ctx.key.id, holdNano, maxTokens, clamped, rate, startedAt: now, done: false };
+      return { requestId, keyId: ctx.key.id, holdNano, floorNano: promptNano + MIN_OUTPUT_TOKENS * prices.outputNano, maxTokens, clamped, rate, startedAt: now, done: false };
     },
 
     /** Releases a hold for a request that never reached the upstream: no ledger row. */
@@ -227,6 +229,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
         totals = await settleQueue.settle({
           requestId: admission.requestId,
           keyId: admission.keyId,
+          floorNano: admission.floorNano,
           protocol: input.protocol,
           publicModel: input.model.publicModel,
           upstreamModel: input.model.upstreamModel,

@@ -7,7 +7,8 @@ export type NewKeyRow = typeof apiKeys.$inferInsert;
 export type LedgerRow = typeof ledger.$inferSelect;
 export type NewLedgerRow = typeof ledger.$inferInsert;
 
-export type SettleRow = NewLedgerRow & { costNano: number; keyId: string; finishedAt: number };
+/** `floorNano` is not stored: the smallest hold the same request would need again (budget alerts). */
+export type SettleRow = NewLedgerRow & { costNano: number; keyId: string; finishedAt: number; floorNano: number };
 
 /** A key's spent total as one settle batch moved it: from `spentBefore` to `spentNano`. */
 export interface SpendChange {
@@ -15,8 +16,8 @@ export interface SpendChange {
   spentBefore: number;
   spentNano: number;
   budgetNano: number;
-  /** the dearest single request of the batch on this key */
-  largestCostNano: number;
+  /** the largest floor (smallest admissible hold) of the batch's requests on this key: the next one like them needs at least this */
+  nextFloorNano: number;
   email: string | null;
   lang: string | null;
 }
@@ -100,15 +101,15 @@ export function createMeteringStore(db: DB, onSpent: OnSpent = () => {}) {
           if (sum) {
             sum.cost += row.costNano;
             sum.now = Math.max(sum.now, row.finishedAt);
-            sum.largest = Math.max(sum.largest, row.costNano);
-          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt, largest: row.costNano });
+            sum.largest = Math.max(sum.largest, row.floorNano);
+          } else perKey.set(row.keyId, { cost: row.costNano, now: row.finishedAt, largest: row.floorNano });
         }
         const totals = new Map<string, { spentNano: number; budgetNano: number }>();
         for (const [keyId, sum] of perKey) {
           const updated = addSpent.get({ cost: sum.cost, now: sum.now, keyId });
           if (!updated) throw new Error(`key ${keyId} vanished while settling`);
           totals.set(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano });
-          onSpent({ keyId, spentBefore: updated.spent_nano - sum.cost, spentNano: updated.spent_nano, budgetNano: updated.budget_nano, largestCostNano: sum.largest, email: updated.email, lang: updated.lang });
+          onSpent({ keyId, spentBefore: updated.spent_nano - sum.cost, spentNano: updated.spent_nano, budgetNano: updated.budget_nano, nextFloorNano: sum.largest, email: updated.email, lang: updated.lang });
           cache.patch(keyId, { spentNano: updated.spent_nano, budgetNano: updated.budget_nano, status: updated.status, lastUsedAt: sum.now });
         }
         return rows.map((row) => totals.get(row.keyId)!);
