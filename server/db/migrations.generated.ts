@@ -4,6 +4,7 @@ import m1 from '../../drizzle/0001_ledger_rollup.sql' with { type: 'text' };
 import m2 from '../../drizzle/0002_order_reconcile_and_capture_id.sql' with { type: 'text' };
 import m3 from '../../drizzle/0003_mail_outbox_credits_topups.sql' with { type: 'text' };
 import m4 from '../../drizzle/0004_ledger_protocol.sql' with { type: 'text' };
+import m5 from '../../drizzle/0005_server_tools.sql' with { type: 'text' };
 
 export const embeddedMigrations: { tag: string; when: number; breakpoints: boolean; sql: string }[] = [
   { tag: "0000_init", when: 1795306735264, breakpoints: true, sql: m0 },
@@ -11,4 +12,5 @@ export const embeddedMigrations: { tag: string; when: number; breakpoints: boole
   { tag: "0002_order_reconcile_and_capture_id", when: 1796112263420, breakpoints: true, sql: m2 },
   { tag: "0003_mail_outbox_credits_topups", when: 1796113908499, breakpoints: true, sql: m3 },
   { tag: "0004_ledger_protocol", when: 1796116118008, breakpoints: true, sql: m4 },
+  { tag: "0005_server_tools", when: 1796116903972, breakpoints: true, sql: m5 },
 ];

@@ -6,12 +6,20 @@ import { readJsonBody } from '../../lib/json-body';
 import { timeOrderedId } from '../../lib/keys';
 import { formatUsdExact } from '../../lib/money';
 import { BalanceBody, ChatCompletionBody, ChatCompletionExample, ChatCompletionResult, FimCompletionBody, FimCompletionExample, FimCompletionResult, ModelListBody, ModelObject } from './model';
+import { countMessageTokens } from './count-tokens';
+import { CountTokensBody, CountTokensResult, MessageExample, MessageResult, MessagesBody, ResponseExample, ResponseResult, ResponsesBody } from './model-agents';
 import type { ProtocolAdapter, RelayBody } from './protocols/adapter';
+import { anthropicMessages } from './protocols/anthropic-messages';
 import { fim } from './protocols/fim';
+import { COUNT_TOKENS_PATHS } from './protocols';
 import { betaChat, openAiChat } from './protocols/openai-chat';
+import { responses as responsesAdapter } from './protocols/responses';
 
 const OPENAI = ['OpenAI-compatible'];
+const ANTHROPIC = ['Anthropic-compatible'];
 const security = [{ buyerKey: [] }];
+/** Either header on the Anthropic paths. */
+const anthropicSecurity: Record<string, string[]>[] = [{ buyerKey: [] }, { buyerApiKeyHeader: [] }];
 
 const header = (description: string, example: string) => ({ description, schema: { type: 'string' as const }, example });
 const RATE_HEADERS = {
@@ -41,9 +49,26 @@ const FIM_STREAM_EXAMPLE = [
   'data: [DONE]',
   '',
 ].join('\n\n');
+const MESSAGES_STREAM_EXAMPLE = [
+  'event: message_start\ndata: {"type":"message_start","message":{"id":"f1227412-…","type":"message","role":"assistant","model":"deepseek-v4-flash","content":[],"stop_reason":null,"usage":{"input_tokens":12,"cache_read_input_tokens":0,"cache_creation_input_tokens":0,"output_tokens":1}}}',
+  'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+  'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello."}}',
+  'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}',
+  'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"input_tokens":12,"cache_read_input_tokens":0,"output_tokens":3}}',
+  'event: message_stop\ndata: {"type":"message_stop"}',
+  ': x-tollgate-cost-usd=0.000007200 x-tollgate-remaining-usd=4.999992800',
+  '',
+].join('\n\n');
+const RESPONSES_STREAM_EXAMPLE = [
+  'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_6f1c…","object":"response","status":"in_progress","model":"deepseek-v4-flash","output":[],"usage":null},"sequence_number":0}',
+  'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_6f1c…","output_index":0,"content_index":0,"delta":"Hello.","sequence_number":4}',
+  'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_6f1c…","object":"response","status":"completed","model":"deepseek-v4-flash","output":[…],"usage":{"input_tokens":12,"input_tokens_details":{"cached_tokens":0},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":15}},"sequence_number":9}',
+  ': x-tollgate-cost-usd=0.000007200 x-tollgate-remaining-usd=4.999992800',
+  '',
+].join('\n\n');
 const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
-const answers = (schema: string, example: unknown, streamExample: string) => ({
-  description: 'The answer: JSON, or with `stream: true` server-sent events ending with `data: [DONE]`',
+const answers = (schema: string, example: unknown, streamExample: string, ending = 'ending with `data: [DONE]`') => ({
+  description: `The answer: JSON, or with \`stream: true\` server-sent events ${ending}`,
   headers: CHAT_HEADERS,
   content: {
     'application/json': { schema: { $ref: `#/components/schemas/${schema}` }, example },
@@ -62,16 +87,32 @@ const ERROR_RESPONSES = {
   503: ref('UpstreamError'),
   504: ref('UpstreamError'),
 };
+const ANTHROPIC_ERRORS = {
+  400: ref('AnthropicBadRequest'),
+  401: ref('AnthropicUnauthorized'),
+  402: ref('AnthropicPaymentRequired'),
+  403: ref('AnthropicForbidden'),
+  404: ref('AnthropicNotFound'),
+  413: ref('AnthropicTooLarge'),
+  429: ref('AnthropicRateLimited'),
+  502: ref('AnthropicUpstreamError'),
+  504: ref('AnthropicUpstreamError'),
+  529: ref('AnthropicOverloaded'),
+};
 const CHAT_RESPONSES = { 200: answers('ChatCompletion', ChatCompletionExample, CHAT_STREAM_EXAMPLE), ...ERROR_RESPONSES };
 const FIM_RESPONSES = { 200: answers('FimCompletion', FimCompletionExample, FIM_STREAM_EXAMPLE), ...ERROR_RESPONSES };
+const MESSAGES_RESPONSES = { 200: answers('Message', MessageExample, MESSAGES_STREAM_EXAMPLE, 'from `message_start` to `message_stop`, then the cost comment'), ...ANTHROPIC_ERRORS };
+const RESPONSES_RESPONSES = { 200: answers('Response', ResponseExample, RESPONSES_STREAM_EXAMPLE, 'ending with the terminal event (`response.completed`, `response.incomplete` or `response.failed`), then the cost comment; no `[DONE]`'), ...ERROR_RESPONSES };
 
 /** A relayed route's body schema and its documentation. */
 interface RelayRoute {
   body: TSchema;
   description: string;
-  responses: typeof CHAT_RESPONSES;
+  responses: Record<number, unknown>;
   /** the summary of each of the adapter's paths */
   summaries: Record<string, string>;
+  tags?: string[];
+  security?: Record<string, string[]>[];
 }
 
 export const proxyModule = (deps: Deps) => {
@@ -112,6 +153,30 @@ export const proxyModule = (deps: Deps) => {
     },
   };
 
+  const messagesRoute: RelayRoute = {
+    body: MessagesBody,
+    description:
+      "Anthropic Messages (Claude Code, the Anthropic SDKs), relayed to DeepSeek's Anthropic endpoint. Base URL `https://HOST/anthropic` (or `https://HOST`); the key as `x-api-key` or `Authorization: Bearer` (Authorization wins). `claude-opus…` names run deepseek-v4-pro and other `claude…` names deepseek-v4-flash, checked against the plan and priced as that model. `metadata.user_id` is replaced by the key's own opaque id; thinking blocks and their signatures, tool_use, tool_result, images and the system array pass through untouched both ways. A query such as `?beta=true` is ignored. Usage: `input_tokens` at the cache-miss price, `cache_read_input_tokens` at the cache-hit price, `output_tokens` (thinking included) at the output price; one ledger row (protocol `anthropic`). The gateway's own errors come in Anthropic's shape (529 `overloaded_error` where other paths say 503); DeepSeek's own refusals pass through unchanged; after a stream has begun, an error is one last `event: error`. DeepSeek's server tools (web search, URL reading, document parsing) are refused with a 400 unless the operator priced them.",
+    responses: MESSAGES_RESPONSES,
+    summaries: {
+      '/anthropic/v1/messages': 'Anthropic Messages (base URL https://HOST/anthropic), streaming or not',
+      '/anthropic/messages': 'Anthropic Messages, the shorter path DeepSeek also serves',
+      '/v1/messages': 'Anthropic Messages (base URL https://HOST)',
+    },
+    tags: ANTHROPIC,
+    security: anthropicSecurity,
+  };
+  const responsesRoute: RelayRoute = {
+    body: ResponsesBody,
+    description:
+      "OpenAI's Responses API (Codex), relayed to DeepSeek's `/responses`. Stateless, as DeepSeek's is: `previous_response_id` and `store` are ignored upstream, so send the whole history in `input` each turn (reasoning items included: they pass through unchanged, and DeepSeek needs them back after a tool call). Typed stream events pass through as they come, with no `[DONE]`; the usage on `response.completed`, `response.incomplete` and `response.failed` is billed (`input_tokens` includes `cached_tokens`, billed at the cache-hit price). After a stream has begun, a gateway error is one last `event: error` with `{type: \"error\", code, message, param, sequence_number}`, as OpenAI's Responses streaming sends it. Errors in OpenAI's shape; DeepSeek's own refusals pass through unchanged. DeepSeek's server tools are refused with a 400 unless the operator priced them.",
+    responses: RESPONSES_RESPONSES,
+    summaries: {
+      '/v1/responses': 'Responses API (Codex), streaming or not',
+      '/responses': 'Responses API (base URL without /v1)',
+    },
+  };
+
   /** One POST route per path of the adapter, on the relay core. */
   const relayRoutes = (adapter: ProtocolAdapter, route: RelayRoute) => {
     // Elysia's route methods register on the instance they are called on.
@@ -120,7 +185,27 @@ export const proxyModule = (deps: Deps) => {
       plugin.post(path, relayHandler(adapter), {
         body: route.body,
         parse,
-        detail: { tags: OPENAI, security, summary: route.summaries[path] ?? path, description: route.description, responses: route.responses },
+        detail: { tags: route.tags ?? OPENAI, security: route.security ?? security, summary: route.summaries[path] ?? path, description: route.description, responses: route.responses as never },
+      });
+    }
+    return plugin;
+  };
+
+  const countTokensRoutes = () => {
+    const plugin = new Elysia({ normalize: false });
+    for (const path of COUNT_TOKENS_PATHS) {
+      plugin.post(path, ({ body, request }) => countMessageTokens(deps, request, body), {
+        body: CountTokensBody,
+        parse,
+        response: CountTokensResult,
+        detail: {
+          tags: ANTHROPIC,
+          security: anthropicSecurity,
+          summary: path.startsWith('/anthropic/messages') ? 'Count a Messages input, on the shorter path' : 'Count the input tokens of a Messages request, free',
+          description:
+            "Anthropic's count_tokens, which DeepSeek does not offer: answered by the gateway with DeepSeek's tokenizer, free (nothing is held, rate-limited or billed). The key and the model are checked as for Messages. The count is the tokenizer's count of the system, the messages' text, tool calls and results, and the tools, plus a few template tokens per message: close to what DeepSeek will bill as input, not exact.",
+          responses: { 400: ANTHROPIC_ERRORS[400], 401: ANTHROPIC_ERRORS[401], 403: ANTHROPIC_ERRORS[403], 404: ANTHROPIC_ERRORS[404], 413: ANTHROPIC_ERRORS[413] } as never,
+        },
       });
     }
     return plugin;
@@ -136,10 +221,13 @@ export const proxyModule = (deps: Deps) => {
 
   // Bodies pass through to DeepSeek as sent: no normalizing copy of every request.
   return new Elysia({ name: 'proxy', normalize: false })
-    .model({ ChatCompletion: ChatCompletionResult, FimCompletion: FimCompletionResult })
+    .model({ ChatCompletion: ChatCompletionResult, FimCompletion: FimCompletionResult, Message: MessageResult, Response: ResponseResult })
     .use(relayRoutes(openAiChat, chat))
     .use(relayRoutes(betaChat, chat))
     .use(relayRoutes(fim, fimRoute))
+    .use(relayRoutes(anthropicMessages, messagesRoute))
+    .use(countTokensRoutes())
+    .use(relayRoutes(responsesAdapter, responsesRoute))
     .get('/v1/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)
     .get('/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)
     .get(
