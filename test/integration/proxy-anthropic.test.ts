@@ -120,14 +120,16 @@ describe('Anthropic Messages with the official SDK', () => {
       { type: 'text' as const, text: 'x-anthropic-billing-header: cc_version=2.1.63.257; cc_entrypoint=cli; cch=a3d97;' },
       { type: 'text' as const, text: 'You are terse.', cache_control: { type: 'ephemeral' as const } },
     ];
-    await sdk(key).messages.create({
+    // top_k: a field this SDK version no longer types, which DeepSeek ignores
+    const params = {
       model: 'claude-haiku-4-5',
       max_tokens: 50,
       system,
       metadata: { user_id: JSON.stringify({ device_id: 'abc', session_id: 'def' }) },
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this? #tokens=2' }, image] }],
+      messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'What is this? #tokens=2' }, image] }],
       top_k: 5,
-    });
+    };
+    await sdk(key).messages.create(params as Anthropic.MessageCreateParamsNonStreaming);
     const sent = (await messagesSent()).at(-1)!;
     expect(sent.body.system).toEqual(system);
     expect((sent.body.messages as { content: unknown[] }[])[0]!.content[1]).toEqual(image);
