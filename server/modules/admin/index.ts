@@ -6,6 +6,7 @@ import { keyRoutes } from './keys';
 import { mailRoutes } from './mail';
 import { operationsRoutes } from './operations';
 import { orderRoutes } from './orders';
+import { toolPriceRoutes } from './tool-prices';
 
 /** /admin/api: the operator's API (see API.md), every route behind the admin token (plugins/auth.ts guards them all). */
 export const adminModule = (deps: Deps) => {
@@ -15,5 +16,6 @@ export const adminModule = (deps: Deps) => {
     .use(orderRoutes(ctx))
     .use(mailRoutes(ctx))
     .use(catalogRoutes(ctx))
+    .use(toolPriceRoutes(ctx))
     .use(operationsRoutes(ctx));
 };
