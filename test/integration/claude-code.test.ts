@@ -13,7 +13,7 @@ import { keyRow, ledgerRows, startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
 let home: string;
-let proxy: ReturnType<typeof Bun.listen>;
+let proxy: Bun.TCPSocketListener<undefined>;
 const outside: string[] = [];
 beforeAll(async () => {
   stack = await startStack();
@@ -107,7 +107,7 @@ describe('Claude Code through the gateway', () => {
     expect(answered.length).toBeGreaterThan(0);
     for (const row of rows) expectPricedExactly(row);
     // what Claude Code counted is what was billed
-    const billed = answered.reduce((n, r) => ({ miss: n.miss + (r.cache_miss_tokens as number), hit: n.hit + (r.cache_hit_tokens as number), output: n.output + (r.output_tokens as number) }), { miss: 0, hit: 0, output: 0 });
+    const billed = answered.reduce<{ miss: number; hit: number; output: number }>((n, r) => ({ miss: n.miss + (r.cache_miss_tokens as number), hit: n.hit + (r.cache_hit_tokens as number), output: n.output + (r.output_tokens as number) }), { miss: 0, hit: 0, output: 0 });
     expect(billed).toEqual({ miss: result.usage.input_tokens, hit: result.usage.cache_read_input_tokens, output: result.usage.output_tokens });
     expect(keyRow(stack, key).spent_nano).toBe(rows.reduce((n, r) => n + (r.cost_nano as number), 0));
 
