@@ -195,6 +195,27 @@ describe('FIM completion', () => {
   });
 });
 
+describe('an editor plugin on the /beta base', () => {
+  it('serves Continue’s deepseek provider: FIM at beta/completions resolved against https://HOST/beta, streamed', async () => {
+    const key = stack.key();
+    // what Continue's Deepseek._streamFim sends, to the URL it builds
+    const endpoint = new URL('beta/completions', `${stack.gw.url}/beta`);
+    expect(endpoint.pathname).toBe('/beta/completions');
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'deepseek-v4-flash', prompt: 'def add(a, b):\n    #tokens=4', suffix: '\n', max_tokens: 64, temperature: 0, stop: ['\n\n'], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const text = (await sseEvents(res))
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => (JSON.parse(e.slice(6)) as { choices: { text?: string }[] }).choices[0]?.text ?? '')
+      .join('');
+    expect(text.trim().split(' ')).toHaveLength(4);
+    expect(rowsOf(key)[0]).toMatchObject({ protocol: 'fim', basis: 'upstream', stream: 1 });
+  });
+});
+
 describe('the /beta base for chat', () => {
   it('relays chat prefix completion through an SDK pointed at …/beta, billed as chat', async () => {
     const key = stack.key();
