@@ -45,7 +45,14 @@ curl -fsS "$base/v1/chat/completions" -H "Authorization: Bearer $key" -H "Conten
 curl -fsS -N "$base/v1/chat/completions" -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
   -d '{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"Hello"}],"stream":true}' >stream.txt
 grep -q '^data: \[DONE\]' stream.txt
-echo "smoke: demo serves pages, assets, /v1/models and chat completions from the binary alone"
+# the API reference: Swagger UI's files are embedded in the binary, and both documents are served
+for docs in /docs /admin/docs; do
+  for file in $(curl -fsS "$base$docs" | grep -o '/docs/assets/[^"]*\.\(js\|css\)'); do
+    curl -fsS -o /dev/null -w '%{http_code} %{size_download}\n' "$base$file" | grep -Eq '^200 [0-9]{3,}$' || { echo "smoke: $docs asset $file missing" >&2; exit 1; }
+  done
+  curl -fsS "$base$docs/json" | grep -q '"openapi":"3.1.0"'
+done
+echo "smoke: demo serves pages, assets, the API docs, /v1/models and chat completions from the binary alone"
 
 # A client that leaves mid-stream is billed from the DeepSeek tokenizer, which runs in a worker.
 curl -sN --max-time 1 "$base/v1/chat/completions" -H "Authorization: Bearer $key" -H "Content-Type: application/json" \

@@ -1,5 +1,6 @@
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/client';
+import { anySealedValue } from './db/sealed-sample';
 import type { Clock } from './lib/clock';
 import { createSealer, loadServerSecret, type Sealer } from './lib/crypto';
 import type { Logger } from './lib/log';
@@ -36,7 +37,7 @@ export interface Deps {
 
 export function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger }): Deps {
   const { config, database, clock, log } = input;
-  const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret));
+  const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret, anySealedValue(database.db)));
   const audit = createAuditLog(database.db);
   const catalog = createCatalogService(database.db);
   const site = createSiteSettings(database.db);

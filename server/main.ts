@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBackupCommand } from './cli/backup';
 import { runKeysCommand, UsageError } from './cli/keys';
+import { buildWebPages, webPagesStale } from './cli/web-build';
 import { createDeps } from './deps';
 import { systemClock } from './lib/clock';
 import { createLogger, type Logger } from './lib/log';
@@ -105,10 +106,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'demo': {
       const port = portFlag(args.flags.port ?? env.TOLLGATE_PORT ?? '8080');
+      if (webPagesStale()) {
+        process.stdout.write('Building the web pages first (web/dist is missing or older than web/src)…\n');
+        buildWebPages();
+      }
       const signals = onStopSignal();
+      const host = args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1';
       // always SQLite in its own data dir, whatever the scale-out settings of this machine say
       const demoEnv = { ...env, TOLLGATE_DATABASE_URL: undefined, TOLLGATE_REDIS_URL: undefined };
-      const demo = await startDemo({ port, host: args.flags.host ?? env.TOLLGATE_HOST ?? '127.0.0.1', dataDir: args.flags['data-dir'] ?? './data-demo', env: demoEnv });
+      const demo = await startDemo({ port, host, dataDir: args.flags['data-dir'] ?? './data-demo', env: demoEnv });
       process.stdout.write(
         [
           '',
@@ -116,9 +122,11 @@ async function main(argv: string[]): Promise<number> {
           `  Web pages    ${demo.url}/`,
           `  API base     ${demo.url}/v1`,
           `  API docs     ${demo.url}/docs`,
-          `  Admin        ${demo.url}/admin`,
+          `  Admin        ${demo.url}/admin (its API: ${demo.url}/admin/docs)`,
           `  Admin token  ${demo.adminToken}`,
           `  Demo key     ${demo.demoKey}`,
+          '',
+          isLoopback(host) ? `  Only this machine can reach it (${host}); --host 0.0.0.0 opens it to your network.` : `  Listening on ${host}: other machines on your network can reach it.`,
           '',
           `  curl ${demo.url}/v1/chat/completions -H "Authorization: Bearer ${demo.demoKey}" -H "Content-Type: application/json" -d '{"model":"deepseek-v4-flash","messages":[{"role":"user","content":"Hello"}]}'`,
           '',
@@ -194,6 +202,10 @@ async function main(argv: string[]): Promise<number> {
 /** Commands whose stores do not run on PostgreSQL yet (the second wave of the scale-out mode). */
 function refuseScaleOutFor(command: string, config: Config): void {
   if (config.databaseUrl) throw new StartupError(`${command}: the PostgreSQL mode is not complete in this version; unset TOLLGATE_DATABASE_URL to work on the SQLite data dir`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** Bun reads this once at start: below it, streams to DeepSeek past the cap queue inside fetch. */

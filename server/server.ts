@@ -54,9 +54,11 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     throw scaleOutNotReady(backend);
   }
   // One server per data dir: a second process stops here, naming the first. Checked before the
-  // database opens, as is the secret (a mismatch must not leave the claim or the database open).
+  // database opens, as is a configured secret (a mismatch must not leave the claim or the database
+  // open). Without TOLLGATE_SERVER_SECRET the file is read (or made) only once the database has
+  // said whether it holds sealed keys (createDeps).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  loadServerSecret(config.dataDir, config.serverSecret);
+  if (config.serverSecret !== undefined) loadServerSecret(config.dataDir, config.serverSecret);
   const releaseDataDir = claimDataDir(config.dataDir);
   let database: DatabaseHandle;
   try {
@@ -65,9 +67,17 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     releaseDataDir();
     throw error;
   }
+  let deps: Deps;
+  try {
+    // it refuses a server secret that cannot open the database's sealed keys
+    deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
+  } catch (error) {
+    database.close();
+    releaseDataDir();
+    throw error;
+  }
   const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir), log);
   const admin = loadAdminToken(config.dataDir, config.adminToken);
-  const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
   deps.catalog.seedDefaults();
   deps.checkout.start();
   deps.mail.start();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config';
 import { BackupError, restoreBackup, writeBackup } from '../db/backup';
@@ -26,6 +26,9 @@ export async function runBackupCommand(command: 'backup' | 'restore', config: Co
     out(`restored ${file} into ${live} (${check.keys} keys, ${check.ledgerRows} ledger rows)`);
     if (keptAs) out(`the previous database is kept as ${keptAs}`);
     out('the next start applies any newer migrations');
+    if (check.keys > 0 && !existsSync(join(config.dataDir, 'server-secret'))) {
+      out(`before the first start, put the original server-secret in ${config.dataDir}: the keys in the backup are sealed with it, and the gateway will not start without it`);
+    }
   } catch (error) {
     if (error instanceof BackupError) throw new UsageError(error.message);
     throw error;

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StartupError } from '../config';
+import { ConfigError, StartupError } from '../config';
 import { randomBase62 } from './keys';
 
 export interface Sealer {
@@ -43,17 +43,30 @@ export function loadOrCreateSecretFile(dataDir: string, name: string, create: ()
  * The key-sealing secret. Without `configured` (TOLLGATE_SERVER_SECRET), the data dir's file,
  * generated on first start. With it, the file is written from it on first start, so that a later
  * start without the variable still opens the keys; a file holding another secret is refused, as
- * every key and upstream key in the database is sealed with that one.
+ * every key and upstream key in the database is sealed with that one. A database that already
+ * holds sealed keys (`sealedSample` is one of them) needs the very secret that sealed them: then a
+ * missing file is not made anew from nothing, and a secret that cannot open the sample is refused
+ * (a restore without its server-secret, or another one), with one line and exit status 2 from main.
  */
-export function loadServerSecret(dataDir: string, configured?: string): Buffer {
+export function loadServerSecret(dataDir: string, configured?: string, sealedSample?: string): Buffer {
   const path = join(dataDir, 'server-secret');
+  if (sealedSample !== undefined && configured === undefined && !existsSync(path)) {
+    throw new ConfigError(path, `missing, but the database holds keys sealed with a server secret: put the original server-secret there (kept apart from the backups) before starting`);
+  }
   const { value } = loadOrCreateSecretFile(dataDir, 'server-secret', () => configured ?? randomBytes(32).toString('base64'));
   const secret = Buffer.from(value, 'base64');
-  if (secret.length !== 32) throw new Error(`${path} is not a 32-byte base64 secret`);
+  if (secret.length !== 32) throw new ConfigError(path, 'not a 32-byte base64 secret');
   if (configured !== undefined && !secret.equals(Buffer.from(configured, 'base64'))) {
     throw new StartupError(
       `TOLLGATE_SERVER_SECRET differs from ${path}, which sealed the keys in this data dir; unset the variable, or set it to the file's content`,
     );
+  }
+  if (sealedSample !== undefined) {
+    try {
+      createSealer(secret).open(sealedSample);
+    } catch {
+      throw new ConfigError(path, `cannot open the keys sealed in this database: it is not the secret they were sealed with; put the original server-secret back before starting`);
+    }
   }
   return secret;
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'bun:test';
 import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { startDemo, type RunningDemo } from '../../server/demo';
+import { PAYPAL_MOUNT, startDemo, type RunningDemo } from '../../server/demo';
 import { en } from '../../web/src/i18n/en';
 import { zh } from '../../web/src/i18n/zh';
-import { costOf, sumUsd, usd } from '../../web/src/lib/format';
-import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, overflowsHorizontally, PHONE, screenshot } from '../helpers/browser';
+import { costOf, fmt, sumUsd, usd } from '../../web/src/lib/format';
+import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, PHONE, screenshot, sidewaysOverflow } from '../helpers/browser';
 import { tempDir } from '../helpers/gateway';
 import { ensureWebBuilt } from '../helpers/web-build';
 
@@ -24,11 +24,30 @@ beforeAll(async () => {
   dataDir = tempDir('tollgate-e2e-admin-');
   demo = await startDemo({ dataDir, quiet: true });
   browser = await launchBrowser();
-  // some usage, so the overview and the ledger have rows
+  // some usage, so the overview and the ledger have rows; orders (one paid with a long address, one
+  // waiting for payment), so the orders table and an order's payments and webhook events have rows
   const res = await chat(demo.demoKey);
   expect(res.status).toBe(200);
   await res.text();
+  await buy('pro', LONG_EMAIL, true);
+  await buy('trial', 'waiting@example.com', false);
 }, 120_000);
+
+const LONG_EMAIL = 'a.rather.long.address.for.the.orders.table@example-company.com';
+
+/** An order through the demo's PayPal simulator: approved there (as pressing Pay) and captured on return. */
+async function buy(plan: string, email: string, pay: boolean): Promise<void> {
+  const res = await fetch(`${demo.url}/api/checkout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plan_id: plan, email }) });
+  expect(res.status).toBe(200);
+  const { approve_url } = (await res.json()) as { approve_url: string };
+  if (!pay) return;
+  const token = new URL(approve_url).searchParams.get('token');
+  const approved = await fetch(`${demo.url}${PAYPAL_MOUNT}/_control/approve/${token}`, { method: 'POST' });
+  expect(approved.status).toBe(200);
+  const { redirect_url } = (await approved.json()) as { redirect_url: string };
+  const back = await fetch(redirect_url, { redirect: 'manual' });
+  expect(back.status).toBe(303);
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -143,6 +162,34 @@ describeBrowser('the operator console', () => {
         expect(await page.locator('#key-budget').textContent()).toBe(usd(after.budget_usd));
         expect(await page.locator('#key-topup-done').textContent()).toContain(usd(after.budget_usd));
         await screenshot(page, 'admin-key-detail-en-desktop');
+
+        // the limits left to the plan show the plan's values (pro: 30 a minute, 8 at once), not blanks
+        const pro = (await adminGet<{ data: { id: string; rpm: number; max_concurrency: number }[] }>('/plans')).data.find((p) => p.id === 'pro');
+        expect(await page.inputValue('#key-rpm')).toBe('');
+        expect(await page.getAttribute('#key-rpm', 'placeholder')).toBe(String(pro?.rpm));
+        expect(await page.getAttribute('#key-concurrency', 'placeholder')).toBe(String(pro?.max_concurrency));
+        expect(await page.locator('#key-rpm-help').textContent()).toBe(fmt(en.admin.keys.limitHelp, { value: String(pro?.rpm) }));
+
+        // the audit log's action filter offers the actions the log holds (the top-up above, and a
+        // note change here), and choosing one shows only its rows
+        const noted = await fetch(`${demo.url}/admin/api/keys/${encodeURIComponent(id)}`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${demo.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ note: 'demo key (checked by the console test)' }),
+        });
+        expect(noted.status).toBe(200);
+        await page.goto(`${demo.url}/admin/audit?lang=en`);
+        await page.locator('#audit-table').waitFor({ timeout: 10_000 });
+        const actionsShown = () => page.locator('#audit-table tbody tr td:nth-child(2) code').allTextContents();
+        expect(new Set(await actionsShown())).toEqual(new Set(['key.topup', 'key.update']));
+        expect(await page.locator('#audit-action').evaluate((el) => el.tagName)).toBe('SELECT');
+        const options = await page.locator('#audit-action option').evaluateAll((els) => els.map((o) => (o as HTMLOptionElement).value));
+        expect(options[0]).toBe('');
+        expect(options.slice(1)).toEqual(['key.topup', 'key.update']);
+        await page.selectOption('#audit-action', 'key.topup');
+        await page.locator('.admin-filters button[type="submit"]').click();
+        await page.waitForFunction(() => ![...document.querySelectorAll('#audit-table tbody tr td:nth-child(2) code')].some((c) => c.textContent !== 'key.topup'));
+        expect(new Set(await actionsShown())).toEqual(new Set(['key.topup']));
       } finally {
         await context.close();
       }
@@ -208,12 +255,12 @@ describeBrowser('the operator console', () => {
   const READY: Record<(typeof SECTIONS)[number], string> = {
     overview: '#overview-stats',
     keys: '#keys-table',
-    orders: '.admin-filters',
+    orders: '#orders-table',
     catalog: '#schedule-form',
     upstreams: '#upstreams-table',
     ledger: '#ledger-table',
     settings: '#settings-form',
-    audit: '.admin-filters',
+    audit: '#audit-table',
   };
 
   for (const [viewportName, viewport] of [
@@ -222,21 +269,54 @@ describeBrowser('the operator console', () => {
   ] as const) {
     for (const lang of ['en', 'zh'] as const) {
       it(
-        `shows every section in ${lang} at ${viewportName} width without errors or sideways scrolling`,
+        `reaches every section from its tabs in ${lang} at ${viewportName} width, and no page or box of the console scrolls sideways`,
         async () => {
           const t = DICTS[lang];
-          const { context, page, problems } = await signedIn(viewport);
+          const { context, page, problems, settled } = await signedIn(viewport);
+          const check = async (what: string) => {
+            await settled();
+            expect({ what, overflow: await sidewaysOverflow(page) }).toEqual({ what, overflow: [] });
+            expect({ what, problems }).toEqual({ what, problems: [] });
+          };
           try {
+            await page.goto(`${demo.url}/admin?lang=${lang}`);
+            expect(await heading(page)).toBe(t.admin.nav.overview);
             for (const section of SECTIONS) {
-              problems.length = 0;
-              await page.goto(`${demo.url}/admin${section === 'overview' ? '' : `/${section}`}?lang=${lang}`);
+              // the tab is on the screen, whole, and takes the operator there
+              const tab = page.locator(`.admin-nav a[data-section="${section}"]`);
+              const box = await tab.boundingBox();
+              expect({ section, onScreen: box !== null && box.x >= 0 && box.x + box.width <= viewport.width && box.y >= 0 }).toEqual({ section, onScreen: true });
+              await tab.click();
               expect(await heading(page)).toBe(t.admin.nav[section]);
+              expect(await tab.getAttribute('aria-current')).toBe('page');
               await page.locator(READY[section]).first().waitFor({ timeout: 10_000 });
-              await page.waitForLoadState('networkidle');
-              expect(await overflowsHorizontally(page)).toBe(false);
-              expect(problems).toEqual([]);
-              await screenshot(page, `admin-${section}-${lang}-${viewportName}`);
+              await check(section);
+              if (viewportName === 'phone' || lang === 'en') await screenshot(page, `admin-${section}-${lang}-${viewportName}`);
             }
+            // the list tables are cards on a phone: no column headers in sight, every value labelled
+            if (viewportName === 'phone') {
+              await page.locator('.admin-nav a[data-section="orders"]').click();
+              const cell = page.locator('#orders-table tbody td').first();
+              await cell.waitFor();
+              expect(await cell.evaluate((td) => getComputedStyle(td).display)).not.toBe('table-cell');
+              expect(await cell.getAttribute('data-label')).toBe(t.admin.orders.colOrder);
+            } else {
+              // the Orders table at 1280 px: its last column, "Paid", inside the table's box
+              await page.locator('.admin-nav a[data-section="orders"]').click();
+              const paid = page.locator('#orders-table thead th').last();
+              await paid.waitFor();
+              expect((await paid.textContent())?.trim()).toBe(t.admin.orders.colPaid);
+              const [cellBox, wrapBox] = [await paid.boundingBox(), await page.locator('#orders-table').locator('xpath=..').boundingBox()];
+              expect(cellBox !== null && wrapBox !== null && cellBox.x + cellBox.width <= wrapBox.x + wrapBox.width + 1).toBe(true);
+            }
+            // and the detail pages: an order with its payments and webhook events, a key with its forms and ledger
+            await page.locator('#orders-table tbody tr').filter({ hasText: LONG_EMAIL }).locator('a').first().click();
+            await page.locator('.card').first().waitFor();
+            await check('order detail');
+            await page.goto(`${demo.url}/admin/keys/${encodeURIComponent(await demoKeyId())}?lang=${lang}`);
+            await page.locator('#key-facts').waitFor({ timeout: 10_000 });
+            await check('key detail');
+            if (viewportName === 'phone') await screenshot(page, `admin-key-detail-${lang}-phone`);
           } finally {
             await context.close();
           }

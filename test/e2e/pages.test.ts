@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../server/demo';
 import { en } from '../../web/src/i18n/en';
 import { zh } from '../../web/src/i18n/zh';
-import { usd } from '../../web/src/lib/format';
+import { fmt, usd } from '../../web/src/lib/format';
 import { BROWSER_AVAILABLE, describeBrowser, DESKTOP, launchBrowser, openPage, overflowsHorizontally, PHONE, screenshot } from '../helpers/browser';
 import { startTestGateway, tempDir } from '../helpers/gateway';
 import { ensureWebBuilt } from '../helpers/web-build';
@@ -74,7 +74,7 @@ describeBrowser('every page', () => {
       it(
         `renders in ${lang} at ${viewportName} width without console errors or sideways scrolling`,
         async () => {
-          const { context, page, problems } = await openPage(browser, { viewport });
+          const { context, page, problems, settled } = await openPage(browser, { viewport });
           try {
             // the dashboard shows the demo key's usage
             await page.addInitScript((key) => sessionStorage.setItem('tollgate.key', key), demo.demoKey);
@@ -84,7 +84,7 @@ describeBrowser('every page', () => {
               expect(res?.status()).toBe(p.name === 'not-found' ? 404 : 200);
               expect(await heading(page)).toBe(p.title(DICTS[lang]));
               if (p.ready) await page.locator(p.ready).first().waitFor({ timeout: 10_000 });
-              await page.waitForLoadState('networkidle');
+              await settled();
               expect(await page.getAttribute('html', 'lang')).toBe(HTML_LANG[lang]);
               expect(await overflowsHorizontally(page)).toBe(false);
               // the not-found page's own 404 status is the only expected "error"
@@ -166,6 +166,109 @@ describeBrowser('the language', () => {
         await page.fill('#dashboard-key', 'sk-gateway-not-a-real-key');
         await page.click('#dashboard-submit');
         await expect(page.locator('#dashboard-key-error').textContent()).resolves.toContain('API 密钥不正确');
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+});
+
+describeBrowser('the guides and the dashboard', () => {
+  it(
+    "SillyTavern guide: the other apps' base URLs never break inside the host, each has a working copy button, and the support address is a mailto link",
+    async () => {
+      const { context, page, problems } = await openPage(browser, { viewport: PHONE });
+      try {
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: demo.url });
+        for (const [lang, viewport] of [
+          ['en', PHONE],
+          ['zh', DESKTOP],
+        ] as const) {
+          await page.setViewportSize(viewport);
+          await page.goto(`${demo.url}/guide/sillytavern?lang=${lang}`);
+          await page.locator('#other-apps').waitFor({ timeout: 10_000 });
+          const urls = page.locator('#other-apps ~ .table-wrap .copy-url');
+          expect(await urls.count()).toBe(4);
+          // the host of each URL sits on one line (a Range over its own text node)
+          const hostLines = await urls.evaluateAll((els) =>
+            els.map((el) => {
+              const code = el.querySelector('code') as HTMLElement;
+              const host = new URL(code.textContent ?? '').host;
+              const node = [...code.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent === host);
+              if (!node) return -1;
+              const range = document.createRange();
+              range.selectNodeContents(node);
+              return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+            }),
+          );
+          expect(hostLines).toEqual([1, 1, 1, 1]);
+          expect(await urls.locator('button').count()).toBe(4);
+          const first = urls.first();
+          await first.locator('button').click();
+          expect(await page.evaluate(() => navigator.clipboard.readText())).toBe((await first.locator('code').textContent()) ?? '');
+          const support = page.locator('article.guide a[href^="mailto:"]');
+          expect(await support.getAttribute('href')).toBe('mailto:support@example.com');
+          expect(await overflowsHorizontally(page)).toBe(false);
+        }
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+
+  it(
+    "dashboard: shows the plan's models and the key's limits, and keeps a key the server turned away in the field",
+    async () => {
+      const usage = (await (await fetch(`${demo.url}/api/usage`, { headers: { authorization: `Bearer ${demo.demoKey}` } })).json()) as { models: string[]; rpm: number; max_concurrency: number };
+      expect(usage).toMatchObject({ models: ['deepseek-v4-flash', 'deepseek-v4-pro'], rpm: 30, max_concurrency: 8 });
+      const { context, page, problems } = await openPage(browser, { viewport: DESKTOP });
+      try {
+        await page.goto(`${demo.url}/dashboard?lang=en`);
+        const wrong = `sk-gateway-${'x'.repeat(40)}`;
+        await page.fill('#dashboard-key', wrong);
+        await page.click('#dashboard-submit');
+        await page.locator('#dashboard-key-error').waitFor({ timeout: 10_000 });
+        expect(await page.inputValue('#dashboard-key')).toBe(wrong);
+        // nothing of it is kept in the browser
+        expect(await page.evaluate(() => [sessionStorage.getItem('tollgate.key'), localStorage.getItem('tollgate.key')])).toEqual([null, null]);
+
+        await page.fill('#dashboard-key', demo.demoKey);
+        await page.click('#dashboard-submit');
+        await page.locator('#usage-models').waitFor({ timeout: 10_000 });
+        expect(await page.locator('#usage-models code').allTextContents()).toEqual(usage.models);
+        expect(await page.locator('#usage-rpm').textContent()).toBe(fmt(en.common.perMinute, { n: String(usage.rpm) }));
+        expect(await page.locator('#usage-concurrency').textContent()).toBe(fmt(en.common.atOnce, { n: String(usage.max_concurrency) }));
+        // the 401 of the wrong key is the one expected console error
+        expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+
+  it(
+    "dashboard on a Chinese phone: the chart's first and last day and its total do not overlap, and labels are not turned into English capitals",
+    async () => {
+      const { context, page, problems } = await openPage(browser, { viewport: PHONE, locale: 'zh-CN' });
+      try {
+        await page.addInitScript((key) => sessionStorage.setItem('tollgate.key', key), demo.demoKey);
+        await page.goto(`${demo.url}/dashboard`);
+        await page.locator('.chart-caption').waitFor({ timeout: 10_000 });
+        const boxes = await page.locator('.chart-caption > span').evaluateAll((spans) => spans.map((s) => s.getBoundingClientRect().toJSON() as DOMRect));
+        expect(boxes.length).toBe(3);
+        const overlap = (a: DOMRect, b: DOMRect) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+        expect([overlap(boxes[0]!, boxes[1]!), overlap(boxes[0]!, boxes[2]!), overlap(boxes[1]!, boxes[2]!)]).toEqual([false, false, false]);
+        for (const box of boxes) expect(box.right <= PHONE.width && box.left >= 0).toBe(true);
+        // innerText is what is shown, text-transform included
+        const labels = await page.locator('.summary .label').evaluateAll((els) => els.map((el) => (el as HTMLElement).innerText.trim()));
+        expect(labels).toContain(zh.dashboard.tokensTitle);
+        expect(labels.filter((label) => /[A-Z]{3,}/.test(label))).toEqual([]);
+        expect(await overflowsHorizontally(page)).toBe(false);
+        expect(problems).toEqual([]);
       } finally {
         await context.close();
       }

@@ -27,6 +27,8 @@ describe('admin: keys', () => {
   it('issues a key that works, shows the secret once, and audits it', async () => {
     const { key, data } = await create({ rpm: 0, concurrency: 0 });
     expect(key).toMatch(/^sk-gateway-[0-9A-Za-z]{40}$/);
+    // 0 overrides the plan: unlimited, and the buyer's usage says so
+    expect((await usage(key)).body).toMatchObject({ plan_id: 'pro', models: ['deepseek-v4-flash', 'deepseek-v4-pro'], rpm: 0, max_concurrency: 0 });
     expect(data).toMatchObject({ plan_id: 'pro', status: 'active', budget_usd: '2.000000000', spent_usd: '0.000000000', email: 'op@example.com', note: 'made by a test', rpm: 0 });
     expect(JSON.stringify(data)).not.toContain(key);
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('hi #tokens=3') });
@@ -97,7 +99,8 @@ describe('admin: keys', () => {
     const { key, data } = await create();
     const changed = await admin.patch(`/keys/${data.id}`, { plan_id: 'trial', rpm: 5, concurrency: 1, note: 'vip', show_reasoning: true });
     expect(changed.body).toMatchObject({ plan_id: 'trial', rpm: 5, concurrency: 1, note: 'vip', show_reasoning: true });
-    expect((await usage(key)).body.plan_id).toBe('trial');
+    // the buyer sees the new plan, its models, and the key's own limits in force
+    expect((await usage(key)).body).toMatchObject({ plan_id: 'trial', plan_name: 'Trial', models: ['deepseek-v4-flash'], rpm: 5, max_concurrency: 1 });
     // trial has no pro model
     expect((await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('x') })).status).toBe(403);
 

@@ -193,6 +193,11 @@ describe('admin: ledger, overview, settings and the audit log', () => {
     expect(filtered.body.data.every((r: J) => r.action === 'settings.update')).toBe(true);
     expect(filtered.body.data[0]).toMatchObject({ actor: 'admin', ip: '127.0.0.1', target: 'site' });
     expect(filtered.body.data[0].at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    // every action the log holds, sorted and once each, whatever the filter: the console's choices
+    const held = (stack.gw.deps.database.sqlite.query('SELECT DISTINCT action FROM audit_log ORDER BY action').all() as J[]).map((r) => r.action);
+    expect(held).toContain('settings.update');
+    expect(all.body.actions).toEqual(held);
+    expect(filtered.body.actions).toEqual(held);
     const count = () => (stack.gw.deps.database.sqlite.query('SELECT count(*) AS n FROM audit_log').get() as J).n;
     const before = count();
     expect((await admin.post('/audit', { action: 'forged' })).status).toBeGreaterThanOrEqual(400);

@@ -1,32 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createApp } from '../../server/app';
+import { en } from '../../web/src/i18n/en';
+import { zh } from '../../web/src/i18n/zh';
 import { startStack, type Stack } from '../helpers/stack';
 
 type Json = Record<string, any>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-const TAGS = ['OpenAI-compatible', 'Buyer', 'Checkout', 'Admin', 'Operations'];
+const TAGS = { public: ['OpenAI-compatible', 'Anthropic-compatible', 'Buyer', 'Checkout'], admin: ['Admin', 'Operations'] } as const;
+const DOCUMENTS = { public: '/docs/json', admin: '/admin/docs/json' } as const;
+type Name = keyof typeof DOCUMENTS;
 
 let stack: Stack;
 let app: ReturnType<typeof createApp>;
-let doc: Json;
+const docs = {} as Record<Name, Json>;
 
 beforeAll(async () => {
   stack = await startStack();
   // A second app on the same deps, with the demo's PayPal mount, to walk its routes.
   app = createApp(stack.gw.deps, [{ prefix: '/paypal-sandbox', fetch: async () => new Response('sandbox') }]);
-  const res = await app.handle(new Request('http://localhost/docs/json'));
-  expect(res.status).toBe(200);
-  doc = (await res.json()) as Json;
+  for (const [name, path] of Object.entries(DOCUMENTS) as [Name, string][]) {
+    const res = await app.handle(new Request(`http://localhost${path}`));
+    expect(res.status).toBe(200);
+    docs[name] = (await res.json()) as Json;
+  }
 });
 afterAll(() => stack.close());
 
-function operations(): { path: string; method: string; op: Json }[] {
+function operations(doc: Json): { path: string; method: string; op: Json }[] {
   return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
     METHODS.filter((m) => (item as Json)[m]).map((method) => ({ path, method, op: (item as Json)[method] as Json })),
   );
 }
 
-function resolve(ref: string): unknown {
+function resolveIn(doc: Json, ref: string): unknown {
   expect(ref.startsWith('#/')).toBe(true);
   return ref
     .slice(2)
@@ -41,33 +47,39 @@ function* walk(node: unknown, at = '#'): Generator<[string, Json]> {
   for (const [key, value] of Object.entries(node)) yield* walk(value, `${at}/${key}`);
 }
 
-const deref = (node: Json): Json => (node?.$ref ? (resolve(node.$ref) as Json) : node);
+for (const name of Object.keys(DOCUMENTS) as Name[]) {
+describe(`the OpenAPI document at ${DOCUMENTS[name]}`, () => {
+  const doc = () => docs[name];
+  const resolve = (ref: string) => resolveIn(doc(), ref);
+  const deref = (node: Json): Json => (node?.$ref ? (resolve(node.$ref) as Json) : node);
 
-describe('the OpenAPI document at /docs/json', () => {
-  it('is an OpenAPI 3 document with info, paths and both security schemes', () => {
-    expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
-    expect(typeof doc.info?.title).toBe('string');
-    expect(typeof doc.info?.version).toBe('string');
-    expect(Object.keys(doc.paths).length).toBeGreaterThan(10);
-    for (const path of Object.keys(doc.paths)) expect(path.startsWith('/')).toBe(true);
-    expect(doc.components.securitySchemes.buyerKey).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+  it('is an OpenAPI 3 document with info, paths and its security scheme', () => {
+    expect(doc().openapi).toMatch(/^3\.\d+\.\d+$/);
+    expect(typeof doc().info?.title).toBe('string');
+    expect(typeof doc().info?.version).toBe('string');
+    expect(Object.keys(doc().paths).length).toBeGreaterThan(5);
+    for (const path of Object.keys(doc().paths)) expect(path.startsWith('/')).toBe(true);
+    expect(Object.keys(doc().components.securitySchemes)).toEqual(name === 'public' ? ['buyerKey', 'buyerApiKeyHeader'] : ['adminToken']);
+    expect(Object.values(doc().components.securitySchemes)[0]).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
-  it('resolves every $ref', () => {
-    const refs = [...walk(doc)].filter(([, node]) => typeof node.$ref === 'string');
+  it('resolves every $ref, and no schema sets a base of its own ($id)', () => {
+    const refs = [...walk(doc())].filter(([, node]) => typeof node.$ref === 'string');
     expect(refs.length).toBeGreaterThan(0);
     for (const [at, node] of refs) expect({ at, ref: node.$ref, found: resolve(node.$ref) !== undefined }).toEqual({ at, ref: node.$ref, found: true });
+    expect([...walk(doc())].filter(([, node]) => '$id' in node).map(([at]) => at)).toEqual([]);
   });
 
-  it('gives every operation a summary, declared tags, known security schemes and responses', () => {
-    const declared = new Set((doc.tags as { name: string }[]).map((t) => t.name));
-    for (const tag of TAGS) expect(declared.has(tag)).toBe(true);
-    for (const { path, method, op } of operations()) {
+  it('gives every operation a plain-text summary, declared tags, known security schemes and responses', () => {
+    const declared = new Set((doc().tags as { name: string }[]).map((t) => t.name));
+    expect([...declared].sort()).toEqual([...TAGS[name]].sort());
+    for (const { path, method, op } of operations(doc())) {
       const where = `${method.toUpperCase()} ${path}`;
       expect({ where, summary: typeof op.summary === 'string' && op.summary.length > 0 }).toEqual({ where, summary: true });
+      // Swagger UI shows summaries as they are: a code mark would show as a raw backtick
+      expect({ where, summary: op.summary }).toEqual({ where, summary: op.summary.replaceAll('`', '') });
       expect({ where, tags: op.tags.length > 0 && op.tags.every((t: string) => declared.has(t)) }).toEqual({ where, tags: true });
-      for (const requirement of op.security ?? []) for (const scheme of Object.keys(requirement)) expect(doc.components.securitySchemes[scheme]).toBeDefined();
+      for (const requirement of op.security ?? []) for (const scheme of Object.keys(requirement)) expect(doc().components.securitySchemes[scheme]).toBeDefined();
       const responses = Object.entries(op.responses ?? {});
       expect({ where, responses: responses.length > 0 }).toEqual({ where, responses: true });
       for (const [status, response] of responses) {
@@ -82,7 +94,7 @@ describe('the OpenAPI document at /docs/json', () => {
   });
 
   it('has request and response schemas with examples for every JSON body', () => {
-    for (const { path, method, op } of operations()) {
+    for (const { path, method, op } of operations(doc())) {
       const where = `${method.toUpperCase()} ${path}`;
       const bodies: Json[] = [];
       if (op.requestBody) bodies.push(deref(op.requestBody).content ?? {});
@@ -96,8 +108,37 @@ describe('the OpenAPI document at /docs/json', () => {
     }
   });
 
+});
+}
+
+const deref = (node: Json): Json => (node?.$ref ? (resolveIn(docs.admin, node.$ref) as Json) : node);
+
+describe('the two documents together', () => {
+  it('document every route the app serves, each once, and leave out the docs, the pages and mounts', () => {
+    const documented = [...operations(docs.public), ...operations(docs.admin)].map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect(new Set(documented).size).toBe(documented.length);
+    const served = app.routes
+      .filter((route) => route.method !== 'ALL' && !route.path.startsWith('/docs') && !route.path.startsWith('/admin/docs'))
+      .map((route) => `${route.method} ${route.path.replace(/:([^/]+)/g, '{$1}')}`);
+    expect(served.length).toBeGreaterThan(10);
+    expect(served.filter((route) => !documented.includes(route))).toEqual([]);
+    expect(documented.filter((route) => !served.includes(route))).toEqual([]);
+    for (const doc of [docs.public, docs.admin]) {
+      expect(Object.keys(doc.paths).filter((p) => p.startsWith('/docs') || p.startsWith('/admin/docs') || p.startsWith('/paypal-sandbox') || p === '/' || p.includes('*'))).toEqual([]);
+    }
+  });
+
+  it("put the operator's API, health and metrics in /admin/docs/json only, and the rest in /docs/json", () => {
+    const publicPaths = Object.keys(docs.public.paths);
+    const adminPaths = Object.keys(docs.admin.paths);
+    expect(publicPaths.filter((p) => p.startsWith('/admin/') || p === '/healthz' || p === '/metrics')).toEqual([]);
+    expect(adminPaths.filter((p) => !p.startsWith('/admin/api/') && p !== '/healthz' && p !== '/metrics')).toEqual([]);
+    expect(adminPaths.length).toBeGreaterThan(20);
+    for (const path of ['/v1/chat/completions', '/v1/models', '/api/usage', '/api/checkout', '/api/orders/lookup']) expect(publicPaths).toContain(path);
+  });
+
   it('gives every admin operation a JSON schema for its 200 answer (the CSV export: text/csv)', () => {
-    const admin = operations().filter(({ path }) => path.startsWith('/admin/api'));
+    const admin = operations(docs.admin).filter(({ path }) => path.startsWith('/admin/api'));
     expect(admin.length).toBeGreaterThan(20);
     for (const { path, method, op } of admin) {
       const where = `${method.toUpperCase()} ${path}`;
@@ -113,7 +154,7 @@ describe('the OpenAPI document at /docs/json', () => {
   });
 
   it("documents /v1/chat/completions: DeepSeek's fields, include_reasoning and Tollgate's headers", () => {
-    const op = doc.paths['/v1/chat/completions'].post;
+    const op = docs.public.paths['/v1/chat/completions'].post;
     expect(op.tags).toEqual(['OpenAI-compatible']);
     expect(op.security).toEqual([{ buyerKey: [] }]);
     const body = op.requestBody.content['application/json'].schema;
@@ -128,48 +169,57 @@ describe('the OpenAPI document at /docs/json', () => {
     }
     for (const status of ['401', '402', '403', '429', '503']) expect(op.responses[status]).toBeDefined();
   });
-
-  it('documents every route the app serves, and leaves out /docs, the pages and mounts', () => {
-    const documented = new Set(operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`));
-    const served = app.routes
-      .filter((route) => route.method !== 'ALL' && !route.path.startsWith('/docs'))
-      .map((route) => `${route.method} ${route.path.replace(/:([^/]+)/g, '{$1}')}`);
-    expect(served.length).toBeGreaterThan(10);
-    expect(served.filter((route) => !documented.has(route))).toEqual([]);
-    expect([...documented].filter((route) => !served.includes(route))).toEqual([]);
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/docs') || p.startsWith('/paypal-sandbox') || p === '/' || p.includes('*'))).toEqual([]);
-  });
 });
 
-describe('the /docs page', () => {
-  it('is HTML that references only same-origin URLs', async () => {
-    const res = await fetch(`${stack.gw.url}/docs`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/html');
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
-    const html = await res.text();
-    const urls = [...html.matchAll(/\b(?:src|href|action)\s*=\s*["']([^"']+)["']/gi)].map((m) => m[1]!);
-    expect(urls.length).toBeGreaterThanOrEqual(2);
-    for (const url of urls) expect(url).toMatch(/^\/(?!\/)/);
-    expect(html).not.toMatch(/https?:\/\//);
-    expect(html).not.toMatch(/@import|url\(/);
-  });
+const PAGES = { public: '/docs', admin: '/admin/docs' } as const;
 
-  it('serves its script and style itself, and they load nothing from elsewhere', async () => {
-    const html = await (await fetch(`${stack.gw.url}/docs`)).text();
-    const assets = [...html.matchAll(/\b(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]!);
-    expect(assets.sort()).toEqual(['/docs/ui.css', '/docs/ui.js']);
-    for (const url of assets) {
-      const res = await fetch(`${stack.gw.url}${url}`);
-      expect({ url, status: res.status }).toEqual({ url, status: 200 });
-      const text = await res.text();
-      expect(text).not.toMatch(/https?:\/\/|\/\/cdn|@import|url\(\s*['"]?(?!data:)/);
-      if (url.endsWith('.js')) {
-        expect(res.headers.get('content-type')).toContain('javascript');
-        // the page renders the document, with a form that sends requests with a bearer key
-        expect(text).toContain("fetch('/docs/json')");
-        expect(text).toContain("'Bearer '");
+describe('the /docs and /admin/docs pages', () => {
+  for (const [name, path] of Object.entries(PAGES) as [Name, string][]) {
+    it(`${path} is Swagger UI on ${DOCUMENTS[name]}, with only same-origin URLs and a CSP of this origin`, async () => {
+      const res = await fetch(`${stack.gw.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      const csp = res.headers.get('content-security-policy') ?? '';
+      for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"]) expect(csp).toContain(directive);
+      expect(csp).not.toContain('unsafe');
+      expect(res.headers.get('x-robots-tag') !== null).toBe(name === 'admin');
+      const html = await res.text();
+      expect(html).toContain(`data-spec="${DOCUMENTS[name]}"`);
+      const urls = [...html.matchAll(/\b(?:src|href|action)\s*=\s*["']([^"']+)["']/gi)].map((m) => m[1]!);
+      expect(urls.length).toBeGreaterThanOrEqual(4);
+      for (const url of urls) expect(url).toMatch(/^\/(?!\/)/);
+      // no inline script or style: the CSP would refuse them
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(html).not.toMatch(/<style|\bstyle=/);
+      const assets = [...html.matchAll(/\b(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]!);
+      expect(assets.some((url) => /\/swagger-ui-[\d.]+\/swagger-ui-bundle\.js$/.test(url))).toBe(true);
+      expect(assets.some((url) => /\/swagger-ui-[\d.]+\/swagger-ui\.css$/.test(url))).toBe(true);
+      for (const url of assets) {
+        const asset = await fetch(`${stack.gw.url}${url}`, { headers: { 'accept-encoding': 'gzip' } });
+        expect({ url, status: asset.status }).toEqual({ url, status: 200 });
+        expect(asset.headers.get('content-type')).toContain(url.endsWith('.js') ? 'javascript' : 'text/css');
+        expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(500);
       }
-    }
+    });
+  }
+
+  it("introduces the page in the visitor's language: ?lang=, else Accept-Language; both are on the page for the script to choose", async () => {
+    const intro = (html: string, lang: string) => new RegExp(`<header class="docs-intro" data-lang="${lang}"[^>]*>`).exec(html)?.[0] ?? '';
+    const zhByQuery = await (await fetch(`${stack.gw.url}/docs?lang=zh`)).text();
+    expect(zhByQuery).toContain('<html lang="zh-CN">');
+    expect(intro(zhByQuery, 'zh')).not.toContain('hidden');
+    expect(intro(zhByQuery, 'en')).toContain('hidden');
+    expect(zhByQuery).toContain(`<h1>${zh.docs.title}</h1>`);
+    expect(zhByQuery).toContain(`<h1>${en.docs.title}</h1>`);
+
+    const zhByHeader = await (await fetch(`${stack.gw.url}/admin/docs`, { headers: { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' } })).text();
+    expect(intro(zhByHeader, 'zh')).not.toContain('hidden');
+    expect(zhByHeader).toContain(`<h1>${zh.docs.adminTitle}</h1>`);
+
+    const en1 = await (await fetch(`${stack.gw.url}/docs?lang=en`, { headers: { 'accept-language': 'zh-CN' } })).text();
+    expect(intro(en1, 'en')).not.toContain('hidden');
+    // a link back to the site, in the same language
+    expect(en1).toContain('href="/?lang=en" class="docs-back"');
+    expect(zhByQuery).toContain('href="/?lang=zh" class="docs-back"');
   });
 });

@@ -112,9 +112,12 @@ describe('every error of the contract, in OpenAI shape', () => {
 
   it('429 over the concurrent requests of the key', async () => {
     const key = stack.key({ concurrencyOverride: 1 });
-    await stack.control('next', { stall_ms: 800 });
+    // 2 s: the first request stays in flight for a few round trips of this test, even on a loaded machine
+    await stack.control('next', { stall_ms: 2000 });
+    const before = (await stack.upstreamRequests()).length;
     const slow = chat(stack, key, { model: 'deepseek-v4-flash', messages: user('slow #tokens=1') });
-    await Bun.sleep(150);
+    // once DeepSeek has the first request, it is surely in flight (a fixed sleep is not, under load)
+    for (let i = 0; i < 200 && (await stack.upstreamRequests()).length === before; i++) await Bun.sleep(10);
     const second = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('fast #tokens=1') });
     await expectError(second, 429, 'rate_limit_exceeded');
     expect((await slow).status).toBe(200);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemo } from '../../server/demo';
 import { PAYPAL_CLIENT_SECRET, startCheckoutStack, type CheckoutStack } from '../helpers/checkout';
@@ -48,6 +49,74 @@ describe('the secret files', () => {
       for (const name of ['server-secret', 'admin-token', 'demo-key']) expect(mode(join(dataDir, name))).toBe(0o600);
     } finally {
       await demo.stop();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the server secret of a database that already holds sealed keys', () => {
+  /** A data dir with one issued key in its database, as a restore leaves it, and its secret. */
+  function dataDirWithAKey(): { parent: string; dataDir: string; secret: string } {
+    const parent = tempDir();
+    const dataDir = join(parent, 'data');
+    const created = runCli(['keys', 'create', '--plan', 'trial', '--data-dir', dataDir], {});
+    expect(created.code).toBe(0);
+    return { parent, dataDir, secret: readFileSync(join(dataDir, 'server-secret'), 'utf8') };
+  }
+
+  it('is not made anew when it is missing: the start stops with one line and status 2', () => {
+    const { parent, dataDir } = dataDirWithAKey();
+    try {
+      rmSync(join(dataDir, 'server-secret'));
+      const result = runCli(['keys', 'list', '--data-dir', dataDir], {});
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `tollgate: ${join(dataDir, 'server-secret')}: missing, but the database holds keys sealed with a server secret: put the original server-secret there (kept apart from the backups) before starting`,
+      ]);
+      expect(existsSync(join(dataDir, 'server-secret'))).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('is asked for by a restore into a data dir that has none', () => {
+    const { parent, dataDir } = dataDirWithAKey();
+    const restored = join(parent, 'restored');
+    try {
+      const backup = join(parent, 'backup.sqlite');
+      expect(runCli(['backup', backup, '--data-dir', dataDir], {}).code).toBe(0);
+      const result = runCli(['restore', backup, '--data-dir', restored], {});
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`before the first start, put the original server-secret in ${restored}`);
+      expect(existsSync(join(restored, 'server-secret'))).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('is refused when it cannot open them, and the gateway does not start', async () => {
+    const { parent, dataDir, secret } = dataDirWithAKey();
+    try {
+      const other = randomBytes(32).toString('base64');
+      writeFileSync(join(dataDir, 'server-secret'), `${other}\n`);
+      const result = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { TOLLGATE_LOG_LEVEL: 'warn' });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `tollgate: ${join(dataDir, 'server-secret')}: cannot open the keys sealed in this database: it is not the secret they were sealed with; put the original server-secret back before starting`,
+      ]);
+      // nothing was rewritten or generated on the way out
+      expect(readFileSync(join(dataDir, 'server-secret'), 'utf8')).toBe(`${other}\n`);
+      expect(existsSync(join(dataDir, 'admin-token'))).toBe(false);
+
+      // the original secret back: the same data dir serves again
+      writeFileSync(join(dataDir, 'server-secret'), secret);
+      const gw = await startTestGateway({ dataDir });
+      try {
+        expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+      } finally {
+        await gw.close();
+      }
+    } finally {
       rmSync(parent, { recursive: true, force: true });
     }
   });

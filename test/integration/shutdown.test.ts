@@ -5,7 +5,10 @@ import { spawnedGateways } from '../helpers/spawned-gateways';
 
 // The real gateway as a child process, stopped with real signals, against a paced simulator:
 // 50 tokens a second, so `#tokens=30` ends in well under a second and `#tokens=2000` never
-// ends within the grace period.
+// ends within the grace period (it would take 40 s). No test here bounds how long the gateway
+// takes to stop: a loaded machine stretches that at will. What they check is what it did (the
+// events each client got, the ledger, the phases it logged, its exit status), and the test's own
+// time limit (20 s, far below the 40 s stream or a 60 s grace) stops one that waits for DeepSeek.
 const GRACE_MS = 1500;
 const gateways = spawnedGateways('shutdown', { tokensPerSecond: 50 });
 const sim = gateways.sim;
@@ -44,6 +47,22 @@ async function openStream(url: string, key: string, tokens: number) {
   return { requestId: res.headers.get('x-request-id')!, events: rest };
 }
 
+/** Resolves once the gateway refuses new connections (bounded: 100 tries, 10 s). */
+async function refusesConnections(url: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${url}/healthz`).then(() => false, () => true)) return true;
+    await Bun.sleep(100);
+  }
+  return false;
+}
+
+function phasesOf(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((line) => line.includes('"shutdown: '))
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
+}
+
 function lastData(events: string[]): Record<string, unknown> {
   const data = events.filter((e) => e.startsWith('data: ')).at(-1)!;
   return JSON.parse(data.slice('data: '.length)) as Record<string, unknown>;
@@ -74,8 +93,8 @@ describe('graceful shutdown', () => {
 
     const signalledAt = Date.now();
     gw.proc.kill('SIGTERM');
-    await Bun.sleep(100);
-    await expect(fetch(`${gw.url}/healthz`)).rejects.toThrow();
+    // new connections are refused (the log below shows this came before the grace ended)
+    expect(await refusesConnections(gw.url)).toBe(true);
 
     const shortEvents = await short.events;
     expect(shortEvents.at(-1)).toBe('data: [DONE]');
@@ -85,10 +104,10 @@ describe('graceful shutdown', () => {
     const longEndedAfter = Date.now() - signalledAt;
 
     expect(await gw.proc.exited).toBe(0);
-    const exitedAfter = Date.now() - signalledAt;
-    console.log(`SIGTERM: long stream ended after ${longEndedAfter} ms, process exited after ${exitedAfter} ms (grace ${GRACE_MS} ms)`);
+    console.log(`SIGTERM: long stream ended after ${longEndedAfter} ms, process exited after ${Date.now() - signalledAt} ms (grace ${GRACE_MS} ms)`);
+    // a lower bound only, which load cannot break: the gateway counts its grace from the signal's
+    // arrival, after signalledAt, so the long stream had at least its grace (100 ms for the clocks)
     expect(longEndedAfter).toBeGreaterThanOrEqual(GRACE_MS - 100);
-    expect(exitedAfter).toBeLessThan(GRACE_MS + 2500);
 
     const { rows, spent, integrity } = ledgerOf(gw.dir);
     expect(rows.map((r) => r.request_id).sort()).toEqual([short.requestId, long.requestId].sort());
@@ -99,11 +118,7 @@ describe('graceful shutdown', () => {
     expect(spent).toBe(rows.reduce((sum, r) => sum + r.cost_nano, 0));
     expect(integrity).toBe('ok');
 
-    const phases = (await gw.output)
-      .split('\n')
-      .filter((line) => line.includes('"shutdown: '))
-      .map((line) => (JSON.parse(line) as { msg: string }).msg);
-    expect(phases).toEqual([
+    expect(phasesOf(await gw.output)).toEqual([
       'shutdown: signal received',
       'shutdown: no longer accepting connections',
       'shutdown: grace period over, ending open requests',
@@ -120,19 +135,21 @@ describe('graceful shutdown', () => {
 
     const signalledAt = Date.now();
     gw.proc.kill('SIGINT');
-    await Bun.sleep(300);
+    // the second signal once the first is being acted on (it no longer accepts connections)
+    expect(await refusesConnections(gw.url)).toBe(true);
     gw.proc.kill('SIGINT');
 
     const events = await long.events;
     expect(lastData(events)).toMatchObject({ error: { code: 'shutting_down' }, choices: [] });
+    // without the second signal it would sit out the 60 s grace, past this test's 20 s limit
     expect(await gw.proc.exited).toBe(0);
-    expect(Date.now() - signalledAt).toBeLessThan(3000);
+    console.log(`SIGINT twice: exited after ${Date.now() - signalledAt} ms (grace 60000 ms)`);
 
     const { rows, spent } = ledgerOf(gw.dir);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ request_id: long.requestId, basis: 'estimated' });
     expect(spent).toBe(rows[0]!.cost_nano);
-    expect(await gw.output).toContain('grace period cut short');
+    expect(phasesOf(await gw.output)).toContain('shutdown: grace period cut short, ending open requests');
   }, 20_000);
 
   it('ends a request still waiting for DeepSeek\'s first reply when the grace is over, without waiting for DeepSeek', async () => {
@@ -147,13 +164,13 @@ describe('graceful shutdown', () => {
 
     const signalledAt = Date.now();
     gw.proc.kill('SIGTERM');
+    // a 503 from the gateway itself: had it waited for DeepSeek, this would be DeepSeek's 200
     const res = await waiting;
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
     expect(await gw.proc.exited).toBe(0);
-    const exitedAfter = Date.now() - signalledAt;
-    console.log(`SIGTERM with a request waiting for DeepSeek: exited after ${exitedAfter} ms`);
-    expect(exitedAfter).toBeLessThan(GRACE_MS + 2500);
+    console.log(`SIGTERM with a request waiting for DeepSeek: exited after ${Date.now() - signalledAt} ms`);
+    expect(phasesOf(await gw.output)).toContain('shutdown: grace period over, ending open requests');
     // DeepSeek never answered (no headers): nothing to bill, the hold is simply released
     const { rows, spent, integrity } = ledgerOf(gw.dir);
     expect(rows).toHaveLength(0);
@@ -162,8 +179,9 @@ describe('graceful shutdown', () => {
     await fetch(`${sim.url}/_control/reset`, { method: 'POST' });
   }, 20_000);
 
-  it('exits 0 promptly when nothing is open', async () => {
-    const gw = await gatewayWithKey(GRACE_MS);
+  it('exits 0 at once when nothing is open, without sitting out its grace', async () => {
+    // a grace far past this test's 20 s limit: only an exit that does not wait for it passes
+    const gw = await gatewayWithKey(60_000);
     const res = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${gw.key}` } });
     expect(res.status).toBe(200);
     await res.text();
@@ -171,9 +189,7 @@ describe('graceful shutdown', () => {
     const signalledAt = Date.now();
     gw.proc.kill('SIGTERM');
     expect(await gw.proc.exited).toBe(0);
-    const exitedAfter = Date.now() - signalledAt;
-    console.log(`SIGTERM on an idle gateway: exited after ${exitedAfter} ms`);
-    expect(exitedAfter).toBeLessThan(1000);
-    expect(await gw.output).toContain('open requests finished within the grace period');
+    console.log(`SIGTERM on an idle gateway: exited after ${Date.now() - signalledAt} ms`);
+    expect(phasesOf(await gw.output)).toContain('shutdown: open requests finished within the grace period');
   }, 20_000);
 });

@@ -91,11 +91,11 @@ export function App(props: { initialLang: Lang }) {
   return (
     <I18nContext.Provider value={i18n}>
       <SiteContext.Provider value={site}>
-        <Header loc={loc} onPrefetch={prefetch} />
-        <main id="main" tabIndex={-1} class="container">
+        <Header loc={loc} onPrefetch={prefetch} wide={route === 'admin'} />
+        <main id="main" tabIndex={-1} class={route === 'admin' ? 'container container-wide' : 'container'}>
           <PageHost route={route} loc={loc} />
         </main>
-        <Footer />
+        <Footer wide={route === 'admin'} />
       </SiteContext.Provider>
     </I18nContext.Provider>
   );

@@ -16,11 +16,13 @@ export const PAGE_PATHS: Record<PageId, string> = {
 
 const BY_PATH = new Map<string, PageId>(Object.entries(PAGE_PATHS).map(([id, path]) => [path, id as PageId]));
 
-/** Which page a pathname shows; a trailing slash is ignored; /admin/* is the operator console. */
+/** Which page a pathname shows; a trailing slash is ignored; /admin/* (but /admin/docs) is the operator console. */
 export function matchRoute(pathname: string): RouteId {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') || '/' : pathname;
   const page = BY_PATH.get(path);
   if (page) return page;
+  // the admin API's reference is a server page (Swagger UI), not a console section
+  if (path === '/admin/docs' || path.startsWith('/admin/docs/')) return 'notFound';
   if (path.startsWith('/admin/')) return 'admin';
   return 'notFound';
 }

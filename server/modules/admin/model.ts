@@ -290,18 +290,21 @@ export const SettingsView = t.Object({
   low_balance_warning_usd: Usd,
 });
 
-export const AuditList = listOf(
-  t.Object({
-    id: t.Integer(),
-    at: Time,
-    actor: t.String(),
-    ip: Nullable(t.String()),
-    action: t.String(),
-    target: Nullable(t.String()),
-    before: t.Any(),
-    after: t.Any(),
-  }),
-);
+export const AuditList = t.Composite([
+  listOf(
+    t.Object({
+      id: t.Integer(),
+      at: Time,
+      actor: t.String(),
+      ip: Nullable(t.String()),
+      action: t.String(),
+      target: Nullable(t.String()),
+      before: t.Any(),
+      after: t.Any(),
+    }),
+  ),
+  t.Object({ actions: t.Array(t.String(), { description: 'every action the log holds, sorted: the choices of the action filter' }) }),
+]);
 
 export const OverviewView = t.Object({
   days: t.Integer(),

@@ -224,7 +224,8 @@ export function operationsRoutes(ctx: AdminContext) {
       '/audit',
       ({ query }) => {
         const { rows, total } = store.audit({ action: query.action, target: query.target }, pageOf(query));
-        return { data: rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, ip: r.ip, action: r.action, target: r.target, before: r.before, after: r.after })), total };
+        const data = rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, ip: r.ip, action: r.action, target: r.target, before: r.before, after: r.after }));
+        return { data, total, actions: store.auditActions() };
       },
       { query: AuditQuery, response: AuditList, detail: detail('The audit log, newest first (read-only)') },
     );

@@ -122,6 +122,7 @@ export function createAdminStore(db: DB) {
       const total = db.select({ n: count() }).from(auditLog).where(where).get()?.n ?? 0;
       return { rows, total };
     },
+    auditActions: () => db.selectDistinct({ action: auditLog.action }).from(auditLog).orderBy(auditLog.action).all().map((r) => r.action),
 
     // ---- overview
 

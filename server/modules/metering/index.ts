@@ -18,9 +18,14 @@ export const meteringModule = (deps: Deps) => {
       ({ request }) => {
         const key = keyOf(request);
         const totals = metering.usageTotals(key.id);
+        const limits = metering.limitsOf(key);
         return {
           key_hint: key.keyHint,
           plan_id: key.planId,
+          plan_name: limits.plan.name,
+          models: limits.plan.models,
+          rpm: limits.rpm,
+          max_concurrency: limits.maxConcurrency,
           status: key.expiresAt !== null && key.expiresAt <= deps.clock.now() ? 'expired' : key.status,
           budget_usd: formatUsd(key.budgetNano),
           spent_usd: formatUsd(key.spentNano),

@@ -6,6 +6,10 @@ const Tokens = t.Object({ cache_hit: t.Integer(), cache_miss: t.Integer(), outpu
 export const UsageSummary = t.Object({
   key_hint: t.String(),
   plan_id: t.String(),
+  plan_name: t.String(),
+  models: t.Array(t.String(), { description: 'the models this key may call' }),
+  rpm: t.Integer({ description: 'requests per minute allowed for this key (its own limit, else the plan\'s); 0 = unlimited' }),
+  max_concurrency: t.Integer({ description: 'requests at once allowed for this key (its own limit, else the plan\'s); 0 = unlimited' }),
   status: t.String(),
   budget_usd: Usd,
   spent_usd: Usd,

@@ -130,6 +130,8 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
   return {
     identify,
     remainingOf,
+    /** The key's plan and the limits in force for it (its own overrides, else the plan's). */
+    limitsOf: contextOf,
     rateHeaders,
     holdsTotal: () => holds.total(),
     /** Resolves once every queued settlement is committed (shutdown waits for it). */

@@ -299,7 +299,7 @@ export function adminApi(token: string) {
     ledgerCsv: async (q: Query) => (await send(token, 'GET', `/ledger.csv${queryString(q)}`)).blob(),
     settings: () => get<Settings>('/settings'),
     saveSettings: (body: Partial<Omit<Settings, 'public_url'>>) => patch<Settings>('/settings', body),
-    audit: (q: Query) => get<List<AuditRow>>(`/audit${queryString(q)}`),
+    audit: (q: Query) => get<List<AuditRow> & { actions: string[] }>(`/audit${queryString(q)}`),
     mail: (q: Query) => get<MailList>(`/mail${queryString(q)}`),
     resendMail: (id: number) => post<MailRow>(`/mail/${id}/resend`),
     keyCredits: (id: string) => get<{ data: KeyCredit[] }>(`/keys/${enc(id)}/credits`),

@@ -96,6 +96,11 @@ export interface Tokens {
 export interface Usage {
   key_hint: string;
   plan_id: string;
+  plan_name: string;
+  /** the models this key may call, and its limits (0 = unlimited) */
+  models: string[];
+  rpm: number;
+  max_concurrency: number;
   status: string;
   budget_usd: string;
   spent_usd: string;

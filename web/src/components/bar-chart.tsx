@@ -27,9 +27,9 @@ export function BarChart(props: { bars: Bar[]; height: number; top: number; bott
         })}
       </svg>
       <figcaption class="chart-caption">
-        <span>{props.first}</span>
-        <span>{props.summary}</span>
-        <span>{props.last}</span>
+        <span class="chart-first">{props.first}</span>
+        <span class="chart-summary">{props.summary}</span>
+        <span class="chart-last">{props.last}</span>
       </figcaption>
     </figure>
   );

@@ -13,7 +13,8 @@ function isCurrent(id: PageId, path: string): boolean {
   return route === id;
 }
 
-export function Header(props: { loc: Loc; onPrefetch(id: PageId): void }) {
+/** `wide`: the operator console's tables get the room of a wide screen (see .container-wide). */
+export function Header(props: { loc: Loc; onPrefetch(id: PageId): void; wide?: boolean }) {
   const { t, lang, setLang } = useI18n();
   const site = useSite();
   const [open, setOpen] = useState(false);
@@ -43,7 +44,7 @@ export function Header(props: { loc: Loc; onPrefetch(id: PageId): void }) {
       <a class="skip-link" href="#main">
         {t.nav.skip}
       </a>
-      <div class="container header-row">
+      <div class={`container header-row${props.wide ? ' container-wide' : ''}`}>
         <a class="brand" href="/">
           <svg class="brand-mark" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false">
             <path d="M2 5h20v3H2zM4 10h16v2H4zM5 8h3v14H5zM16 8h3v14h-3z" fill="currentColor" />
@@ -91,12 +92,12 @@ export function Header(props: { loc: Loc; onPrefetch(id: PageId): void }) {
   );
 }
 
-export function Footer() {
+export function Footer(props: { wide?: boolean }) {
   const { t, lang } = useI18n();
   const site = useSite();
   return (
     <footer class="site-footer">
-      <div class="container">
+      <div class={`container${props.wide ? ' container-wide' : ''}`}>
         {(lang !== 'en' || !site) && <p>{t.footer.independent}</p>}
         {site && <p>{site.disclaimer}</p>}
         <ul class="footer-links">

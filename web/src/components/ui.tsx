@@ -99,6 +99,27 @@ export function CopyButton(props: { text: string; label?: string; class?: string
   );
 }
 
+/**
+ * A URL to paste into an app, with its copy button. It may wrap only after "//" and before its path
+ * (never inside the host), and on a wide screen not at all.
+ */
+export function CopyUrl(props: { url: string; label: string }) {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)(.*)$/i.exec(props.url);
+  const [scheme, host, path] = match ? [match[1], match[2], match[3]] : ['', props.url, ''];
+  return (
+    <span class="copy-url">
+      <code class="url">
+        {scheme}
+        <wbr />
+        {host}
+        {path && <wbr />}
+        {path}
+      </code>
+      <CopyButton text={props.url} label={props.label} />
+    </span>
+  );
+}
+
 export function CodeBlock(props: { code: string; label?: string }) {
   return (
     <div class="code">

@@ -46,6 +46,14 @@ export function dateTime(iso: string | null | undefined, lang: Lang): string {
   return new Intl.DateTimeFormat(locale(lang), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
+/** "Nov 2" / "11月2日": a date inside a short span (a chart's 30 days), read in UTC for a plain date. */
+export function monthDay(iso: string | null | undefined, lang: Lang): string {
+  if (!iso) return '—';
+  const d = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale(lang), { month: 'short', day: 'numeric', timeZone: iso.length === 10 ? 'UTC' : undefined }).format(d);
+}
+
 export function dateOnly(iso: string | null | undefined, lang: Lang): string {
   if (!iso) return '—';
   const d = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);

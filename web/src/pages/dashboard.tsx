@@ -87,7 +87,7 @@ function KeyForm(props: { initial: string; remember: boolean; error: unknown; on
   );
 }
 
-function Board(props: { apiKey: string; onForget(): void; onRejected(error: unknown): void }) {
+function Board(props: { apiKey: string; onForget(): void; onRejected(error: unknown, key: string): void }) {
   const { t } = useI18n();
   const d = t.dashboard;
   const board = useAsync(() => loadBoard(props.apiKey), [props.apiKey]);
@@ -95,8 +95,8 @@ function Board(props: { apiKey: string; onForget(): void; onRejected(error: unkn
   const { onRejected } = props;
   useEffect(() => {
     // a wrong or disabled key goes back to the form, with the server's message
-    if (board.error instanceof ApiError && board.error.status === 401) onRejected(board.error);
-  }, [board.error, onRejected]);
+    if (board.error instanceof ApiError && board.error.status === 401) onRejected(board.error, props.apiKey);
+  }, [board.error, onRejected, props.apiKey]);
   const actions = (
     <div class="actions">
       <button type="button" class="btn btn-small" id="dashboard-refresh" onClick={refresh} disabled={board.loading}>
@@ -155,6 +155,8 @@ export default function Dashboard() {
   const [active, setActive] = useState<string | null>(initial.key || null);
   const [formKey, setFormKey] = useState(0);
   const [rejected, setRejected] = useState<unknown>(null);
+  // a key the server turned away stays in the field, to be corrected; it is kept nowhere else
+  const [draft, setDraft] = useState('');
 
   const submit = (key: string, remember: boolean) => {
     keepKey(key, remember);
@@ -164,11 +166,13 @@ export default function Dashboard() {
   const forget = useCallback(() => {
     keepKey(null, false);
     setActive(null);
+    setDraft('');
     setFormKey((n) => n + 1);
   }, []);
   const reject = useCallback(
-    (error: unknown) => {
+    (error: unknown, key: string) => {
       forget();
+      setDraft(key);
       setRejected(error);
     },
     [forget],
@@ -181,7 +185,7 @@ export default function Dashboard() {
       {active ? (
         <Board key={active} apiKey={active} onForget={forget} onRejected={reject} />
       ) : (
-        <KeyForm key={formKey} initial="" remember={initial.remember} error={rejected} onSubmit={submit} />
+        <KeyForm key={formKey} initial={draft} remember={initial.remember} error={rejected} onSubmit={submit} />
       )}
     </>
   );

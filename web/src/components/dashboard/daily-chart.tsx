@@ -1,7 +1,7 @@
 import type { UsageDay } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { BarChart } from '../bar-chart';
-import { dateOnly, fmt, integer, sumUsd, usd, usdNumber } from '../../lib/format';
+import { dateOnly, fmt, integer, monthDay, sumUsd, usd, usdNumber } from '../../lib/format';
 
 const DAY_MS = 86_400_000;
 
@@ -35,9 +35,9 @@ export function DailyChart(props: { data: UsageDay[] }) {
         value: usdNumber(day.cost_usd),
         tip: fmt(d.dayTip, { date: dateOnly(day.date, lang), cost: usd(day.cost_usd), requests: integer(day.requests, lang) }),
       }))}
-      first={dateOnly(days[0]?.date, lang)}
+      first={monthDay(days[0]?.date, lang)}
       summary={fmt(d.dailyTotal, { total, requests: integer(requests, lang) })}
-      last={dateOnly(days[days.length - 1]?.date, lang)}
+      last={monthDay(days[days.length - 1]?.date, lang)}
     />
   );
 }

@@ -71,15 +71,20 @@ export function RequestsTable(props: { rows: UsageRequest[] }) {
                   {dateTime(r.started_at, lang)}
                 </td>
                 <td data-label={d.colModel}>
-                  <code>{r.model}</code>
-                  {r.stream && <span class="tag">{d.streamed}</span>}
+                  {/* one box beside the label on a phone card, not two spread apart */}
+                  <span>
+                    <code>{r.model}</code>
+                    {r.stream && <span class="tag">{d.streamed}</span>}
+                  </span>
                 </td>
                 <td class="num nowrap" data-label={d.colTokens}>
                   {integer(r.prompt_cache_hit_tokens, lang)} / {integer(r.prompt_cache_miss_tokens, lang)} / {integer(r.completion_tokens, lang)}
                 </td>
                 <td class="num nowrap cost" data-label={d.colCost}>
-                  {usd(r.cost_usd)}
-                  {r.basis === 'estimated' && <span class="tag">{d.estimated}</span>}
+                  <span>
+                    {usd(r.cost_usd)}
+                    {r.basis === 'estimated' && <span class="tag">{d.estimated}</span>}
+                  </span>
                 </td>
                 <td class="nowrap" data-label={d.colStatus}>
                   {r.status}

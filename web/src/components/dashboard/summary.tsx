@@ -53,7 +53,21 @@ export function UsageSummary(props: { usage: Usage }) {
         </div>
         <dl class="facts wide">
           <dt>{d.plan}</dt>
-          <dd id="usage-plan">{u.plan_id}</dd>
+          <dd id="usage-plan">
+            {u.plan_name} <code class="small">{u.plan_id}</code>
+          </dd>
+          <dt>{d.models}</dt>
+          <dd id="usage-models">
+            {u.models.map((m) => (
+              <code key={m} class="model-chip">
+                {m}
+              </code>
+            ))}
+          </dd>
+          <dt>{d.rate}</dt>
+          <dd id="usage-rpm">{u.rpm === 0 ? t.common.unlimited : fmt(t.common.perMinute, { n: integer(u.rpm, lang) })}</dd>
+          <dt>{d.concurrency}</dt>
+          <dd id="usage-concurrency">{u.max_concurrency === 0 ? t.common.unlimited : fmt(t.common.atOnce, { n: integer(u.max_concurrency, lang) })}</dd>
           <dt>{d.status}</dt>
           <dd>
             <span class={`badge badge-${u.status}`}>{status}</span>

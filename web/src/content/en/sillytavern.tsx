@@ -1,5 +1,6 @@
 import type { GuideProps } from '../../components/guide-props';
-import { CopyButton } from '../../components/ui';
+import { SupportLink } from '../../components/layout';
+import { CopyUrl } from '../../components/ui';
 import { PAGE_PATHS } from '../../routes';
 
 export default function SillyTavernGuide(p: GuideProps) {
@@ -34,7 +35,7 @@ export default function SillyTavernGuide(p: GuideProps) {
             <tr>
               <th scope="row">Custom Endpoint (Base URL)</th>
               <td data-label="Value">
-                <code>{p.base}</code> <CopyButton text={p.base} label="Base URL" />
+                <CopyUrl url={p.base} label="Base URL" />
                 <br />
                 <span class="muted small">ends in /v1; don’t add /chat/completions</span>
               </td>
@@ -112,7 +113,7 @@ export default function SillyTavernGuide(p: GuideProps) {
         </dt>
         <dd>
           A problem upstream or in the gateway. Wait a few seconds and regenerate. Only tokens actually generated are
-          billed. If it keeps happening, contact {p.support || 'support'}.
+          billed. If it keeps happening, contact {p.support ? <SupportLink contact={p.support} /> : 'support'}.
         </dd>
         <dt>The status stays red, or “no models”</dt>
         <dd>
@@ -140,28 +141,28 @@ export default function SillyTavernGuide(p: GuideProps) {
               <th scope="row">Chatbox</th>
               <td data-label="Where">Settings → Model provider → add a custom provider (OpenAI API compatible)</td>
               <td data-label="Base URL">
-                <code>{p.base}</code>
+                <CopyUrl url={p.base} label="Chatbox base URL" />
               </td>
             </tr>
             <tr>
               <th scope="row">Cherry Studio</th>
               <td data-label="Where">Settings → Model Provider → Add, type OpenAI</td>
               <td data-label="Base URL">
-                <code>{p.origin}</code>
+                <CopyUrl url={p.origin} label="Cherry Studio base URL" />
               </td>
             </tr>
             <tr>
               <th scope="row">LobeChat</th>
               <td data-label="Where">Settings → Language Model → OpenAI → API proxy address</td>
               <td data-label="Base URL">
-                <code>{p.base}</code>
+                <CopyUrl url={p.base} label="LobeChat base URL" />
               </td>
             </tr>
             <tr>
               <th scope="row">Open WebUI</th>
               <td data-label="Where">Admin Settings → Connections → OpenAI API</td>
               <td data-label="Base URL">
-                <code>{p.base}</code>
+                <CopyUrl url={p.base} label="Open WebUI base URL" />
               </td>
             </tr>
           </tbody>

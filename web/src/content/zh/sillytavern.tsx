@@ -1,5 +1,6 @@
 import type { GuideProps } from '../../components/guide-props';
-import { CopyButton } from '../../components/ui';
+import { SupportLink } from '../../components/layout';
+import { CopyUrl } from '../../components/ui';
 import { PAGE_PATHS } from '../../routes';
 
 export default function SillyTavernGuide(p: GuideProps) {
@@ -31,7 +32,7 @@ export default function SillyTavernGuide(p: GuideProps) {
             <tr>
               <th scope="row">自定义端点（Custom Endpoint / Base URL）</th>
               <td data-label="填写内容">
-                <code>{p.base}</code> <CopyButton text={p.base} label="Base URL" />
+                <CopyUrl url={p.base} label="Base URL" />
                 <br />
                 <span class="muted small">以 /v1 结尾；不要再加 /chat/completions</span>
               </td>
@@ -98,7 +99,7 @@ export default function SillyTavernGuide(p: GuideProps) {
         <dt>
           <code>500</code>–<code>504</code> 服务暂时不可用
         </dt>
-        <dd>上游或网关出现临时故障。等几秒后重新生成即可。只对实际生成的 tokens 计费。若反复出现，请联系 {p.support || '客服'}。</dd>
+        <dd>上游或网关出现临时故障。等几秒后重新生成即可。只对实际生成的 tokens 计费。若反复出现，请联系 {p.support ? <SupportLink contact={p.support} /> : '客服'}。</dd>
         <dt>状态一直是红色，或没有模型</dt>
         <dd>
           检查接口地址：必须正好是 <code>{p.base}</code>，不要多加路径。您也可以手动输入模型名称。
@@ -123,28 +124,28 @@ export default function SillyTavernGuide(p: GuideProps) {
               <th scope="row">Chatbox</th>
               <td data-label="设置位置">设置 → 模型提供方 → 添加自定义提供方（OpenAI API 兼容）</td>
               <td data-label="接口地址">
-                <code>{p.base}</code>
+                <CopyUrl url={p.base} label="Chatbox 接口地址" />
               </td>
             </tr>
             <tr>
               <th scope="row">Cherry Studio</th>
               <td data-label="设置位置">设置 → 模型服务 → 添加，类型选 OpenAI</td>
               <td data-label="接口地址">
-                <code>{p.origin}</code>
+                <CopyUrl url={p.origin} label="Cherry Studio 接口地址" />
               </td>
             </tr>
             <tr>
               <th scope="row">LobeChat</th>
               <td data-label="设置位置">设置 → 语言模型 → OpenAI → API 代理地址</td>
               <td data-label="接口地址">
-                <code>{p.base}</code>
+                <CopyUrl url={p.base} label="LobeChat 接口地址" />
               </td>
             </tr>
             <tr>
               <th scope="row">Open WebUI</th>
               <td data-label="设置位置">管理员设置 → 外部连接 → OpenAI API</td>
               <td data-label="接口地址">
-                <code>{p.base}</code>
+                <CopyUrl url={p.base} label="Open WebUI 接口地址" />
               </td>
             </tr>
           </tbody>

@@ -1,7 +1,8 @@
 
 import { useI18n } from '../../i18n';
 import { dateTime } from '../../lib/format';
-import { Field, FilterForm, PagedList, useFilteredList, value } from './shared';
+import { Field, value } from './fields';
+import { FilterForm, PagedList, useFilteredList } from './shared';
 
 /** before/after as the fields that changed, or the whole value when it isn't an object. */
 function changes(before: unknown, after: unknown): { name: string; from: string; to: string }[] {
@@ -18,12 +19,21 @@ export default function Audit() {
   const { t, lang } = useI18n();
   const a = t.admin.audit;
   const { draft, setDraft, offset, setOffset, list, apply } = useFilteredList({ action: '', target: '' }, (api, filter, page) => api.audit({ ...filter, ...page }));
+  // the actions the log holds, as the server lists them with every page
+  const actions = list.data?.actions ?? [];
   return (
     <>
       <h1>{t.admin.nav.audit}</h1>
       <FilterForm onSubmit={apply}>
         <Field id="audit-action" label={a.action}>
-          <input id="audit-action" value={draft.action} onInput={(e) => setDraft({ ...draft, action: value(e) })} />
+          <select id="audit-action" value={draft.action} onChange={(e) => setDraft({ ...draft, action: value(e) })}>
+            <option value="">{t.admin.any}</option>
+            {[...new Set([...actions, draft.action].filter(Boolean))].sort().map((action) => (
+              <option key={action} value={action}>
+                {action}
+              </option>
+            ))}
+          </select>
         </Field>
         <Field id="audit-target" label={a.target}>
           <input id="audit-target" value={draft.target} onInput={(e) => setDraft({ ...draft, target: value(e) })} />
@@ -32,7 +42,7 @@ export default function Audit() {
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
           <div class="table-wrap">
-            <table class="admin-table" id="audit-table">
+            <table class="admin-table stack" id="audit-table">
               <thead>
                 <tr>
                   <th scope="col">{a.colTime}</th>
@@ -45,13 +55,15 @@ export default function Audit() {
               <tbody>
                 {rows.map((row) => (
                   <tr key={row.id}>
-                    <td class="nowrap">{dateTime(row.at, lang)}</td>
-                    <td>
+                    <td class="admin-date" data-label={a.colTime}>{dateTime(row.at, lang)}</td>
+                    <td data-label={a.colAction}>
                       <code>{row.action}</code>
                       <div class="small muted">{row.actor}</div>
                     </td>
-                    <td class="admin-wrap">{row.target ?? '—'}</td>
-                    <td>
+                    <td class="admin-wrap" data-label={a.colTarget}>
+                      {row.target ?? '—'}
+                    </td>
+                    <td data-label={a.colChange}>
                       <ul class="admin-changes">
                         {changes(row.before, row.after).map((c) => (
                           <li key={c.name}>
@@ -60,7 +72,9 @@ export default function Audit() {
                         ))}
                       </ul>
                     </td>
-                    <td class="nowrap">{row.ip ?? '—'}</td>
+                    <td class="nowrap" data-label={a.colIp}>
+                      {row.ip ?? '—'}
+                    </td>
                   </tr>
                 ))}
               </tbody>

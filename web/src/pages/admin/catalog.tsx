@@ -4,7 +4,8 @@ import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { fmt, integer, usd, usdInput } from '../../lib/format';
 import { Schedule } from './schedule';
-import { ActionResult, AdminErrorNotice, Field, SaveRow, useAction, useConfirm, useLoad, value } from './shared';
+import { Field, value } from './fields';
+import { ActionResult, AdminErrorNotice, SaveRow, useAction, useConfirm, useLoad } from './shared';
 
 export default function Catalog() {
   const { t } = useI18n();
@@ -58,7 +59,7 @@ function Plans(props: { plans: Plan[] | undefined; error: unknown; reload(): voi
       )}
       {props.plans && (
         <div class="table-wrap">
-          <table class="admin-table" id="plans-table">
+          <table class="admin-table stack stack-compact" id="plans-table">
             <thead>
               <tr>
                 <th scope="col">{c.name}</th>
@@ -79,11 +80,21 @@ function Plans(props: { plans: Plan[] | undefined; error: unknown; reload(): voi
                     {p.name} <code class="small">{p.id}</code>
                     {p.retired && <span class="tag">{c.retired}</span>}
                   </th>
-                  <td class="num">{usd(p.price_usd)}</td>
-                  <td class="num">{usd(p.budget_usd)}</td>
-                  <td>{p.models.join(', ')}</td>
-                  <td class="num">{integer(p.rpm, lang)}</td>
-                  <td class="num">{integer(p.validity_days, lang)}</td>
+                  <td class="num" data-label={c.price}>
+                    {usd(p.price_usd)}
+                  </td>
+                  <td class="num" data-label={c.budget}>
+                    {usd(p.budget_usd)}
+                  </td>
+                  <td class="admin-wrap" data-label={c.models}>
+                    {p.models.join(', ')}
+                  </td>
+                  <td class="num" data-label={c.rpm}>
+                    {integer(p.rpm, lang)}
+                  </td>
+                  <td class="num" data-label={c.validity}>
+                    {integer(p.validity_days, lang)}
+                  </td>
                   <td class="admin-row-actions">
                     <button type="button" class="btn btn-small" onClick={() => setEditing(p)}>
                       {t.admin.edit}

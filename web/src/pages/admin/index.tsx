@@ -131,7 +131,7 @@ function Login(props: { notice: string | null; onSignIn(token: string): void }) 
         </button>
       </form>
       <p class="small">
-        <a href="/docs">{t.admin.docs}</a>
+        <a href="/admin/docs">{t.admin.docs}</a>
       </p>
     </section>
   );

@@ -1,12 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { AdminApi, Key } from '../../api/admin';
+import type { AdminApi, Key, Plan } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, usd, usdInput } from '../../lib/format';
 import { KeyCredits } from './key-credits';
 import { LedgerTable } from './ledger-table';
-import { ActionResult, AdminErrorNotice, Field, NewKeyBox, PAGE_SIZE, Pager, StatusBadge, useAction, useConfirm, useLoad, value } from './shared';
+import { Field, LimitField, value } from './fields';
+import { ActionResult, AdminErrorNotice, NewKeyBox, PAGE_SIZE, Pager, StatusBadge, useAction, useConfirm, useLoad } from './shared';
 
 /** ISO → the value a datetime-local input wants (local time, minutes). */
 function toLocalInput(iso: string | null): string {
@@ -105,7 +106,7 @@ export default function KeyDetail(props: { id: string }) {
         />
         <PlanForm keyData={key} plans={plans.data?.data.map((p) => p.id) ?? []} onDone={update} />
         <ExpiryForm keyData={key} onDone={update} />
-        <LimitsForm keyData={key} onDone={update} />
+        <LimitsForm keyData={key} plan={plans.data?.data.find((p) => p.id === key.plan_id)} onDone={update} />
       </div>
       <KeyCredits id={key.id} refresh={key.budget_usd} />
       <section class="card">
@@ -213,7 +214,7 @@ function ExpiryForm(props: { keyData: Key; onDone(k: Key): void }) {
   );
 }
 
-function LimitsForm(props: { keyData: Key; onDone(k: Key): void }) {
+function LimitsForm(props: { keyData: Key; plan: Plan | undefined; onDone(k: Key): void }) {
   const { t } = useI18n();
   const k = t.admin.keys;
   const key = props.keyData;
@@ -233,12 +234,8 @@ function LimitsForm(props: { keyData: Key; onDone(k: Key): void }) {
     });
   return (
     <KeyForm name="key-limits" title={k.limits} save={save} onDone={props.onDone}>
-      <Field id="key-rpm" label={k.rpm} help={k.limitHelp}>
-        <input id="key-rpm" inputMode="numeric" value={form.rpm} onInput={(e) => setForm({ ...form, rpm: value(e) })} />
-      </Field>
-      <Field id="key-concurrency" label={k.concurrency}>
-        <input id="key-concurrency" inputMode="numeric" value={form.concurrency} onInput={(e) => setForm({ ...form, concurrency: value(e) })} />
-      </Field>
+      <LimitField id="key-rpm" label={k.rpm} planValue={props.plan?.rpm} value={form.rpm} onInput={(v) => setForm({ ...form, rpm: v })} />
+      <LimitField id="key-concurrency" label={k.concurrency} planValue={props.plan?.max_concurrency} value={form.concurrency} onInput={(v) => setForm({ ...form, concurrency: v })} />
       <Field id="key-reasoning" label={k.showReasoning}>
         <select id="key-reasoning" value={form.reasoning} onChange={(e) => setForm({ ...form, reasoning: value(e) })}>
           <option value="">{k.planDefault}</option>

@@ -5,7 +5,8 @@ import { statusName, useI18n } from '../../i18n';
 import { dateTime, usd } from '../../lib/format';
 import type { SectionProps } from './index';
 import KeyDetail from './key-detail';
-import { ActionResult, Field, FilterForm, intOrUndefined, NewKeyBox, PagedList, StatusBadge, useAction, useFilteredList, useLoad, value } from './shared';
+import { Field, intOrUndefined, LimitField, value } from './fields';
+import { ActionResult, FilterForm, NewKeyBox, PagedList, StatusBadge, useAction, useFilteredList, useLoad } from './shared';
 
 const KEY_STATUSES = ['active', 'disabled', 'expired', 'exhausted', 'frozen'];
 
@@ -57,7 +58,7 @@ function KeyList() {
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
           <div class="table-wrap">
-            <table class="admin-table" id="keys-table">
+            <table class="admin-table stack stack-compact" id="keys-table">
               <thead>
                 <tr>
                   <th scope="col">{k.colKey}</th>
@@ -74,19 +75,23 @@ function KeyList() {
               <tbody>
                 {rows.map((key) => (
                   <tr key={key.id} data-key-id={key.id}>
-                    <td>
+                    <td data-label={k.colKey}>
                       <a href={`/admin/keys/${encodeURIComponent(key.id)}`}>
                         <code>{key.key_hint}</code>
                       </a>
                     </td>
-                    <td>{key.plan_id}</td>
-                    <td>
+                    <td data-label={k.colPlan}>{key.plan_id}</td>
+                    <td data-label={k.colStatus}>
                       <StatusBadge status={key.status} />
                     </td>
-                    <td class="num">{usd(key.remaining_usd)}</td>
-                    <td class="admin-wrap">{key.email ?? '—'}</td>
-                    <td class="nowrap">{dateTime(key.created_at, lang)}</td>
-                    <td class="nowrap">{dateTime(key.last_used_at, lang)}</td>
+                    <td class="num" data-label={k.colRemaining}>
+                      {usd(key.remaining_usd)}
+                    </td>
+                    <td class="admin-wrap" data-label={k.colEmail}>
+                      {key.email ?? '—'}
+                    </td>
+                    <td class="admin-date" data-label={k.colCreated}>{dateTime(key.created_at, lang)}</td>
+                    <td class="admin-date" data-label={k.colLastUsed}>{dateTime(key.last_used_at, lang)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -106,6 +111,7 @@ function CreateKey(props: { plans: Plan[]; onCreated(): void }) {
   const action = useAction();
   const set = (name: keyof typeof form) => (e: Event) => setForm({ ...form, [name]: value(e) });
   const planId = form.plan_id || props.plans.find((p) => !p.retired)?.id || '';
+  const plan = props.plans.find((p) => p.id === planId);
   const submit = async (e: Event) => {
     e.preventDefault();
     const result = await action.run(
@@ -159,12 +165,8 @@ function CreateKey(props: { plans: Plan[]; onCreated(): void }) {
             <Field id="new-key-note" label={k.note}>
               <input id="new-key-note" value={form.note} onInput={set('note')} />
             </Field>
-            <Field id="new-key-rpm" label={k.rpm} help={k.limitHelp}>
-              <input id="new-key-rpm" inputMode="numeric" value={form.rpm} onInput={set('rpm')} />
-            </Field>
-            <Field id="new-key-concurrency" label={k.concurrency} help={k.limitHelp}>
-              <input id="new-key-concurrency" inputMode="numeric" value={form.concurrency} onInput={set('concurrency')} />
-            </Field>
+            <LimitField id="new-key-rpm" label={k.rpm} planValue={plan?.rpm} value={form.rpm} onInput={(v) => setForm({ ...form, rpm: v })} />
+            <LimitField id="new-key-concurrency" label={k.concurrency} planValue={plan?.max_concurrency} value={form.concurrency} onInput={(v) => setForm({ ...form, concurrency: v })} />
             <Field id="new-key-days" label={k.expiresDays} help={k.expiryHelp}>
               <input id="new-key-days" inputMode="numeric" value={form.expires_days} onInput={set('expires_days')} />
             </Field>

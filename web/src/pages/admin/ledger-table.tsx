@@ -10,7 +10,7 @@ export function LedgerTable(props: { rows: LedgerRow[]; id?: string; showKey?: b
   if (props.rows.length === 0) return <p class="muted">{t.admin.empty}</p>;
   return (
     <div class="table-wrap">
-      <table class="requests admin-table" id={props.id}>
+      <table class="requests admin-table stack stack-compact" id={props.id}>
         <thead>
           <tr>
             <th scope="col">{l.colTime}</th>
@@ -32,28 +32,36 @@ export function LedgerTable(props: { rows: LedgerRow[]; id?: string; showKey?: b
         <tbody>
           {props.rows.map((r) => (
             <tr key={r.id}>
-              <td class="nowrap">{dateTime(r.started_at, lang)}</td>
+              <td class="admin-date" data-label={l.colTime}>{dateTime(r.started_at, lang)}</td>
               {props.showKey && (
-                <td>
+                <td data-label={l.colKey}>
                   <a href={`/admin/keys/${encodeURIComponent(r.key_id)}`}>
                     <code>{r.key_id}</code>
                   </a>
                 </td>
               )}
-              <td>
-                <code>{r.model}</code>
-                {r.stream && <span class="tag">{t.dashboard.streamed}</span>}
+              <td data-label={l.colModel}>
+                <span>
+                  <code>{r.model}</code>
+                  {r.stream && <span class="tag">{t.dashboard.streamed}</span>}
+                </span>
               </td>
-              <td>{periodName(r.period, t)}</td>
-              <td class="num nowrap">
+              <td data-label={l.colPeriod}>{periodName(r.period, t)}</td>
+              <td class="num nowrap" data-label={l.colTokens}>
                 {integer(r.prompt_cache_hit_tokens, lang)} / {integer(r.prompt_cache_miss_tokens, lang)} / {integer(r.completion_tokens, lang)}
               </td>
-              <td class="num cost">{usd(r.cost_usd)}</td>
-              <td>
-                {r.status}
-                {r.basis === 'estimated' && <span class="tag">{l.estimated}</span>}
+              <td class="num cost" data-label={l.colCost}>
+                {usd(r.cost_usd)}
               </td>
-              <td class="num">{r.duration_ms === null ? '—' : `${integer(r.duration_ms, lang)} ms`}</td>
+              <td data-label={l.colStatus}>
+                <span>
+                  {r.status}
+                  {r.basis === 'estimated' && <span class="tag">{l.estimated}</span>}
+                </span>
+              </td>
+              <td class="num" data-label={l.colDuration}>
+                {r.duration_ms === null ? '—' : `${integer(r.duration_ms, lang)} ms`}
+              </td>
             </tr>
           ))}
         </tbody>

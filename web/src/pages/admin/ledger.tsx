@@ -2,7 +2,8 @@ import { useI18n } from '../../i18n';
 import { downloadFile } from '../../lib/download';
 import type { SectionProps } from './index';
 import { LedgerTable } from './ledger-table';
-import { ActionResult, Field, FilterForm, PagedList, useAction, useFilteredList, value } from './shared';
+import { Field, value } from './fields';
+import { ActionResult, FilterForm, PagedList, useAction, useFilteredList } from './shared';
 
 const toIso = (local: string) => (local ? new Date(local).toISOString() : '');
 

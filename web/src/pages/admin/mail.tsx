@@ -2,7 +2,8 @@ import type { MailRow } from '../../api/admin';
 import { Notice } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt } from '../../lib/format';
-import { ActionResult, Field, FilterForm, PagedList, useAction, useFilteredList, value } from './shared';
+import { Field, value } from './fields';
+import { ActionResult, FilterForm, PagedList, useAction, useFilteredList } from './shared';
 
 // The mail outbox: sent, waiting (with why) and failed mails with the SMTP server's answer; any
 // of them can be sent again.

@@ -3,7 +3,8 @@ import { Loading } from '../../components/ui';
 import { statusName, useI18n } from '../../i18n';
 import { dateTime, fmt, usd } from '../../lib/format';
 import type { SectionProps } from './index';
-import { ActionResult, AdminErrorNotice, Field, FilterForm, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad, value } from './shared';
+import { Field, value } from './fields';
+import { ActionResult, AdminErrorNotice, FilterForm, PagedList, StatusBadge, useAction, useConfirm, useFilteredList, useLoad } from './shared';
 
 const ORDER_STATUSES = ['created', 'approved', 'pending', 'paid', 'failed', 'cancelled', 'refunded', 'reversed', 'expired'];
 
@@ -36,7 +37,7 @@ function OrderList() {
       <PagedList list={list} offset={offset} onPage={setOffset}>
         {(rows) => (
           <div class="table-wrap">
-            <table class="admin-table" id="orders-table">
+            <table class="admin-table stack stack-compact" id="orders-table">
               <thead>
                 <tr>
                   <th scope="col">{o.colOrder}</th>
@@ -51,19 +52,23 @@ function OrderList() {
               <tbody>
                 {rows.map((order) => (
                   <tr key={order.id}>
-                    <td>
+                    <td data-label={o.colOrder}>
                       <a href={`/admin/orders/${encodeURIComponent(order.id)}`}>
                         <code>{order.id}</code>
                       </a>
                     </td>
-                    <td>{order.plan_id}</td>
-                    <td class="admin-wrap">{order.email}</td>
-                    <td class="num">{usd(order.amount_usd)}</td>
-                    <td>
+                    <td data-label={o.colPlan}>{order.plan_id}</td>
+                    <td class="admin-wrap" data-label={o.colEmail}>
+                      {order.email}
+                    </td>
+                    <td class="num" data-label={o.colAmount}>
+                      {usd(order.amount_usd)}
+                    </td>
+                    <td data-label={o.colStatus}>
                       <StatusBadge status={order.status} />
                     </td>
-                    <td class="nowrap">{dateTime(order.created_at, lang)}</td>
-                    <td class="nowrap">{dateTime(order.paid_at, lang)}</td>
+                    <td class="admin-date" data-label={o.colCreated}>{dateTime(order.created_at, lang)}</td>
+                    <td class="admin-date" data-label={o.colPaid}>{dateTime(order.paid_at, lang)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -161,7 +166,7 @@ function OrderDetail(props: { id: string }) {
           <p class="muted">{o.none}</p>
         ) : (
           <div class="table-wrap">
-            <table class="admin-table">
+            <table class="admin-table stack stack-compact">
               <thead>
                 <tr>
                   <th scope="col">{o.capture}</th>
@@ -174,13 +179,17 @@ function OrderDetail(props: { id: string }) {
               <tbody>
                 {order.payments.map((p) => (
                   <tr key={p.paypal_capture_id}>
-                    <td>
+                    <td data-label={o.capture}>
                       <code>{p.paypal_capture_id}</code>
                     </td>
-                    <td>{p.status}</td>
-                    <td class="num">{usd(p.amount_usd)}</td>
-                    <td class="num">{usd(p.refunded_usd)}</td>
-                    <td class="nowrap">{dateTime(p.created_at, lang)}</td>
+                    <td data-label={o.colStatus}>{p.status}</td>
+                    <td class="num" data-label={o.amount}>
+                      {usd(p.amount_usd)}
+                    </td>
+                    <td class="num" data-label={o.refunded}>
+                      {usd(p.refunded_usd)}
+                    </td>
+                    <td class="admin-date" data-label={o.colCreated}>{dateTime(p.created_at, lang)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -194,7 +203,7 @@ function OrderDetail(props: { id: string }) {
           <p class="muted">{o.none}</p>
         ) : (
           <div class="table-wrap">
-            <table class="admin-table">
+            <table class="admin-table stack stack-compact">
               <thead>
                 <tr>
                   <th scope="col">{o.event}</th>
@@ -207,14 +216,18 @@ function OrderDetail(props: { id: string }) {
               <tbody>
                 {order.webhook_events.map((w) => (
                   <tr key={w.id}>
-                    <td>
-                      <code>{w.event_type}</code>
-                      <div class="small muted">{w.id}</div>
+                    <td data-label={o.event}>
+                      <span>
+                        <code>{w.event_type}</code>
+                        <span class="small muted admin-block">{w.id}</span>
+                      </span>
                     </td>
-                    <td>{w.verified ? t.admin.yes : t.admin.no}</td>
-                    <td>{w.result ?? '—'}</td>
-                    <td class="nowrap">{dateTime(w.received_at, lang)}</td>
-                    <td class="nowrap">{dateTime(w.processed_at, lang)}</td>
+                    <td data-label={o.verified}>{w.verified ? t.admin.yes : t.admin.no}</td>
+                    <td class="admin-wrap" data-label={o.result}>
+                      {w.result ?? '—'}
+                    </td>
+                    <td class="admin-date" data-label={o.received}>{dateTime(w.received_at, lang)}</td>
+                    <td class="admin-date" data-label={o.processed}>{dateTime(w.processed_at, lang)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -3,7 +3,8 @@ import type { PeakWindow, Preview } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { fmt, usd } from '../../lib/format';
-import { ActionResult, AdminErrorNotice, Field, periodName, SaveRow, useAction, useLoad, value } from './shared';
+import { Field, value } from './fields';
+import { ActionResult, AdminErrorNotice, periodName, SaveRow, useAction, useLoad } from './shared';
 
 const DAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { usdInput } from '../../lib/format';
-import { AdminErrorNotice, Field, SaveRow, useAction, useLoad, value } from './shared';
+import { Field, value } from './fields';
+import { AdminErrorNotice, SaveRow, useAction, useLoad } from './shared';
 
 export default function Settings() {
   const { t } = useI18n();

@@ -6,7 +6,7 @@ import { BarChart } from '../../components/bar-chart';
 import { CopyButton, Loading, Notice } from '../../components/ui';
 import { statusName, useI18n } from '../../i18n';
 import type { Dict } from '../../i18n/en';
-import { dateOnly, fmt, integer, usd, usdNumber } from '../../lib/format';
+import { dateOnly, fmt, integer, monthDay, usd, usdNumber } from '../../lib/format';
 
 export interface Console {
   api: AdminApi;
@@ -245,35 +245,11 @@ export function DayBars(props: { title: string; days: { date: string; amount: st
         value: usdNumber(day.amount),
         tip: fmt(t.admin.overview.dayTip, { date: dateOnly(day.date, lang), amount: usd(day.amount), n: day.count }),
       }))}
-      first={dateOnly(props.days[0]?.date, lang)}
+      first={monthDay(props.days[0]?.date, lang)}
       summary={total}
-      last={dateOnly(props.days[props.days.length - 1]?.date, lang)}
+      last={monthDay(props.days[props.days.length - 1]?.date, lang)}
     />
   );
-}
-
-/** A labelled input; the id ties label and field together. */
-export function Field(props: { id: string; label: string; help?: string; children: ComponentChildren }) {
-  return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      {props.help && (
-        <p class="help" id={`${props.id}-help`}>
-          {props.help}
-        </p>
-      )}
-    </div>
-  );
-}
-
-/** Text from an <input> event. */
-export const value = (e: Event) => (e.currentTarget as HTMLInputElement).value;
-
-/** "" → undefined, otherwise an integer. */
-export function intOrUndefined(text: string): number | undefined {
-  const n = Number.parseInt(text, 10);
-  return text.trim() === '' || !Number.isFinite(n) ? undefined : n;
 }
 
 /** A status as a colored badge, in the page's language where the dictionary knows it. */

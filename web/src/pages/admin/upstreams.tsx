@@ -3,7 +3,8 @@ import type { Upstream } from '../../api/admin';
 import { Loading } from '../../components/ui';
 import { useI18n } from '../../i18n';
 import { dateTime, fmt, integer, usd } from '../../lib/format';
-import { ActionResult, AdminErrorNotice, Field, useAction, useConfirm, useLoad, value } from './shared';
+import { Field, value } from './fields';
+import { ActionResult, AdminErrorNotice, useAction, useConfirm, useLoad } from './shared';
 
 export default function Upstreams() {
   const { t, lang } = useI18n();
@@ -44,7 +45,7 @@ export default function Upstreams() {
         <>
           <p class="muted">{fmt(u.lowWarning, { amount: usd(list.data.low_balance_warning_usd) })}</p>
           <div class="table-wrap">
-            <table class="admin-table" id="upstreams-table">
+            <table class="admin-table stack stack-compact" id="upstreams-table">
               <thead>
                 <tr>
                   <th scope="col">{u.colLabel}</th>
@@ -65,12 +66,18 @@ export default function Upstreams() {
                         <code>{up.key_hint}</code> · {u.sources[up.source] ?? up.source}
                       </div>
                     </th>
-                    <td>
-                      <span class={`badge ${up.state === 'active' ? 'badge-active' : 'badge-frozen'}`}>{u.states[up.state] ?? up.state}</span>
-                      {up.reason && <div class="small muted">{up.reason}</div>}
+                    <td data-label={u.colState}>
+                      <span>
+                        <span class={`badge ${up.state === 'active' ? 'badge-active' : 'badge-frozen'}`}>{u.states[up.state] ?? up.state}</span>
+                        {up.reason && <span class="small muted admin-block">{up.reason}</span>}
+                      </span>
                     </td>
-                    <td class="num">{integer(up.in_flight, lang)}</td>
-                    <td>{balance(up)}</td>
+                    <td class="num" data-label={u.colInFlight}>
+                      {integer(up.in_flight, lang)}
+                    </td>
+                    <td data-label={u.colBalance}>
+                      <span>{balance(up)}</span>
+                    </td>
                     <td class="admin-row-actions">
                       <button type="button" class="btn btn-small" disabled={action.busy} onClick={() => act((api) => api.checkUpstream(up.id))}>
                         {u.check}
