@@ -24,6 +24,9 @@ const LOADERS: Record<RouteId, () => Promise<PageModule>> = {
   dashboard: () => import('./pages/dashboard'),
   guide: () => import('./pages/guide'),
   sillytavern: () => import('./pages/guide'),
+  claudeCode: () => import('./pages/guide'),
+  codex: () => import('./pages/guide'),
+  editor: () => import('./pages/guide'),
   admin: () => import('./pages/admin'),
   notFound: () => import('./pages/not-found'),
 };
