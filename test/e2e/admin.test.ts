@@ -293,6 +293,15 @@ describeBrowser('the operator console', () => {
         expect(await first.locator('[data-protocol]').getAttribute('data-protocol')).toBe('anthropic');
         expect((await first.locator('[data-protocol]').textContent())?.trim()).toBe(en.common.protocols.anthropic);
         expect(await first.locator('.cost').textContent()).toContain(fmt(en.common.toolCalls, { n: 2 }));
+        // the API filter: only the chat requests, then only the Anthropic ones
+        await page.selectOption('#ledger-protocol', 'chat');
+        await page.locator('.admin-filters button[type="submit"]').click();
+        await page.waitForFunction(() => [...document.querySelectorAll('#ledger-table [data-protocol]')].every((c) => c.getAttribute('data-protocol') === 'chat'));
+        expect(await page.locator('#ledger-table [data-protocol="chat"]').count()).toBeGreaterThan(0);
+        await page.selectOption('#ledger-protocol', 'anthropic');
+        await page.locator('.admin-filters button[type="submit"]').click();
+        await page.waitForFunction(() => [...document.querySelectorAll('#ledger-table [data-protocol]')].every((c) => c.getAttribute('data-protocol') === 'anthropic'));
+        expect(await page.locator('#ledger-table [data-protocol]').count()).toBe(1);
 
         await page.goto(`${demo.url}/admin/catalog?lang=en`);
         await row.locator('button').click();

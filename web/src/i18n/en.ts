@@ -504,6 +504,8 @@ export const en = {
     },
     ledger: {
       keyId: 'Key id',
+      protocol: 'API',
+      anyProtocol: 'Any',
       model: 'Model',
       status: 'Status',
       from: 'From',

@@ -498,6 +498,8 @@ export const zh = {
     },
     ledger: {
       keyId: '密钥 ID',
+      protocol: '接口',
+      anyProtocol: '全部',
       model: '模型',
       status: '状态',
       from: '开始时间',
