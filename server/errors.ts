@@ -85,6 +85,14 @@ const MESSAGES = {
     en: 'FIM completion runs in non-thinking mode only: leave thinking out (or disabled) and use a model without forced thinking, such as deepseek-v4-flash or deepseek-chat.',
     zh: 'FIM 补全仅支持非思考模式：请不要开启 thinking，并使用未强制思考的模型，例如 deepseek-v4-flash 或 deepseek-chat。',
   },
+  server_tool_disabled: {
+    en: 'The server-side tool {tool} ({kind}, billed by DeepSeek per call) is not enabled on this gateway. Remove it from the request, or ask the operator to set a price for it.',
+    zh: '此网关未启用服务端工具 {tool}（{kind}，DeepSeek 按次计费）。请从请求中移除它，或请运营者为其设置价格。',
+  },
+  server_tool_files: {
+    en: 'This request sends {count} files for parsing; at most {limit} are allowed per request.',
+    zh: '此请求发送了 {count} 个待解析的文件；每个请求最多 {limit} 个。',
+  },
   // checkout
   checkout_disabled: {
     en: 'Online checkout is turned off: this gateway has no PayPal credentials (PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET). Ask the operator for a key.',
@@ -262,6 +270,11 @@ export const Err = {
     new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'fim_max_tokens', { limit, value }, 'max_tokens'),
   /** `param` names what asked for thinking: the body's thinking field, or a model alias that forces it */
   fimThinking: (param: 'thinking' | 'model') => new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'fim_thinking', {}, param),
+  /** A server-side tool (web search, URL reading, file parsing) the price book has no per-call price for. */
+  serverToolDisabled: (tool: string, kind: string, param: string) =>
+    new GatewayError(400, 'invalid_request_error', 'server_tool_not_enabled', 'server_tool_disabled', { tool, kind }, param),
+  serverToolFiles: (limit: number, count: number, param: string) =>
+    new GatewayError(400, 'invalid_request_error', 'invalid_request_error', 'server_tool_files', { limit, count }, param),
   internal: () => new GatewayError(500, 'api_error', 'internal_error', 'internal_error'),
   /** The gateway is stopping (SIGTERM/SIGINT): new requests are refused, late ones ended. */
   shuttingDown: () => new GatewayError(503, 'api_error', 'shutting_down', 'shutting_down', {}, null, { 'retry-after': '5' }),

@@ -5,6 +5,7 @@ import m2 from '../../drizzle/0002_order_reconcile_and_capture_id.sql' with { ty
 import m3 from '../../drizzle/0003_mail_outbox_credits_topups.sql' with { type: 'text' };
 import m4 from '../../drizzle/0004_ledger_protocol.sql' with { type: 'text' };
 import m5 from '../../drizzle/0005_plan_texts_refusals.sql' with { type: 'text' };
+import m6 from '../../drizzle/0006_server_tools.sql' with { type: 'text' };
 
 export const embeddedMigrations: { tag: string; when: number; breakpoints: boolean; sql: string }[] = [
   { tag: "0000_init", when: 1795306735264, breakpoints: true, sql: m0 },
@@ -13,4 +14,5 @@ export const embeddedMigrations: { tag: string; when: number; breakpoints: boole
   { tag: "0003_mail_outbox_credits_topups", when: 1796113908499, breakpoints: true, sql: m3 },
   { tag: "0004_ledger_protocol", when: 1796116118008, breakpoints: true, sql: m4 },
   { tag: "0005_plan_texts_refusals", when: 1796117830805, breakpoints: true, sql: m5 },
+  { tag: "0006_server_tools", when: 1796120026685, breakpoints: true, sql: m6 },
 ];

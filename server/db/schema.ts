@@ -7,6 +7,8 @@ export type Period = 'peak' | 'off_peak';
 export type Thinking = 'enabled' | 'disabled';
 /** The API a request spoke: OpenAI chat, FIM, Anthropic Messages or Responses. */
 export type Protocol = 'chat' | 'fim' | 'anthropic' | 'responses';
+/** DeepSeek's server-side tools, billed per call: web search, URL reading, file parsing. */
+export type ServerToolKind = 'web_search' | 'read_url' | 'file_parse';
 export type KeyStatus = 'active' | 'disabled' | 'exhausted' | 'expired';
 export type OrderStatus = 'created' | 'approved' | 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded' | 'reversed' | 'expired';
 export type MailLang = 'en' | 'zh';
@@ -77,6 +79,24 @@ export const prices = sqliteTable(
   (table) => [primaryKey({ columns: [table.modelId, table.period] })],
 );
 
+/**
+ * Per-call prices of DeepSeek's server-side tools, per public model or for every model
+ * (model_id '*'); a tool without a price that applies is refused. `max_calls` is the most calls of
+ * that tool one request is held for and billed: the hold's worst case.
+ */
+export const toolPrices = sqliteTable(
+  'tool_prices',
+  {
+    tool: text('tool').$type<ServerToolKind>().notNull(),
+    modelId: text('model_id').notNull(),
+    peakCallNano: integer('peak_call_nano').notNull(),
+    offPeakCallNano: integer('off_peak_call_nano').notNull(),
+    maxCalls: integer('max_calls').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [primaryKey({ columns: [table.tool, table.modelId] })],
+);
+
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value', { mode: 'json' }).notNull(),
@@ -143,6 +163,11 @@ export const ledger = sqliteTable(
     finishedAt: integer('finished_at').notNull(),
     /** rows from before protocols were recorded were all chat */
     protocol: text('protocol').$type<Protocol>().notNull().default('chat'),
+    /** DeepSeek's server-side tool calls billed on this row, and what they cost (inside cost_nano) */
+    webSearchCalls: integer('web_search_calls').notNull().default(0),
+    readUrlCalls: integer('read_url_calls').notNull().default(0),
+    fileParseCalls: integer('file_parse_calls').notNull().default(0),
+    serverToolCostNano: integer('server_tool_cost_nano').notNull().default(0),
   },
   (table) => [
     uniqueIndex('ledger_request_id_unique').on(table.requestId),

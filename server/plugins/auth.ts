@@ -5,6 +5,7 @@ import { canonicalIp, ipMatcher, isLoopback, isPrivateAddress } from '../lib/ip'
 import { constantTimeEqual } from '../lib/keys';
 import type { Logger } from '../lib/log';
 import { createFailureLimiter, KEY_AUTH_FAILURE_LIMIT, KEY_AUTH_FAILURE_WINDOW_MS } from '../modules/metering/auth-failures';
+import { apiKeyCredential } from '../modules/proxy/protocols';
 import { pathOfContext, type EdgeContext } from './edge';
 
 // Who is calling, and how often they may get a credential wrong. Both credentials are checked on
@@ -169,8 +170,9 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
   }
 
   /** Throws 401 for a missing, malformed, unknown or disabled key (429 for an unknown one while locked out); the wait for a valid one. */
-  function checkKey(ctx: Guarded): number {
-    const authorization = ctx.request.headers.get('authorization');
+  function checkKey(ctx: Guarded, path: string): number {
+    // Authorization, or on the Anthropic paths x-api-key (Authorization wins when both are sent)
+    const authorization = apiKeyCredential(ctx.request, path);
     // the usual case, nobody locked out: no address to work out
     if (!keyFailures.anyLockedOut()) {
       metering.identify(authorization);
@@ -223,7 +225,7 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
         }
       } else if (ctx.request.method !== 'OPTIONS' && isKeyHolderPath(path)) {
         try {
-          wait = checkKey(ctx);
+          wait = checkKey(ctx, path);
         } catch (error) {
           if (!(error instanceof GatewayError)) throw error;
           ctx.tgDenied = error;

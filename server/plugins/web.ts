@@ -13,7 +13,7 @@ import { ROBOTS_NOINDEX } from './auth';
 const DIST_DIR = resolve(import.meta.dir, '../../web/dist');
 
 /** Paths that belong to an API: an unknown one answers the JSON 404, never the HTML page. */
-const API_PREFIXES = ['/v1', '/api', '/admin/api', '/beta', '/user', '/chat', '/models', '/completions', '/embeddings'];
+const API_PREFIXES = ['/v1', '/api', '/admin/api', '/beta', '/user', '/chat', '/models', '/completions', '/embeddings', '/anthropic', '/responses'];
 
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -208,6 +208,8 @@ export function webPlugin(deps: Deps, source: WebSource = defaultSource()) {
 
   const handle = ({ request }: { request: Request }) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') throw Err.notFound(pathOf(request.url));
+    // Claude Code's reachability probe: 200 whether or not the pages are built
+    if (request.method === 'HEAD' && pathOf(request.url) === '/') return new Response(null, { headers: SECURITY_HEADERS });
     return serve(request);
   };
   // `all`, not `get`: a GET wildcard would shadow other plugins' `all` routes (the demo's PayPal mount)

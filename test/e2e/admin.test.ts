@@ -256,6 +256,74 @@ describeBrowser('the operator console', () => {
     60_000,
   );
 
+  it(
+    'allows web search at a per-call price in the catalog: the next Messages request is billed for its searches and the ledger shows its API; removing the price refuses the tool again',
+    async () => {
+      const messages = () =>
+        fetch(`${demo.url}/anthropic/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': demo.demoKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'deepseek-v4-flash', max_tokens: 100, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'news #searches=2 #tokens=3' }] }),
+        });
+      expect((await messages()).status).toBe(400);
+      const { context, page, problems } = await signedIn();
+      try {
+        await page.goto(`${demo.url}/admin/catalog?lang=en`);
+        await page.locator('#tool-prices-none').waitFor({ timeout: 10_000 });
+        await page.selectOption('#tool-price-tool', 'web_search');
+        await page.selectOption('#tool-price-model', '*');
+        await page.fill('#tool-price-peak', '0.00075');
+        await page.fill('#tool-price-off-peak', '0.0005');
+        await page.fill('#tool-price-max', '4');
+        await page.click('#tool-price-save');
+        await page.locator('#tool-price-done').waitFor({ timeout: 10_000 });
+        const row = page.locator('#tool-prices-table tr[data-tool="web_search"][data-model="*"]');
+        await row.waitFor({ timeout: 10_000 });
+        expect(await row.textContent()).toContain(usd('0.000750000'));
+        await screenshot(page, 'admin-tool-prices-en-desktop');
+        const listed = await adminGet<{ data: unknown[] }>('/tool-prices');
+        expect(listed.data).toEqual([{ tool: 'web_search', model: '*', peak_usd_per_call: '0.000750000', off_peak_usd_per_call: '0.000500000', max_calls_per_request: 4 }]);
+
+        const res = await messages();
+        expect(res.status).toBe(200);
+        await res.text();
+        const latest = (await buyerGet<{ data: { protocol: string; server_tool_calls: { web_search: number }; server_tool_cost_usd: string; period: string }[] }>('/api/usage/requests?limit=1')).data[0];
+        expect(latest?.protocol).toBe('anthropic');
+        expect(latest?.server_tool_calls.web_search).toBe(2);
+        expect(latest?.server_tool_cost_usd).toBe(latest?.period === 'peak' ? '0.001500000' : '0.001000000');
+
+        await page.goto(`${demo.url}/admin/ledger?lang=en`);
+        const first = page.locator('#ledger-table tbody tr').first();
+        await first.waitFor({ timeout: 10_000 });
+        expect(await first.locator('[data-protocol]').getAttribute('data-protocol')).toBe('anthropic');
+        expect((await first.locator('[data-protocol]').textContent())?.trim()).toBe(en.common.protocols.anthropic);
+        expect(await first.locator('.cost').textContent()).toContain(fmt(en.common.toolCalls, { n: 2 }));
+        // the API filter: only the chat requests, then only the Anthropic ones
+        await page.selectOption('#ledger-protocol', 'chat');
+        await page.locator('.admin-filters button[type="submit"]').click();
+        await page.waitForFunction(() => [...document.querySelectorAll('#ledger-table [data-protocol]')].every((c) => c.getAttribute('data-protocol') === 'chat'));
+        expect(await page.locator('#ledger-table [data-protocol="chat"]').count()).toBeGreaterThan(0);
+        await page.selectOption('#ledger-protocol', 'anthropic');
+        await page.locator('.admin-filters button[type="submit"]').click();
+        await page.waitForFunction(() => [...document.querySelectorAll('#ledger-table [data-protocol]')].every((c) => c.getAttribute('data-protocol') === 'anthropic'));
+        expect(await page.locator('#ledger-table [data-protocol]').count()).toBe(1);
+
+        await page.goto(`${demo.url}/admin/catalog?lang=en`);
+        await row.locator('button').click();
+        await page.locator('dialog[open] #confirm-yes').click();
+        await page.locator('#tool-prices-none').waitFor({ timeout: 10_000 });
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+      expect((await messages()).status).toBe(400);
+      const audit = await adminGet<{ data: { action: string; target: string }[] }>('/audit?action=tool_price.set');
+      expect(audit.data.map((r) => r.target)).toEqual(['web_search:*']);
+      expect((await adminGet<{ data: unknown[] }>('/audit?action=tool_price.remove')).data).toHaveLength(1);
+    },
+    60_000,
+  );
+
   const SECTIONS = ['overview', 'keys', 'orders', 'mail', 'catalog', 'upstreams', 'ledger', 'settings', 'audit'] as const;
   const READY: Record<(typeof SECTIONS)[number], string> = {
     overview: '#overview-stats',

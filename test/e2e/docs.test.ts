@@ -78,7 +78,7 @@ async function fitsThePhone(page: Page): Promise<void> {
   expect(await overflowsHorizontally(page)).toBe(false);
   const dialog = await page.locator('.dialog-ux .modal-ux').boundingBox();
   expect(dialog !== null && dialog.x >= 0 && dialog.x + dialog.width <= PHONE.width).toBe(true);
-  await page.locator('.dialog-ux .btn-done').click();
+  await page.locator('.dialog-ux .btn-done').first().click();
 }
 
 describeBrowser('the API reference (Swagger UI)', () => {
@@ -97,9 +97,12 @@ describeBrowser('the API reference (Swagger UI)', () => {
         expect(publicPaths.filter((p) => p.startsWith('/admin/') || p === '/metrics' || p === '/healthz')).toEqual([]);
 
         await page.locator('.btn.authorize').first().click();
+        // the buyer key as bearer, or (on the Anthropic paths) as x-api-key
+        expect(await page.locator('.dialog-ux .auth-container').count()).toBe(2);
+        expect(await page.locator('.dialog-ux .auth-container').nth(1).textContent()).toContain('x-api-key');
         await page.locator('.dialog-ux #auth-bearer-value').fill(demo.demoKey);
-        await page.locator('.dialog-ux .auth-btn-wrapper .authorize').click();
-        await page.locator('.dialog-ux .btn-done').click();
+        await page.locator('.dialog-ux .auth-btn-wrapper .authorize').first().click();
+        await page.locator('.dialog-ux .btn-done').first().click();
 
         const models = operation(page, 'get', '/v1/models');
         await models.locator('.opblock-summary').first().click();

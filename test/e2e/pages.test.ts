@@ -61,6 +61,9 @@ const PAGES: { path: string; name: string; title(t: typeof en | typeof zh): stri
   { path: '/dashboard', name: 'dashboard', title: (t) => t.dashboard.title, ready: '#requests-table' },
   { path: '/guide', name: 'guide', title: (t) => t.guide.quick, ready: '#multi-turn' },
   { path: '/guide/sillytavern', name: 'guide-sillytavern', title: (t) => t.guide.sillytavern, ready: '#troubleshooting' },
+  { path: '/guide/claude-code', name: 'guide-claude-code', title: (t) => t.guide.claudeCode, ready: '#troubleshooting' },
+  { path: '/guide/codex', name: 'guide-codex', title: (t) => t.guide.codex, ready: '#troubleshooting' },
+  { path: '/guide/editor', name: 'guide-editor', title: (t) => t.guide.editor, ready: '#limits' },
   { path: '/admin', name: 'admin', title: (t) => t.admin.title },
   { path: '/no-such-page', name: 'not-found', title: (t) => t.notFound.title },
 ];
@@ -220,6 +223,41 @@ describeBrowser('the guides and the dashboard', () => {
   );
 
   it(
+    'Claude Code, Codex and editor guides: each set-up block holds the gateway’s own URLs and copies exactly what it shows, in both languages',
+    async () => {
+      const { context, page, problems } = await openPage(browser, { viewport: DESKTOP });
+      try {
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: demo.url });
+        const expected: Record<string, (origin: string) => string[]> = {
+          'claude-code': (o) => [`ANTHROPIC_BASE_URL=${o}/anthropic`, 'ANTHROPIC_AUTH_TOKEN=', 'ANTHROPIC_MODEL=deepseek-v4-flash', 'ANTHROPIC_DEFAULT_HAIKU_MODEL=', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1'],
+          codex: (o) => [`base_url = "${o}/v1"`, 'wire_api = "responses"', 'env_key = "TOLLGATE_API_KEY"', 'requires_openai_auth = false'],
+          editor: (o) => [`apiBase: ${o}/beta`, 'roles: [autocomplete]', 'provider: deepseek'],
+        };
+        for (const lang of ['en', 'zh'] as const) {
+          for (const [guide, wants] of Object.entries(expected)) {
+            await page.goto(`${demo.url}/guide/${guide}?lang=${lang}`);
+            const block = page.locator('article.guide .code').first();
+            await block.waitFor({ timeout: 10_000 });
+            const origin = ((await (await fetch(`${demo.url}/api/site`)).json()) as { api_base_url: string }).api_base_url.replace(/\/v1$/, '');
+            const code = (await block.locator('pre code').textContent()) ?? '';
+            for (const want of wants(origin)) expect({ guide, lang, has: code.includes(want), want }).toEqual({ guide, lang, has: true, want });
+            await block.locator('button').click();
+            expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+            // every block of the guide has its copy button
+            const blocks = page.locator('article.guide .code');
+            expect(await blocks.locator('button').count()).toBe(await blocks.count());
+            expect(await overflowsHorizontally(page)).toBe(false);
+          }
+        }
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+
+  it(
     "dashboard: shows the plan's models and the key's limits, and keeps a key the server turned away in the field",
     async () => {
       const usage = (await (await fetch(`${demo.url}/api/usage`, { headers: { authorization: `Bearer ${demo.demoKey}` } })).json()) as { models: string[]; rpm: number; max_concurrency: number };
@@ -327,6 +365,9 @@ describeBrowser('buying a plan', () => {
         expect(cost).not.toBe('0.000000000');
         expect(await rows.first().locator('.cost').textContent()).toContain(usd(cost));
         expect(await rows.first().textContent()).toContain('deepseek-v4-flash');
+        // each request's API
+        expect(await rows.first().locator('[data-protocol]').getAttribute('data-protocol')).toBe('chat');
+        expect((await rows.first().locator('[data-protocol]').textContent())?.trim()).toBe(en.common.protocols.chat);
         const usage = (await (await fetch(`${demo.url}/api/usage`, { headers: { authorization: `Bearer ${key}` } })).json()) as { remaining_usd: string };
         expect(await fresh.locator('#remaining').textContent()).toBe(usd(usage.remaining_usd));
         expect(await fresh.locator('#request-count').textContent()).toBe('1');
@@ -335,7 +376,8 @@ describeBrowser('buying a plan', () => {
         // the CSV export holds the same request
         const [download] = await Promise.all([fresh.waitForEvent('download'), fresh.click('#csv-export')]);
         const csv = await Bun.file((await download.path()) ?? '').text();
-        expect(csv.split('\r\n')[0]).toStartWith('started_at,request_id,model');
+        expect(csv.split('\r\n')[0]).toStartWith('started_at,request_id,protocol,model');
+        expect(csv.split('\r\n')[1]).toContain(',chat,deepseek-v4-flash,');
         expect(csv).toContain(cost);
 
         // check-order finds the key again with order id + email

@@ -128,7 +128,7 @@ describe('admin: ledger, overview, settings and the audit log', () => {
     expect(res.headers.get('content-type')).toStartWith('text/csv');
     expect(res.headers.get('content-length')).toBeNull(); // streamed, not one string
     const lines = (await res.text()).trim().split('\r\n');
-    expect(lines[0]).toBe('id,request_id,key_id,model,upstream_model,period,stream,status,finish_reason,prompt_cache_hit_tokens,prompt_cache_miss_tokens,completion_tokens,reasoning_tokens,cost_usd,basis,started_at,duration_ms,protocol');
+    expect(lines[0]).toBe('id,request_id,key_id,model,upstream_model,period,stream,status,finish_reason,prompt_cache_hit_tokens,prompt_cache_miss_tokens,completion_tokens,reasoning_tokens,cost_usd,basis,started_at,duration_ms,protocol,web_search_calls,read_url_calls,file_parse_calls,server_tool_cost_usd');
     const expected = ledgerRows(stack, "public_model = 'deepseek-v4-flash'");
     expect(lines).toHaveLength(expected.length + 1);
     expect(lines.slice(1).every((l) => l.split(',')[3] === 'deepseek-v4-flash')).toBe(true);

@@ -205,6 +205,8 @@ describe('restoring a backup from an older version', () => {
     db.exec('DROP INDEX orders_reconcile_idx; ALTER TABLE orders DROP COLUMN capture_request_id; ALTER TABLE orders DROP COLUMN next_check_at;');
     db.exec('DROP TABLE credits; DROP TABLE mail_outbox; ALTER TABLE api_keys DROP COLUMN lang; ALTER TABLE orders DROP COLUMN lang; ALTER TABLE orders DROP COLUMN topup_key_id;');
     db.exec('DROP TABLE refusals; ALTER TABLE plans DROP COLUMN name_zh; ALTER TABLE plans DROP COLUMN description_zh;');
+    // and what 0005_server_tools adds
+    db.exec('DROP TABLE tool_prices; ALTER TABLE ledger DROP COLUMN web_search_calls; ALTER TABLE ledger DROP COLUMN read_url_calls; ALTER TABLE ledger DROP COLUMN file_parse_calls; ALTER TABLE ledger DROP COLUMN server_tool_cost_nano;');
     db.exec(`DELETE FROM __drizzle_migrations WHERE created_at > (SELECT min(created_at) FROM __drizzle_migrations)`);
     db.close();
     expect(checkBackup(older).migrations).toBe(1);

@@ -6,7 +6,7 @@ import { startStack, type Stack } from '../helpers/stack';
 
 type Json = Record<string, any>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-const TAGS = { public: ['OpenAI-compatible', 'Buyer', 'Checkout'], admin: ['Admin', 'Operations'] } as const;
+const TAGS = { public: ['OpenAI-compatible', 'Anthropic-compatible', 'Buyer', 'Checkout'], admin: ['Admin', 'Operations'] } as const;
 const DOCUMENTS = { public: '/docs/json', admin: '/admin/docs/json' } as const;
 type Name = keyof typeof DOCUMENTS;
 
@@ -59,7 +59,7 @@ describe(`the OpenAPI document at ${DOCUMENTS[name]}`, () => {
     expect(typeof doc().info?.version).toBe('string');
     expect(Object.keys(doc().paths).length).toBeGreaterThan(5);
     for (const path of Object.keys(doc().paths)) expect(path.startsWith('/')).toBe(true);
-    expect(Object.keys(doc().components.securitySchemes)).toEqual([name === 'public' ? 'buyerKey' : 'adminToken']);
+    expect(Object.keys(doc().components.securitySchemes)).toEqual(name === 'public' ? ['buyerKey', 'buyerApiKeyHeader'] : ['adminToken']);
     expect(Object.values(doc().components.securitySchemes)[0]).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 

@@ -189,8 +189,30 @@ describe('FIM completion', () => {
     const keyLedger = (await (await fetch(`${stack.gw.url}/admin/api/keys/${id}/ledger`, { headers: admin })).json()) as { data: { protocol: string }[] };
     expect(keyLedger.data.map((r) => r.protocol).sort()).toEqual(['chat', 'fim']);
     const csv = (await (await fetch(`${stack.gw.url}/admin/api/ledger.csv?key_id=${id}`, { headers: admin })).text()).trim().split('\r\n');
-    expect(csv[0]!.split(',').at(-1)).toBe('protocol');
-    expect(csv.slice(1).map((line) => line.split(',').at(-1)).sort()).toEqual(['chat', 'fim']);
+    const column = csv[0]!.split(',').indexOf('protocol');
+    expect(column).toBeGreaterThan(0);
+    expect(csv.slice(1).map((line) => line.split(',')[column]).sort()).toEqual(['chat', 'fim']);
+  });
+});
+
+describe('an editor plugin on the /beta base', () => {
+  it('serves Continue’s deepseek provider: FIM at beta/completions resolved against https://HOST/beta, streamed', async () => {
+    const key = stack.key();
+    // what Continue's Deepseek._streamFim sends, to the URL it builds
+    const endpoint = new URL('beta/completions', `${stack.gw.url}/beta`);
+    expect(endpoint.pathname).toBe('/beta/completions');
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'deepseek-v4-flash', prompt: 'def add(a, b):\n    #tokens=4', suffix: '\n', max_tokens: 64, temperature: 0, stop: ['\n\n'], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const text = (await sseEvents(res))
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => (JSON.parse(e.slice(6)) as { choices: { text?: string }[] }).choices[0]?.text ?? '')
+      .join('');
+    expect(text.trim().split(' ')).toHaveLength(4);
+    expect(rowsOf(key)[0]).toMatchObject({ protocol: 'fim', basis: 'upstream', stream: 1 });
   });
 });
 

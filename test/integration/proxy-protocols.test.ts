@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../server/db/client';
 import { migrateDatabase } from '../../server/db/migrate';
 import { embeddedMigrations } from '../../server/db/migrations.generated';
-import { ADAPTERS } from '../../server/modules/proxy/protocols';
+import { ADAPTERS, COUNT_TOKENS_PATHS } from '../../server/modules/proxy/protocols';
 import { tempDir } from '../helpers/gateway';
 import { bearer, startStack, type Stack } from '../helpers/stack';
 
@@ -26,17 +26,25 @@ type Json = Record<string, any>;
 describe('the relayed paths in /docs/json', () => {
   it('documents every adapter path as a POST with a summary without backticks, the buyer key and the usual errors', async () => {
     const doc = (await (await fetch(`${stack.gw.url}/docs/json`)).json()) as Json;
-    const paths = ADAPTERS.flatMap((adapter) => adapter.paths);
-    expect(paths).toEqual(expect.arrayContaining(['/beta/chat/completions', '/beta/completions', '/v1/completions', '/completions']));
+    const paths = [...ADAPTERS.flatMap((adapter) => adapter.paths), ...COUNT_TOKENS_PATHS];
+    expect(paths).toEqual(
+      expect.arrayContaining(['/beta/chat/completions', '/beta/completions', '/v1/completions', '/completions', '/anthropic/v1/messages', '/anthropic/messages', '/v1/messages', '/v1/responses', '/responses', '/v1/messages/count_tokens']),
+    );
     for (const path of paths) {
       const op = doc.paths[path]?.post as Json | undefined;
       expect({ path, documented: op !== undefined }).toEqual({ path, documented: true });
       expect(op!.summary.length).toBeGreaterThan(10);
       expect(op!.summary).not.toContain('`');
-      expect(op!.tags).toEqual(['OpenAI-compatible']);
-      expect(op!.security).toEqual([{ buyerKey: [] }]);
-      for (const status of ['200', '400', '401', '402', '403', '404', '429', '503']) expect({ path, status, ok: op!.responses[status] !== undefined }).toEqual({ path, status, ok: true });
+      const anthropic = path.includes('messages');
+      expect(op!.tags).toEqual([anthropic ? 'Anthropic-compatible' : 'OpenAI-compatible']);
+      expect(op!.security).toEqual(anthropic ? [{ buyerKey: [] }, { buyerApiKeyHeader: [] }] : [{ buyerKey: [] }]);
+      // Anthropic's clients know "overloaded" as 529; count_tokens never reaches DeepSeek
+      const statuses = path.includes('count_tokens') ? ['200', '400', '401', '403', '404'] : ['200', '400', '401', '402', '403', '404', '429', anthropic ? '529' : '503'];
+      for (const status of statuses) expect({ path, status, ok: op!.responses[status] !== undefined }).toEqual({ path, status, ok: true });
+      // the Anthropic paths document Anthropic's error shape
+      if (anthropic) expect(JSON.stringify(op!.responses['401'])).toContain('AnthropicUnauthorized');
     }
+    expect(doc.components.securitySchemes.buyerApiKeyHeader).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
     const fim = doc.paths['/beta/completions'].post as Json;
     const body = fim.requestBody.content['application/json'].schema as Json;
     expect(body.required).toEqual(['model', 'prompt']);

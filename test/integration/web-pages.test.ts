@@ -27,7 +27,7 @@ async function rawGet(port: number, target: string): Promise<{ status: number; b
   return { status: res.status ?? 0, body: rawBody(res) };
 }
 
-const PAGES = ['/', '/pricing', '/guide', '/guide/sillytavern', '/order', '/order?order_id=ord_x&view=y', '/dashboard', '/admin', '/admin/keys/abc', '/pricing/'];
+const PAGES = ['/', '/pricing', '/guide', '/guide/sillytavern', '/guide/claude-code', '/guide/codex', '/guide/editor', '/order', '/order?order_id=ord_x&view=y', '/dashboard', '/admin', '/admin/keys/abc', '/pricing/'];
 
 describe('the web pages', () => {
   for (const path of PAGES) {

@@ -1,7 +1,7 @@
 // The page routes, shared by the browser router and the server (which answers them with index.html).
 // Pure data: no imports, so server/plugins/web.ts can use it without pulling in the UI.
 
-export type PageId = 'home' | 'pricing' | 'order' | 'dashboard' | 'guide' | 'sillytavern' | 'terms' | 'privacy' | 'refunds' | 'admin';
+export type PageId = 'home' | 'pricing' | 'order' | 'dashboard' | 'guide' | 'sillytavern' | 'claudeCode' | 'codex' | 'editor' | 'terms' | 'privacy' | 'refunds' | 'admin';
 /** The operator's policy pages (Markdown from the console, GET /api/policies/{id}). */
 export type PolicyId = 'terms' | 'privacy' | 'refunds';
 export const POLICY_IDS: readonly PolicyId[] = ['terms', 'privacy', 'refunds'];
@@ -14,6 +14,9 @@ export const PAGE_PATHS: Record<PageId, string> = {
   dashboard: '/dashboard',
   guide: '/guide',
   sillytavern: '/guide/sillytavern',
+  claudeCode: '/guide/claude-code',
+  codex: '/guide/codex',
+  editor: '/guide/editor',
   terms: '/terms',
   privacy: '/privacy',
   refunds: '/refunds',
@@ -21,6 +24,9 @@ export const PAGE_PATHS: Record<PageId, string> = {
 };
 
 const BY_PATH = new Map<string, PageId>(Object.entries(PAGE_PATHS).map(([id, path]) => [path, id as PageId]));
+
+/** The guide pages (one layout, a content file per language each). */
+export const GUIDE_PAGES = ['guide', 'sillytavern', 'claudeCode', 'codex', 'editor'] as const satisfies readonly PageId[];
 
 /** Which page a pathname shows; a trailing slash is ignored; /admin/* (but /admin/docs) is the operator console. */
 export function matchRoute(pathname: string): RouteId {

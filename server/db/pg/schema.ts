@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, RefusalReason, Thinking } from '../schema';
+import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, RefusalReason, ServerToolKind, Thinking } from '../schema';
 
 // The PostgreSQL twin of ../schema.ts: the same tables, columns, indexes and defaults, so that a
 // store's two implementations read and write the same rows. Money and times are bigint read as
@@ -10,7 +10,7 @@ import type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Pr
 // looks inside a JSON value, and copy-to-postgres copies the text as it is.) Below the mirrored
 // tables, what only the scale-out mode needs: holds per request, instance heartbeats, cache versions.
 
-export type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, RefusalReason, Thinking } from '../schema';
+export type { KeyStatus, MailKind, MailLang, MailStatus, OrderStatus, Period, Protocol, RefusalReason, ServerToolKind, Thinking } from '../schema';
 
 /** JSON in a text column, as SQLite keeps it. */
 const json = customType<{ data: unknown; driverData: string }>({
@@ -73,6 +73,20 @@ export const prices = pgTable(
     updatedAt: updatedAt(),
   },
   (table) => [primaryKey({ columns: [table.modelId, table.period] })],
+);
+
+/** See ../schema.ts: per-call prices of DeepSeek's server-side tools, per model or for every model ('*'). */
+export const toolPrices = pgTable(
+  'tool_prices',
+  {
+    tool: text('tool').$type<ServerToolKind>().notNull(),
+    modelId: text('model_id').notNull(),
+    peakCallNano: nano('peak_call_nano').notNull(),
+    offPeakCallNano: nano('off_peak_call_nano').notNull(),
+    maxCalls: integer('max_calls').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [primaryKey({ columns: [table.tool, table.modelId] })],
 );
 
 export const settings = pgTable('settings', {
@@ -145,6 +159,10 @@ export const ledger = pgTable(
     durationMs: integer('duration_ms').notNull(),
     upstreamKeyId: text('upstream_key_id'),
     protocol: text('protocol').$type<Protocol>().notNull().default('chat'),
+    webSearchCalls: integer('web_search_calls').notNull().default(0),
+    readUrlCalls: integer('read_url_calls').notNull().default(0),
+    fileParseCalls: integer('file_parse_calls').notNull().default(0),
+    serverToolCostNano: nano('server_tool_cost_nano').notNull().default(0),
     startedAt: millis('started_at').notNull(),
     finishedAt: millis('finished_at').notNull(),
   },

@@ -7,6 +7,7 @@ import { mailRoutes } from './mail';
 import { operationsRoutes } from './operations';
 import { orderRoutes } from './orders';
 import { refusalRoutes } from './refusals';
+import { toolPriceRoutes } from './tool-prices';
 
 /** /admin/api: the operator's API (see API.md), every route behind the admin token (plugins/auth.ts guards them all). */
 export const adminModule = (deps: Deps) => {
@@ -17,5 +18,6 @@ export const adminModule = (deps: Deps) => {
     .use(mailRoutes(ctx))
     .use(refusalRoutes(ctx))
     .use(catalogRoutes(ctx))
+    .use(toolPriceRoutes(ctx))
     .use(operationsRoutes(ctx));
 };

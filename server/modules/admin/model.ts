@@ -209,6 +209,11 @@ export const LedgerRowView = t.Object({
   prompt_cache_miss_tokens: t.Integer(),
   completion_tokens: t.Integer(),
   reasoning_tokens: t.Integer(),
+  server_tool_calls: t.Object(
+    { web_search: t.Integer(), read_url: t.Integer(), file_parse: t.Integer() },
+    { description: "DeepSeek's server-side tool calls as reported (files: as sent); each billed at its per-call price, at most max_calls_per_request" },
+  ),
+  server_tool_cost_usd: Usd,
   cost_usd: Usd,
   basis: t.Union([t.Literal('upstream'), t.Literal('estimated')]),
   started_at: Time,

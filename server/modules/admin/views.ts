@@ -58,6 +58,8 @@ export function ledgerView(r: LedgerRow) {
     prompt_cache_miss_tokens: r.cacheMissTokens,
     completion_tokens: r.outputTokens,
     reasoning_tokens: r.reasoningTokens,
+    server_tool_calls: { web_search: r.webSearchCalls, read_url: r.readUrlCalls, file_parse: r.fileParseCalls },
+    server_tool_cost_usd: formatUsd(r.serverToolCostNano),
     cost_usd: formatUsd(r.costNano),
     basis: r.basis,
     started_at: iso(r.startedAt),
@@ -70,10 +72,11 @@ export const LEDGER_CSV_COLUMNS = [
   'prompt_cache_hit_tokens', 'prompt_cache_miss_tokens', 'completion_tokens', 'reasoning_tokens', 'cost_usd', 'basis', 'started_at', 'duration_ms',
   // added later: last, so that a sheet reading the columns by position still lines up
   'protocol',
+  'web_search_calls', 'read_url_calls', 'file_parse_calls', 'server_tool_cost_usd',
 ] as const;
 
 export function ledgerCsvLine(r: LedgerRow): string {
-  const view = ledgerView(r) as Record<string, unknown>;
+  const view = { ...ledgerView(r), web_search_calls: r.webSearchCalls, read_url_calls: r.readUrlCalls, file_parse_calls: r.fileParseCalls } as Record<string, unknown>;
   return `${LEDGER_CSV_COLUMNS.map((c) => csvCell(view[c])).join(',')}\r\n`;
 }
 

@@ -1,4 +1,4 @@
-import type { Period } from '../../db/schema';
+import type { Period, ServerToolKind } from '../../db/schema';
 
 // Pure price-book arithmetic: which period is in force at an instant, and what usage costs.
 
@@ -24,12 +24,35 @@ export interface TokenPrices {
   outputNano: number;
 }
 
+/** Calls of DeepSeek's server-side tools, per kind (absent: none). */
+export type ServerToolCalls = Partial<Record<ServerToolKind, number>>;
+
 export interface Usage {
   cacheHitTokens: number;
   cacheMissTokens: number;
   /** completion tokens, reasoning included */
   outputTokens: number;
   reasoningTokens: number;
+  /** DeepSeek's server-side tool calls (usage.server_tool_use, and the files sent for parsing) */
+  serverTools?: ServerToolCalls;
+}
+
+/** A server tool's per-call price as the price book keeps it (nano-USD per call, per period). */
+export interface ToolPrice {
+  tool: ServerToolKind;
+  /** the public model it applies to, or '*' for every model */
+  modelId: string;
+  peakCallNano: number;
+  offPeakCallNano: number;
+  /** the most calls of this tool one request is held for and billed */
+  maxCalls: number;
+}
+
+export const SERVER_TOOL_KINDS: readonly ServerToolKind[] = ['web_search', 'read_url', 'file_parse'];
+
+/** The calls billed for a tool: what DeepSeek reported, never more than the request was held for. */
+export function billedCalls(calls: number | undefined, price: ToolPrice): number {
+  return Math.min(wholeCount(calls ?? 0), price.maxCalls);
 }
 
 const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };

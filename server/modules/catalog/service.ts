@@ -1,7 +1,7 @@
 import type { DB } from '../../db/client';
-import type { Period, Thinking } from '../../db/schema';
+import type { Period, ServerToolKind, Thinking } from '../../db/schema';
 import { Err } from '../../errors';
-import { costOf, isValidSchedule, periodAt, type PriceSchedule, type TokenPrices, type Usage } from './price-book';
+import { billedCalls, costOf, isValidSchedule, periodAt, type PriceSchedule, type ServerToolCalls, type TokenPrices, type ToolPrice, type Usage } from './price-book';
 import { createCatalogStore, type AliasRow, type ModelRow, type NewModelRow, type NewPlanRow, type PeriodPrices, type PlanRow } from './store';
 
 export interface ModelEdit {
@@ -24,10 +24,18 @@ export interface ResolvedModel {
 }
 
 export interface PricedUsage {
+  /** tokens and server-tool calls together */
   costNano: number;
   period: Period;
   prices: TokenPrices;
+  /** the part of costNano that the server-tool calls cost */
+  serverToolCostNano: number;
 }
+
+/** Most calls of one server tool a price may hold a request for. */
+export const MAX_TOOL_CALLS_PER_REQUEST = 1000;
+/** Every model: the model id of a server tool's global price. */
+export const ALL_MODELS = '*';
 
 interface Snapshot {
   plans: Map<string, PlanRow>;
@@ -35,6 +43,8 @@ interface Snapshot {
   aliases: AliasRow[];
   resolved: Map<string, ResolvedModel>;
   prices: Map<string, TokenPrices>;
+  /** server tools' per-call prices by tool and model id ('*': every model) */
+  toolPrices: Map<string, ToolPrice>;
   schedule: PriceSchedule;
 }
 
@@ -73,7 +83,8 @@ export function createCatalogService(db: DB) {
     const prices = new Map(
       store.prices().map((p) => [priceKey(p.modelId, p.period), { cacheHitNano: p.cacheHitNano, cacheMissNano: p.cacheMissNano, outputNano: p.outputNano }]),
     );
-    snapshot = { plans: new Map(store.plans().map((p) => [p.id, p])), models, aliases, resolved, prices, schedule: store.schedule() };
+    const toolPrices = new Map(store.toolPrices().map((p) => [priceKey(p.modelId, p.tool), p]));
+    snapshot = { plans: new Map(store.plans().map((p) => [p.id, p])), models, aliases, resolved, prices, toolPrices, schedule: store.schedule() };
     return snapshot;
   }
 
@@ -81,6 +92,24 @@ export function createCatalogService(db: DB) {
     const prices = load().prices.get(priceKey(modelId, period));
     if (!prices) throw new Error(`no ${period} prices for model ${modelId}`);
     return prices;
+  }
+
+  /** The per-call price of a server tool for a model: its own, else the one for every model; undefined: refused. */
+  function toolPrice(tool: ServerToolKind, modelId: string): ToolPrice | undefined {
+    const { toolPrices } = load();
+    return toolPrices.get(priceKey(modelId, tool)) ?? toolPrices.get(priceKey(ALL_MODELS, tool));
+  }
+
+  /** What the server-tool calls of a request cost in a period: each tool's calls (at most its max_calls) × its price. */
+  function toolCost(calls: ServerToolCalls | undefined, modelId: string, period: Period): number {
+    let cost = 0;
+    for (const [tool, count] of Object.entries(calls ?? {}) as [ServerToolKind, number][]) {
+      const price = toolPrice(tool, modelId);
+      // a call the price book has no price for was never allowed through: nothing to bill it at
+      if (!price || !count) continue;
+      cost += billedCalls(count, price) * (period === 'peak' ? price.peakCallNano : price.offPeakCallNano);
+    }
+    return cost;
   }
 
   function checkPlanModels(ids: string[]): void {
@@ -161,6 +190,25 @@ export function createCatalogService(db: DB) {
       invalidate();
       return load().schedule;
     },
+    /** Sets a server tool's per-call price for one model or every model ('*'): the tool is allowed from then on. */
+    setToolPrice(price: ToolPrice): ToolPrice {
+      if (price.modelId !== ALL_MODELS && !load().models.has(price.modelId)) throw Err.invalidField('model', `unknown model "${price.modelId}"`);
+      if (!Number.isInteger(price.maxCalls) || price.maxCalls < 1 || price.maxCalls > MAX_TOOL_CALLS_PER_REQUEST) {
+        throw Err.invalidField('max_calls_per_request', `a whole number from 1 to ${MAX_TOOL_CALLS_PER_REQUEST}`);
+      }
+      store.saveToolPrice(price);
+      invalidate();
+      return toolPrice(price.tool, price.modelId)!;
+    },
+    /** Removes a server tool's price for one model or every model: without a price that applies, the tool is refused again. */
+    removeToolPrice(tool: ServerToolKind, modelId: string): boolean {
+      const removed = store.deleteToolPrice(tool, modelId);
+      invalidate();
+      return removed;
+    },
+    toolPrices: (): ToolPrice[] => [...load().toolPrices.values()],
+    toolPrice,
+
     /** The aliases of each model as stored, with their forced thinking mode. */
     aliasRows: () => load().aliases,
 
@@ -189,11 +237,14 @@ export function createCatalogService(db: DB) {
         outputNano: Math.max(peak.outputNano, offPeak.outputNano),
       };
     },
-    /** Prices usage at the prices in force when the request completed. */
+    /** Prices usage (tokens and server-tool calls) at the prices in force when the request completed. */
     cost(usage: Usage, modelId: string, completedAt: Date): PricedUsage {
       const period = periodOf(completedAt);
       const prices = pricesFor(modelId, period);
-      return { costNano: costOf(usage, prices), period, prices };
+      const serverToolCostNano = toolCost(usage.serverTools, modelId, period);
+      const costNano = costOf(usage, prices) + serverToolCostNano;
+      if (!Number.isSafeInteger(costNano)) throw new RangeError(`cost out of the exact range: ${costNano}`);
+      return { costNano, period, prices, serverToolCostNano };
     },
   };
 }
@@ -204,6 +255,6 @@ function hasBothPeriods(prices: PeriodPrices[]): boolean {
   return prices.some((p) => p.period === 'peak') && prices.some((p) => p.period === 'off_peak');
 }
 
-function priceKey(modelId: string, period: Period): string {
+function priceKey(modelId: string, period: Period | ServerToolKind): string {
   return `${modelId}\u0000${period}`;
 }

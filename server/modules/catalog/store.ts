@@ -1,10 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Period } from '../../db/schema';
 import type { DB } from '../../db/client';
-import { modelAliases, models, plans, prices, settings } from '../../db/schema';
+import { modelAliases, models, plans, prices, settings, toolPrices, type ServerToolKind } from '../../db/schema';
 import type { Thinking } from '../../db/schema';
 import { DEFAULT_ALIASES, DEFAULT_MODELS, DEFAULT_PLANS, DEFAULT_PRICES, DEFAULT_SCHEDULE } from './defaults';
-import type { PriceSchedule } from './price-book';
+import type { PriceSchedule, ToolPrice } from './price-book';
 
 export const SCHEDULE_SETTING = 'price_schedule';
 
@@ -70,6 +70,24 @@ export function createCatalogStore(db: DB) {
         .onConflictDoUpdate({ target: settings.key, set: { value: schedule, updatedAt: Date.now() } })
         .run();
     },
+
+    // ---- the server tools' per-call prices (a tool without one that applies is refused)
+
+    toolPrices: (): ToolPrice[] =>
+      db
+        .select({ tool: toolPrices.tool, modelId: toolPrices.modelId, peakCallNano: toolPrices.peakCallNano, offPeakCallNano: toolPrices.offPeakCallNano, maxCalls: toolPrices.maxCalls })
+        .from(toolPrices)
+        .orderBy(toolPrices.tool, toolPrices.modelId)
+        .all(),
+    saveToolPrice(price: ToolPrice) {
+      const values = { peakCallNano: price.peakCallNano, offPeakCallNano: price.offPeakCallNano, maxCalls: price.maxCalls, updatedAt: Date.now() };
+      db.insert(toolPrices)
+        .values({ tool: price.tool, modelId: price.modelId, ...values })
+        .onConflictDoUpdate({ target: [toolPrices.tool, toolPrices.modelId], set: values })
+        .run();
+    },
+    deleteToolPrice: (tool: ServerToolKind, modelId: string): boolean =>
+      db.delete(toolPrices).where(and(eq(toolPrices.tool, tool), eq(toolPrices.modelId, modelId))).returning({ tool: toolPrices.tool }).all().length > 0,
 
     schedule(): PriceSchedule {
       const row = db.select().from(settings).where(eq(settings.key, SCHEDULE_SETTING)).get();

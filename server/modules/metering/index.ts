@@ -92,6 +92,8 @@ export const meteringModule = (deps: Deps) => {
           prompt_cache_miss_tokens: r.cacheMissTokens,
           completion_tokens: r.outputTokens,
           reasoning_tokens: r.reasoningTokens,
+          server_tool_calls: { web_search: r.webSearchCalls, read_url: r.readUrlCalls, file_parse: r.fileParseCalls },
+          server_tool_cost_usd: formatUsd(r.serverToolCostNano),
           cost_usd: formatUsd(r.costNano),
           basis: r.basis,
           period: r.period,

@@ -56,6 +56,11 @@ export const UsageRequests = t.Object({
       prompt_cache_miss_tokens: t.Integer(),
       completion_tokens: t.Integer(),
       reasoning_tokens: t.Integer(),
+      server_tool_calls: t.Object(
+        { web_search: t.Integer(), read_url: t.Integer(), file_parse: t.Integer() },
+        { description: "DeepSeek's server-side tool calls (web searches, URL reads, files parsed), billed per call" },
+      ),
+      server_tool_cost_usd: Usd,
       cost_usd: Usd,
       basis: t.Union([t.Literal('upstream'), t.Literal('estimated')]),
       period: t.Union([t.Literal('peak'), t.Literal('off_peak')]),

@@ -165,7 +165,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
      * Rate limit, concurrency, then the budget hold, in one synchronous step: nothing can
      * interleave between reading the remaining budget and recording the hold.
      */
-    admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, outputCap: number, requestId: string): Admission {
+    admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, outputCap: number, requestId: string, serverToolHoldNano = 0): Admission {
       const now = clock.now();
       const rate = ctx.rpm > 0 ? rates.take(ctx.key.id, ctx.rpm, now) : { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
       if (!rate.allowed) throw Err.rateLimited(ctx.rpm, Math.max(1, Math.ceil(rate.resetMs / 1000)), rateHeaders(rate));
@@ -176,7 +176,8 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       }
       const prices = catalog.worstCasePrices(model.publicModel);
       const remaining = remainingOf(ctx.key);
-      const promptNano = promptBoundTokens * prices.cacheMissNano;
+      // the server-tool calls the request may make are held whole: only the output cap can be lowered
+      const promptNano = promptBoundTokens * prices.cacheMissNano + serverToolHoldNano;
       const cap = Math.min(outputCap, model.maxOutputTokens);
       let maxTokens = cap;
       let clamped = false;
@@ -231,6 +232,10 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
           keyId: admission.keyId,
           floorNano: admission.floorNano,
           protocol: input.protocol,
+          webSearchCalls: input.usage.serverTools?.web_search ?? 0,
+          readUrlCalls: input.usage.serverTools?.read_url ?? 0,
+          fileParseCalls: input.usage.serverTools?.file_parse ?? 0,
+          serverToolCostNano: Math.min(priced.serverToolCostNano, costNano),
           publicModel: input.model.publicModel,
           upstreamModel: input.model.upstreamModel,
           period: priced.period,

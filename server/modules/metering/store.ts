@@ -35,10 +35,12 @@ export function createMeteringStore(db: DB, onSpent: OnSpent = () => {}) {
   const insertLedger = db.$client.prepare(
     `INSERT INTO ledger (request_id, key_id, public_model, upstream_model, period, cache_hit_tokens, cache_miss_tokens,
        output_tokens, reasoning_tokens, cache_hit_price_nano, cache_miss_price_nano, output_price_nano, cost_nano, basis,
-       http_status, finish_reason, stream, ttfb_ms, duration_ms, upstream_key_id, started_at, finished_at, protocol)
+       http_status, finish_reason, stream, ttfb_ms, duration_ms, upstream_key_id, started_at, finished_at, protocol,
+       web_search_calls, read_url_calls, file_parse_calls, server_tool_cost_nano)
      VALUES ($requestId, $keyId, $publicModel, $upstreamModel, $period, $cacheHitTokens, $cacheMissTokens,
        $outputTokens, $reasoningTokens, $cacheHitPriceNano, $cacheMissPriceNano, $outputPriceNano, $costNano, $basis,
-       $httpStatus, $finishReason, $stream, $ttfbMs, $durationMs, $upstreamKeyId, $startedAt, $finishedAt, $protocol)`,
+       $httpStatus, $finishReason, $stream, $ttfbMs, $durationMs, $upstreamKeyId, $startedAt, $finishedAt, $protocol,
+       $webSearchCalls, $readUrlCalls, $fileParseCalls, $serverToolCostNano)`,
   );
   const addSpent = db.$client.prepare<
     { spent_nano: number; budget_nano: number; status: KeyStatus; email: string | null; lang: string | null },
@@ -280,6 +282,10 @@ function ledgerParams(row: SettleRow) {
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
     protocol: row.protocol ?? 'chat',
+    webSearchCalls: row.webSearchCalls ?? 0,
+    readUrlCalls: row.readUrlCalls ?? 0,
+    fileParseCalls: row.fileParseCalls ?? 0,
+    serverToolCostNano: row.serverToolCostNano ?? 0,
   };
 }
 

@@ -78,13 +78,26 @@ function contentText(content: unknown): string {
   return '';
 }
 
+/** A prompt's tokens with DeepSeek's tokenizer and the template tokens of its messages (count_tokens). */
+export async function countPromptTokens(prompt: PromptText): Promise<number> {
+  const [tokens = 0] = await countTokens([prompt.text]).catch(() => [roughTokenCount(prompt.text)]);
+  return tokens + prompt.messages * TOKENS_PER_MESSAGE;
+}
+
 /** Without the tokenizer: DeepSeek's tokens average over three bytes of text, so this overcounts. */
 export function roughTokenCount(text: string): number {
   return Math.ceil(Buffer.byteLength(text) / 3);
 }
 
-export async function estimateUsage(prompt: PromptText, received: { content: string; reasoning: string }, onFallback?: (error: unknown) => void): Promise<Usage> {
-  const texts = [prompt.text, received.content, received.reasoning];
+/** What arrived of an answer cut short: its text, and the input DeepSeek already counted when the stream said so. */
+export interface Received {
+  content: string;
+  reasoning: string;
+  input?: { cacheHitTokens: number; cacheMissTokens: number };
+}
+
+export async function estimateUsage(prompt: PromptText, received: Received, onFallback?: (error: unknown) => void): Promise<Usage> {
+  const texts = [received.input ? '' : prompt.text, received.content, received.reasoning];
   const counts = await countTokens(texts).catch((error: unknown) => {
     onFallback?.(error);
     return texts.map(roughTokenCount);
@@ -92,8 +105,8 @@ export async function estimateUsage(prompt: PromptText, received: { content: str
   const [promptTokens = 0, contentTokens = 0, reasoningTokens = 0] = counts;
   // Cache hits are unknown without DeepSeek's report: bill the prompt as cache misses.
   return {
-    cacheHitTokens: 0,
-    cacheMissTokens: promptTokens + prompt.messages * TOKENS_PER_MESSAGE,
+    cacheHitTokens: received.input?.cacheHitTokens ?? 0,
+    cacheMissTokens: received.input?.cacheMissTokens ?? promptTokens + prompt.messages * TOKENS_PER_MESSAGE,
     outputTokens: contentTokens + reasoningTokens,
     reasoningTokens,
   };

@@ -5,73 +5,26 @@ import { langFromAcceptLanguage } from '../../lib/i18n';
 import { readJsonBody } from '../../lib/json-body';
 import { timeOrderedId } from '../../lib/keys';
 import { formatUsdExact } from '../../lib/money';
-import { BalanceBody, ChatCompletionBody, ChatCompletionExample, ChatCompletionResult, FimCompletionBody, FimCompletionExample, FimCompletionResult, ModelListBody, ModelObject } from './model';
+import { BalanceBody, ChatCompletionBody, ChatCompletionResult, FimCompletionBody, FimCompletionResult, ModelListBody, ModelObject } from './model';
+import { countMessageTokens } from './count-tokens';
+import { CountTokensBody, CountTokensResult, MessageResult, MessagesBody, ResponseResult, ResponsesBody } from './model-agents';
 import type { ProtocolAdapter, RelayBody } from './protocols/adapter';
+import { anthropicMessages } from './protocols/anthropic-messages';
 import { fim } from './protocols/fim';
+import { COUNT_TOKENS_PATHS } from './protocols';
 import { betaChat, openAiChat } from './protocols/openai-chat';
-
-const OPENAI = ['OpenAI-compatible'];
-const security = [{ buyerKey: [] }];
-
-const header = (description: string, example: string) => ({ description, schema: { type: 'string' as const }, example });
-const RATE_HEADERS = {
-  'x-ratelimit-limit-requests': header("the key's requests per minute (0: unlimited)", '60'),
-  'x-ratelimit-remaining-requests': header('requests left in the current minute', '59'),
-  'x-ratelimit-reset-requests': header('when the window has room again', '1s'),
-};
-const CHAT_HEADERS = {
-  'x-request-id': header('this request in the usage list (GET /api/usage/requests) and the logs', 'req_0mwr58teaoGyA3a8x63zoVpn'),
-  'x-tollgate-cost-usd': header('what this request cost; for streams the most it can cost (the hold): the exact cost comes at the end of the stream', '0.000004250'),
-  'x-tollgate-remaining-usd': header("the key's remaining budget", '4.995750000'),
-  'x-tollgate-max-tokens-clamped': header('present when the budget lowered max_tokens to this value', '1200'),
-  ...RATE_HEADERS,
-};
-const CHAT_STREAM_EXAMPLE = [
-  'data: {"id":"6f1c…","object":"chat.completion.chunk","created":1767225600,"model":"deepseek-v4-flash","choices":[{"index":0,"delta":{"role":"assistant","content":"Hello"},"finish_reason":null}]}',
-  'data: {"id":"6f1c…","object":"chat.completion.chunk","created":1767225600,"model":"deepseek-v4-flash","choices":[{"index":0,"delta":{"content":"."},"finish_reason":"stop"}]}',
-  ': x-tollgate-cost-usd=0.000004250 x-tollgate-remaining-usd=4.995750000',
-  'data: [DONE]',
-  '',
-].join('\n\n');
-const FIM_STREAM_EXAMPLE = [
-  'data: {"id":"9d7e…","object":"text_completion","created":1767225600,"model":"deepseek-v4-flash","choices":[{"index":0,"text":"a, b","logprobs":null,"finish_reason":null}],"usage":null}',
-  'data: {"id":"9d7e…","object":"text_completion","created":1767225600,"model":"deepseek-v4-flash","choices":[{"index":0,"text":" = 0, 1","logprobs":null,"finish_reason":"stop"}],"usage":null}',
-  'data: {"id":"9d7e…","object":"text_completion","created":1767225600,"model":"deepseek-v4-flash","choices":[],"usage":{"prompt_tokens":24,"completion_tokens":9,"total_tokens":33,"prompt_cache_hit_tokens":0,"prompt_cache_miss_tokens":24}}',
-  ': x-tollgate-cost-usd=0.000018000 x-tollgate-remaining-usd=4.999982000',
-  'data: [DONE]',
-  '',
-].join('\n\n');
-const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
-const answers = (schema: string, example: unknown, streamExample: string) => ({
-  description: 'The answer: JSON, or with `stream: true` server-sent events ending with `data: [DONE]`',
-  headers: CHAT_HEADERS,
-  content: {
-    'application/json': { schema: { $ref: `#/components/schemas/${schema}` }, example },
-    'text/event-stream': { schema: { type: 'string' as const }, example: streamExample },
-  },
-});
-const ERROR_RESPONSES = {
-  400: ref('BadRequest'),
-  401: ref('Unauthorized'),
-  402: ref('PaymentRequired'),
-  403: ref('Forbidden'),
-  404: ref('NotFound'),
-  413: ref('TooLarge'),
-  429: ref('RateLimited'),
-  502: ref('UpstreamError'),
-  503: ref('UpstreamError'),
-  504: ref('UpstreamError'),
-};
-const CHAT_RESPONSES = { 200: answers('ChatCompletion', ChatCompletionExample, CHAT_STREAM_EXAMPLE), ...ERROR_RESPONSES };
-const FIM_RESPONSES = { 200: answers('FimCompletion', FimCompletionExample, FIM_STREAM_EXAMPLE), ...ERROR_RESPONSES };
+import { responses as responsesAdapter } from './protocols/responses';
+import { ANTHROPIC, ANTHROPIC_ERRORS, anthropicSecurity, CHAT_RESPONSES, FIM_RESPONSES, MESSAGES_RESPONSES, OPENAI, RESPONSES_RESPONSES, security } from './route-docs';
 
 /** A relayed route's body schema and its documentation. */
 interface RelayRoute {
   body: TSchema;
   description: string;
-  responses: typeof CHAT_RESPONSES;
+  responses: Record<number, unknown>;
   /** the summary of each of the adapter's paths */
   summaries: Record<string, string>;
+  tags?: string[];
+  security?: Record<string, string[]>[];
 }
 
 export const proxyModule = (deps: Deps) => {
@@ -112,6 +65,30 @@ export const proxyModule = (deps: Deps) => {
     },
   };
 
+  const messagesRoute: RelayRoute = {
+    body: MessagesBody,
+    description:
+      "Anthropic Messages (Claude Code, the Anthropic SDKs), relayed to DeepSeek's Anthropic endpoint. Base URL `https://HOST/anthropic` (or `https://HOST`); the key as `x-api-key` or `Authorization: Bearer` (Authorization wins). `claude-opus…` names run deepseek-v4-pro and other `claude…` names deepseek-v4-flash, checked against the plan and priced as that model. `metadata.user_id` is replaced by the key's own opaque id; thinking blocks and their signatures, tool_use, tool_result, images and the system array pass through untouched both ways. A query such as `?beta=true` is ignored. Usage: `input_tokens` at the cache-miss price, `cache_read_input_tokens` at the cache-hit price, `output_tokens` (thinking included) at the output price; one ledger row (protocol `anthropic`). The gateway's own errors come in Anthropic's shape (529 `overloaded_error` where other paths say 503); DeepSeek's own refusals pass through unchanged; after a stream has begun, an error is one last `event: error`. DeepSeek's server tools (web search, URL reading, document parsing) are refused with a 400 unless the operator priced them.",
+    responses: MESSAGES_RESPONSES,
+    summaries: {
+      '/anthropic/v1/messages': 'Anthropic Messages (base URL https://HOST/anthropic), streaming or not',
+      '/anthropic/messages': 'Anthropic Messages, the shorter path DeepSeek also serves',
+      '/v1/messages': 'Anthropic Messages (base URL https://HOST)',
+    },
+    tags: ANTHROPIC,
+    security: anthropicSecurity,
+  };
+  const responsesRoute: RelayRoute = {
+    body: ResponsesBody,
+    description:
+      "OpenAI's Responses API (Codex), relayed to DeepSeek's `/responses`. Stateless, as DeepSeek's is: `previous_response_id` and `store` are ignored upstream, so send the whole history in `input` each turn (reasoning items included: they pass through unchanged, and DeepSeek needs them back after a tool call). Typed stream events pass through as they come, with no `[DONE]`; the usage on `response.completed`, `response.incomplete` and `response.failed` is billed (`input_tokens` includes `cached_tokens`, billed at the cache-hit price). After a stream has begun, a gateway error is one last `event: error` with `{type: \"error\", code, message, param, sequence_number}`, as OpenAI's Responses streaming sends it. Errors in OpenAI's shape; DeepSeek's own refusals pass through unchanged. DeepSeek's server tools are refused with a 400 unless the operator priced them.",
+    responses: RESPONSES_RESPONSES,
+    summaries: {
+      '/v1/responses': 'Responses API (Codex), streaming or not',
+      '/responses': 'Responses API (base URL without /v1)',
+    },
+  };
+
   /** One POST route per path of the adapter, on the relay core. */
   const relayRoutes = (adapter: ProtocolAdapter, route: RelayRoute) => {
     // Elysia's route methods register on the instance they are called on.
@@ -120,7 +97,33 @@ export const proxyModule = (deps: Deps) => {
       plugin.post(path, relayHandler(adapter), {
         body: route.body,
         parse,
-        detail: { tags: OPENAI, security, summary: route.summaries[path] ?? path, description: route.description, responses: route.responses },
+        detail: { tags: route.tags ?? OPENAI, security: route.security ?? security, summary: route.summaries[path] ?? path, description: route.description, responses: route.responses as never },
+      });
+    }
+    return plugin;
+  };
+
+  const countTokensRoutes = () => {
+    const plugin = new Elysia({ normalize: false });
+    for (const path of COUNT_TOKENS_PATHS) {
+      plugin.post(path, ({ body, request }) => countMessageTokens(deps, request, body), {
+        body: CountTokensBody,
+        parse,
+        detail: {
+          tags: ANTHROPIC,
+          security: anthropicSecurity,
+          summary: path.startsWith('/anthropic/messages') ? 'Count a Messages input, on the shorter path' : 'Count the input tokens of a Messages request, free',
+          description:
+            "Anthropic's count_tokens, which DeepSeek does not offer: answered by the gateway with DeepSeek's tokenizer, free (nothing is held, rate-limited or billed). The key and the model are checked as for Messages. The count is the tokenizer's count of the system, the messages' text, tool calls and results, and the tools, plus a few template tokens per message: close to what DeepSeek will bill as input, not exact.",
+          responses: {
+            200: { description: 'The count', content: { 'application/json': { schema: { $ref: '#/components/schemas/CountTokens' }, example: { input_tokens: 42 } } } },
+            400: ANTHROPIC_ERRORS[400],
+            401: ANTHROPIC_ERRORS[401],
+            403: ANTHROPIC_ERRORS[403],
+            404: ANTHROPIC_ERRORS[404],
+            413: ANTHROPIC_ERRORS[413],
+          } as never,
+        },
       });
     }
     return plugin;
@@ -136,10 +139,13 @@ export const proxyModule = (deps: Deps) => {
 
   // Bodies pass through to DeepSeek as sent: no normalizing copy of every request.
   return new Elysia({ name: 'proxy', normalize: false })
-    .model({ ChatCompletion: ChatCompletionResult, FimCompletion: FimCompletionResult })
+    .model({ ChatCompletion: ChatCompletionResult, FimCompletion: FimCompletionResult, Message: MessageResult, Response: ResponseResult, CountTokens: CountTokensResult })
     .use(relayRoutes(openAiChat, chat))
     .use(relayRoutes(betaChat, chat))
     .use(relayRoutes(fim, fimRoute))
+    .use(relayRoutes(anthropicMessages, messagesRoute))
+    .use(countTokensRoutes())
+    .use(relayRoutes(responsesAdapter, responsesRoute))
     .get('/v1/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)
     .get('/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)
     .get(

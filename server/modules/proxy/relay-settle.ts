@@ -4,9 +4,12 @@ import type { Logger } from '../../lib/log';
 import type { Usage } from '../catalog/price-book';
 import type { ResolvedModel } from '../catalog/service';
 import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
-import { estimateUsage } from './estimate';
+import { estimateUsage, type Received } from './estimate';
 import type { Protocol, ProtocolAdapter, RelayBody } from './protocols/adapter';
 import type { ReasoningMemory } from './reasoning-memory';
+import type { DeclaredServerTool } from './protocols/server-tools';
+import { estimatedServerTools, withParsedFiles } from './server-tools';
+import type { ServerToolCalls } from '../catalog/price-book';
 
 // How a relayed request ends: one ledger row (metering.settle), reported to the request log and
 // the metrics; an estimate when DeepSeek's usage never came; the last-resort settlement of a
@@ -54,6 +57,8 @@ export interface Relay {
   stream: boolean;
   headers: Record<string, string>;
   keyShowsReasoning: boolean;
+  /** DeepSeek's server-side tools the request declared (allowed and held at admission) */
+  serverTools: DeclaredServerTool[];
   /** the upstream key whose answer is being read: from then on the request is billed, never just released */
   answeredBy: string | null;
 }
@@ -74,10 +79,12 @@ export function createRelaySettler(deps: { metering: MeteringService; clock: Clo
   const tokenizerFailed = (error: unknown) => deps.log.error('the tokenizer failed; estimating usage from text length', { error: String(error) });
 
   function settle(relay: Relay, end: End): Promise<Settlement> {
+    // Files sent for parsing are billed once DeepSeek took the request (its answer is being read).
+    const usage = relay.answeredBy === null ? end.usage : withParsedFiles(end.usage, relay.serverTools);
     const settlement = metering.settle(relay.admission, {
       protocol: relay.adapter.protocol,
       model: relay.model,
-      usage: end.usage,
+      usage,
       basis: end.basis,
       httpStatus: end.status,
       finishReason: end.finishReason,
@@ -92,7 +99,7 @@ export function createRelaySettler(deps: { metering: MeteringService; clock: Clo
       model: relay.model.publicModel,
       stream: relay.stream,
       status: end.status,
-      usage: end.usage,
+      usage,
       costNano,
       basis: end.basis,
       finishReason: end.finishReason,
@@ -125,9 +132,15 @@ export function createRelaySettler(deps: { metering: MeteringService; clock: Clo
     }
   }
 
-  /** The usage of an answer DeepSeek never reported: the prompt with DeepSeek's tokenizer, the output from what arrived. */
-  function estimate(relay: Relay, received: { content: string; reasoning: string }): Promise<Usage> {
-    return estimateUsage(relay.adapter.promptText(relay.upstreamBody), received, tokenizerFailed);
+  /**
+   * The usage of an answer DeepSeek never reported: the prompt with DeepSeek's tokenizer (or as
+   * the stream's start counted it), the output from what arrived, the server tools as far as known.
+   */
+  async function estimate(relay: Relay, received: Received & { serverToolsSeen?: ServerToolCalls }): Promise<Usage> {
+    const usage = await estimateUsage(relay.adapter.promptText(relay.upstreamBody), received, tokenizerFailed);
+    if (relay.serverTools.length === 0) return usage;
+    const serverTools = estimatedServerTools(relay.serverTools, received.serverToolsSeen, received.content !== '' || received.reasoning !== '');
+    return serverTools ? { ...usage, serverTools } : usage;
   }
 
   /** A tool-call turn's reasoning, kept for the key so that it can be put back when a client drops it. */

@@ -10,6 +10,8 @@ import { readCompletion } from './completion';
 import type { CompletionFacts, ProtocolAdapter, RelayBody, UpstreamContext } from './protocols/adapter';
 import type { ReasoningMemory } from './reasoning-memory';
 import { createRelaySettler, NO_OBSERVER, type ProxyObserver, type Relay } from './relay-settle';
+import type { DeclaredServerTool } from './protocols/server-tools';
+import { serverToolHold } from './server-tools';
 import { pipeStream, type StreamEnd } from './stream';
 import { sendUpstream, type UpstreamOptions } from './upstream';
 import type { Upstream, UpstreamPool } from './upstream-pool';
@@ -45,6 +47,7 @@ interface Admitted extends UpstreamContext {
   upstreamBody: Record<string, unknown>;
   upstreamText: string;
   admission: Admission;
+  serverTools: DeclaredServerTool[];
 }
 
 const EMPTY: Record<string, unknown> = {};
@@ -83,9 +86,13 @@ export function createRelay(deps: {
     const ctx = metering.usable(key);
     const name = adapter.modelName(body);
     const model = catalog.resolveModel(name);
-    if (!model) throw Err.modelNotFound(name);
-    if (!ctx.plan.models.includes(model.publicModel)) throw Err.modelNotAllowed(name, ctx.plan.models);
+    // a name the adapter mapped (claude-opus-4 → deepseek-v4-pro) is shown as both
+    const shown = typeof body.model === 'string' && body.model !== name ? `${body.model} (${name})` : name;
+    if (!model) throw Err.modelNotFound(shown);
+    if (!ctx.plan.models.includes(model.publicModel)) throw Err.modelNotAllowed(shown, ctx.plan.models);
     adapter.check?.(body, model);
+    const serverTools = adapter.serverTools?.(body) ?? [];
+    const serverToolHoldNano = serverTools.length === 0 ? 0 : serverToolHold(catalog, serverTools, model);
     const stream = adapter.isStream(body);
     if (stream) {
       if (streamSlots >= options.maxOpenStreams) throw Err.tooManyStreams(options.maxOpenStreams);
@@ -93,11 +100,11 @@ export function createRelay(deps: {
       lease.streamSlot = true;
     }
     // One object is both the adapter's context and what admission returns (its last three fields set below).
-    const admitted: Admitted = { ctx, key: ctx.key, model, outputCap: adapter.outputCap(body, model), memory, stream, upstreamBody: EMPTY, upstreamText: '', admission: null! };
+    const admitted: Admitted = { ctx, key: ctx.key, model, outputCap: adapter.outputCap(body, model), memory, stream, upstreamBody: EMPTY, upstreamText: '', admission: null!, serverTools };
     const upstreamBody = adapter.upstreamBody(body, admitted);
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);
-    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId);
+    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId, serverToolHoldNano);
     if (admission.clamped) {
       adapter.setOutputCap(upstreamBody, admission.maxTokens);
       upstreamText = JSON.stringify(upstreamBody);
@@ -148,11 +155,11 @@ export function createRelay(deps: {
    */
   async function admitAndForward(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     // A stream slot taken by a request refused later in admission comes back with the lease.
-    const { ctx, model, admission, upstreamBody, upstreamText, stream } = admit(adapter, request, body, requestId, lease);
+    const { ctx, model, admission, upstreamBody, upstreamText, stream, serverTools } = admit(adapter, request, body, requestId, lease);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const keyShowsReasoning = ctx.key.showReasoning ?? deps.showReasoningDefault();
-    const relay: Relay = { request, adapter, body, ctx, model, admission, upstreamBody, stream, headers, keyShowsReasoning, answeredBy: null };
+    const relay: Relay = { request, adapter, body, ctx, model, admission, upstreamBody, stream, headers, keyShowsReasoning, serverTools, answeredBy: null };
     try {
       return await forward(relay, upstreamText, lang, lease);
     } catch (error) {

@@ -11,6 +11,7 @@ type Operation = Json & { tags?: string[]; security?: Json[]; responses?: Record
 
 export const DOC_TAGS = [
   { name: 'OpenAI-compatible', description: 'What an OpenAI or DeepSeek client calls, with a buyer key (`sk-gateway-…`) as bearer. Both `https://HOST/v1` and `https://HOST` work as base URL.' },
+  { name: 'Anthropic-compatible', description: 'What Claude Code and the Anthropic SDKs call: base URL `https://HOST/anthropic` (or `https://HOST`), the buyer key as `x-api-key` or bearer. Errors in Anthropic\'s shape `{"type": "error", "error": {"type", "message"}}`.' },
   { name: 'Buyer', description: "A buyer's own usage and settings, with the buyer key as bearer." },
   { name: 'Checkout', description: 'Plans, prices and buying a key with PayPal; finding an order again. No authentication.' },
   { name: 'Admin', description: "The operator's API under /admin/api, with the admin token as bearer." },
@@ -27,7 +28,7 @@ const INFO: Record<DocumentName, { title: string; description: string }> = {
   public: {
     title: 'Tollgate API',
     description:
-      'A DeepSeek API reseller gateway. The chat API is OpenAI-compatible: give an OpenAI SDK this server (with or without `/v1`) as base URL and a buyer key `sk-gateway-…` as API key. Errors always come as `{"error": {"message", "type", "code", "param"}}`. Money in JSON is a decimal string of USD with nine decimals, in fields ending `_usd`. The operator\'s API is described apart, at `/admin/docs`.',
+      'A DeepSeek API reseller gateway. The chat, FIM and Responses APIs are OpenAI-compatible: give an OpenAI SDK this server (with or without `/v1`) as base URL and a buyer key `sk-gateway-…` as API key; errors come as `{"error": {"message", "type", "code", "param"}}`. Anthropic Messages (Claude Code) is at `https://HOST/anthropic`, with errors in Anthropic\'s shape. Money in JSON is a decimal string of USD with nine decimals, in fields ending `_usd`. The operator\'s API is described apart, at `/admin/docs`.',
   },
   admin: {
     title: 'Tollgate admin API',
@@ -58,6 +59,26 @@ const errorResponse = (description: string, code: string, type: string, message:
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { message, type, code, param: null } } } },
 });
 
+const ANTHROPIC_ERROR_SCHEMA = {
+  type: 'object',
+  required: ['type', 'error'],
+  properties: {
+    type: { type: 'string', const: 'error' },
+    error: {
+      type: 'object',
+      required: ['type', 'message'],
+      properties: { type: { type: 'string', examples: ['authentication_error'] }, message: { type: 'string', description: 'English or Chinese, following Accept-Language' } },
+    },
+  },
+};
+
+const anthropicError = (description: string, type: string, message: string, headers?: Json): Json => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/AnthropicError' }, example: { type: 'error', error: { type, message } } } },
+});
+const RETRY_AFTER = { 'retry-after': { description: 'seconds to wait', schema: { type: 'integer' } } };
+
 /** Shared error responses; routes may refer to them from their own `detail.responses`. */
 const ERROR_RESPONSES: Record<string, Json> = {
   BadRequest: errorResponse('The body is not valid JSON or breaks the schema', 'invalid_request_error', 'invalid_request_error', 'Invalid value for messages: Expected array'),
@@ -72,10 +93,21 @@ const ERROR_RESPONSES: Record<string, Json> = {
   },
   UpstreamError: errorResponse('DeepSeek failed (502), is overloaded or unreachable (503), or timed out (504)', 'upstream_error', 'api_error', 'The upstream service returned an error.'),
   Error: errorResponse('An error, in OpenAI\'s shape', 'not_found', 'invalid_request_error', 'Not found: /api/nothing'),
+  // the same errors on the Anthropic paths, in Anthropic's shape and types
+  AnthropicBadRequest: anthropicError('The body is not valid JSON or breaks the schema, or a server tool is not enabled', 'invalid_request_error', 'Invalid value for max_tokens: Expected integer'),
+  AnthropicUnauthorized: anthropicError('Key missing, malformed, unknown or disabled', 'authentication_error', 'Incorrect API key provided.'),
+  AnthropicPaymentRequired: anthropicError('Remaining budget too small, or the key expired', 'billing_error', 'This key has no budget left. Top up or buy a new plan.'),
+  AnthropicForbidden: anthropicError("The key's plan does not include the model", 'permission_error', 'Your plan does not include the model claude-opus-4 (deepseek-v4-pro). Models in your plan: deepseek-v4-flash.'),
+  AnthropicNotFound: anthropicError('Unknown model or path', 'not_found_error', 'The model gpt-4 does not exist.'),
+  AnthropicTooLarge: anthropicError('The body is over the size limit', 'request_too_large', 'The request body is larger than 1048576 bytes.'),
+  AnthropicRateLimited: anthropicError("Over the key's requests per minute or concurrency", 'rate_limit_error', 'Rate limit reached: 60 requests per minute. Try again in 12 s.', RETRY_AFTER),
+  AnthropicUpstreamError: anthropicError('DeepSeek failed (502) or timed out (504)', 'api_error', 'The upstream service returned an error.'),
+  AnthropicOverloaded: anthropicError('DeepSeek is overloaded or unreachable (503 elsewhere, 529 here)', 'overloaded_error', 'The service is temporarily unavailable. Please retry shortly.', RETRY_AFTER),
 };
 
 const SECURITY_SCHEMES = {
   buyerKey: { type: 'http', scheme: 'bearer', bearerFormat: 'sk-gateway-…', description: 'A buyer key issued by this gateway: `Authorization: Bearer sk-gateway-…`.' },
+  buyerApiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'On the Anthropic paths the buyer key may come as `x-api-key` instead (Authorization wins when both are sent).' },
   adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (TOLLGATE_ADMIN_TOKEN, or the one generated into the data dir on first start).' },
 };
 
@@ -162,7 +194,7 @@ function completeOperation(op: Operation, schemas: Record<string, unknown>): voi
   op.tags = op.tags?.length ? op.tags : ['Operations'];
   const responses = (op.responses ??= {});
   if (!Object.keys(responses).some((status) => status.startsWith('2') || status.startsWith('3'))) responses['200'] = { description: 'OK' };
-  const secured = op.security?.some((requirement) => 'buyerKey' in requirement || 'adminToken' in requirement);
+  const secured = op.security?.some((requirement) => 'buyerKey' in requirement || 'buyerApiKeyHeader' in requirement || 'adminToken' in requirement);
   if (secured) responses['401'] ??= { $ref: '#/components/responses/Unauthorized' };
   if (body) responses['400'] ??= { $ref: '#/components/responses/BadRequest' };
   responses.default ??= { $ref: '#/components/responses/Error' };
@@ -190,7 +222,7 @@ export function buildDocuments(app: Elysia, publicUrl: string): Record<DocumentN
   // A named model carries `$id: "#/components/schemas/Name"`; in OpenAPI 3.1 an $id sets a new base
   // for the refs inside it, so Swagger UI could not resolve `#/components/...` there.
   for (const schema of Object.values(components.schemas ?? {})) if (schema && typeof schema === 'object') delete (schema as Json).$id;
-  const schemas: Record<string, unknown> = { ...components.schemas, Error: ERROR_SCHEMA };
+  const schemas: Record<string, unknown> = { ...components.schemas, Error: ERROR_SCHEMA, AnthropicError: ANTHROPIC_ERROR_SCHEMA };
 
   const located: Located[] = [];
   for (const [path, item] of Object.entries(paths)) {

@@ -1,6 +1,6 @@
 // A typed client for the admin API (server/modules/admin/API.md). Only the console imports it.
 import { ApiError, errorFrom, languageHeader } from './client';
-import type { Refused } from './types';
+import type { Protocol, Refused, ServerToolCalls } from './types';
 
 export type Usd = string;
 
@@ -73,6 +73,7 @@ export interface LedgerRow {
   id: string | number;
   request_id: string;
   key_id: string;
+  protocol: Protocol;
   model: string;
   upstream_model: string;
   period: string;
@@ -83,10 +84,23 @@ export interface LedgerRow {
   prompt_cache_miss_tokens: number;
   completion_tokens: number;
   reasoning_tokens: number;
+  server_tool_calls: ServerToolCalls;
+  server_tool_cost_usd: Usd;
   cost_usd: Usd;
   basis: string;
   started_at: string;
   duration_ms: number | null;
+}
+
+export type ToolKind = 'web_search' | 'read_url' | 'file_parse';
+
+/** A server-side tool's per-call price (GET /admin/api/tool-prices); model '*' is every model. */
+export interface ToolPrice {
+  tool: ToolKind;
+  model: string;
+  peak_usd_per_call: Usd;
+  off_peak_usd_per_call: Usd;
+  max_calls_per_request: number;
 }
 
 export interface Order {
@@ -329,6 +343,9 @@ export function adminApi(token: string) {
     saveSchedule: (body: Omit<Schedule, 'current_period'>) => json<Schedule>(token, 'PUT', '/price-schedule', body),
     preview: (body: { model: string; cache_hit_tokens: number; cache_miss_tokens: number; output_tokens: number; at?: string }) =>
       post<Preview>('/price-preview', body),
+    toolPrices: () => get<{ data: ToolPrice[] }>('/tool-prices'),
+    setToolPrice: (tool: ToolKind, body: Omit<ToolPrice, 'tool'>) => json<ToolPrice>(token, 'PUT', `/tool-prices/${enc(tool)}`, body),
+    removeToolPrice: (tool: ToolKind, model: string) => json<{ data: ToolPrice[] }>(token, 'DELETE', `/tool-prices/${enc(tool)}${queryString({ model })}`),
     upstreams: () => get<{ data: Upstream[]; low_balance_warning_usd: Usd }>('/upstreams'),
     addUpstream: (key: string, label?: string) => post<Upstream>('/upstreams', { key, label }),
     removeUpstream: (id: string) => json<{ removed: boolean }>(token, 'DELETE', `/upstreams/${enc(id)}`),

@@ -167,8 +167,19 @@ export interface UsageDay {
   refused?: Refused;
 }
 
+/** The API a request spoke (its ledger row's protocol). */
+export type Protocol = 'chat' | 'fim' | 'anthropic' | 'responses';
+
+/** DeepSeek's server-side tool calls billed on a request. */
+export interface ServerToolCalls {
+  web_search: number;
+  read_url: number;
+  file_parse: number;
+}
+
 export interface UsageRequest {
   request_id: string;
+  protocol: Protocol;
   model: string;
   stream: boolean;
   status: number;
@@ -177,6 +188,8 @@ export interface UsageRequest {
   prompt_cache_miss_tokens: number;
   completion_tokens: number;
   reasoning_tokens: number;
+  server_tool_calls: ServerToolCalls;
+  server_tool_cost_usd: string;
   cost_usd: string;
   basis: 'upstream' | 'estimated';
   period: Period;

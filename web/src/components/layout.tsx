@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Lang, useI18n } from '../i18n';
 import type { Loc } from '../lib/router';
-import { matchRoute, PAGE_PATHS, POLICY_IDS, type PageId } from '../routes';
+import { GUIDE_PAGES, matchRoute, PAGE_PATHS, POLICY_IDS, type PageId, type RouteId } from '../routes';
 import { useSite } from './site';
 import { Fmt } from './ui';
 
@@ -9,7 +9,7 @@ const NAV: PageId[] = ['home', 'pricing', 'guide', 'dashboard', 'order'];
 
 function isCurrent(id: PageId, path: string): boolean {
   const route = matchRoute(path);
-  if (id === 'guide') return route === 'guide' || route === 'sillytavern';
+  if (id === 'guide') return (GUIDE_PAGES as readonly RouteId[]).includes(route);
   return route === id;
 }
 
@@ -35,6 +35,9 @@ export function Header(props: { loc: Loc; onPrefetch(id: PageId): void; wide?: b
     pricing: t.nav.pricing,
     guide: t.nav.guide,
     sillytavern: t.nav.guide,
+    claudeCode: t.nav.guide,
+    codex: t.nav.guide,
+    editor: t.nav.guide,
     dashboard: t.nav.dashboard,
     order: t.nav.order,
     terms: t.footer.terms,

@@ -6,22 +6,36 @@ import { useAsync, useTitle } from '../components/hooks';
 import { apiBase, useSite } from '../components/site';
 import { ErrorNotice, Loading } from '../components/ui';
 import { type Lang, useI18n } from '../i18n';
-import { matchRoute, PAGE_PATHS } from '../routes';
+import { GUIDE_PAGES, matchRoute, PAGE_PATHS } from '../routes';
 
-type GuideId = 'quickstart' | 'sillytavern';
+type GuideId = (typeof GUIDE_PAGES)[number];
 type Content = () => Promise<{ default: ComponentType<GuideProps> }>;
 
 // Long guide text is per language and loaded only when read.
 const CONTENT: Record<Lang, Record<GuideId, Content>> = {
-  en: { quickstart: () => import('../content/en/quickstart'), sillytavern: () => import('../content/en/sillytavern') },
-  zh: { quickstart: () => import('../content/zh/quickstart'), sillytavern: () => import('../content/zh/sillytavern') },
+  en: {
+    guide: () => import('../content/en/quickstart'),
+    sillytavern: () => import('../content/en/sillytavern'),
+    claudeCode: () => import('../content/en/claude-code'),
+    codex: () => import('../content/en/codex'),
+    editor: () => import('../content/en/editor'),
+  },
+  zh: {
+    guide: () => import('../content/zh/quickstart'),
+    sillytavern: () => import('../content/zh/sillytavern'),
+    claudeCode: () => import('../content/zh/claude-code'),
+    codex: () => import('../content/zh/codex'),
+    editor: () => import('../content/zh/editor'),
+  },
 };
 
 export default function Guide(props: PageProps) {
   const { t, lang } = useI18n();
   const site = useSite();
-  const guide: GuideId = matchRoute(props.loc.path) === 'sillytavern' ? 'sillytavern' : 'quickstart';
-  const title = guide === 'sillytavern' ? t.guide.sillytavern : t.guide.quick;
+  const route = matchRoute(props.loc.path);
+  const guide: GuideId = (GUIDE_PAGES as readonly string[]).includes(route) ? (route as GuideId) : 'guide';
+  const titles: Record<GuideId, string> = { guide: t.guide.quick, sillytavern: t.guide.sillytavern, claudeCode: t.guide.claudeCode, codex: t.guide.codex, editor: t.guide.editor };
+  const title = titles[guide];
   useTitle(title, site?.site_name);
   const content = useAsync(() => CONTENT[lang][guide](), [lang, guide]);
   const models = useAsync(() => once('models', api.models), []);
@@ -35,19 +49,15 @@ export default function Guide(props: PageProps) {
     models: models.data ?? null,
   };
   const Body = content.data?.default;
-  const links: [GuideId, string, string][] = [
-    ['quickstart', PAGE_PATHS.guide, t.guide.quick],
-    ['sillytavern', PAGE_PATHS.sillytavern, t.guide.sillytavern],
-  ];
   return (
     <div class="guide-layout">
       <nav class="guide-nav" aria-label={t.guide.navLabel}>
         <p class="label">{t.guide.title}</p>
         <ul>
-          {links.map(([id, href, label]) => (
+          {GUIDE_PAGES.map((id) => (
             <li key={id}>
-              <a href={href} aria-current={id === guide ? 'page' : undefined}>
-                {label}
+              <a href={PAGE_PATHS[id]} aria-current={id === guide ? 'page' : undefined}>
+                {titles[id]}
               </a>
             </li>
           ))}

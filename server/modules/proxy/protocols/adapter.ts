@@ -2,10 +2,11 @@ import type { Protocol } from '../../../db/schema';
 import type { ErrorShape, GatewayError } from '../../../errors';
 import type { Lang } from '../../../lib/i18n';
 import type { SseEvent } from '../../../lib/sse';
-import type { Usage } from '../../catalog/price-book';
+import type { ServerToolCalls, Usage } from '../../catalog/price-book';
 import type { ResolvedModel } from '../../catalog/service';
 import type { KeyRow } from '../../metering/store';
 import type { ReasoningMemory } from '../reasoning-memory';
+import type { DeclaredServerTool } from './server-tools';
 
 // What a protocol tells the relay core (relay.ts). The core does everything the protocols share:
 // the key, the model and the plan, rate, concurrency and the hold, the upstream pool with its
@@ -55,6 +56,10 @@ export interface StreamFacts {
   reasoning: string;
   /** ids of the tool calls made: the reasoning is remembered under them for the key */
   toolCallIds?: string[];
+  /** the input DeepSeek counted at the stream's start (Messages' message_start): an estimate bills it instead of a tokenizer count */
+  input?: { cacheHitTokens: number; cacheMissTokens: number };
+  /** server-tool calls the stream showed so far, on a protocol whose stream shows them (Messages) */
+  serverToolsSeen?: ServerToolCalls;
 }
 
 /**
@@ -98,6 +103,8 @@ export interface ProtocolAdapter<Body extends RelayBody = RelayBody> {
   outputCap(body: Body, model: ResolvedModel): number;
   /** The protocol's limits beyond its schema, after key, model and plan and before anything is held: throws a GatewayError (400). */
   check?(body: Body, model: ResolvedModel): void;
+  /** DeepSeek's server-side tools (web search, URL reading, file parsing) the body asks for: refused unless priced, then held and billed per call. */
+  serverTools?(body: Body): DeclaredServerTool[];
   /** DeepSeek's path for this body. */
   upstreamPath(body: Body): string;
   /** DeepSeek's body: the upstream model, the key's opaque user id, `outputCap`, usage forced on in streams. */

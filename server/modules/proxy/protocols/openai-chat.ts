@@ -9,6 +9,7 @@ import { nulCharacterField } from '../model';
 import type { ReasoningMemory } from '../reasoning-memory';
 import { isRecord, transformChunk, transformCompletion, type ChunkVerdict, type TransformOptions } from '../transform';
 import type { ProtocolAdapter, StreamCodec, StreamFacts } from './adapter';
+import { chatServerTools } from './server-tools';
 
 // OpenAI chat completions, relayed to DeepSeek's /chat/completions (or /beta/chat/completions for
 // a prefix completion). Data-only SSE ending with `data: [DONE]`; usage is DeepSeek's
@@ -115,6 +116,7 @@ function chatAdapter(paths: readonly string[], upstreamPath: (body: ChatBody) =>
       const nulField = nulCharacterField(body);
       if (nulField) throw Err.invalidField(nulField, 'NUL characters are not allowed in message text');
     },
+    serverTools: chatServerTools,
     upstreamPath,
     upstreamBody(body, { model, key, outputCap, memory }) {
       const upstream: Record<string, unknown> = { ...body, model: model.upstreamModel, user_id: key.upstreamUserId };

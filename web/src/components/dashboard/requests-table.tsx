@@ -1,14 +1,18 @@
 // the one CSV rule, shared with the console's ledger export
 import { csvCell } from '../../../../server/lib/csv';
-import type { UsageRequest } from '../../api/types';
+import type { ServerToolCalls, UsageRequest } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { downloadFile } from '../../lib/download';
-import { dateTime, integer } from '../../lib/format';
+import { dateTime, fmt, integer, usd } from '../../lib/format';
 import { Money } from '../ui';
+
+/** All of a request's server-side tool calls (web searches, URL reads, files parsed). */
+export const toolCallCount = (calls: ServerToolCalls | undefined) => (calls ? calls.web_search + calls.read_url + calls.file_parse : 0);
 
 const CSV_COLUMNS: (keyof UsageRequest)[] = [
   'started_at',
   'request_id',
+  'protocol',
   'model',
   'stream',
   'status',
@@ -24,8 +28,8 @@ const CSV_COLUMNS: (keyof UsageRequest)[] = [
 ];
 
 function requestsCsv(rows: UsageRequest[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
+  const lines = [[...CSV_COLUMNS, 'server_tool_calls', 'server_tool_cost_usd'].join(',')];
+  for (const row of rows) lines.push([...CSV_COLUMNS.map((c) => csvCell(row[c])), csvCell(toolCallCount(row.server_tool_calls)), csvCell(row.server_tool_cost_usd)].join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -52,6 +56,7 @@ export function RequestsTable(props: { rows: UsageRequest[] }) {
           <thead>
             <tr>
               <th scope="col">{d.colTime}</th>
+              <th scope="col">{d.colProtocol}</th>
               <th scope="col">{d.colModel}</th>
               <th scope="col" class="num">
                 {d.colTokens}
@@ -71,6 +76,9 @@ export function RequestsTable(props: { rows: UsageRequest[] }) {
                 <td class="nowrap" data-label={d.colTime}>
                   {dateTime(r.started_at, lang)}
                 </td>
+                <td class="nowrap" data-label={d.colProtocol} data-protocol={r.protocol}>
+                  {t.common.protocols[r.protocol] ?? r.protocol}
+                </td>
                 <td data-label={d.colModel}>
                   {/* one box beside the label on a phone card, not two spread apart */}
                   <span>
@@ -85,6 +93,7 @@ export function RequestsTable(props: { rows: UsageRequest[] }) {
                   <span>
                     <Money value={r.cost_usd} />
                     {r.basis === 'estimated' && <span class="tag">{d.estimated}</span>}
+                    {toolCallCount(r.server_tool_calls) > 0 && <span class="tag">{fmt(t.common.toolCalls, { n: toolCallCount(r.server_tool_calls) })}</span>}
                   </span>
                 </td>
                 <td class="nowrap" data-label={d.colStatus}>

@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n';
 import { fmt, integer, usd, usdInput } from '../../lib/format';
 import { Schedule } from './schedule';
 import { MissingZh, missingZh } from './settings';
+import { ToolPrices } from './tool-prices';
 import { Field, value } from './fields';
 import { ActionResult, AdminErrorNotice, SaveRow, useAction, useConfirm, useLoad } from './shared';
 
@@ -22,6 +23,7 @@ export default function Catalog() {
         <AdminErrorNotice error={models.error} />
         {!models.data ? !models.error && <Loading /> : models.data.data.map((m) => <ModelForm key={m.id} model={m} onSaved={models.reload} />)}
       </section>
+      <ToolPrices models={models.data?.data.filter((m) => !m.retired).map((m) => m.id) ?? []} />
       <Schedule models={models.data?.data.map((m) => m.id) ?? []} />
     </>
   );

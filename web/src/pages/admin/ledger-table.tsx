@@ -1,6 +1,7 @@
 import type { LedgerRow } from '../../api/admin';
 import { useI18n } from '../../i18n';
-import { dateTime, integer, usd } from '../../lib/format';
+import { toolCallCount } from '../../components/dashboard/requests-table';
+import { dateTime, fmt, integer, usd } from '../../lib/format';
 import { periodName } from './shared';
 
 /** Ledger rows: the same columns in the key detail and the ledger page. */
@@ -15,6 +16,7 @@ export function LedgerTable(props: { rows: LedgerRow[]; id?: string; showKey?: b
           <tr>
             <th scope="col">{l.colTime}</th>
             {props.showKey && <th scope="col">{l.colKey}</th>}
+            <th scope="col">{l.colProtocol}</th>
             <th scope="col">{l.colModel}</th>
             <th scope="col">{l.colPeriod}</th>
             <th scope="col" class="num">
@@ -40,6 +42,9 @@ export function LedgerTable(props: { rows: LedgerRow[]; id?: string; showKey?: b
                   </a>
                 </td>
               )}
+              <td data-label={l.colProtocol} data-protocol={r.protocol}>
+                {t.common.protocols[r.protocol] ?? r.protocol}
+              </td>
               <td data-label={l.colModel}>
                 <span>
                   <code>{r.model}</code>
@@ -51,7 +56,10 @@ export function LedgerTable(props: { rows: LedgerRow[]; id?: string; showKey?: b
                 {integer(r.prompt_cache_hit_tokens, lang)} / {integer(r.prompt_cache_miss_tokens, lang)} / {integer(r.completion_tokens, lang)}
               </td>
               <td class="num cost" data-label={l.colCost}>
-                {usd(r.cost_usd)}
+                <span>
+                  {usd(r.cost_usd)}
+                  {toolCallCount(r.server_tool_calls) > 0 && <span class="tag">{fmt(t.common.toolCalls, { n: toolCallCount(r.server_tool_calls) })}</span>}
+                </span>
               </td>
               <td data-label={l.colStatus}>
                 <span>

@@ -8,8 +8,11 @@ import { ActionResult, FilterForm, PagedList, useAction, useFilteredList } from 
 
 const toIso = (local: string) => (local ? new Date(local).toISOString() : '');
 
-const ledgerQuery = (f: { key_id: string; model: string; status: string; from: string; to: string }) => ({
+const PROTOCOLS = ['chat', 'fim', 'anthropic', 'responses'] as const;
+
+const ledgerQuery = (f: { key_id: string; protocol: string; model: string; status: string; from: string; to: string }) => ({
   key_id: f.key_id.trim(),
+  protocol: f.protocol,
   model: f.model.trim(),
   status: f.status.trim(),
   from: toIso(f.from),
@@ -20,7 +23,7 @@ export default function Ledger(props: SectionProps) {
   const { t } = useI18n();
   const l = t.admin.ledger;
   const initialKey = new URLSearchParams(props.search).get('key_id') ?? '';
-  const { draft, setDraft, filter, offset, setOffset, list, apply } = useFilteredList({ key_id: initialKey, model: '', status: '', from: '', to: '' }, (api, f, page) => api.ledger({ ...ledgerQuery(f), ...page }));
+  const { draft, setDraft, filter, offset, setOffset, list, apply } = useFilteredList({ key_id: initialKey, protocol: '', model: '', status: '', from: '', to: '' }, (api, f, page) => api.ledger({ ...ledgerQuery(f), ...page }));
   const query = ledgerQuery(filter);
   const csv = useAction();
   const download = () =>
@@ -44,6 +47,16 @@ export default function Ledger(props: SectionProps) {
       <FilterForm onSubmit={apply}>
         <Field id="ledger-key" label={l.keyId}>
           <input id="ledger-key" value={draft.key_id} onInput={set('key_id')} />
+        </Field>
+        <Field id="ledger-protocol" label={l.protocol}>
+          <select id="ledger-protocol" value={draft.protocol} onChange={set('protocol')}>
+            <option value="">{l.anyProtocol}</option>
+            {PROTOCOLS.map((p) => (
+              <option key={p} value={p}>
+                {t.common.protocols[p]}
+              </option>
+            ))}
+          </select>
         </Field>
         <Field id="ledger-model" label={l.model}>
           <input id="ledger-model" value={draft.model} onInput={set('model')} />
