@@ -15,9 +15,9 @@ export const meteringModule = (deps: Deps) => {
   return new Elysia({ name: 'metering' })
     .get(
       '/api/usage',
-      ({ request }) => {
-        const key = keyOf(request);
-        const totals = metering.usageTotals(key.id);
+      async ({ request }) => {
+        const key = await keyOf(request);
+        const totals = await metering.usageTotals(key.id);
         return {
           key_hint: key.keyHint,
           plan_id: key.planId,
@@ -35,8 +35,8 @@ export const meteringModule = (deps: Deps) => {
     )
     .get(
       '/api/usage/daily',
-      ({ request, query }) => ({
-        data: metering.usageDaily(keyOf(request).id, query.days ?? 30).map((d) => ({
+      async ({ request, query }) => ({
+        data: (await metering.usageDaily((await keyOf(request)).id, query.days ?? 30)).map((d) => ({
           date: d.date,
           requests: d.requests,
           cost_usd: formatUsd(d.costNano),
@@ -47,8 +47,8 @@ export const meteringModule = (deps: Deps) => {
     )
     .get(
       '/api/usage/requests',
-      ({ request, query }) => ({
-        data: metering.recentRequests(keyOf(request).id, query.limit ?? 50).map((r) => ({
+      async ({ request, query }) => ({
+        data: (await metering.recentRequests((await keyOf(request)).id, query.limit ?? 50)).map((r) => ({
           request_id: r.requestId,
           protocol: r.protocol,
           model: r.publicModel,
@@ -70,8 +70,8 @@ export const meteringModule = (deps: Deps) => {
     )
     .get(
       '/api/usage/credits',
-      ({ request }) => ({
-        data: metering.creditsOf(keyOf(request).id).map((c) => ({
+      async ({ request }) => ({
+        data: (await metering.creditsOf((await keyOf(request)).id)).map((c) => ({
           order_id: c.orderId,
           kind: c.kind,
           amount_usd: formatUsd(c.amountNano),
@@ -95,8 +95,8 @@ export const meteringModule = (deps: Deps) => {
     )
     .patch(
       '/api/key/settings',
-      ({ request, body }) => {
-        const key = metering.setShowReasoning(keyOf(request).id, body.show_reasoning);
+      async ({ request, body }) => {
+        const key = await metering.setShowReasoning((await keyOf(request)).id, body.show_reasoning);
         return { show_reasoning: key.showReasoning ?? false };
       },
       { body: KeySettings, response: KeySettings, detail: { tags: BUYER, security, summary: "Whether answers keep DeepSeek's reasoning_content" } },

@@ -73,8 +73,8 @@ export function createRelay(deps: {
   const shutdown = new AbortController();
 
   /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
-  function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Admitted {
-    const ctx = metering.authenticate(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
+  async function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Promise<Admitted> {
+    const ctx = await metering.authenticate(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
     const name = adapter.modelName(body);
     const model = catalog.resolveModel(name);
     if (!model) throw Err.modelNotFound(name);
@@ -91,7 +91,7 @@ export function createRelay(deps: {
     const upstreamBody = adapter.upstreamBody(body, admitted);
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);
-    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId);
+    const admission = await metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId);
     if (admission.clamped) {
       adapter.setOutputCap(upstreamBody, admission.maxTokens);
       upstreamText = JSON.stringify(upstreamBody);
@@ -131,7 +131,7 @@ export function createRelay(deps: {
    */
   async function admitAndForward(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     // A stream slot taken by a request refused later in admission comes back with the lease.
-    const { ctx, model, admission, upstreamBody, upstreamText, stream } = admit(adapter, request, body, requestId, lease);
+    const { ctx, model, admission, upstreamBody, upstreamText, stream } = await admit(adapter, request, body, requestId, lease);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const keyShowsReasoning = ctx.key.showReasoning ?? deps.showReasoningDefault();
@@ -150,7 +150,7 @@ export function createRelay(deps: {
     if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
-      else metering.release(admission);
+      else await metering.release(admission);
       throw result.error;
     }
     if (result.kind === 'rejected') {
