@@ -1,37 +1,8 @@
 import { and, count, desc, eq, gte, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DB } from '../../db/client';
-import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents, type KeyStatus, type OrderStatus, type Protocol } from '../../db/schema';
-
-// The admin console's read-only queries over other modules' tables: searches, counts, reports
-// and the ledger export. Every write goes through the owning module's service.
-
-export interface Page {
-  limit: number;
-  offset: number;
-}
-
-export interface KeyFilter {
-  q?: string;
-  status?: KeyStatus;
-  planId?: string;
-  /** a key whose secret hashes to this (the q was a whole key) */
-  keyHash?: string;
-}
-
-export interface LedgerFilter {
-  keyId?: string;
-  model?: string;
-  protocol?: Protocol;
-  /** an HTTP status, or "ok" (< 400) / "error" (>= 400) */
-  status?: number | 'ok' | 'error';
-  from?: number;
-  to?: number;
-}
-
-export interface OrderSearch {
-  q?: string;
-  status?: OrderStatus;
-}
+import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents } from '../../db/schema';
+import type { Synchronous } from '../../db/sqlite/gate';
+import type { AdminStore, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
 
 const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
 
@@ -49,7 +20,8 @@ function mergeBy<T>(rows: T[], keyOf: (row: T) => string, add: (a: T, b: T) => T
   return [...merged.values()];
 }
 
-export function createAdminStore(db: DB) {
+/** AdminStore on bun:sqlite. */
+export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
   function keyWhere(f: KeyFilter): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
@@ -224,5 +196,3 @@ export function createAdminStore(db: DB) {
     },
   };
 }
-
-export type AdminStore = ReturnType<typeof createAdminStore>;
