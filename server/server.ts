@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createApp, type Mount } from './app';
 import type { Config } from './config';
-import { startBackgroundCheckpoints } from './db/background-checkpoints';
 import { databasePath, openDatabase, type DatabaseHandle } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { createDeps, type Deps } from './deps';
@@ -9,7 +8,7 @@ import { systemClock, type Clock } from './lib/clock';
 import { loadAdminToken, loadServerSecret } from './lib/crypto';
 import { createLogger, type Logger } from './lib/log';
 import { waitAtMost } from './lifecycle';
-import { startMaintenance } from './maintenance';
+import { backgroundJobs, runWhileLeader } from './maintenance';
 import { claimDataDir } from './maintenance/serving-marker';
 import { stopTokenizer } from './modules/proxy/estimate';
 import { BUN_MAX_REQUEST_BODY_SIZE } from './plugins/edge';
@@ -65,14 +64,18 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     releaseDataDir();
     throw error;
   }
-  const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir), log);
   const admin = loadAdminToken(config.dataDir, config.adminToken);
-  const deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
-  deps.catalog.seedDefaults();
-  deps.checkout.start();
-  deps.mail.start();
-  deps.pool.startBalanceChecks();
-  const stopMaintenance = startMaintenance(deps);
+  let deps: Deps;
+  try {
+    deps = await createDeps({ config, database, clock: opts.clock ?? systemClock, log });
+    await deps.catalog.seedDefaults();
+  } catch (error) {
+    database.close();
+    releaseDataDir();
+    throw error;
+  }
+  // the reconciler, mail, balance checks, roll-up, backup and checkpointer: here always, as this process leads
+  const stopBackground = runWhileLeader(deps.backend.leadership, backgroundJobs(deps), log);
   let server: ReturnType<typeof createApp>['server'];
   try {
     server = createApp(deps, opts.mounts).listen({
@@ -85,10 +88,8 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     if (!server) throw new Error('the HTTP server did not start');
   } catch (error) {
     // the port was taken, say: give back what was started, so a retry in this process starts clean
-    deps.checkout.stop();
-    deps.pool.stopBalanceChecks();
-    await stopMaintenance();
-    await stopCheckpoints();
+    await stopBackground();
+    await deps.backend.close();
     database.close();
     releaseDataDir();
     throw error;
@@ -136,13 +137,9 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     if ((await waitAtMost(proxy.idle(), SETTLE_WAIT_MS)) !== 'done') log.error('shutdown: requests still unsettled; their holds lapse', { open_requests: proxy.openRelays });
     await metering.settlementsDrained();
     phase('every request settled');
-    deps.checkout.stop();
-    // a send under way finishes (its SMTP timeouts bound it); one cut off is sent again on the next start
-    await waitAtMost(deps.mail.stop(), 15_000);
-    deps.pool.stopBalanceChecks();
-    await stopMaintenance();
-    await stopCheckpoints();
+    await stopBackground();
     stopTokenizer();
+    await deps.backend.close();
     phase('background work stopped');
     try {
       database.sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)');
