@@ -60,7 +60,7 @@ export async function startDemo(opts: { port?: number; host?: string; dataDir: s
 
   return {
     url: publicUrl,
-    demoKey: demoKey(gateway.deps, opts.dataDir),
+    demoKey: await demoKey(gateway.deps, opts.dataDir),
     adminToken: gateway.admin.token,
     shutdownGraceMs: config.shutdownGraceMs,
     stop: async (opts) => {
@@ -73,13 +73,13 @@ export async function startDemo(opts: { port?: number; host?: string; dataDir: s
 }
 
 /** One ready key for the demo, kept across restarts in the demo data dir. */
-function demoKey(deps: Deps, dataDir: string): string {
+async function demoKey(deps: Deps, dataDir: string): Promise<string> {
   const path = join(dataDir, 'demo-key');
   if (existsSync(path)) {
     const key = readFileSync(path, 'utf8').trim();
-    if (deps.metering.findKey(key)) return key;
+    if (await deps.metering.findKey(key)) return key;
   }
-  const { key } = deps.metering.createKey({ planId: 'pro', note: 'demo key', email: 'demo@example.com' });
+  const { key } = await deps.metering.createKey({ planId: 'pro', note: 'demo key', email: 'demo@example.com' });
   writeFileSync(path, `${key}\n`, { mode: 0o600 });
   return key;
 }

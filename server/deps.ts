@@ -1,6 +1,8 @@
+import type { Backend } from './backend';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/client';
 import { anySealedValue } from './db/sealed-sample';
+import { createSqliteBackend } from './db/sqlite/backend';
 import type { Clock } from './lib/clock';
 import { createSealer, loadServerSecret, type Sealer } from './lib/crypto';
 import type { Logger } from './lib/log';
@@ -14,12 +16,15 @@ import { createMeteringService, type MeteringService } from './modules/metering/
 import { createMetrics, type Metrics } from './modules/ops/metrics';
 import { createInMemoryReasoningMemory } from './modules/proxy/reasoning-memory';
 import { createRelay, type ProxyService } from './modules/proxy/relay';
-import { createUpstreamKeyStore, createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
+import { createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
 
 /** What every module receives. Built once per process (or per test server). */
 export interface Deps {
   config: Config;
+  /** the SQLite file, for what only the SQLite mode has (backups, checkpoints, tests that read it) */
   database: DatabaseHandle;
+  /** the stores, unit of work, holds, counters, invalidation bus and leadership the services run on */
+  backend: Backend;
   clock: Clock;
   log: Logger;
   sealer: Sealer;
@@ -35,16 +40,27 @@ export interface Deps {
   metrics: Metrics;
 }
 
-export function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger }): Deps {
+/**
+ * Builds every service over `backend` (the SQLite one on `database` unless another is given) and
+ * loads what they keep in memory (the catalog, the site settings, the stored upstream keys).
+ */
+export async function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger; backend?: Backend }): Promise<Deps> {
   const { config, database, clock, log } = input;
+  const backend = input.backend ?? createSqliteBackend(database, { clock, log });
+  const { stores, uow, bus } = backend;
   const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret, anySealedValue(database.db)));
-  const audit = createAuditLog(database.db);
-  const catalog = createCatalogService(database.db);
-  const site = createSiteSettings(database.db);
+  const audit = createAuditLog(stores);
+  const catalog = createCatalogService({ store: stores.catalog, bus, log });
+  const site = createSiteSettings({ store: stores.settings, bus, log });
   // first: checkout and metering queue mail inside their own transactions
-  const outbox = createOutbox({ db: database.db, clock, mail: config.mail });
+  const outbox = createOutbox({ stores, clock, mail: config.mail });
   const metering = createMeteringService({
-    db: database.db,
+    stores,
+    uow,
+    holds: backend.holds,
+    rates: backend.rates,
+    concurrency: backend.concurrency,
+    bus,
     catalog,
     clock,
     sealer,
@@ -58,7 +74,8 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
     envKeys: config.deepseekApiKeys,
     log,
     baseUrl: config.deepseekBaseUrl,
-    store: createUpstreamKeyStore(database.db),
+    store: stores.upstreams,
+    bus,
     sealer,
     lowBalanceUsd: () => site.get().lowBalanceWarningUsd,
   });
@@ -80,7 +97,8 @@ export function createDeps(input: { config: Config; database: DatabaseHandle; cl
     showReasoningDefault: () => site.get().showReasoningDefault,
     memory: createInMemoryReasoningMemory(clock.now),
   });
-  const checkout = createCheckoutService({ config, db: database.db, clock, log, catalog, metering, audit, site, outbox });
+  const checkout = createCheckoutService({ config, stores, uow, lockout: backend.lockout, clock, log, catalog, metering, audit, site, outbox });
   const mail = createMailService({ config, outbox, clock, log, site, metering });
-  return { ...input, sealer, audit, catalog, site, metering, pool, proxy, checkout, outbox, mail, metrics: createMetrics() };
+  await Promise.all([catalog.load(), site.load(), pool.load()]);
+  return { ...input, backend, sealer, audit, catalog, site, metering, pool, proxy, checkout, outbox, mail, metrics: createMetrics() };
 }

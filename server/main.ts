@@ -167,9 +167,13 @@ async function main(argv: string[]): Promise<number> {
       refuseScaleOutFor('keys', config);
       const database = prepareDatabase(config);
       try {
-        const deps = createDeps({ config, database, clock: systemClock, log: createLogger('warn', (line) => process.stderr.write(line)) });
-        deps.catalog.seedDefaults();
-        runKeysCommand(deps, args.positionals, args.flags, (line) => process.stdout.write(`${line}\n`));
+        const deps = await createDeps({ config, database, clock: systemClock, log: createLogger('warn', (line) => process.stderr.write(line)) });
+        try {
+          await deps.catalog.seedDefaults();
+          await runKeysCommand(deps, args.positionals, args.flags, (line) => process.stdout.write(`${line}\n`));
+        } finally {
+          await deps.backend.close();
+        }
       } finally {
         database.close();
       }

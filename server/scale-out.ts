@@ -7,15 +7,17 @@ import { connectRedis, type SharedRedis } from './lib/redis';
 
 // Start-up of the scale-out mode (TOLLGATE_DATABASE_URL): reach PostgreSQL, apply its migrations
 // under the advisory lock (refusing a schema newer than this binary), reach Redis. Each failure is
-// one line and status 2. What it returns is what the second wave builds the stores on:
+// one line and status 2. What it returns is what the scale-out Backend (backend.ts; the SQLite one
+// is db/sqlite/backend.ts) is built on, to be passed to createDeps({ …, backend }):
 //
-//   const backend = await openScaleOut(config, log);
-//   instance id   = newInstanceId(); heartbeat = await startHeartbeat(backend.pg.sql, …)  (maintenance/instances.ts)
-//   leadership    = electLeader(backend.pg.sql, { log })  (maintenance/leader.ts; soleLeader() on SQLite)
-//   counters      = redisRateLimit / redisConcurrency / redisLockout(backend.redis, …)  (modules/metering/*.redis.ts)
-//   invalidation  = await redisInvalidation(backend.redis, { versions: pgCacheVersions(backend.pg.sql), … })
-//   stores        = the PostgreSQL implementations over backend.pg.db
-//   jobs          = reconciler, balance checks, roll-up, outbox, sweepDeadInstances: only while leadership.isLeader()
+//   const opened = await openScaleOut(config, log);
+//   instance id   = newInstanceId(); heartbeat = await startHeartbeat(opened.pg.sql, …)  (maintenance/instances.ts)
+//   leadership    = electLeader(opened.pg.sql, { log })  (maintenance/leader.ts; soleLeader() on SQLite)
+//   rates, concurrency, lockout(spec) = redisRateLimit / redisConcurrency / redisLockout(opened.redis, …)
+//   bus           = await redisInvalidation(opened.redis, { versions: pgCacheVersions(opened.pg.sql), … })
+//   stores        = the store.pg.ts twins over opened.pg.db; uow = sql.begin with the same stores bound to the transaction
+//   holds         = the conditional-UPDATE holds of modules/metering/holds.ts
+//   jobs          = backgroundJobs(deps) through runWhileLeader(leadership, …) (maintenance/index.ts), plus sweepDeadInstances
 
 export interface ScaleOutBackend {
   pg: PostgresHandle;

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createApp, type Mount } from './app';
 import type { Config } from './config';
-import { startBackgroundCheckpoints } from './db/background-checkpoints';
 import { databasePath, openDatabase, type DatabaseHandle } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { createDeps, type Deps } from './deps';
@@ -9,7 +8,7 @@ import { systemClock, type Clock } from './lib/clock';
 import { loadAdminToken, loadServerSecret } from './lib/crypto';
 import { createLogger, type Logger } from './lib/log';
 import { waitAtMost } from './lifecycle';
-import { startMaintenance } from './maintenance';
+import { backgroundJobs, runWhileLeader } from './maintenance';
 import { claimDataDir } from './maintenance/serving-marker';
 import { stopTokenizer } from './modules/proxy/estimate';
 import { BUN_MAX_REQUEST_BODY_SIZE } from './plugins/edge';
@@ -70,20 +69,18 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   let deps: Deps;
   try {
     // it refuses a server secret that cannot open the database's sealed keys
-    deps = createDeps({ config, database, clock: opts.clock ?? systemClock, log });
+    deps = await createDeps({ config, database, clock: opts.clock ?? systemClock, log });
+    await deps.catalog.seedDefaults();
   } catch (error) {
     database.close();
     releaseDataDir();
     throw error;
   }
-  const stopCheckpoints = startBackgroundCheckpoints(database.sqlite, databasePath(config.dataDir), log);
   const admin = loadAdminToken(config.dataDir, config.adminToken);
-  deps.catalog.seedDefaults();
-  deps.checkout.start();
-  deps.mail.start();
+  // every instance writes the refusals it counted itself (they are in its memory)
   deps.metering.refusals.start();
-  deps.pool.startBalanceChecks();
-  const stopMaintenance = startMaintenance(deps);
+  // the reconciler, mail, balance checks, roll-up, backup and checkpointer: here always, as this process leads
+  const stopBackground = runWhileLeader(deps.backend.leadership, backgroundJobs(deps), log);
   let server: ReturnType<typeof createApp>['server'];
   try {
     server = createApp(deps, opts.mounts).listen({
@@ -96,11 +93,9 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     if (!server) throw new Error('the HTTP server did not start');
   } catch (error) {
     // the port was taken, say: give back what was started, so a retry in this process starts clean
-    deps.checkout.stop();
+    await stopBackground();
     await deps.metering.refusals.stop();
-    deps.pool.stopBalanceChecks();
-    await stopMaintenance();
-    await stopCheckpoints();
+    await deps.backend.close();
     database.close();
     releaseDataDir();
     throw error;
@@ -150,13 +145,9 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     // refused requests counted in memory go to the table before it closes
     await metering.refusals.stop();
     phase('every request settled');
-    deps.checkout.stop();
-    // a send under way finishes (its SMTP timeouts bound it); one cut off is sent again on the next start
-    await waitAtMost(deps.mail.stop(), 15_000);
-    deps.pool.stopBalanceChecks();
-    await stopMaintenance();
-    await stopCheckpoints();
+    await stopBackground();
     stopTokenizer();
+    await deps.backend.close();
     phase('background work stopped');
     try {
       database.sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)');

@@ -20,7 +20,7 @@ function usd(text: string | undefined, what: string): number {
 }
 
 /** `tollgate keys create|list|topup|disable`: operator key work without the web console. */
-export function runKeysCommand(deps: Deps, positionals: string[], flags: Record<string, string>, out: (line: string) => void): void {
+export async function runKeysCommand(deps: Deps, positionals: string[], flags: Record<string, string>, out: (line: string) => void): Promise<void> {
   const { metering, catalog } = deps;
   const [action, ...rest] = positionals;
   switch (action) {
@@ -28,7 +28,7 @@ export function runKeysCommand(deps: Deps, positionals: string[], flags: Record<
       const planId = flags.plan;
       if (!planId) throw new UsageError('keys create needs --plan ID');
       if (!catalog.plan(planId)) throw new UsageError(`unknown plan "${planId}" (plans: ${catalog.plans({ includeRetired: true }).map((p) => p.id).join(', ')})`);
-      const { key } = metering.createKey({
+      const { key } = await metering.createKey({
         planId,
         budgetNano: flags.budget === undefined ? undefined : usd(flags.budget, '--budget'),
         email: flags.email ?? null,
@@ -42,7 +42,7 @@ export function runKeysCommand(deps: Deps, positionals: string[], flags: Record<
     }
     case 'list': {
       out(['id', 'key', 'plan', 'status', 'budget_usd', 'spent_usd', 'expires', 'email'].join('\t'));
-      for (const k of metering.listKeys({ limit: 10_000 })) {
+      for (const k of await metering.listKeys({ limit: 10_000 })) {
         out([k.id, k.keyHint, k.planId, k.status, formatUsd(k.budgetNano), formatUsd(k.spentNano), k.expiresAt ? new Date(k.expiresAt).toISOString() : 'never', k.email ?? ''].join('\t'));
       }
       return;
@@ -50,18 +50,18 @@ export function runKeysCommand(deps: Deps, positionals: string[], flags: Record<
     case 'topup': {
       const [target, amount] = rest;
       if (!target || amount === undefined) throw new UsageError('usage: tollgate keys topup KEY_OR_ID USD');
-      const key = metering.findKey(target);
+      const key = await metering.findKey(target);
       if (!key) throw new UsageError(`no key matches "${target.slice(0, 14)}…"`);
-      const row = metering.topUp(key.id, usd(amount, 'the amount'));
+      const row = await metering.topUp(key.id, usd(amount, 'the amount'));
       out(`${row.id} budget ${formatUsd(row.budgetNano)} USD, spent ${formatUsd(row.spentNano)} USD, ${row.status}`);
       return;
     }
     case 'disable': {
       const [target] = rest;
       if (!target) throw new UsageError('usage: tollgate keys disable KEY_OR_ID');
-      const key = metering.findKey(target);
+      const key = await metering.findKey(target);
       if (!key) throw new UsageError(`no key matches "${target.slice(0, 14)}…"`);
-      metering.setStatus(key.id, 'disabled', 'disabled by the operator');
+      await metering.setStatus(key.id, 'disabled', 'disabled by the operator');
       out(`${key.id} disabled`);
       return;
     }

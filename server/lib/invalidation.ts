@@ -8,10 +8,11 @@ import { REDIS_PREFIX, type SharedRedis } from './redis';
 // a dropped connection), through a counter per topic in PostgreSQL that every instance reads
 // every `checkEveryMs`: a changed counter means "anything in this topic may have changed".
 //
-// Wiring (second wave): createDeps makes localInvalidation() on SQLite and redisInvalidation() in
-// the scale-out mode; every write that a cache depends on publishes after its commit (metering:
-// 'keys' with the key id; catalog: 'catalog'; site settings: 'settings'; the upstream pool:
-// 'upstreams'), and each cache subscribes to its topic: an id drops that entry, none drops all.
+// Wiring: the backend provides the bus (localInvalidation() on SQLite, redisInvalidation() in the
+// scale-out mode); every write that a cache depends on publishes once it has committed (metering:
+// 'keys' with the key id, from a unit of work's afterCommit; catalog: 'catalog'; site settings:
+// 'settings'; the upstream pool: 'upstreams' with the key id), and each cache subscribes to its
+// topic: an id drops that entry, none drops all (the catalog, settings and pool read again).
 
 export type CacheTopic = 'keys' | 'catalog' | 'settings' | 'upstreams';
 

@@ -1,5 +1,9 @@
+import { startBackgroundCheckpoints } from '../db/background-checkpoints';
 import type { Deps } from '../deps';
+import type { Logger } from '../lib/log';
+import { waitAtMost } from '../lifecycle';
 import { runDailyBackup, writeBackupInWorker } from './daily-backup';
+import type { Leadership } from './leader';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -30,16 +34,24 @@ export async function dailyBackupTick(deps: Deps, write: (source: string, target
   }
 }
 
-/**
- * Background upkeep of a running gateway: the optional daily backup (checked every minute) and
- * the ledger roll-up (at start, then hourly). The serving marker is the data dir's claim, taken in
- * startGateway before the database opens (serving-marker.ts).
- */
-export function startMaintenance(deps: Deps): () => Promise<void> {
+/** The ledger roll-up: at start (after listening), then hourly. Safe to run on two instances at once (ledger-store.ts). */
+export function startLedgerRollUp(deps: Deps): () => Promise<void> {
   let rollUp: Promise<unknown> = Promise.resolve();
   const rollUpNow = () => {
     rollUp = rollUp.then(() => rollUpOldLedger(deps)).catch((error: unknown) => deps.log.warn('ledger roll-up failed', { error: (error as Error).message }));
   };
+  // after start-up, so that a first large roll-up does not hold up listening
+  const first = setTimeout(rollUpNow, 0);
+  const hourly = setInterval(rollUpNow, HOUR_MS);
+  return async () => {
+    clearTimeout(first);
+    clearInterval(hourly);
+    await rollUp;
+  };
+}
+
+/** The optional daily backup of the SQLite file (checked every minute, first right after start). */
+export function startDailyBackups(deps: Deps): () => Promise<void> {
   // one backup at a time: a slow one must not be started again by the next minute's check
   let backup: Promise<void> | null = null;
   const backupNow = () => {
@@ -47,17 +59,86 @@ export function startMaintenance(deps: Deps): () => Promise<void> {
       backup = null;
     });
   };
-  // after start-up, so that a first large roll-up does not hold up listening
-  const first = setTimeout(() => {
-    rollUpNow();
-    backupNow();
-  }, 0);
-  const hourly = setInterval(rollUpNow, HOUR_MS);
+  const first = setTimeout(backupNow, 0);
   const backups = setInterval(backupNow, BACKUP_CHECK_MS);
   return async () => {
     clearTimeout(first);
-    clearInterval(hourly);
     clearInterval(backups);
-    await Promise.all([rollUp, backup]);
+    await backup;
+  };
+}
+
+/** A piece of background work: started when this instance runs the background work, stopped when it no longer does (or shuts down). */
+export interface BackgroundJob {
+  name: string;
+  start(): void;
+  stop(): Promise<unknown> | void;
+}
+
+/**
+ * The background work of a running gateway, in the order it starts and stops: the order
+ * reconciler (and expiry of unpaid orders), the mail worker and the expiring-key sweep, the
+ * upstream balance checks, the ledger roll-up, and in the SQLite mode the daily backup and the
+ * WAL checkpointer. The serving marker is the data dir's claim, taken in startGateway before the
+ * database opens (serving-marker.ts).
+ */
+export function backgroundJobs(deps: Deps): BackgroundJob[] {
+  const stops = new Map<string, () => Promise<void>>();
+  const started = (name: string, start: () => () => Promise<void>): BackgroundJob => ({
+    name,
+    start: () => void stops.set(name, start()),
+    stop: () => stops.get(name)?.(),
+  });
+  const jobs: BackgroundJob[] = [
+    { name: 'order reconciler', start: () => deps.checkout.start(), stop: () => deps.checkout.stop() },
+    // a send under way finishes (its SMTP timeouts bound it); one cut off is sent again on the next start
+    { name: 'mail', start: () => deps.mail.start(), stop: () => waitAtMost(deps.mail.stop(), 15_000) },
+    { name: 'upstream balance checks', start: () => deps.pool.startBalanceChecks(), stop: () => deps.pool.stopBalanceChecks() },
+    started('ledger roll-up', () => startLedgerRollUp(deps)),
+  ];
+  if (deps.backend.kind === 'sqlite') {
+    jobs.push(started('daily backup', () => startDailyBackups(deps)));
+    jobs.push(started('checkpointer', () => startBackgroundCheckpoints(deps.database.sqlite, deps.database.sqlite.filename, deps.log)));
+  }
+  return jobs;
+}
+
+/**
+ * Runs `jobs` while this instance leads: at once and for good in the SQLite mode (soleLeader), on
+ * the elected instance in the scale-out mode. Answers the stop for shutdown.
+ */
+export function runWhileLeader(leadership: Leadership, jobs: BackgroundJob[], log: Logger): () => Promise<void> {
+  let running = false;
+  let changing: Promise<void> = Promise.resolve();
+  const start = () => {
+    if (running) return;
+    running = true;
+    for (const job of jobs) {
+      try {
+        job.start();
+      } catch (error) {
+        log.error('background work did not start', { job: job.name, error: String(error) });
+      }
+    }
+  };
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    for (const job of jobs) {
+      try {
+        await job.stop();
+      } catch (error) {
+        log.warn('background work did not stop cleanly', { job: job.name, error: String(error) });
+      }
+    }
+  };
+  if (leadership.isLeader()) start();
+  const unsubscribe = leadership.onChange((leader) => {
+    changing = changing.then(leader ? start : stop);
+  });
+  return async () => {
+    unsubscribe();
+    await changing;
+    await stop();
   };
 }

@@ -4,7 +4,7 @@ import { Err, GatewayError } from '../errors';
 import { canonicalIp, ipMatcher, isLoopback, isPrivateAddress } from '../lib/ip';
 import { constantTimeEqual } from '../lib/keys';
 import type { Logger } from '../lib/log';
-import { createFailureLimiter, KEY_AUTH_FAILURE_LIMIT, KEY_AUTH_FAILURE_WINDOW_MS } from '../modules/metering/auth-failures';
+import { KEY_AUTH_FAILURE_LIMIT, KEY_AUTH_FAILURE_WINDOW_MS } from '../modules/metering/auth-failures';
 import { apiKeyCredential } from '../modules/proxy/protocols';
 import { pathOfContext, type EdgeContext } from './edge';
 
@@ -145,11 +145,11 @@ const gatewayErrorOf = (error: unknown): GatewayError | undefined =>
  * hook that knows the route (its own parse hook, or the transform hook for a request without a
  * body), so no body is read and the request log and metrics still name the route.
  */
-export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>, adminToken: string) {
+export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' | 'backend'>, adminToken: string) {
   const { trustedProxies } = deps.config;
   const { metering } = deps;
-  const keyFailures = createFailureLimiter({ limit: KEY_AUTH_FAILURE_LIMIT, windowMs: KEY_AUTH_FAILURE_WINDOW_MS });
-  const adminFailures = createFailureLimiter({ limit: ADMIN_FAILURE_LIMIT, windowMs: ADMIN_FAILURE_WINDOW_MS });
+  const keyFailures = deps.backend.lockout({ name: 'key-guess', limit: KEY_AUTH_FAILURE_LIMIT, windowMs: KEY_AUTH_FAILURE_WINDOW_MS });
+  const adminFailures = deps.backend.lockout({ name: 'admin-token', limit: ADMIN_FAILURE_LIMIT, windowMs: ADMIN_FAILURE_WINDOW_MS });
   const watchPeers = untrustedProxyWatch(trustedProxies, deps.log);
 
   const adminTokenMatches = (authorization: string | null) => {
@@ -158,37 +158,36 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
   };
 
   /** Throws 401 (or 429 while the address is locked out) for anything but the admin token; the wait, in ms, for a right token. */
-  function checkAdmin(ctx: Guarded): number {
+  async function checkAdmin(ctx: Guarded): Promise<number> {
     const ip = clientAddress(ctx.server, ctx.request, trustedProxies);
-    const locked = adminFailures.retryAfterSeconds(ip) > 0;
+    const locked = (await adminFailures.retryAfterSeconds(ip)) > 0;
     if (!adminTokenMatches(ctx.request.headers.get('authorization'))) {
-      adminFailures.fail(ip);
-      throw locked ? Err.adminRateLimited(adminFailures.retryAfterSeconds(ip)) : Err.invalidAdminToken();
+      const wait = await adminFailures.fail(ip);
+      throw locked ? Err.adminRateLimited(wait) : Err.invalidAdminToken();
     }
     ctx.tgAdmin = true;
     return locked ? LOCKED_OUT_DELAY_MS : 0;
   }
 
   /** Throws 401 for a missing, malformed, unknown or disabled key (429 for an unknown one while locked out); the wait for a valid one. */
-  function checkKey(ctx: Guarded, path: string): number {
+  async function checkKey(ctx: Guarded, path: string): Promise<number> {
     // Authorization, or on the Anthropic paths x-api-key (Authorization wins when both are sent)
     const authorization = apiKeyCredential(ctx.request, path);
     // the usual case, nobody locked out: no address to work out
     if (!keyFailures.anyLockedOut()) {
-      metering.identify(authorization);
+      await metering.identify(authorization);
       return 0;
     }
     const ip = clientAddress(ctx.server, ctx.request, trustedProxies);
-    if (keyFailures.retryAfterSeconds(ip) === 0) {
-      metering.identify(authorization);
+    if ((await keyFailures.retryAfterSeconds(ip)) === 0) {
+      await metering.identify(authorization);
       return 0;
     }
     try {
-      metering.identify(authorization);
+      await metering.identify(authorization);
     } catch (error) {
       if (!(error instanceof GatewayError && error.key === 'unknown_key')) throw error;
-      keyFailures.fail(ip);
-      throw Err.keyAuthRateLimited(keyFailures.retryAfterSeconds(ip));
+      throw Err.keyAuthRateLimited(await keyFailures.fail(ip));
     }
     return LOCKED_OUT_DELAY_MS;
   }
@@ -198,7 +197,7 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
     // broken client, and counting those would lock out the developer who is setting one up.
     const gatewayError = gatewayErrorOf(error);
     if (gatewayError !== undefined && gatewayError.status === 401 && gatewayError.key === 'unknown_key') {
-      keyFailures.fail(clientAddress(server, request, trustedProxies));
+      keyFailures.fail(clientAddress(server, request, trustedProxies)).catch((failure: unknown) => deps.log.warn('a key guess could not be counted', { error: String(failure) }));
     }
   });
 
@@ -217,7 +216,7 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
       if (under(path, ADMIN_PREFIX)) {
         ctx.set.headers['x-robots-tag'] = ROBOTS_NOINDEX;
         try {
-          wait = checkAdmin(ctx);
+          wait = await checkAdmin(ctx);
         } catch (error) {
           if (!(error instanceof GatewayError)) throw error;
           ctx.tgDenied = error;
@@ -225,7 +224,7 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
         }
       } else if (ctx.request.method !== 'OPTIONS' && isKeyHolderPath(path)) {
         try {
-          wait = checkKey(ctx, path);
+          wait = await checkKey(ctx, path);
         } catch (error) {
           if (!(error instanceof GatewayError)) throw error;
           ctx.tgDenied = error;
@@ -238,10 +237,10 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log'>,
       refuseIfDenied(context as unknown as Guarded);
     })
     // On the route Elysia chose: an admin route is never reached without the token, whatever path led to it.
-    .onTransform({ as: 'global' }, (context) => {
+    .onTransform({ as: 'global' }, async (context) => {
       const ctx = context as unknown as Guarded;
       refuseIfDenied(ctx);
-      if (ctx.tgAdmin !== true && ctx.route !== undefined && under(ctx.route, ADMIN_PREFIX)) checkAdmin(ctx);
+      if (ctx.tgAdmin !== true && ctx.route !== undefined && under(ctx.route, ADMIN_PREFIX)) await checkAdmin(ctx);
     });
 
   return { failureCounter, guard };

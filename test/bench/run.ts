@@ -62,9 +62,16 @@ async function openStreams(base: string, key: string, pid: number) {
 }
 
 async function main() {
+  const newKey = (dataDir: string) => {
+    const made = runCli(['keys', 'create', '--plan', 'pro', '--budget', '1000000', '--rpm', '0', '--concurrency', '0', '--expires-days', '0', '--data-dir', dataDir], {}).stdout.trim();
+    if (!made.startsWith('sk-gateway-')) throw new Error('could not create the bench key');
+    return made;
+  };
   const gatewayData = join(dir, 'gateway');
-  const key = runCli(['keys', 'create', '--plan', 'pro', '--budget', '1000000', '--rpm', '0', '--concurrency', '0', '--expires-days', '0', '--data-dir', gatewayData], {}).stdout.trim();
-  if (!key.startsWith('sk-gateway-')) throw new Error('could not create the bench key');
+  const key = newKey(gatewayData);
+  // the open-streams gateway runs while the first one still does: one server per data dir, so its own
+  const slowData = join(dir, 'gateway-slow');
+  const slowKey = newKey(slowData);
 
   const sim = await startSimulator(0);
   const gateway = await startGateway(gatewayData, gatewayEnv(sim.url));
@@ -96,9 +103,9 @@ async function main() {
 
   console.log(`\nresident memory of the gateway with ${OPEN_STREAMS} open streams`);
   const slowSim = await startSimulator(2);
-  const slowGateway = await startGateway(gatewayData, gatewayEnv(slowSim.url));
+  const slowGateway = await startGateway(slowData, gatewayEnv(slowSim.url));
   const slowPass = await startPassthrough(slowSim.url, UPSTREAM_KEY);
-  const gw = await openStreams(`${slowGateway.url}/v1`, key, slowGateway.proc.pid);
+  const gw = await openStreams(`${slowGateway.url}/v1`, slowKey, slowGateway.proc.pid);
   const pass = await openStreams(`${slowPass.url}/v1`, key, slowPass.proc.pid);
   console.log(`tollgate: open streams ${gw.opened}, RSS idle ${gw.idle.toFixed(0)} MB, with the streams open ${gw.open.toFixed(0)} MB`);
   console.log(`pass-through: open streams ${pass.opened}, RSS idle ${pass.idle.toFixed(0)} MB, with the streams open ${pass.open.toFixed(0)} MB`);

@@ -20,7 +20,7 @@ describeBrowser('a browser app on another origin', () => {
     allowed = serve();
     other = serve();
     stack = await startStack({ env: { TOLLGATE_CORS_ORIGINS: `http://127.0.0.1:${allowed.port}`, TOLLGATE_ADMIN_TOKEN: 'tg-admin-browser-cors-0123456789' } });
-    key = stack.key();
+    key = await stack.key();
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {

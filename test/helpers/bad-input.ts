@@ -27,7 +27,7 @@ export function expectNothingCharged(stack: Stack, key: string): void {
 
 /** A normal request with a fresh key is answered in full. */
 export async function expectStillServing(stack: Stack): Promise<void> {
-  const key = stack.key();
+  const key = await stack.key();
   const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'still there? #tokens=2' }] });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { choices: { message: { content: string } }[] };

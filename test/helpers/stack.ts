@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { Clock } from '../../server/lib/clock';
+import { hashApiKey } from '../../server/lib/keys';
 import { parseUsd } from '../../server/lib/money';
 import type { CreateKeyInput } from '../../server/modules/metering/service';
 import { startDeepSeekSimulator, type DeepSeekSimulatorOptions } from '../../server/simulators/deepseek';
@@ -11,7 +12,7 @@ export interface Stack {
   gw: TestGateway;
   sim: ReturnType<typeof startDeepSeekSimulator>;
   /** issues a key directly through the metering service */
-  key(input?: Partial<CreateKeyInput> & { budget?: string }): string;
+  key(input?: Partial<CreateKeyInput> & { budget?: string }): Promise<string>;
   client(key: string): OpenAI;
   control(path: string, body?: unknown): Promise<unknown>;
   upstreamRequests(): Promise<{ path: string; headers: Record<string, string>; body: Record<string, unknown> }[]>;
@@ -29,15 +30,16 @@ export async function startStack(opts: { upstreamKeys?: string[]; simKeys?: stri
   return {
     gw,
     sim,
-    key(input = {}) {
+    async key(input = {}) {
       const { budget, ...rest } = input;
-      return gw.deps.metering.createKey({
+      const { key } = await gw.deps.metering.createKey({
         planId: 'pro',
         rpmOverride: 0,
         concurrencyOverride: 0,
         ...rest,
         budgetNano: budget === undefined ? rest.budgetNano : parseUsd(budget),
-      }).key;
+      });
+      return key;
     },
     client: (key) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0, timeout: 20_000 }),
     async control(path, body) {
@@ -67,10 +69,13 @@ export function ledgerRows(stack: Stack, where = '1 = 1'): Record<string, unknow
   return stack.gw.deps.database.sqlite.query(`SELECT * FROM ledger WHERE ${where} ORDER BY id`).all() as Record<string, unknown>[];
 }
 
+/** The key's row as the database has it now (read from the SQLite file, not the service's cache). */
 export function keyRow(stack: Stack, key: string): { id: string; spent_nano: number; budget_nano: number; status: string } {
-  const row = stack.gw.deps.metering.findKey(key);
+  const row = stack.gw.deps.database.sqlite
+    .query('SELECT id, spent_nano, budget_nano, status FROM api_keys WHERE key_hash = ?')
+    .get(hashApiKey(key)) as { id: string; spent_nano: number; budget_nano: number; status: string } | null;
   if (!row) throw new Error('no such key');
-  return { id: row.id, spent_nano: row.spentNano, budget_nano: row.budgetNano, status: row.status };
+  return row;
 }
 
 /** Reads an SSE body into its raw events (each without its blank-line terminator). */

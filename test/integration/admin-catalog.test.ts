@@ -49,7 +49,7 @@ describe('admin: plans, models, prices and the schedule', () => {
   it('edits a plan, then retires it: off sale, but its keys keep working', async () => {
     const edited = await admin.patch('/plans/team', { name: 'Team+', budget_usd: '28' });
     expect(edited.body).toMatchObject({ name: 'Team+', budget_usd: '28.000000000' });
-    const key = stack.key({ planId: 'team' });
+    const key = await stack.key({ planId: 'team' });
     const retired = await admin.patch('/plans/team', { retired: true });
     expect(retired.body.retired).toBe(true);
     expect(await publicPlans()).not.toContain('team');
@@ -75,7 +75,7 @@ describe('admin: plans, models, prices and the schedule', () => {
     expect(audit.before.prices.off_peak.output_usd).toBe('0.600000000');
     expect(audit.after.prices.off_peak.output_usd).toBe('2.000000000');
 
-    const key = stack.key();
+    const key = await stack.key();
     const reply = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('priced #tokens=10') });
     expect(reply.status).toBe(200);
     const usage = ((await reply.json()) as J).usage;

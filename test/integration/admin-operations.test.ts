@@ -37,7 +37,7 @@ describe('admin: upstreams', () => {
     expect(stored[0]!.key_encrypted).not.toContain(ADDED_KEY);
     expect(stack.gw.deps.sealer.open(stored[0]!.key_encrypted)).toBe(ADDED_KEY);
 
-    const key = stack.key();
+    const key = await stack.key();
     for (let i = 0; i < 3; i++) expect((await chat(stack, key, { model: 'deepseek-v4-flash', messages: user(`via added ${i} #tokens=2`) })).status).toBe(200);
     const rows = ledgerRows(stack, `key_id = '${keyRow(stack, key).id}'`);
     expect(rows.map((r) => r.upstream_key_id)).toEqual([addedId, addedId, addedId]);
@@ -65,7 +65,7 @@ describe('admin: upstreams', () => {
   });
 
   it('removes an admin key (requests then fail: no key left) and restores it; env keys cannot be removed', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const removed = await admin.del(`/upstreams/${addedId}`);
     expect(removed.body).toEqual({ removed: true });
     expect((sqlite().query('SELECT status FROM upstream_keys').get() as J).status).toBe('removed');
@@ -81,8 +81,9 @@ describe('admin: upstreams', () => {
   });
 
   it('brings admin keys back after a restart, decrypted, in the state they were left', async () => {
-    const { createUpstreamPool, createUpstreamKeyStore } = await import('../../server/modules/proxy/upstream-pool');
-    const pool = createUpstreamPool({ envKeys: [], log: stack.gw.deps.log, store: createUpstreamKeyStore(stack.gw.deps.database.db), sealer: stack.gw.deps.sealer });
+    const { createUpstreamPool } = await import('../../server/modules/proxy/upstream-pool');
+    const pool = createUpstreamPool({ envKeys: [], log: stack.gw.deps.log, store: stack.gw.deps.backend.stores.upstreams, sealer: stack.gw.deps.sealer });
+    await pool.load();
     expect(pool.list().map((u) => [u.id, u.key, u.source, u.state])).toEqual([[addedId, ADDED_KEY, 'admin', 'active']]);
   });
 });
@@ -95,8 +96,8 @@ describe('admin: ledger, overview, settings and the audit log', () => {
   beforeAll(async () => {
     stack = await startStack();
     admin = adminClient(stack.gw.url, stack.gw.admin.token);
-    keyA = stack.key();
-    keyB = stack.key();
+    keyA = await stack.key();
+    keyB = await stack.key();
     for (let i = 0; i < 3; i++) await chat(stack, keyA, { model: 'deepseek-v4-flash', messages: user(`a ${i} #tokens=3`) });
     await chat(stack, keyB, { model: 'deepseek-v4-pro', messages: user('b #tokens=3') });
     await stack.control('next', { status: 400, times: 1 });

@@ -88,6 +88,20 @@ describe('admin: orders and manual refunds', () => {
     expect(auditRows(s.sqlite, 'order.sync')[0]).toMatchObject({ target: viaPayPal.order_id, after: { status: 'refunded' } });
   });
 
+  it('records two refunds sent at once as both: each adds to what was refunded, and the budget is lowered by the sum', async () => {
+    const paid = await paidOrder('two-refunds@example.com');
+    const answers = await Promise.all(['2', '3'].map((amount_usd) => admin.post(`/orders/${paid.order_id}/refund`, { amount_usd })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(s.payments(paid.order_id)).toMatchObject([{ status: 'REFUNDED', refunded_nano: 5_000_000_000 }]);
+    expect(s.order(paid.order_id).status).toBe('refunded');
+    expect(s.keysOf(paid.order_id)[0]).toMatchObject({ status: 'disabled', status_reason: 'refunded', budget_nano: 0 });
+    const audited = [...auditRows(s.sqlite, 'order.partially_refunded'), ...auditRows(s.sqlite, 'order.refunded')].filter((row) => row.target === paid.order_id);
+    const refunded = audited.map((row) => row.after.refunded_usd as string);
+    expect(refunded).toHaveLength(2);
+    expect(refunded).toContain('5.000000000');
+    expect(['2.000000000', '3.000000000']).toContain(refunded.find((usd) => usd !== '5.000000000')!);
+  });
+
   it('will not refund an unpaid order', async () => {
     const open = await s.checkout('starter', 'open@example.com');
     const res = await admin.post(`/orders/${open.order_id}/refund`, {});

@@ -32,9 +32,9 @@ beforeAll(async () => {
   keys.starter = await buy('starter', 'starter@example.com');
   keys.trial = await buy('trial', 'trial@example.com');
   // one the operator gave away, and one that expired with budget left
-  const free = s.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('2'), rpmOverride: 0, concurrencyOverride: 0 });
+  const free = await s.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('2'), rpmOverride: 0, concurrencyOverride: 0 });
   keys.free = { key: free.key, id: free.row.id };
-  const old = s.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('3'), rpmOverride: 0, concurrencyOverride: 0 });
+  const old = await s.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('3'), rpmOverride: 0, concurrencyOverride: 0 });
   keys.expired = { key: old.key, id: old.row.id };
   for (let i = 0; i < 3; i++) expect(await chat(keys.starter!.key, { model: 'deepseek-v4-flash', messages: [{ role: 'user', content: `hello ${i} #tokens=40` }] })).toBe(200);
   expect(await chat(keys.free!.key, { model: 'deepseek-v4-pro', messages: [{ role: 'user', content: 'hi #tokens=25' }] })).toBe(200);

@@ -32,7 +32,7 @@ describe('a Content-Length over the limit', () => {
     ['2^53 - 1 bytes', '9007199254740991'],
     ['one byte over', String(LIMIT + 1)],
   ])('of %s gets the contract’s 413 with a JSON body, before any of the body is sent, and the connection closes', async (_, length) => {
-    const key = stack.key();
+    const key = await stack.key();
     const exchange = await rawExchange(
       stack.gw.port,
       head('POST', '/v1/chat/completions', { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': length }) + '{"model":',
@@ -105,13 +105,13 @@ describe('the key, checked before the body', () => {
   });
 
   it('is a 401 for a disabled key with a broken body', async () => {
-    const key = stack.key();
-    stack.gw.deps.metering.updateKey(stack.gw.deps.metering.findKey(key)!.id, { status: 'disabled' });
+    const key = await stack.key();
+    await stack.gw.deps.metering.updateKey((await stack.gw.deps.metering.findKey(key))!.id, { status: 'disabled' });
     await expectContractError(await post('/v1/chat/completions', `Bearer ${key}`, '{}'), 401, 'invalid_api_key');
   });
 
   it('lets a valid key on to the body check: then the body is the problem', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await expectContractError(await post('/v1/chat/completions', `Bearer ${key}`, '{}'), 400, 'invalid_request_error');
     await expectContractError(await post('/v1/chat/completions', `Bearer ${key}`, '{"model": '), 400, 'invalid_request_error');
     expectNothingCharged(stack, key);

@@ -34,7 +34,7 @@ describe('odd Authorization headers', () => {
     ['the key followed by another word', 'Bearer KEY extra'],
     ['a key of SQL', "Bearer sk-gateway-' OR 1=1 --"],
   ])('answers 401 to %s', async (_, template) => {
-    const key = stack.key();
+    const key = await stack.key();
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (template !== null) headers.authorization = template.replace('KEY', key);
     const res = await fetch(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers, body: BODY });
@@ -51,7 +51,7 @@ describe('odd Authorization headers', () => {
   });
 
   it('accepts the scheme in any case and more than one space before the key, as HTTP allows', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     for (const authorization of [`bearer ${key}`, `BEARER ${key}`, `Bearer  ${key}`]) {
       const res = await fetch(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: BODY });
       expect(res.status).toBe(200);
@@ -60,7 +60,7 @@ describe('odd Authorization headers', () => {
   });
 
   it('answers a 64 KB Authorization header with 431 and closes, before any key lookup', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const exchange = await rawChat(`Bearer ${key}${'A'.repeat(64 * 1024)}`);
     expect(exchange.status).toBe(431);
     expect(exchange.closedAfterMs).not.toBeNull();

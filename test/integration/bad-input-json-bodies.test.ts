@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
 const concat = (...parts: (string | number[])[]) => new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...encoder.encode(p)] : p)));
 
 async function expectRefused(body: BodyInit, status: number, code: string, param?: string | null) {
-  const key = stack.key();
+  const key = await stack.key();
   await stack.control('reset', {});
   const error = await expectContractError(await postChat(stack, key, body), status, code);
   if (param !== undefined) expect(error.error.param).toBe(param);
@@ -102,7 +102,7 @@ describe('chat bodies that are too deep or too big', () => {
     // 100k levels of [] do not fit 64 KB, so the depth is checked on a gateway with room for them
     const roomy = await startStack({ env: { TOLLGATE_MAX_BODY_BYTES: String(1024 * 1024) } });
     try {
-      const key = roomy.key();
+      const key = await roomy.key();
       const deep = `{"model":"deepseek-v4-flash","messages":[{"role":"user","content":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`;
       const started = Date.now();
       const error = await expectContractError(await postChat(roomy, key, deep), 400, 'invalid_request_error');
@@ -135,14 +135,14 @@ describe('chat bodies that are too deep or too big', () => {
         controller.close();
       },
     });
-    const key = stack.key();
+    const key = await stack.key();
     const res = await fetch(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: stream });
     await expectContractError(res, 413, 'request_too_large');
     expectNothingCharged(stack, key);
   });
 
   it('accepts a chunked body under the limit', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const text = JSON.stringify(VALID);
     const raw = await rawExchange(
       stack.gw.port,
@@ -154,7 +154,7 @@ describe('chat bodies that are too deep or too big', () => {
   });
 
   it('answers 413 in the contract shape to a chunked body far over the limit, sent raw', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const big = 'a'.repeat(LIMIT * 4);
     const raw = await rawExchange(
       stack.gw.port,
@@ -166,7 +166,7 @@ describe('chat bodies that are too deep or too big', () => {
   });
 
   it('refuses a Content-Length far past the limit before reading any body', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const raw = await rawExchange(
       stack.gw.port,
       `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{"model":`,

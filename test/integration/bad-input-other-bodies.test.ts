@@ -40,7 +40,7 @@ const routes: [string, string, Record<string, string>][] = [
 
 describe('JSON bodies outside chat', () => {
   it.each(routes)('%s %s answers 413 to a chunked body over the limit', async (method, path, headers) => {
-    const auth: Record<string, string> = path === '/api/key/settings' ? { authorization: `Bearer ${stack.key()}` } : {};
+    const auth: Record<string, string> = path === '/api/key/settings' ? { authorization: `Bearer ${await stack.key()}` } : {};
     const res = await fetch(`${stack.gw.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers, ...auth }, body: chunkedOverLimit() });
     await expectContractError(res, 413, 'request_too_large');
   });

@@ -30,7 +30,7 @@ async function call(method: string, path: string, init: { body?: unknown; bearer
 
 beforeAll(async () => {
   stack = await startCheckoutStack({ deepseek: true });
-  key = stack.gw.deps.metering.createKey({ planId: 'pro', rpmOverride: 0, concurrencyOverride: 0, email: 'buyer@example.com' }).key;
+  key = (await stack.gw.deps.metering.createKey({ planId: 'pro', rpmOverride: 0, concurrencyOverride: 0, email: 'buyer@example.com' })).key;
   await stack.checkout('starter', 'buyer@example.com');
   tablesBefore = tableNames();
   countsBefore = counts();

@@ -40,7 +40,7 @@ async function startWithRule(rule: Record<string, unknown>, key: string, body: R
 
 beforeAll(async () => {
   stack = await startStack({ env: { TOLLGATE_CLIENT_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS) } });
-  for (const name of Object.keys(keys) as (keyof typeof keys)[]) keys[name] = stack.key();
+  for (const name of Object.keys(keys) as (keyof typeof keys)[]) keys[name] = await stack.key();
   started = Date.now();
   const body = JSON.stringify({ model: 'deepseek-v4-flash', messages: user('hi #tokens=2') });
   stalledBody = rawExchange(stack.gw.port, head(keys.body, body.length) + body.slice(0, 20), 10_000);

@@ -79,14 +79,14 @@ describe('POST /api/checkout', () => {
 
   it('refuses a retired plan', async () => {
     s.sqlite.run("UPDATE plans SET retired = 1 WHERE id = 'standard'");
-    s.gw.deps.catalog.invalidate();
+    await s.gw.deps.catalog.invalidate();
     try {
       const res = await s.post('/api/checkout', { plan_id: 'standard', email: 'buyer@example.com' });
       expect(res.status).toBe(400);
       expect(((await res.json()) as J).error.message).toContain('standard');
     } finally {
       s.sqlite.run("UPDATE plans SET retired = 0 WHERE id = 'standard'");
-      s.gw.deps.catalog.invalidate();
+      await s.gw.deps.catalog.invalidate();
     }
   });
 

@@ -45,7 +45,7 @@ describe('orders never paid', () => {
   it('honours a late payment through the return page', async () => {
     const created = await s.checkout('starter', 'late@example.com');
     age(created, 4);
-    expect(s.gw.deps.checkout.expireOrders()).toBeGreaterThanOrEqual(1);
+    expect(await s.gw.deps.checkout.expireOrders()).toBeGreaterThanOrEqual(1);
     expect(s.order(created.order_id).status).toBe('expired');
     const res = await s.pay(created);
     expect(res.status).toBe(303);
@@ -56,7 +56,7 @@ describe('orders never paid', () => {
   it('honours a late payment that only a webhook reports', async () => {
     const created = await s.checkout('starter', 'late-webhook@example.com');
     age(created, 4);
-    s.gw.deps.checkout.expireOrders();
+    await s.gw.deps.checkout.expireOrders();
     expect(s.order(created.order_id).status).toBe('expired');
     s.paypal.sim.setWebhookUrl(s.webhookUrl);
     try {

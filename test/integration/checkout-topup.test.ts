@@ -129,7 +129,7 @@ describe('a top-up of an existing key', () => {
   });
 
   it('never moves a key to a plan with fewer models, but still adds its budget and validity', async () => {
-    const key = s.gw.deps.metering.createKey({ planId: 'pro', email: 'pro@example.com', budgetNano: parseUsd('1') });
+    const key = await s.gw.deps.metering.createKey({ planId: 'pro', email: 'pro@example.com', budgetNano: parseUsd('1') });
     const topup = await buy('trial', 'pro@example.com', key.key);
     await payOnce(topup);
     const row = keyRow(key.row.id);
@@ -141,11 +141,11 @@ describe('a top-up of an existing key', () => {
 
   it('brings an expired key back from now, and a used-up key back to active', async () => {
     const metering = s.gw.deps.metering;
-    const expired = metering.createKey({ planId: 'starter', email: 'old@example.com' });
-    metering.updateKey(expired.row.id, { expiresAt: Date.now() - DAY_MS });
+    const expired = await metering.createKey({ planId: 'starter', email: 'old@example.com' });
+    await metering.updateKey(expired.row.id, { expiresAt: Date.now() - DAY_MS });
     expect(keyRow(expired.row.id).status).toBe('expired');
-    const usedUp = metering.createKey({ planId: 'starter', email: 'spent@example.com', budgetNano: 0 });
-    metering.updateKey(usedUp.row.id, { budgetNano: 0 });
+    const usedUp = await metering.createKey({ planId: 'starter', email: 'spent@example.com', budgetNano: 0 });
+    await metering.updateKey(usedUp.row.id, { budgetNano: 0 });
     expect(keyRow(usedUp.row.id).status).toBe('exhausted');
 
     const started = Date.now();
@@ -161,8 +161,8 @@ describe('a top-up of an existing key', () => {
 
   it('refuses an unknown key, a disabled key, a key id and a malformed key with the same 400, creating no order', async () => {
     const metering = s.gw.deps.metering;
-    const disabled = metering.createKey({ planId: 'starter', email: 'off@example.com' });
-    metering.setStatus(disabled.row.id, 'disabled', 'by the operator');
+    const disabled = await metering.createKey({ planId: 'starter', email: 'off@example.com' });
+    await metering.setStatus(disabled.row.id, 'disabled', 'by the operator');
     const orders = s.rows('SELECT count(*) AS n FROM orders')[0]!.n;
     const unknownKey = `sk-gateway-${'A'.repeat(40)}`;
     const answers = await Promise.all([unknownKey, disabled.key, disabled.row.id, 'not-a-key'].map((key) => checkout({ plan_id: 'starter', email: 'off@example.com', key })));

@@ -91,7 +91,7 @@ const gatewayPaths = (since: number) =>
 
 describe('Claude Code through the gateway', () => {
   it('answers a prompt in print mode; its requests are anthropic ledger rows at the right price; nothing but the gateway is reached', async () => {
-    const key = stack.key({ planId: 'standard' });
+    const key = await stack.key({ planId: 'standard' });
     const logFrom = stack.gw.logLines.length;
     const upstreamFrom = (await stack.upstreamRequests()).length;
     const { code, result } = await claude(key, 'Reply with exactly OK #tokens=3', ['--max-turns', '1']);
@@ -122,7 +122,7 @@ describe('Claude Code through the gateway', () => {
   }, 120_000);
 
   it('runs a tool over two turns: the tool_use turn goes back with its thinking, and DeepSeek accepts it', async () => {
-    const key = stack.key({ planId: 'standard' });
+    const key = await stack.key({ planId: 'standard' });
     const upstreamFrom = (await stack.upstreamRequests()).length;
     const { code, result } = await claude(key, 'Please call Glob for me #tokens=4', ['--max-turns', '3', '--allowedTools', 'Glob']);
     expect(code).toBe(0);

@@ -18,10 +18,11 @@ let keys: { key: string; id: string }[];
 
 beforeAll(async () => {
   stack = await startStack({ clock, env: { TOLLGATE_LEDGER_RETENTION_DAYS: String(RETENTION_DAYS) } });
-  keys = [0, 1].map(() => {
-    const key = stack.key({ expiresDays: 0 });
-    return { key, id: stack.gw.deps.metering.findKey(key)!.id };
-  });
+  keys = [];
+  for (let i = 0; i < 2; i++) {
+    const key = await stack.key({ expiresDays: 0 });
+    keys.push({ key, id: (await stack.gw.deps.metering.findKey(key))!.id });
+  }
   // Traffic on most days (every third day one key is quiet), over both models, streamed or not,
   // at two hours of the day so that both price periods show up.
   for (let day = 0; day < DAYS; day++) {
@@ -59,7 +60,7 @@ async function figures() {
       dailyInsideRetention: await get('/api/usage/daily?days=20'),
       dailyAcrossCutoff: await get('/api/usage/daily?days=35'),
       adminKey: (await admin.get(`/keys/${id}`)).body,
-      ledgerSum: stack.gw.deps.metering.ledgerSum(id),
+      ledgerSum: await stack.gw.deps.metering.ledgerSum(id),
       spent,
     });
   }

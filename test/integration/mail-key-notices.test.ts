@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('budget notices', () => {
   it('mails "low budget" and "exhausted" once each while eight clients spend the key down at once', { timeout: 60_000 }, async () => {
     const email = 'spender@example.com';
-    const { key, row } = stack.gw.deps.metering.createKey({ planId: 'pro', email, budgetNano: parseUsd('0.01'), rpmOverride: 0, concurrencyOverride: 0 });
+    const { key, row } = await stack.gw.deps.metering.createKey({ planId: 'pro', email, budgetNano: parseUsd('0.01'), rpmOverride: 0, concurrencyOverride: 0 });
     let refused = false;
     for (let round = 0; round < 40 && !refused; round++) {
       const statuses = await Promise.all(Array.from({ length: 8 }, () => spend(key, 300)));
@@ -47,7 +47,7 @@ describe('budget notices', () => {
     // A 402 among concurrent requests can be the others' holds; alone, one more is refused only
     // once the settled spend leaves less than such a request needs: that is "used up".
     for (let i = 0; i < 40 && (await spend(key, 300)) === 200; i++);
-    const spent = stack.gw.deps.metering.keyById(row.id)!;
+    const spent = (await stack.gw.deps.metering.keyById(row.id))!;
     expect(spent.spentNano).toBeGreaterThanOrEqual(spent.budgetNano * 0.8);
 
     const mails = await smtp.waitFor(to(email), 2);
@@ -66,11 +66,11 @@ describe('budget notices', () => {
   it('arms both again after a top-up, in the language of the order that paid for the key', { timeout: 60_000 }, async () => {
     const email = 'topped@example.com';
     const metering = stack.gw.deps.metering;
-    const { key, row } = metering.createKey({ planId: 'pro', email, budgetNano: parseUsd('0.004'), rpmOverride: 0, concurrencyOverride: 0, lang: 'zh' });
+    const { key, row } = await metering.createKey({ planId: 'pro', email, budgetNano: parseUsd('0.004'), rpmOverride: 0, concurrencyOverride: 0, lang: 'zh' });
     for (let i = 0; i < 30 && (await spend(key, 300)) === 200; i++);
     await smtp.waitFor(to(email), 2);
     // what a paid top-up does to the budget (checkout-topup tests the PayPal side)
-    metering.updateKey(row.id, { budgetNano: metering.keyById(row.id)!.budgetNano + parseUsd('0.004') });
+    await metering.updateKey(row.id, { budgetNano: (await metering.keyById(row.id))!.budgetNano + parseUsd('0.004') });
     for (let i = 0; i < 30 && (await spend(key, 300)) === 200; i++);
     const mails = await smtp.waitFor(to(email), 4);
     expect(mails.map((m) => m.subject)).toEqual(['[Tollgate] 您的额度已用掉 80%', '[Tollgate] 您的额度已用完', '[Tollgate] 您的额度已用掉 80%', '[Tollgate] 您的额度已用完']);
@@ -79,11 +79,11 @@ describe('budget notices', () => {
   it('sends nothing for a key without an email address', async () => {
     const count = () => stack.gw.deps.database.sqlite.query('SELECT count(*) AS n FROM mail_outbox').get() as { n: number };
     const before = count();
-    const { key, row } = stack.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('0.003'), rpmOverride: 0, concurrencyOverride: 0 });
+    const { key, row } = await stack.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('0.003'), rpmOverride: 0, concurrencyOverride: 0 });
     let spent = 0;
     for (let i = 0; i < 20 && (await spend(key, 300)) === 200; i++) spent++;
     expect(spent).toBeGreaterThan(2);
-    expect(stack.gw.deps.metering.keyById(row.id)!.spentNano).toBeGreaterThan(parseUsd('0.003') * 0.8);
+    expect((await stack.gw.deps.metering.keyById(row.id))!.spentNano).toBeGreaterThan(parseUsd('0.003') * 0.8);
     expect(count()).toEqual(before);
   });
 });
@@ -92,11 +92,11 @@ describe('the expiring notice', () => {
   it('goes once, three days before the key expires, and again after a later expiry', { timeout: 30_000 }, async () => {
     const metering = stack.gw.deps.metering;
     const email = 'expiring@example.com';
-    const soon = metering.createKey({ planId: 'pro', email, expiresDays: 30 });
-    metering.updateKey(soon.row.id, { expiresAt: Date.now() + 2 * DAY_MS });
-    const later = metering.createKey({ planId: 'pro', email: 'later@example.com', expiresDays: 30 });
-    expect(stack.gw.deps.mail.sweepNow()).toBeGreaterThanOrEqual(1);
-    stack.gw.deps.mail.sweepNow();
+    const soon = await metering.createKey({ planId: 'pro', email, expiresDays: 30 });
+    await metering.updateKey(soon.row.id, { expiresAt: Date.now() + 2 * DAY_MS });
+    const later = await metering.createKey({ planId: 'pro', email: 'later@example.com', expiresDays: 30 });
+    expect(await stack.gw.deps.mail.sweepNow()).toBeGreaterThanOrEqual(1);
+    await stack.gw.deps.mail.sweepNow();
     const [mail] = await smtp.waitFor(to(email));
     expect(mail!.subject).toStartWith('[Tollgate] Your key expires on ');
     expect(mail!.text).toContain(soon.row.keyHint);
@@ -105,8 +105,8 @@ describe('the expiring notice', () => {
     expect(outbox('later@example.com')).toHaveLength(0);
     expect(later.row.expiresAt).toBeGreaterThan(Date.now() + 3 * DAY_MS);
 
-    metering.updateKey(soon.row.id, { expiresAt: Date.now() + 2.5 * DAY_MS });
-    stack.gw.deps.mail.sweepNow();
+    await metering.updateKey(soon.row.id, { expiresAt: Date.now() + 2.5 * DAY_MS });
+    await stack.gw.deps.mail.sweepNow();
     await waitFor(() => smtp.messages().filter(to(email)).length === 2, 10_000, 'a second notice for the new expiry');
   });
 });

@@ -17,7 +17,7 @@ describe('mail off', () => {
     await s.pay(created);
     await s.quiesce();
     expect(s.order(created.order_id).status).toBe('paid');
-    const { key } = s.gw.deps.metering.createKey({ planId: 'pro', email: 'quiet@example.com', budgetNano: parseUsd('0.002'), rpmOverride: 0 });
+    const { key } = await s.gw.deps.metering.createKey({ planId: 'pro', email: 'quiet@example.com', budgetNano: parseUsd('0.002'), rpmOverride: 0 });
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${s.url}/v1/chat/completions`, {
         method: 'POST',

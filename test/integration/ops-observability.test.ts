@@ -37,7 +37,7 @@ describe('/healthz', () => {
 
 describe('the request log', () => {
   it('writes one line per request, with tokens and cost for proxied ones, and never a key', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await Bun.sleep(50); // lines of the requests before this test are written after their responses
     const before = requestLines().length;
 
@@ -75,7 +75,7 @@ describe('the request log', () => {
     const plainLine = byId(plainId);
     expect(plainLine).toMatchObject({ route: '/v1/chat/completions', status: 200, model: 'deepseek-v4-flash', stream: false, basis: 'upstream' });
     // the stored hint without the key prefix (the logger's redact() would mangle `sk-gateway-abcd`)
-    expect(`sk-gateway-${plainLine.key_hint}`).toBe(stack.gw.deps.metering.findKey(key)!.keyHint);
+    expect(`sk-gateway-${plainLine.key_hint}`).toBe((await stack.gw.deps.metering.findKey(key))!.keyHint);
     expect(plainLine.tokens.output).toBeGreaterThanOrEqual(4);
     expect(plainLine.cost_usd).toBe(plain.headers.get('x-tollgate-cost-usd'));
     const streamLine = byId(streamId);
@@ -97,7 +97,7 @@ describe('the request log', () => {
 
 describe('/metrics', () => {
   it('exposes requests, latency, tokens, cost, streams, holds, upstream errors and database size', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await (await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('count me #tokens=2') })).text();
     await stack.control('next', { status: 503, times: 1 });
     // DeepSeek answers 503 once: the only key is retried after its backoff, or the buyer gets a 503.
@@ -128,7 +128,7 @@ describe('/metrics', () => {
   it('counts a stream and its hold as open until it ends', async () => {
     const slow = await startStack({ sim: { tokensPerSecond: 50 } });
     try {
-      const res = await chat(slow, slow.key(), { model: 'deepseek-v4-flash', messages: user('slow #tokens=20'), stream: true });
+      const res = await chat(slow, await slow.key(), { model: 'deepseek-v4-flash', messages: user('slow #tokens=20'), stream: true });
       const reader = res.body!.getReader();
       await reader.read();
       const during = await (await fetch(`${slow.gw.url}/metrics`)).text();

@@ -32,7 +32,7 @@ const WEATHER_TOOL = { name: 'get_weather', description: 'The weather in a city'
 
 describe('Anthropic Messages with the official SDK', () => {
   it('creates a message: the requested name echoed, thinking signed, one ledger row priced exactly', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const message = await sdk(key).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 300, messages: [{ role: 'user', content: 'Say hello #tokens=6' }] });
     expect(message.model).toBe('claude-sonnet-4-6');
     expect(message.content.map((b) => b.type)).toEqual(['thinking', 'text']);
@@ -55,7 +55,7 @@ describe('Anthropic Messages with the official SDK', () => {
   });
 
   it('streams: every event as DeepSeek sent it, the usage of the last message_delta billed once, the cost comment at the end', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const stream = sdk(key).messages.stream({ model: 'deepseek-v4-flash', max_tokens: 300, messages: [{ role: 'user', content: 'Stream please #tokens=8 #think=4' }] });
     const types: string[] = [];
     stream.on('streamEvent', (event) => types.push(event.type));
@@ -88,7 +88,7 @@ describe('Anthropic Messages with the official SDK', () => {
 
   for (const streamed of [false, true]) {
     it(`runs a tool loop over two turns with thinking on${streamed ? ', streamed' : ''}: the thinking block goes back untouched and DeepSeek accepts it`, async () => {
-      const key = stack.key();
+      const key = await stack.key();
       const client = sdk(key);
       const first = { model: 'deepseek-v4-flash', max_tokens: 400, thinking: { type: 'enabled' as const, budget_tokens: 1024 }, tools: [WEATHER_TOOL], messages: [{ role: 'user' as const, content: 'Please call get_weather for Paris' }] };
       const turn1 = streamed ? await client.messages.stream(first).finalMessage() : await client.messages.create(first);
@@ -114,7 +114,7 @@ describe('Anthropic Messages with the official SDK', () => {
   }
 
   it('passes images, the system array and unknown fields up untouched; user_id becomes the key’s own id', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const image = { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: 'iVBORw0KGgo=' } };
     const system = [
       { type: 'text' as const, text: 'x-anthropic-billing-header: cc_version=2.1.63.257; cc_entrypoint=cli; cch=a3d97;' },
@@ -141,7 +141,7 @@ describe('Anthropic Messages with the official SDK', () => {
   });
 
   it('takes the key as x-api-key or bearer, Authorization winning when both are sent, on every path and with ?beta=true', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const body = JSON.stringify({ model: 'deepseek-v4-flash', max_tokens: 20, messages: [{ role: 'user', content: 'hi #tokens=1' }] });
     const post = (path: string, headers: Record<string, string>) => fetch(`${stack.gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     expect((await sdk(key, { bearer: true }).messages.create({ model: 'deepseek-v4-flash', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] })).type).toBe('message');
@@ -154,7 +154,7 @@ describe('Anthropic Messages with the official SDK', () => {
   });
 
   it('counts unknown keys sent as x-api-key toward the address’s lockout, answering 429 in Anthropic’s shape', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const from = '203.0.113.77';
     const post = (apiKey: string) =>
       fetch(`${stack.gw.url}/v1/messages`, {
@@ -172,7 +172,7 @@ describe('Anthropic Messages with the official SDK', () => {
   });
 
   it('bills a repeated long prompt as cache hits the second time, never counting a token twice', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const client = sdk(key);
     const long = Array.from({ length: 300 }, (_, i) => `word${i}`).join(' ');
     const ask = { model: 'deepseek-v4-flash', max_tokens: 50, thinking: { type: 'disabled' as const }, messages: [{ role: 'user' as const, content: `${long} #tokens=3` }] };
@@ -196,7 +196,7 @@ describe('Anthropic Messages with the official SDK', () => {
   });
 
   it('counts tokens locally and free, with the key and model checked', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const client = sdk(key);
     const short = await client.messages.countTokens({ model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'Hello there' }] });
     const long = await client.messages.countTokens({
@@ -215,7 +215,7 @@ describe('Anthropic Messages with the official SDK', () => {
     const bad = await fetch(`${stack.gw.url}/anthropic/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': 'sk-gateway-nope', 'content-type': 'application/json' }, body: '{}' });
     expect(bad.status).toBe(401);
     expect(((await bad.json()) as { error: { type: string } }).error.type).toBe('authentication_error');
-    const refused = await sdk(stack.key({ planId: 'starter' }))
+    const refused = await sdk(await stack.key({ planId: 'starter' }))
       .messages.countTokens({ model: 'claude-opus-4', messages: [{ role: 'user', content: 'hi' }] })
       .then(() => null, (error: unknown) => error);
     expect(refused).toBeInstanceOf(Anthropic.PermissionDeniedError);
@@ -244,31 +244,31 @@ describe('errors in Anthropic’s shape', () => {
     expect(bad).toMatchObject({ status: 401, body: { type: 'error', error: { type: 'authentication_error' } } });
     expect(bad.error).toBeInstanceOf(Anthropic.AuthenticationError);
 
-    const empty = stack.key({ budget: '0' });
+    const empty = await stack.key({ budget: '0' });
     expect(await refusal(empty)).toMatchObject({ status: 402, body: { type: 'error', error: { type: 'billing_error' } } });
 
-    const starter = stack.key({ planId: 'starter' });
+    const starter = await stack.key({ planId: 'starter' });
     const opus = await refusal(starter, { model: 'claude-opus-4' });
     expect(opus).toMatchObject({ status: 403, body: { type: 'error', error: { type: 'permission_error' } } });
     expect(opus.error).toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect(opus.body.error.message).toContain('claude-opus-4 (deepseek-v4-pro)');
     // a pro key asking for claude-opus-4 gets the pro model, priced as pro
-    const pro = stack.key();
+    const pro = await stack.key();
     await sdk(pro).messages.create({ model: 'claude-opus-4-1[1m]', max_tokens: 30, messages: [{ role: 'user', content: 'hi #tokens=2' }] });
     const [proRow] = rowsOf(pro);
     expect(proRow).toMatchObject({ public_model: 'deepseek-v4-pro', upstream_model: 'deepseek-v4-pro' });
     expectPricedExactly(proRow!, 'deepseek-v4-pro');
 
-    const unknown = await refusal(stack.key(), { model: 'gpt-4' });
+    const unknown = await refusal(await stack.key(), { model: 'gpt-4' });
     expect(unknown).toMatchObject({ status: 404, body: { type: 'error', error: { type: 'not_found_error' } } });
     expect(unknown.error).toBeInstanceOf(Anthropic.NotFoundError);
   });
 
   it('413 request_too_large, 429 rate_limit_error with retry-after', async () => {
-    const big = await refusal(stack.key(), { messages: [{ role: 'user', content: 'x'.repeat(70_000) }] });
+    const big = await refusal(await stack.key(), { messages: [{ role: 'user', content: 'x'.repeat(70_000) }] });
     expect(big).toMatchObject({ status: 413, body: { type: 'error', error: { type: 'request_too_large' } } });
 
-    const limited = stack.key({ rpmOverride: 1 });
+    const limited = await stack.key({ rpmOverride: 1 });
     await sdk(limited).messages.create({ model: 'deepseek-v4-flash', max_tokens: 20, messages: [{ role: 'user', content: 'one #tokens=1' }] });
     const second = await refusal(limited);
     expect(second).toMatchObject({ status: 429, body: { type: 'error', error: { type: 'rate_limit_error' } } });
@@ -280,7 +280,7 @@ describe('errors in Anthropic’s shape', () => {
   it('529 overloaded_error when no upstream can be reached', async () => {
     const gw = await startTestGateway({ env: { DEEPSEEK_API_KEY: 'sk-upstream-none', DEEPSEEK_BASE_URL: 'http://127.0.0.1:9'} });
     try {
-      const key = gw.deps.metering.createKey({ planId: 'pro' }).key;
+      const key = (await gw.deps.metering.createKey({ planId: 'pro' })).key;
       const overloaded = await refusal(key, {}, `${gw.url}/anthropic`);
       expect(overloaded).toMatchObject({ status: 529, body: { type: 'error', error: { type: 'overloaded_error' } } });
       expect(overloaded.error).toBeInstanceOf(Anthropic.InternalServerError);
@@ -291,7 +291,7 @@ describe('errors in Anthropic’s shape', () => {
   });
 
   it('passes DeepSeek’s own refusal through unchanged, status and body', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await fetch(`${stack.gw.url}/anthropic/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': key, 'content-type': 'application/json' },
@@ -305,7 +305,7 @@ describe('errors in Anthropic’s shape', () => {
   });
 
   it('after a stream began: DeepSeek’s own event: error passes on; a break becomes one api_error event; both are billed', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { fail_after_chunks: 4 });
     const failing = sdk(key).messages.stream({ model: 'deepseek-v4-flash', max_tokens: 200, messages: [{ role: 'user', content: 'long #tokens=40' }] });
     await expect(failing.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);

@@ -24,7 +24,7 @@ function expectedCost(row: Record<string, unknown>, prices: readonly [number, nu
 describe('billing through the OpenAI SDK', () => {
   it('answers a non-stream request with the public model name and bills it at peak prices', async () => {
     clock.set(PEAK);
-    const key = stack.key();
+    const key = await stack.key();
     const { data, response } = await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('Say hello #tokens=7') as never }).withResponse();
     expect(data.model).toBe('deepseek-v4-flash');
     expect(data.choices[0]?.message.content?.split(' ').length).toBe(7);
@@ -47,7 +47,7 @@ describe('billing through the OpenAI SDK', () => {
 
   it('bills reasoning tokens as output and cache hits at the hit price, off-peak', async () => {
     clock.set(OFF_PEAK);
-    const key = stack.key();
+    const key = await stack.key();
     const long = `${'The quick brown fox jumps over the lazy dog. '.repeat(60)} #tokens=4 #think=9`;
     const client = stack.client(key);
     await client.chat.completions.create({ model: 'deepseek-reasoner', messages: user(long) as never });
@@ -65,7 +65,7 @@ describe('billing through the OpenAI SDK', () => {
 
   it('streams token by token and bills the usage of the last chunk', async () => {
     clock.set(PEAK);
-    const key = stack.key();
+    const key = await stack.key();
     const stream = await stack.client(key).chat.completions.create({ model: 'deepseek-v4-pro', messages: user('Stream please #tokens=12') as never, stream: true });
     let content = '';
     let chunks = 0;
@@ -89,15 +89,15 @@ describe('billing through the OpenAI SDK', () => {
 
   it('keeps the prices a row used, so repricing never rewrites history', async () => {
     clock.set(PEAK);
-    const key = stack.key();
+    const key = await stack.key();
     await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('before repricing #tokens=3') as never });
     stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 5000 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
-    stack.gw.deps.catalog.invalidate();
+    await stack.gw.deps.catalog.invalidate();
     await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('after repricing #tokens=3') as never });
     const rows = ledgerRows(stack, `key_id = '${keyRow(stack, key).id}'`);
     expect(rows.map((r) => r.output_price_nano)).toEqual([1200, 5000]);
     stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 1200 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
-    stack.gw.deps.catalog.invalidate();
+    await stack.gw.deps.catalog.invalidate();
   });
 });
 
@@ -123,7 +123,7 @@ describe('an output cap the operator lowered', () => {
   for (const [name, extra] of asks) {
     it(`is sent to DeepSeek when the client sends ${name}, and the ledger bills exactly the tokens returned`, async () => {
       clock.set(PEAK);
-      const key = stack.key();
+      const key = await stack.key();
       const res = await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('A long answer please #tokens=412'), thinking: { type: 'disabled' }, ...extra });
       expect(res.status).toBe(200);
       await res.text();
@@ -145,7 +145,7 @@ describe('answers DeepSeek ends early', () => {
     for (const stream of [false, true]) {
       it(`passes finish_reason ${reason} on${stream ? ' in a stream' : ''} and bills the usage DeepSeek reports`, async () => {
         clock.set(PEAK);
-        const key = stack.key();
+        const key = await stack.key();
         await stack.control('next', { finish_reason: reason });
         const res = await chat(stack, key, { model: 'deepseek-v4-flash', stream, messages: user('interrupted #tokens=30'), thinking: { type: 'disabled' } });
         expect(res.status).toBe(200);

@@ -9,7 +9,7 @@ afterAll(() => stack.close());
 
 describe('budget holds under concurrency', () => {
   it('never lets 200 concurrent requests spend more than a key has, and spent equals the ledger exactly', async () => {
-    const key = stack.key({ budget: '0.03' });
+    const key = await stack.key({ budget: '0.03' });
     const { id, budget_nano } = keyRow(stack, key);
     const statuses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
@@ -36,7 +36,7 @@ describe('budget holds under concurrency', () => {
 
   it('holds the worst case: a key with room for one answer runs them one at a time', async () => {
     // flash output at peak is 1200 nano-USD per token: 0.0005 USD fits ~400 tokens of cap
-    const key = stack.key({ budget: '0.0005' });
+    const key = await stack.key({ budget: '0.0005' });
     const statuses = await Promise.all(
       Array.from({ length: 5 }, () => chat(stack, key, { model: 'deepseek-v4-flash', messages: user('x #tokens=10'), max_tokens: 300 }).then((r) => r.status)),
     );

@@ -24,13 +24,13 @@ const post = (body: string, headers: Record<string, string>) => fetch(`${stack.g
 
 describe('every error of the contract, in OpenAI shape', () => {
   it('400 for a body that is not JSON, and nothing is charged', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await expectError(await post('{"model": "deepseek-v4-flash", "messages": [', bearer(key)), 400, 'invalid_request_error');
     expect(keyRow(stack, key).spent_nano).toBe(0);
   });
 
   it('400 for a body that breaks the schema, naming the field', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const body = await expectError(await chat(stack, key, { model: 'deepseek-v4-flash', messages: 'hello' }), 400, 'invalid_request_error');
     expect(body.error.param?.startsWith('messages')).toBe(true);
     await expectError(await chat(stack, key, { model: 'deepseek-v4-flash', messages: [] }), 400, 'invalid_request_error');
@@ -40,7 +40,7 @@ describe('every error of the contract, in OpenAI shape', () => {
   });
 
   it('parses JSON even when curl sends it as a form', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await post(JSON.stringify({ model: 'deepseek-v4-flash', messages: user('hi #tokens=2') }), { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' });
     expect(res.status).toBe(200);
   });
@@ -51,18 +51,18 @@ describe('every error of the contract, in OpenAI shape', () => {
     await expectError(await post(JSON.stringify(body), { authorization: 'Bearer not-a-key', 'content-type': 'application/json' }), 401, 'invalid_api_key');
     await expectError(await post(JSON.stringify(body), { authorization: `Bearer sk-gateway-${'A'.repeat(40)}`, 'content-type': 'application/json' }), 401, 'invalid_api_key');
     await expectError(await post(JSON.stringify(body), { authorization: `Bearer ${'x'.repeat(10_000)}`, 'content-type': 'application/json' }), 401, 'invalid_api_key');
-    const key = stack.key();
-    stack.gw.deps.metering.setStatus(keyRow(stack, key).id, 'disabled');
+    const key = await stack.key();
+    await stack.gw.deps.metering.setStatus(keyRow(stack, key).id, 'disabled');
     const disabled = await expectError(await chat(stack, key, body), 401, 'invalid_api_key');
     expect(disabled.error.message).toContain('disabled');
   });
 
   it('402 when the budget is spent or the key expired', async () => {
-    const spent = stack.key({ budget: '0.001' });
+    const spent = await stack.key({ budget: '0.001' });
     stack.gw.deps.database.sqlite.exec(`UPDATE api_keys SET spent_nano = budget_nano WHERE id = '${keyRow(stack, spent).id}'`);
     stack.gw.deps.metering.dropKeyCache();
     await expectError(await chat(stack, spent, { model: 'deepseek-v4-flash', messages: user('x') }), 402, 'insufficient_quota');
-    const expired = stack.key();
+    const expired = await stack.key();
     stack.gw.deps.database.sqlite.exec(`UPDATE api_keys SET expires_at = 1000 WHERE id = '${keyRow(stack, expired).id}'`);
     stack.gw.deps.metering.dropKeyCache();
     const body = await expectError(await chat(stack, expired, { model: 'deepseek-v4-flash', messages: user('x') }), 402, 'insufficient_quota');
@@ -71,32 +71,32 @@ describe('every error of the contract, in OpenAI shape', () => {
   });
 
   it('402 when not even a small answer fits the remaining budget', async () => {
-    const poor = stack.key({ budget: '0.00002' });
+    const poor = await stack.key({ budget: '0.00002' });
     const body = await expectError(await chat(stack, poor, { model: 'deepseek-v4-flash', messages: user('x'.repeat(40)) }), 402, 'insufficient_quota');
     expect(body.error.message).toContain('0.000020000');
     expect(ledgerRows(stack, `key_id = '${keyRow(stack, poor).id}'`)).toHaveLength(0);
   });
 
   it('403 for a model outside the plan, listing the plan’s models', async () => {
-    const key = stack.key({ planId: 'starter' });
+    const key = await stack.key({ planId: 'starter' });
     const body = await expectError(await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('x') }), 403, 'model_not_allowed');
     expect(body.error.message).toContain('deepseek-v4-flash');
     expect(body.error.param).toBe('model');
   });
 
   it('404 for an unknown model and an unknown path', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await expectError(await chat(stack, key, { model: 'gpt-4o', messages: user('x') }), 404, 'model_not_found');
     await expectError(await fetch(`${stack.gw.url}/v1/embeddings`, { method: 'POST', headers: bearer(key), body: '{}' }), 404, 'not_found');
   });
 
   it('413 for a body over the limit', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await expectError(await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('x'.repeat(70_000)) }), 413, 'request_too_large');
   });
 
   it('429 over the requests per minute, with Retry-After and the rate headers', async () => {
-    const key = stack.key({ rpmOverride: 2 });
+    const key = await stack.key({ rpmOverride: 2 });
     const ok = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('one #tokens=1') });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('2');
@@ -111,7 +111,7 @@ describe('every error of the contract, in OpenAI shape', () => {
   });
 
   it('429 over the concurrent requests of the key', async () => {
-    const key = stack.key({ concurrencyOverride: 1 });
+    const key = await stack.key({ concurrencyOverride: 1 });
     // 2 s: the first request stays in flight for a few round trips of this test, even on a loaded machine
     await stack.control('next', { stall_ms: 2000 });
     const before = (await stack.upstreamRequests()).length;
@@ -124,7 +124,7 @@ describe('every error of the contract, in OpenAI shape', () => {
   });
 
   it('answers in Chinese for Chinese clients with the same code and type', async () => {
-    const key = stack.key({ planId: 'starter' });
+    const key = await stack.key({ planId: 'starter' });
     const en = await expectError(await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('x') }), 403, 'model_not_allowed');
     const zh = await expectError(await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('x') }, { 'accept-language': 'zh-CN,zh;q=0.9' }), 403, 'model_not_allowed');
     expect(zh.error.message).toContain('套餐');
@@ -132,7 +132,7 @@ describe('every error of the contract, in OpenAI shape', () => {
   });
 
   it('maps an overloaded upstream to 503 and a failing one to 502, and the SDK sees APIError', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { status: 503, times: 10 });
     await expectError(await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('x') }), 503, 'upstream_unavailable');
     await stack.control('reset', {});
@@ -147,7 +147,7 @@ describe('every error of the contract, in OpenAI shape', () => {
   });
 
   it('passes DeepSeek’s own complaint about a bad request on as a 400, with a zero-cost ledger row', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { status: 400, times: 1 });
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('x') });
     const body = await expectError(res, 400, 'invalid_request_error');

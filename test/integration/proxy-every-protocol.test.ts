@@ -44,7 +44,7 @@ async function settledRows(key: string, count: number): Promise<Row[]> {
 for (const c of CASES) {
   describe(`${c.protocol} (${c.path})`, () => {
     it('bills a client that leaves mid-stream as estimated, stops the upstream and releases the hold', async () => {
-      const key = stack.key();
+      const key = await stack.key();
       const res = await send(c, key, c.body('a long answer please #tokens=300', { stream: true }));
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
@@ -68,7 +68,7 @@ for (const c of CASES) {
     });
 
     it('never lets 120 concurrent requests on a key with a few cents spend past its budget', async () => {
-      const key = stack.key({ budget: '0.01' });
+      const key = await stack.key({ budget: '0.01' });
       const statuses = await Promise.all(
         Array.from({ length: 120 }, (_, i) =>
           send(c, key, c.body(`request ${i} #tokens=40`, { stream: i % 2 === 0, cap: 200 })).then(async (res) => {
@@ -94,12 +94,12 @@ for (const c of CASES) {
       const ask = (model?: string) => c.body('hello #tokens=3', { stream: false, model });
       const statuses: number[] = [];
       statuses.push((await send(c, 'sk-gateway-0000000000000000000000000000000000000007', ask())).status);
-      const empty = stack.key({ budget: '0' });
+      const empty = await stack.key({ budget: '0' });
       statuses.push((await send(c, empty, ask())).status);
-      const starter = stack.key({ planId: 'starter' });
+      const starter = await stack.key({ planId: 'starter' });
       statuses.push((await send(c, starter, ask('deepseek-v4-pro'))).status);
       statuses.push((await send(c, starter, ask('no-such-model'))).status);
-      const limited = stack.key({ rpmOverride: 1 });
+      const limited = await stack.key({ rpmOverride: 1 });
       expect((await send(c, limited, ask())).status).toBe(200);
       statuses.push((await send(c, limited, ask())).status);
       expect(statuses).toEqual([401, 402, 403, 404, 429]);

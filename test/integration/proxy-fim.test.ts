@@ -38,7 +38,7 @@ async function expectRefused(res: Response, status: number, code: string, param?
 describe('FIM completion', () => {
   for (const path of ['/beta/completions', '/v1/completions', '/completions']) {
     it(`answers on ${path} with the public model name, relayed to DeepSeek's /beta/completions, one ledger row`, async () => {
-      const key = stack.key();
+      const key = await stack.key();
       const res = await fim(key, FIM, path);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
@@ -61,7 +61,7 @@ describe('FIM completion', () => {
   }
 
   it('streams data-only chunks, then the cost comment and [DONE], and bills the usage DeepSeek was made to send', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await fim(key, { ...FIM, stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -82,7 +82,7 @@ describe('FIM completion', () => {
   });
 
   it('works with the openai package’s completions.create on the base URL …/beta, plain and streamed', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const client = beta(key);
     const plain = await client.completions.create({ model: 'deepseek-v4-flash', prompt: 'const x = #tokens=4', suffix: ';', max_tokens: 64 });
     expect(plain.choices[0]!.text.trim().split(' ')).toHaveLength(4);
@@ -105,7 +105,7 @@ describe('FIM completion', () => {
   });
 
   it('refuses max_tokens over 4096 and thinking with a clear 400, before anything is held or sent', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const before = (await stack.upstreamRequests()).length;
     const tooMany = await expectRefused(await fim(key, { ...FIM, max_tokens: 5000 }), 400, 'invalid_request_error', 'max_tokens');
     expect(tooMany.error.message).toContain('4096');
@@ -126,20 +126,20 @@ describe('FIM completion', () => {
   it('checks in the contract’s order: key (before the body), model, plan, rate, budget', async () => {
     const badBody = { ...FIM, max_tokens: 5000, model: 'no-such-model' };
     await expectRefused(await fim('sk-gateway-' + 'x'.repeat(40), badBody), 401, 'invalid_api_key');
-    await expectRefused(await fim(stack.key(), badBody), 404, 'model_not_found');
-    await expectRefused(await fim(stack.key({ planId: 'starter' }), { ...FIM, model: 'deepseek-v4-pro', max_tokens: 5000 }), 403, 'model_not_allowed');
-    const limited = stack.key({ rpmOverride: 1 });
+    await expectRefused(await fim(await stack.key(), badBody), 404, 'model_not_found');
+    await expectRefused(await fim(await stack.key({ planId: 'starter' }), { ...FIM, model: 'deepseek-v4-pro', max_tokens: 5000 }), 403, 'model_not_allowed');
+    const limited = await stack.key({ rpmOverride: 1 });
     expect((await fim(limited, FIM)).status).toBe(200);
     const refused = await fim(limited, FIM);
     await expectRefused(refused, 429, 'rate_limit_exceeded');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    const poor = stack.key({ budget: '0.00001' });
+    const poor = await stack.key({ budget: '0.00001' });
     await expectRefused(await fim(poor, { ...FIM, prompt: 'x'.repeat(40) }), 402, 'insufficient_quota');
     expect(rowsOf(poor)).toHaveLength(0);
   });
 
   it('lowers max_tokens to what the budget holds, says so, and sends DeepSeek that cap', async () => {
-    const key = stack.key({ budget: '0.001' });
+    const key = await stack.key({ budget: '0.001' });
     const res = await fim(key, FIM);
     expect(res.status).toBe(200);
     const clamped = Number(res.headers.get('x-tollgate-max-tokens-clamped'));
@@ -151,7 +151,7 @@ describe('FIM completion', () => {
   it('bills a stream the client left as estimated, from the prompt and the text received', async () => {
     const slow = await startStack({ sim: { tokensPerSecond: 50 } });
     try {
-      const key = slow.key();
+      const key = await slow.key();
       const res = await fetch(`${slow.gw.url}/beta/completions`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ ...FIM, prompt: 'a long middle #tokens=200', stream: true }) });
       const reader = res.body!.getReader();
       let received = 0;
@@ -176,7 +176,7 @@ describe('FIM completion', () => {
   });
 
   it('lists each request’s protocol in /api/usage/requests and the admin ledger', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     expect((await fim(key, FIM)).status).toBe(200);
     expect((await fetch(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'hi #tokens=2' }] }) })).status).toBe(200);
     const usage = (await (await fetch(`${stack.gw.url}/api/usage/requests`, { headers: bearer(key) })).json()) as { data: { protocol: string }[] };
@@ -197,7 +197,7 @@ describe('FIM completion', () => {
 
 describe('an editor plugin on the /beta base', () => {
   it('serves Continue’s deepseek provider: FIM at beta/completions resolved against https://HOST/beta, streamed', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     // what Continue's Deepseek._streamFim sends, to the URL it builds
     const endpoint = new URL('beta/completions', `${stack.gw.url}/beta`);
     expect(endpoint.pathname).toBe('/beta/completions');
@@ -218,7 +218,7 @@ describe('an editor plugin on the /beta base', () => {
 
 describe('the /beta base for chat', () => {
   it('relays chat prefix completion through an SDK pointed at …/beta, billed as chat', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const answer = await beta(key).chat.completions.create({
       model: 'deepseek-chat',
       messages: [

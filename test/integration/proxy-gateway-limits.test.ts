@@ -33,7 +33,7 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>) {
 
 describe('the cap on open streams (TOLLGATE_MAX_OPEN_STREAMS)', () => {
   it('refuses one stream more with 503 and Retry-After, before anything is held or sent upstream', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     // DeepSeek keeps both streams in its queue for a while (keep-alives first)
     await stack.control('next', { queue_ms: 1500, times: MAX_STREAMS });
     const open = [await openStream(key), await openStream(key)];
@@ -61,11 +61,11 @@ describe('the cap on open streams (TOLLGATE_MAX_OPEN_STREAMS)', () => {
   });
 
   it('gives the slot back when a stream is refused later in admission (here: by the budget)', async () => {
-    const poor = stack.key({ budget: '0.000001' });
+    const poor = await stack.key({ budget: '0.000001' });
     for (let i = 0; i < MAX_STREAMS + 1; i++) {
       expect((await chat(stack, poor, { model: 'deepseek-v4-flash', stream: true, messages: user('too poor') })).status).toBe(402);
     }
-    const key = stack.key();
+    const key = await stack.key();
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', stream: true, messages: user('slots are free #tokens=2') });
     expect(res.status).toBe(200);
     await res.text();
@@ -74,7 +74,7 @@ describe('the cap on open streams (TOLLGATE_MAX_OPEN_STREAMS)', () => {
 
 describe('the cap on a non-stream answer (TOLLGATE_MAX_UPSTREAM_BODY_BYTES)', () => {
   it('ends an answer over the cap with a clear 502, billed once as estimated, the hold released', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     // about 7 bytes a token: well over 64 KiB
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('a very long answer #tokens=20000') });
     expect(res.status).toBe(502);

@@ -68,8 +68,8 @@ afterAll(async () => {
 });
 
 /** A key that may have one request in flight: a slot that leaked would refuse its next request with 429. */
-function newKey(budgetUsd = '1') {
-  const { key, row } = gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd(budgetUsd), rpmOverride: 0, concurrencyOverride: 1 });
+async function newKey(budgetUsd = '1') {
+  const { key, row } = await gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd(budgetUsd), rpmOverride: 0, concurrencyOverride: 1 });
   return { key, id: row.id };
 }
 
@@ -128,7 +128,7 @@ describe('a hostile upstream, non-stream', () => {
   ];
   for (const [name, json] of bodies) {
     it(`that answers ${name} gets a 502 in the contract's shape, billed once as estimated, and the key is free again`, async () => {
-      const { key, id } = newKey();
+      const { key, id } = await newKey();
       reply = { json };
       const { status, text } = await send(key, false);
       expect(status).toBe(502);
@@ -154,7 +154,7 @@ describe('a hostile upstream, stream', () => {
   ];
   for (const [name, events] of streams) {
     it(`that sends ${name} ends with the final error event, billed once, stream closed, and the key is free again`, async () => {
-      const { key, id } = newKey();
+      const { key, id } = await newKey();
       reply = { events };
       const { status, text } = await send(key, true);
       expect(status).toBe(200);
@@ -166,7 +166,7 @@ describe('a hostile upstream, stream', () => {
 
   it('that sends an event which never ends gets the stream ended with the final error event, billed once, hold released', async () => {
     reply = 'endless-event';
-    const { key, id } = newKey();
+    const { key, id } = await newKey();
     const { status, text } = await send(key, true);
     expect(status).toBe(200);
     expectFinalErrorEvent(text);
@@ -178,7 +178,7 @@ describe('a hostile upstream, stream', () => {
   it('that reports absurd token counts is billed at a capped count, and the request is settled instead of lost', async () => {
     const huge = 1e300;
     reply = { events: [data(chunkOf({})), data(chunkOf({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: huge, completion_tokens: huge, prompt_cache_hit_tokens: huge, prompt_cache_miss_tokens: huge, total_tokens: huge } })), 'data: [DONE]\n\n'] };
-    const { key, id } = newKey();
+    const { key, id } = await newKey();
     const { status, text } = await send(key, true);
     expect(status).toBe(200);
     expect(text).toContain('data: [DONE]');

@@ -55,17 +55,17 @@ describe('the relayed paths in /docs/json', () => {
 
 describe('errors on the Anthropic paths', () => {
   it('come in Anthropic’s shape, an unknown path’s 404 and a body too large included', async () => {
-    const missing = await fetch(`${stack.gw.url}/anthropic/v1/nothing`, { method: 'POST', headers: bearer(stack.key()), body: '{}' });
+    const missing = await fetch(`${stack.gw.url}/anthropic/v1/nothing`, { method: 'POST', headers: bearer(await stack.key()), body: '{}' });
     expect(missing.status).toBe(404);
     const body = (await missing.json()) as Json;
     expect(body.type).toBe('error');
     expect(body.error.type).toBe('not_found_error');
     expect(typeof body.error.message).toBe('string');
-    const large = await fetch(`${stack.gw.url}/anthropic/v1/messages`, { method: 'POST', headers: bearer(stack.key()), body: 'x'.repeat(70_000) });
+    const large = await fetch(`${stack.gw.url}/anthropic/v1/messages`, { method: 'POST', headers: bearer(await stack.key()), body: 'x'.repeat(70_000) });
     expect(large.status).toBe(413);
     expect(((await large.json()) as Json).error.type).toBe('request_too_large');
     // and everything else keeps OpenAI's
-    const openai = (await (await fetch(`${stack.gw.url}/v1/nothing`, { method: 'POST', headers: bearer(stack.key()), body: '{}' })).json()) as Json;
+    const openai = (await (await fetch(`${stack.gw.url}/v1/nothing`, { method: 'POST', headers: bearer(await stack.key()), body: '{}' })).json()) as Json;
     expect(openai.error.code).toBe('not_found');
   });
 });

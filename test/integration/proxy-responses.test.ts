@@ -41,7 +41,7 @@ const WEATHER = { type: 'function' as const, name: 'get_weather', description: '
 
 describe('the Responses API with the openai package', () => {
   it('answers responses.create with the public model name, relayed to /responses, one ledger row priced exactly', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const response = await stack.client(key).responses.create({ model: 'deepseek-v4-flash', input: 'Say hello #tokens=5', max_output_tokens: 200 });
     expect(response.status).toBe('completed');
     expect(response.model).toBe('deepseek-v4-flash');
@@ -58,7 +58,7 @@ describe('the Responses API with the openai package', () => {
   });
 
   it('streams typed events as they come, ends on response.completed with the cost comment and no [DONE]', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const events = await collect(await stack.client(key).responses.create({ model: 'deepseek-v4-flash', input: 'Stream please #tokens=6', stream: true }));
     expect(events[0]!.type).toBe('response.created');
     const last = events.at(-1)!;
@@ -78,7 +78,7 @@ describe('the Responses API with the openai package', () => {
   });
 
   it('bills a stream that ends response.incomplete (max_output_tokens) by its usage', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { finish_reason: 'length' });
     const events = await collect(await stack.client(key).responses.create({ model: 'deepseek-v4-flash', input: 'Long #tokens=40', stream: true }));
     const last = events.at(-1)! as OpenAI.Responses.ResponseIncompleteEvent;
@@ -92,7 +92,7 @@ describe('the Responses API with the openai package', () => {
   });
 
   it('bills a stream that ends response.failed by its usage, and a non-stream incomplete answer too', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { finish_reason: 'insufficient_system_resource' });
     const failed = (await collect(await stack.client(key).responses.create({ model: 'deepseek-v4-flash', input: 'Long #tokens=40', stream: true }))).at(-1)! as OpenAI.Responses.ResponseFailedEvent;
     expect(failed.type).toBe('response.failed');
@@ -116,7 +116,7 @@ describe('the Responses API with the openai package', () => {
   });
 
   it('ends a stream that breaks with one error event in the Responses shape, billed as estimated', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { cut_after_chunks: 5 });
     const stream = await stack.client(key).responses.create({ model: 'deepseek-v4-flash', input: 'Cut #tokens=40', stream: true });
     const error = await collect(stream).then(() => null, (e: unknown) => e);
@@ -137,7 +137,7 @@ describe('the Responses API with the openai package', () => {
   });
 
   it('forwards reasoning items unchanged on a tool loop, and previous_response_id and store as sent (DeepSeek ignores them)', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const client = stack.client(key);
     const first = await client.responses.create({ model: 'deepseek-v4-flash', input: 'Please call get_weather for Paris', tools: [WEATHER], store: false });
     const call = first.output.find((item) => item.type === 'function_call') as OpenAI.Responses.ResponseFunctionToolCall;
@@ -158,7 +158,7 @@ describe('the Responses API with the openai package', () => {
   });
 
   it('bills cached input at the hit price: input_tokens includes cached_tokens', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const long = Array.from({ length: 300 }, (_, i) => `token${i}`).join(' ');
     const ask = { model: 'deepseek-v4-flash', input: `${long} #tokens=3`, reasoning: { effort: 'none' as const } };
     const a = await stack.client(key).responses.create(ask);
@@ -175,7 +175,7 @@ describe('the Responses API with the openai package', () => {
     const bad = await fetch(`${stack.gw.url}/v1/responses`, { method: 'POST', headers: bearer('sk-gateway-0000000000000000000000000000000000000009'), body: '{}' });
     expect(bad.status).toBe(401);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
-    const starter = stack.key({ planId: 'starter' });
+    const starter = await stack.key({ planId: 'starter' });
     const pro = await fetch(`${stack.gw.url}/responses`, { method: 'POST', headers: bearer(starter), body: JSON.stringify({ model: 'deepseek-v4-pro', input: 'hi' }) });
     expect(pro.status).toBe(403);
     expect(((await pro.json()) as { error: { code: string } }).error.code).toBe('model_not_allowed');

@@ -36,7 +36,7 @@ function expectBilledExactly(row: Row, perCall: { peak: number; off_peak: number
 
 describe('server-side tools, refused by default', () => {
   it('answers 400 naming the tool, in each protocol’s shape, before anything is held or sent', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const before = (await stack.upstreamRequests()).length;
 
     const onChat = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('search the web'), tools: [{ type: 'function', function: { name: 'f' } }, { type: 'deepseek_web_search' }] });
@@ -88,7 +88,7 @@ describe('server-side tools the operator priced', () => {
   });
 
   it('bills each search DeepSeek reports at the per-call price, on Messages, chat and Responses, shown in /api/usage/requests', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const onMessages = await messages(key, { tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'news please #searches=3 #tokens=4' }] });
     expect(onMessages.status).toBe(200);
     const answer = (await onMessages.json()) as Json;
@@ -118,7 +118,7 @@ describe('server-side tools the operator priced', () => {
 
   it('holds max_calls_per_request calls at the dearer price: a budget that fits the tokens but not the calls is refused', async () => {
     // ~1 cent: the tokens of a tiny answer fit, five searches at 0.00075 USD do too, but not with a long output cap
-    const key = stack.key({ budget: '0.003' });
+    const key = await stack.key({ budget: '0.003' });
     const tooPoor = await messages(key, { max_tokens: 16, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] });
     expect(tooPoor.status).toBe(402);
     expect(((await tooPoor.json()) as Json).error.type).toBe('billing_error');
@@ -126,7 +126,7 @@ describe('server-side tools the operator priced', () => {
     expect(withoutTools.status).toBe(200);
 
     // while a request runs, its hold covers the five searches on top of its tokens
-    const rich = stack.key();
+    const rich = await stack.key();
     await stack.control('next', { stall_ms: 400 });
     const running = messages(rich, { max_tokens: 16, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi #tokens=2' }] });
     await Bun.sleep(150);
@@ -136,7 +136,7 @@ describe('server-side tools the operator priced', () => {
   });
 
   it('bills at most max_calls_per_request searches, however many DeepSeek reports, and records the reported count', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await messages(key, { tools: [{ type: 'web_search_20260209', name: 'web_search' }], messages: [{ role: 'user', content: 'dig deep #searches=8 #tokens=2' }] });
     expect(res.status).toBe(200);
     const [row] = rowsOf(key);
@@ -145,7 +145,7 @@ describe('server-side tools the operator priced', () => {
   });
 
   it('never lets concurrent searching requests spend past the budget: spent equals the ledger, no hold left', async () => {
-    const key = stack.key({ budget: '0.02' });
+    const key = await stack.key({ budget: '0.02' });
     const statuses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         messages(key, { max_tokens: 60, stream: i % 2 === 0, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: `q${i} #searches=4 #tokens=20` }] }).then(async (r) => {
@@ -167,7 +167,7 @@ describe('server-side tools the operator priced', () => {
   it('bills a per-model price over the global one, and each file sent for parsing once file parsing is priced', async () => {
     expect((await admin.put('/tool-prices/web_search', { model: 'deepseek-v4-pro', peak_usd_per_call: '0.002', off_peak_usd_per_call: '0.001', max_calls_per_request: 3 })).status).toBe(200);
     expect((await admin.put('/tool-prices/file_parse', { peak_usd_per_call: '0.0001', off_peak_usd_per_call: '0.0001', max_calls_per_request: 2 })).status).toBe(200);
-    const key = stack.key();
+    const key = await stack.key();
     const pro = await new Anthropic({ baseURL: `${stack.gw.url}/anthropic`, apiKey: key, maxRetries: 0 }).messages.create({
       model: 'claude-opus-4',
       max_tokens: 100,
@@ -192,7 +192,7 @@ describe('server-side tools the operator priced', () => {
   });
 
   it('bills the searches a Messages stream showed when the client leaves before DeepSeek’s usage', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     // message_start, ping, then per search: server_tool_use (start, input delta, stop) and its result (start, stop)
     await stack.control('next', { cut_after_chunks: 2 + 5 * 2 + 1 });
     const res = await messages(key, { stream: true, thinking: { type: 'disabled' }, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'news #searches=3 #tokens=30' }] });

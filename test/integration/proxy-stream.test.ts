@@ -11,7 +11,7 @@ const dataOf = (events: string[]) => events.filter((e) => e.startsWith('data: ')
 
 describe('the stream transform', () => {
   it('sends OpenAI-compatible SSE bytes, usage on the last chunk, the cost comment, then [DONE]', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('bytes #tokens=5'), stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -39,7 +39,7 @@ describe('the stream transform', () => {
   });
 
   it('keeps usage: null on the other chunks when the client asked for include_usage', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await chat(stack, key, { model: 'deepseek-chat', messages: user('usage #tokens=3'), stream: true, stream_options: { include_usage: true } });
     const chunks = dataOf(await sseEvents(res));
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
@@ -47,7 +47,7 @@ describe('the stream transform', () => {
   });
 
   it('removes reasoning_content by default and drops the chunks it leaves empty', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await chat(stack, key, { model: 'deepseek-reasoner', messages: user('think #tokens=4 #think=6'), stream: true });
     const chunks = dataOf(await sseEvents(res));
     expect(chunks.some((c) => c.choices[0]?.delta && 'reasoning_content' in c.choices[0].delta)).toBe(false);
@@ -59,20 +59,20 @@ describe('the stream transform', () => {
   });
 
   it('keeps reasoning_content when the request sets include_reasoning, or the key’s setting is on', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const asked = dataOf(await sseEvents(await chat(stack, key, { model: 'deepseek-reasoner', messages: user('think #tokens=2 #think=3'), stream: true, include_reasoning: true })));
     expect(asked.map((c) => c.choices[0]?.delta?.reasoning_content ?? '').join('').trim().split(' ')).toHaveLength(3);
     const upstreamBody = (await stack.upstreamRequests()).at(-1)!.body;
     expect(upstreamBody.include_reasoning).toBeUndefined();
 
-    stack.gw.deps.metering.setShowReasoning(keyRow(stack, key).id, true);
+    await stack.gw.deps.metering.setShowReasoning(keyRow(stack, key).id, true);
     const res = await chat(stack, key, { model: 'deepseek-reasoner', messages: user('think #tokens=2 #think=3') });
     const body = (await res.json()) as { choices: { message: { reasoning_content?: string } }[] };
     expect(body.choices[0]!.message.reasoning_content?.trim().split(' ')).toHaveLength(3);
   });
 
   it('passes DeepSeek’s keep-alive comments on while a request is queued', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { queue_ms: 700 });
     const events = await sseEvents(await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('queued #tokens=2'), stream: true }));
     expect(events.filter((e) => e === ': keep-alive').length).toBeGreaterThanOrEqual(1);
@@ -80,7 +80,7 @@ describe('the stream transform', () => {
   });
 
   it('tolerates the blank lines DeepSeek sends before a queued non-stream body', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { queue_ms: 700 });
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('queued #tokens=2') });
     expect(res.status).toBe(200);
@@ -90,7 +90,7 @@ describe('the stream transform', () => {
 
 describe('forwarding', () => {
   it('maps the model and thinking, sets user_id and include_usage, and passes unknown fields through', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await chat(stack, key, { model: 'deepseek-chat', messages: user('fwd #tokens=1'), stream: true, seed: 7, logit_bias: {}, custom_field: { a: 1 } });
     const sent = (await stack.upstreamRequests()).at(-1)!;
     expect(sent.path).toBe('/chat/completions');
@@ -105,14 +105,14 @@ describe('forwarding', () => {
   });
 
   it('routes a trailing assistant message with prefix: true to the beta base', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: [{ role: 'user', content: 'Write code #tokens=2' }, { role: 'assistant', content: '```python\n', prefix: true }] });
     expect(res.status).toBe(200);
     expect((await stack.upstreamRequests()).at(-1)!.path).toBe('/beta/chat/completions');
   });
 
   it('lowers max_tokens to what the budget allows and says so', async () => {
-    const key = stack.key({ budget: '0.0005' });
+    const key = await stack.key({ budget: '0.0005' });
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('clamp #tokens=3') });
     expect(res.status).toBe(200);
     const clamped = Number(res.headers.get('x-tollgate-max-tokens-clamped'));
@@ -122,10 +122,10 @@ describe('forwarding', () => {
   });
 
   it('estimates and bills a stream the client left after a few chunks', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const slow = await startStack({ sim: { tokensPerSecond: 50 } });
     try {
-      const k = slow.key();
+      const k = await slow.key();
       const res = await chat(slow, k, { model: 'deepseek-v4-flash', messages: user('a long answer please #tokens=200'), stream: true });
       const reader = res.body!.getReader();
       let received = 0;
@@ -157,7 +157,7 @@ describe('forwarding', () => {
   });
 
   it('sends one final error event when the upstream breaks mid-stream, and still settles', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { cut_after_chunks: 3 });
     const events = await sseEvents(await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('cut #tokens=20'), stream: true }));
     const last = JSON.parse(events.filter((e) => e.startsWith('data: ')).at(-1)!.slice(6));

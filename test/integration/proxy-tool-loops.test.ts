@@ -62,7 +62,7 @@ async function lastToolTurnsUpstream() {
 
 describe('a tool loop on the default model and reasoning filter', () => {
   it('works over three turns with the openai package appending each message as received', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const client = stack.client(key);
     const messages: Message[] = [{ role: 'user', content: 'What is the weather in Paris? Please call get_weather.' }];
 
@@ -93,7 +93,7 @@ describe('a tool loop on the default model and reasoning filter', () => {
   });
 
   it('works over three streamed turns with the accumulated message appended', async () => {
-    const client = stack.client(stack.key());
+    const client = stack.client(await stack.key());
     const messages: Message[] = [{ role: 'user', content: 'Weather in Oslo? Please call get_weather.' }];
 
     const turn1 = await streamedMessage(client, messages);
@@ -117,7 +117,7 @@ describe('a tool loop on the default model and reasoning filter', () => {
   });
 
   it('also with the openai package’s own stream helper and its final message', async () => {
-    const client = stack.client(stack.key());
+    const client = stack.client(await stack.key());
     const messages: Message[] = [{ role: 'user', content: 'Weather in Lima? Please call get_weather.' }];
     const runner = client.chat.completions.stream({ model: MODEL, messages, tools });
     const message = await runner.finalMessage();
@@ -130,7 +130,7 @@ describe('a tool loop on the default model and reasoning filter', () => {
   });
 
   it('puts back the reasoning a client dropped, plain and streamed', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const client = stack.client(key);
     for (const streamed of [false, true]) {
       const messages: Message[] = [{ role: 'user', content: `Weather in Kyiv${streamed ? ' (streamed)' : ''}? Please call get_weather.` }];
@@ -148,14 +148,14 @@ describe('a tool loop on the default model and reasoning filter', () => {
   });
 
   it('never uses the record of another key: that one gets DeepSeek’s 400, at no cost', async () => {
-    const owner = stack.client(stack.key());
+    const owner = stack.client(await stack.key());
     const messages: Message[] = [{ role: 'user', content: 'Weather in Quito? Please call get_weather.' }];
     const turn1 = (await owner.chat.completions.create({ model: MODEL, messages, tools })).choices[0]!.message;
     const { reasoning_content: _dropped, ...known } = turn1 as typeof turn1 & { reasoning_content?: string };
     messages.push(known);
     messages.push({ role: 'tool', tool_call_id: turn1.tool_calls![0]!.id, content: '{"temp": 14}' });
 
-    const other = stack.key();
+    const other = await stack.key();
     const res = await fetch(`${stack.gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${other}`, 'content-type': 'application/json' },
@@ -169,7 +169,7 @@ describe('a tool loop on the default model and reasoning filter', () => {
   });
 
   it('keeps the record 30 minutes: later, a turn sent back without its reasoning gets DeepSeek’s 400', async () => {
-    const client = stack.client(stack.key());
+    const client = stack.client(await stack.key());
     const messages: Message[] = [{ role: 'user', content: 'Weather in Cairo? Please call get_weather.' }];
     const turn1 = (await client.chat.completions.create({ model: MODEL, messages, tools })).choices[0]!.message;
     const { reasoning_content: _dropped, ...known } = turn1 as typeof turn1 & { reasoning_content?: string };
@@ -183,7 +183,7 @@ describe('a tool loop on the default model and reasoning filter', () => {
   });
 
   it('does not add reasoning to a request that does not think', async () => {
-    const client = stack.client(stack.key());
+    const client = stack.client(await stack.key());
     const messages: Message[] = [{ role: 'user', content: 'Weather in Lagos? Please call get_weather.' }];
     const turn1 = (await client.chat.completions.create({ model: MODEL, messages, tools })).choices[0]!.message;
     const { reasoning_content: _dropped, ...known } = turn1 as typeof turn1 & { reasoning_content?: string };

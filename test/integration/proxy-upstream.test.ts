@@ -12,7 +12,7 @@ describe('the upstream pool', () => {
   afterAll(() => stack.close());
 
   it('retries an overloaded key on another key before anything reached the client', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { status: 503, times: 1, key: A });
     await stack.control('next', { status: 503, times: 1, key: B });
     await stack.control('next', { status: 429, times: 1, key: A });
@@ -25,7 +25,7 @@ describe('the upstream pool', () => {
   });
 
   it('fails over from a key answering 500 to a healthy one, and bills once', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { status: 500, times: 5, key: A });
     for (let i = 0; i < 3; i++) {
       const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user(`failover ${i} #tokens=2`) });
@@ -38,7 +38,7 @@ describe('the upstream pool', () => {
   });
 
   it('takes a key DeepSeek refuses (401/402) out of rotation and never shows DeepSeek’s message', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('balance', { key: B, available: false });
     for (let i = 0; i < 4; i++) {
       const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user(`pool ${i} #tokens=2`) });
@@ -52,7 +52,7 @@ describe('the upstream pool', () => {
   });
 
   it('answers 503 upstream_unavailable when no key is left, without DeepSeek’s words', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('balance', { key: A, available: false });
     const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('none left') });
     expect(res.status).toBe(503);
@@ -67,7 +67,7 @@ describe('a gateway with no upstream key', () => {
   it('answers 503 upstream_unavailable and charges nothing', async () => {
     const stack = await startStack({ upstreamKeys: [] , simKeys: ['x'] });
     try {
-      const key = stack.key();
+      const key = await stack.key();
       const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('x') });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_unavailable');
@@ -83,7 +83,7 @@ describe('an upstream that stops answering', () => {
   it('times out with 504 after the idle limit, and frees the hold', async () => {
     const stack = await startStack({ env: { TOLLGATE_UPSTREAM_CONNECT_TIMEOUT_MS: '300' } });
     try {
-      const key = stack.key();
+      const key = await stack.key();
       await stack.control('next', { stall_ms: 2000, times: 5 });
       const res = await chat(stack, key, { model: 'deepseek-v4-flash', messages: user('stall') });
       expect(res.status).toBe(504);
@@ -99,7 +99,7 @@ describe('clients that use the base URL without /v1 (as with DeepSeek’s own AP
   it('serves /chat/completions, /models and /user/balance', async () => {
     const stack = await startStack();
     try {
-      const key = stack.key({ planId: 'starter', budget: '2' });
+      const key = await stack.key({ planId: 'starter', budget: '2' });
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
       const res = await fetch(`${stack.gw.url}/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'deepseek-chat', messages: user('hi #tokens=2') }) });
       expect(res.status).toBe(200);
@@ -140,7 +140,7 @@ describe('a key taken out of rotation', () => {
   }
 
   it('for 402 comes back when the periodic balance check sees money again; one out for 401 stays out', async () => {
-    const buyer = stack.key();
+    const buyer = await stack.key();
     // The operator's second DeepSeek account runs dry; the third key is refused as invalid.
     await stack.control('balance', { key: TOPPED, total_balance: '0.00' });
     await stack.control('next', { status: 401, key: INVALID, times: 1 });
@@ -182,6 +182,7 @@ describe('a key taken out of rotation', () => {
     ];
     const store = { all: () => rows, byId: () => undefined, upsert() {}, update() {} } as never;
     const pool = createUpstreamPool({ envKeys: [], log: stack.gw.deps.log, store, sealer: stack.gw.deps.sealer });
+    await pool.load();
     expect(pool.list().map((u) => [u.id, u.state, u.failedWith])).toEqual([
       ['up_a', 'failing', 402],
       ['up_b', 'failing', 401],

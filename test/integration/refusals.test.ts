@@ -40,23 +40,23 @@ describe('refused requests', () => {
     const cases: { reason: string; status: number; key: string; send(key: string): Promise<Response> }[] = [];
     const add = (reason: string, expected: number, key: string, send: (key: string) => Promise<Response>) => cases.push({ reason, status: expected, key, send });
 
-    const spent = stack.key({ budget: '0.001' });
+    const spent = await stack.key({ budget: '0.001' });
     exec(`UPDATE api_keys SET spent_nano = budget_nano WHERE id = '${keyRow(stack, spent).id}'`);
     add('budget_exhausted', 402, spent, (k) => chat(stack, k, flash()));
-    add('budget_too_low', 402, stack.key({ budget: '0.00002' }), (k) => chat(stack, k, flash({ messages: user('x'.repeat(40)) })));
-    const expired = stack.key();
+    add('budget_too_low', 402, await stack.key({ budget: '0.00002' }), (k) => chat(stack, k, flash({ messages: user('x'.repeat(40)) })));
+    const expired = await stack.key();
     exec(`UPDATE api_keys SET expires_at = 1000 WHERE id = '${keyRow(stack, expired).id}'`);
     add('key_expired', 402, expired, (k) => chat(stack, k, flash()));
-    add('model_not_allowed', 403, stack.key({ planId: 'starter' }), (k) => chat(stack, k, { model: 'deepseek-v4-pro', messages: user('hi') }));
-    add('model_not_found', 404, stack.key(), (k) => chat(stack, k, { model: 'gpt-4o', messages: user('hi') }));
+    add('model_not_allowed', 403, await stack.key({ planId: 'starter' }), (k) => chat(stack, k, { model: 'deepseek-v4-pro', messages: user('hi') }));
+    add('model_not_found', 404, await stack.key(), (k) => chat(stack, k, { model: 'gpt-4o', messages: user('hi') }));
     // the schema (refused by Elysia before the relay), and a protocol's own limit (FIM's max_tokens)
-    add('bad_request', 400, stack.key(), (k) => chat(stack, k, { model: 'deepseek-v4-flash', messages: 'hello' }));
-    add('bad_request', 400, stack.key(), (k) =>
+    add('bad_request', 400, await stack.key(), (k) => chat(stack, k, { model: 'deepseek-v4-flash', messages: 'hello' }));
+    add('bad_request', 400, await stack.key(), (k) =>
       fetch(`${stack.gw.url}/beta/completions`, { method: 'POST', headers: bearer(k), body: JSON.stringify({ model: 'deepseek-v4-flash', prompt: 'def f(', max_tokens: 5000 }) }),
     );
-    add('bad_request', 400, stack.key(), (k) => fetch(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers: bearer(k), body: '{"model": ' }));
+    add('bad_request', 400, await stack.key(), (k) => fetch(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers: bearer(k), body: '{"model": ' }));
 
-    const untouched = stack.key();
+    const untouched = await stack.key();
     for (const c of cases) expect({ reason: c.reason, status: await status(await c.send(c.key)) }).toEqual({ reason: c.reason, status: c.status });
 
     for (const c of cases) expect({ reason: c.reason, refused: (await usage(c.key)).refused }).toEqual({ reason: c.reason, refused: { total: 1, by_reason: { [c.reason]: 1 } } });
@@ -66,12 +66,12 @@ describe('refused requests', () => {
   });
 
   it('counts the rate limit and the concurrency limit apart, and a request that passes not at all', async () => {
-    const limited = stack.key({ rpmOverride: 1 });
+    const limited = await stack.key({ rpmOverride: 1 });
     expect(await status(await chat(stack, limited, flash()))).toBe(200);
     expect(await status(await chat(stack, limited, flash()))).toBe(429);
     expect((await usage(limited)).refused).toEqual({ total: 1, by_reason: { rate_limited: 1 } });
 
-    const single = stack.key({ concurrencyOverride: 1 });
+    const single = await stack.key({ concurrencyOverride: 1 });
     await stack.control('next', { stall_ms: 1500 });
     const first = chat(stack, single, flash());
     // the stalled request holds the only slot until DeepSeek answers it
@@ -82,7 +82,7 @@ describe('refused requests', () => {
   });
 
   it("counts DeepSeek's own refusal of a request, which also keeps its ledger row at no cost", async () => {
-    const key = stack.key();
+    const key = await stack.key();
     await stack.control('next', { status: 400 });
     expect(await status(await chat(stack, key, flash()))).toBe(400);
     expect((await usage(key)).refused).toEqual({ total: 1, by_reason: { upstream_rejected: 1 } });
@@ -101,7 +101,7 @@ describe('refused requests', () => {
   });
 
   it('writes nothing to the database on the way: the counts wait in memory for the batched write', async () => {
-    const key = stack.key({ planId: 'starter' });
+    const key = await stack.key({ planId: 'starter' });
     const id = keyRow(stack, key).id;
     // the key's row is cached now; from here on a refused request touches no table
     expect(await status(await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('hi') }))).toBe(403);
@@ -123,7 +123,7 @@ describe('refused requests', () => {
   });
 
   it('shows them per day in /api/usage/daily, a day with only refusals included', async () => {
-    const key = stack.key({ planId: 'starter' });
+    const key = await stack.key({ planId: 'starter' });
     for (let i = 0; i < 2; i++) await status(await chat(stack, key, { model: 'deepseek-v4-pro', messages: user('hi') }));
     await status(await chat(stack, key, { model: 'no-such-model', messages: user('hi') }));
     const res = await fetch(`${stack.gw.url}/api/usage/daily?days=7`, { headers: { authorization: `Bearer ${key}` } });
@@ -156,7 +156,7 @@ describe('refusal counts across a restart', () => {
 
   it('keeps what was counted in memory through a graceful stop', async () => {
     let gw: TestGateway = await start();
-    const key = gw.deps.metering.createKey({ planId: 'starter', rpmOverride: 0, concurrencyOverride: 0 }).key;
+    const key = (await gw.deps.metering.createKey({ planId: 'starter', rpmOverride: 0, concurrencyOverride: 0 })).key;
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: bearer(key), body: JSON.stringify({ model: 'deepseek-v4-pro', messages: user('hi') }) });
       expect(await status(res)).toBe(403);

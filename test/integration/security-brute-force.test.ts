@@ -14,7 +14,7 @@ describe('wrong API keys from one address', () => {
   let key: string;
   beforeAll(async () => {
     stack = await startStack();
-    key = stack.key();
+    key = await stack.key();
   });
   afterAll(() => stack.close());
 
@@ -93,7 +93,7 @@ describe('wrong API keys from one address', () => {
   });
 
   it('counts only 401s: a valid key over its budget or rate is not a failure', async () => {
-    const broke = stack.key({ budget: '0' });
+    const broke = await stack.key({ budget: '0' });
     const from = '203.0.113.30';
     for (let i = 0; i < KEY_AUTH_FAILURE_LIMIT + 5; i++) expect((await chat(from, `Bearer ${broke}`)).status).toBe(402);
     expect((await models(from, `Bearer ${key}`)).status).toBe(200);

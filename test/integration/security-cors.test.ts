@@ -20,7 +20,7 @@ describe('CORS with a list of allowed origins', () => {
   let key: string;
   beforeAll(async () => {
     stack = await startStack({ env: { TOLLGATE_CORS_ORIGINS: `${APP},https://chat.example.com`, TOLLGATE_ADMIN_TOKEN: 'tg-admin-cors-test-0123456789', TOLLGATE_MAX_BODY_BYTES: '4096' } });
-    key = stack.key();
+    key = await stack.key();
   });
   afterAll(() => stack.close());
 

@@ -95,7 +95,7 @@ describe('streamed answers', () => {
   afterAll(() => stack.close());
 
   it('tell nginx not to buffer them (X-Accel-Buffering: no)', async () => {
-    const key = stack.key();
+    const key = await stack.key();
     const post = (stream: boolean) =>
       fetch(`${stack.gw.url}/v1/chat/completions`, {
         method: 'POST',

@@ -37,7 +37,7 @@ const requestLines = () => gw.logLines.map((line) => JSON.parse(line) as Record<
 
 beforeAll(async () => {
   gw = await startTestGateway({ env: { TOLLGATE_ADMIN_TOKEN: TOKEN } });
-  const issued = gw.deps.metering.createKey({ planId: 'pro', email: 'buyer@example.com' });
+  const issued = await gw.deps.metering.createKey({ planId: 'pro', email: 'buyer@example.com' });
   buyer = { key: issued.key, id: issued.row.id };
 });
 afterAll(() => gw.close());
@@ -62,7 +62,7 @@ describe('the admin API through a malformed Host header', () => {
   it.each(MALFORMED_HOSTS)("rotating a buyer's key with %s leaves the buyer's key working", async (_, host) => {
     const res = await rawRequest(gw.port, { method: 'POST', target: `/admin/api/keys/${buyer.id}/rotate`, host });
     expect(res.status).toBe(400);
-    expect(gw.deps.metering.identify(`Bearer ${buyer.key}`).id).toBe(buyer.id);
+    expect((await gw.deps.metering.identify(`Bearer ${buyer.key}`)).id).toBe(buyer.id);
   });
 
   it('is refused even with the right token: the target itself is malformed', async () => {
@@ -74,7 +74,7 @@ describe('the admin API through a malformed Host header', () => {
     const res = await rawRequest(gw.port, { method: 'POST', target: `/admin/api/keys/${buyer.id}/rotate`, host: 'a' });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('invalid_admin_token');
-    expect(gw.deps.metering.identify(`Bearer ${buyer.key}`).id).toBe(buyer.id);
+    expect((await gw.deps.metering.identify(`Bearer ${buyer.key}`)).id).toBe(buyer.id);
     const allowed = await rawRequest(gw.port, { target: '/admin/api/keys', host: 'a', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(allowed.status).toBe(200);
   });

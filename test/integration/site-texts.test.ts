@@ -96,7 +96,7 @@ describe('the plans', () => {
   });
 
   it("give the plan's name in the buyer's language on the usage page", async () => {
-    const key = stack.key({ planId: 'pro' });
+    const key = await stack.key({ planId: 'pro' });
     const usage = (await get('/api/usage?lang=zh', { authorization: `Bearer ${key}` })).body;
     expect(usage).toMatchObject({ plan_id: 'pro', plan_name: '专业版' });
     expect((await get('/api/usage', { authorization: `Bearer ${key}` })).body.plan_name).toBe('Pro');

@@ -1,8 +1,10 @@
-import { afterAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../server/db/client';
 import { migrateDatabase } from '../../server/db/migrate';
+import { createSqliteBackend } from '../../server/db/sqlite/backend';
+import { systemClock } from '../../server/lib/clock';
 import { DEFAULT_SCHEDULE } from '../../server/modules/catalog/defaults';
 import { costOf, isValidSchedule, periodAt } from '../../server/modules/catalog/price-book';
 import { createCatalogService } from '../../server/modules/catalog/service';
@@ -58,16 +60,19 @@ describe('the catalog service over a real database', () => {
   const dir = tempDir();
   const handle = openDatabase(join(dir, 'catalog.sqlite'));
   migrateDatabase(handle.db);
-  const catalog = createCatalogService(handle.db);
-  expect(catalog.seedDefaults()).toBe(true);
+  const backend = createSqliteBackend(handle, { clock: systemClock });
+  const catalog = createCatalogService({ store: backend.stores.catalog, bus: backend.bus });
+  beforeAll(async () => {
+    expect(await catalog.seedDefaults()).toBe(true);
+  });
   afterAll(() => {
     handle.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('seeds the defaults once and keeps an operator edit', () => {
+  it('seeds the defaults once and keeps an operator edit', async () => {
     handle.sqlite.exec("UPDATE plans SET name = 'Tiny' WHERE id = 'trial'");
-    expect(catalog.seedDefaults()).toBe(false);
+    expect(await catalog.seedDefaults()).toBe(false);
     expect(catalog.plan('trial')?.name).toBe('Tiny');
   });
 
@@ -88,12 +93,12 @@ describe('the catalog service over a real database', () => {
     expect(catalog.resolveModel('gpt-4o')).toBeUndefined();
   });
 
-  it('stops resolving a retired model and its aliases', () => {
+  it('stops resolving a retired model and its aliases', async () => {
     handle.sqlite.exec("UPDATE models SET retired = 1 WHERE id = 'deepseek-v4-pro'");
-    catalog.invalidate();
+    await catalog.invalidate();
     expect(catalog.resolveModel('deepseek-v4-pro')).toBeUndefined();
     handle.sqlite.exec("UPDATE models SET retired = 0 WHERE id = 'deepseek-v4-pro'");
-    catalog.invalidate();
+    await catalog.invalidate();
     expect(catalog.resolveModel('deepseek-v4-pro')).toBeDefined();
   });
 

@@ -1,5 +1,4 @@
-import type { DB } from '../../db/client';
-import { auditLog } from '../../db/schema';
+import type { Stores, Tx } from '../../backend';
 
 export interface AuditEntry {
   actor: 'admin' | 'system' | 'paypal' | 'buyer';
@@ -10,13 +9,18 @@ export interface AuditEntry {
   after?: unknown;
 }
 
-/** Every change to money, keys or the catalog made outside a buyer's own request leaves a row. */
-export function createAuditLog(db: DB) {
+/** Every change to money, keys or the catalog made outside a buyer's own request leaves a row, in the change's transaction when it has one. */
+export function createAuditLog(stores: Pick<Stores, 'audit'>) {
   return {
-    record(entry: AuditEntry): void {
-      db.insert(auditLog)
-        .values({ actor: entry.actor, action: entry.action, target: entry.target ?? null, ip: entry.ip ?? null, before: entry.before ?? null, after: entry.after ?? null })
-        .run();
+    record(entry: AuditEntry, tx?: Tx): Promise<void> {
+      return (tx ?? stores).audit.insert({
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target ?? null,
+        ip: entry.ip ?? null,
+        before: entry.before ?? null,
+        after: entry.after ?? null,
+      });
     },
   };
 }

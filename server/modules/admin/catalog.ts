@@ -62,8 +62,8 @@ export function catalogRoutes(ctx: AdminContext) {
     .get('/plans', () => ({ data: catalog.plans({ includeRetired: true }).map(planView) }), { response: PlanList, detail: detail('Every plan, retired ones too') })
     .post(
       '/plans',
-      ({ body, request, server }) => {
-        const plan = catalog.createPlan({
+      async ({ body, request, server }) => {
+        const plan = await catalog.createPlan({
           id: body.id,
           name: body.name,
           description: body.description ?? '',
@@ -78,16 +78,16 @@ export function catalogRoutes(ctx: AdminContext) {
           sortOrder: body.sort_order ?? catalog.plans({ includeRetired: true }).length + 1,
         });
         const data = planView(plan);
-        ctx.audit({ request, server }, 'plan.create', plan.id, null, data);
+        await ctx.audit({ request, server }, 'plan.create', plan.id, null, data);
         return data;
       },
       { body: PlanCreateBody, response: PlanView, detail: detail('Adds a plan') },
     )
     .patch(
       '/plans/:id',
-      ({ params, body, request, server }) => {
+      async ({ params, body, request, server }) => {
         const before = planOr404(params.id);
-        const plan = catalog.updatePlan(
+        const plan = await catalog.updatePlan(
           before.id,
           defined({
             name: body.name,
@@ -105,7 +105,7 @@ export function catalogRoutes(ctx: AdminContext) {
           }),
         );
         const data = planView(plan);
-        ctx.audit({ request, server }, body.retired === true && !before.retired ? 'plan.retire' : 'plan.update', plan.id, planView(before), data);
+        await ctx.audit({ request, server }, body.retired === true && !before.retired ? 'plan.retire' : 'plan.update', plan.id, planView(before), data);
         return data;
       },
       { params: IdParams, body: PlanPatchBody, response: PlanView, detail: detail('Edits or retires a plan (keys that have it keep working)') },
@@ -113,8 +113,8 @@ export function catalogRoutes(ctx: AdminContext) {
     .get('/models', () => ({ data: catalog.models({ includeRetired: true }).map((m) => modelView(m, catalog)) }), { response: ModelList, detail: detail('Every model with aliases and prices') })
     .post(
       '/models',
-      ({ body, request, server }) => {
-        const model = catalog.createModel({
+      async ({ body, request, server }) => {
+        const model = await catalog.createModel({
           id: body.id,
           name: body.name,
           upstreamModel: body.upstream_model,
@@ -123,16 +123,16 @@ export function catalogRoutes(ctx: AdminContext) {
           prices: pricesIn(body.prices),
         });
         const data = modelView(model, catalog);
-        ctx.audit({ request, server }, 'model.create', model.id, null, data);
+        await ctx.audit({ request, server }, 'model.create', model.id, null, data);
         return data;
       },
       { body: ModelCreateBody, response: ModelView, detail: detail('Adds a public model with its prices (USD per 1M tokens)') },
     )
     .patch(
       '/models/:id',
-      ({ params, body, request, server }) => {
+      async ({ params, body, request, server }) => {
         const before = modelView(modelOr404(params.id), catalog);
-        const model = catalog.updateModel(params.id, {
+        const model = await catalog.updateModel(params.id, {
           name: body.name,
           upstreamModel: body.upstream_model,
           thinking: body.thinking,
@@ -142,7 +142,7 @@ export function catalogRoutes(ctx: AdminContext) {
           aliases: body.aliases?.map((a) => ({ alias: a.alias, thinking: a.thinking ?? null })),
         });
         const data = modelView(model, catalog);
-        ctx.audit({ request, server }, body.prices ? 'model.prices' : 'model.update', model.id, before, data);
+        await ctx.audit({ request, server }, body.prices ? 'model.prices' : 'model.update', model.id, before, data);
         return data;
       },
       { params: IdParams, body: ModelPatchBody, response: ModelView, detail: detail("Edits a model, its prices or its aliases; the next request is priced at the new prices") },
@@ -150,11 +150,11 @@ export function catalogRoutes(ctx: AdminContext) {
     .get('/price-schedule', schedule, { response: ScheduleView, detail: detail('Peak windows, time zone and holidays') })
     .put(
       '/price-schedule',
-      ({ body, request, server }) => {
+      async ({ body, request, server }) => {
         const before = schedule();
-        catalog.setSchedule({ timeZone: body.time_zone, peakWindows: body.peak_windows, holidays: body.holidays });
+        await catalog.setSchedule({ timeZone: body.time_zone, peakWindows: body.peak_windows, holidays: body.holidays });
         const data = schedule();
-        ctx.audit({ request, server }, 'price_schedule.update', 'price_schedule', before, data);
+        await ctx.audit({ request, server }, 'price_schedule.update', 'price_schedule', before, data);
         return data;
       },
       { body: ScheduleBody, response: ScheduleView, detail: detail('Replaces the price schedule') },

@@ -1,8 +1,9 @@
+import type { Tx } from '../../backend';
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
 import { parseUsd } from '../../lib/money';
 import { clientAddress } from '../../plugins/auth';
-import { createAdminStore, type AdminStore, type Page } from './store';
+import type { AdminStore, Page } from './store';
 
 // What every admin route file shares: the deps, the admin store, the audit writer and parsing.
 
@@ -14,17 +15,17 @@ export interface Caller {
 export interface AdminContext {
   deps: Deps;
   store: AdminStore;
-  /** one audit row for an operator's change, actor "admin" */
-  audit(caller: Caller, action: string, target: string | null, before: unknown, after: unknown): void;
+  /** one audit row for an operator's change, actor "admin" (in `tx` when the change has one) */
+  audit(caller: Caller, action: string, target: string | null, before: unknown, after: unknown, tx?: Tx): Promise<void>;
   now(): number;
 }
 
 export function createAdminContext(deps: Deps): AdminContext {
   return {
     deps,
-    store: createAdminStore(deps.database.db),
-    audit: (caller, action, target, before, after) =>
-      deps.audit.record({ actor: 'admin', ip: clientAddress(caller.server, caller.request, deps.config.trustedProxies), action, target, before, after }),
+    store: deps.backend.stores.admin,
+    audit: (caller, action, target, before, after, tx) =>
+      deps.audit.record({ actor: 'admin', ip: clientAddress(caller.server, caller.request, deps.config.trustedProxies), action, target, before, after }, tx),
     now: () => deps.clock.now(),
   };
 }

@@ -9,19 +9,19 @@ export function mailRoutes(ctx: AdminContext) {
   return new Elysia({ name: 'admin-mail', prefix: '/admin/api' })
     .get(
       '/mail',
-      ({ query }) => {
-        const { rows, total } = mail.list({ status: query.status, q: query.q?.trim() || undefined }, pageOf(query));
-        return { enabled: mail.enabled, server: mail.server, from: mail.from, counts: mail.counts(), data: rows.map(mailView), total };
+      async ({ query }) => {
+        const { rows, total } = await mail.list({ status: query.status, q: query.q?.trim() || undefined }, pageOf(query));
+        return { enabled: mail.enabled, server: mail.server, from: mail.from, counts: await mail.counts(), data: rows.map(mailView), total };
       },
       { query: MailQuery, response: MailList, detail: detail('The mail outbox, newest first', '`q` matches the address, an order id or a key id.') },
     )
     .post(
       '/mail/:id/resend',
-      ({ params, request, server }) => {
-        const before = mail.byId(params.id);
-        const row = mail.resend(params.id);
+      async ({ params, request, server }) => {
+        const before = await mail.byId(params.id);
+        const row = await mail.resend(params.id);
         const data = mailView(row);
-        ctx.audit({ request, server }, 'mail.resend', String(params.id), before ? { status: before.status, attempts: before.attempts } : null, { id: row.id, status: row.status, kind: row.kind, to: row.toEmail });
+        await ctx.audit({ request, server }, 'mail.resend', String(params.id), before ? { status: before.status, attempts: before.attempts } : null, { id: row.id, status: row.status, kind: row.kind, to: row.toEmail });
         return data;
       },
       {

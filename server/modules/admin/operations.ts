@@ -89,7 +89,7 @@ export function operationsRoutes(ctx: AdminContext) {
     const before = upstreamView(upstream);
     await change(upstream);
     const data = upstreamView(upstream);
-    ctx.audit(caller, action, upstream.id, before, data);
+    await ctx.audit(caller, action, upstream.id, before, data);
     return data;
   };
 
@@ -101,19 +101,22 @@ export function operationsRoutes(ctx: AdminContext) {
         const days = query.days ?? 30;
         const todayStart = Math.floor(now / DAY_MS) * DAY_MS;
         const since = todayStart - (days - 1) * DAY_MS;
-        const revenue = store.revenueByDay(since);
+        const revenue = await store.revenueByDay(since);
         const revenueNano = revenue.reduce((sum, d) => sum + d.revenueNano, 0);
         let buyerSpendNano = 0;
         let upstreamNano = 0;
-        for (const row of store.tokensByModel(since)) {
+        for (const row of await store.tokensByModel(since)) {
           buyerSpendNano += row.costNano;
           const list = DEEPSEEK_PRICES.get(`${row.model}\u0000${row.period}`);
           upstreamNano += list
             ? costOf({ cacheHitTokens: row.cacheHit, cacheMissTokens: row.cacheMiss, outputTokens: row.output, reasoningTokens: 0 }, list)
             : row.costNano;
         }
-        const today = store.requestsSince(todayStart);
-        const earnedNano = figures.earnedSince(since);
+        const today = await store.requestsSince(todayStart);
+        const byStatus = await store.ordersByStatus(since);
+        const activeKeys = await store.activeKeys(now);
+        const spend = await store.spendByDay(since);
+        const earned = figures.earnedSince(since);
         const owed = figures.owed(now);
         const refused = await deps.metering.refusals.totals({ fromDate: new Date(todayStart).toISOString().slice(0, 10) });
         // DeepSeek's own refusals already have their ledger row (and count in today's errors there)
@@ -124,20 +127,20 @@ export function operationsRoutes(ctx: AdminContext) {
           revenue_usd: formatUsd(revenueNano),
           paid_orders: revenue.reduce((sum, d) => sum + d.orders, 0),
           revenue_by_day: revenue.map((d) => ({ date: d.date, revenue_usd: formatUsd(d.revenueNano), orders: d.orders })),
-          orders_by_status: Object.fromEntries(store.ordersByStatus(since).map((s) => [s.status, s.n])),
+          orders_by_status: Object.fromEntries(byStatus.map((s) => [s.status, s.n])),
           buyer_spend_usd: formatUsd(buyerSpendNano),
           upstream_cost_usd: formatUsd(upstreamNano),
-          earned_usd: formatUsd(earnedNano),
-          margin_usd: formatUsd(earnedNano - upstreamNano),
+          earned_usd: formatUsd(earned),
+          margin_usd: formatUsd(earned - upstreamNano),
           owed_usd: formatUsd(owed.owedNano),
           owed_keys: owed.keys,
-          active_keys: store.activeKeys(now),
+          active_keys: activeKeys,
           requests_today: today.requests,
           errors_today: today.errors + refusedOnly,
           refused_today: refusedView(refused),
           error_rate_today: attempts === 0 ? 0 : (today.errors + refusedOnly) / attempts,
           current_period: deps.catalog.periodAt(new Date(now)),
-          spend_by_day: store.spendByDay(since).map((d) => ({ date: d.date, spend_usd: formatUsd(d.spendNano), requests: d.requests })),
+          spend_by_day: spend.map((d) => ({ date: d.date, spend_usd: formatUsd(d.spendNano), requests: d.requests })),
         };
       },
       {
@@ -155,13 +158,13 @@ export function operationsRoutes(ctx: AdminContext) {
     })
     .post(
       '/upstreams',
-      ({ body, request, server }) => {
+      async ({ body, request, server }) => {
         const key = body.key.trim();
         const existing = pool.get(upstreamIdFor(key));
         if (existing && existing.state !== 'removed') throw Err.conflict(`this key is already in the pool as ${existing.id}`);
-        const upstream = pool.add(key, { source: 'admin', label: body.label?.trim() || undefined });
+        const upstream = await pool.add(key, { source: 'admin', label: body.label?.trim() || undefined });
         const data = upstreamView(upstream);
-        ctx.audit({ request, server }, 'upstream.add', upstream.id, null, data);
+        await ctx.audit({ request, server }, 'upstream.add', upstream.id, null, data);
         return data;
       },
       { body: UpstreamBody, response: UpstreamView, detail: detail('Adds a DeepSeek key (stored encrypted; in rotation at once)') },
@@ -171,7 +174,7 @@ export function operationsRoutes(ctx: AdminContext) {
       async ({ params, request, server }) => {
         await changeUpstream({ request, server }, params.id, 'upstream.remove', (upstream) => {
           if (upstream.source === 'env') throw Err.conflict('keys from DEEPSEEK_API_KEY are configuration: remove them there and restart');
-          pool.remove(upstream.id);
+          return pool.remove(upstream.id);
         });
         return { removed: true as const };
       },
@@ -189,8 +192,8 @@ export function operationsRoutes(ctx: AdminContext) {
     })
     .get(
       '/ledger',
-      ({ query }) => {
-        const { rows, total } = store.ledger(ledgerFilter(query), pageOf(query));
+      async ({ query }) => {
+        const { rows, total } = await store.ledger(ledgerFilter(query), pageOf(query));
         return { data: rows.map(ledgerView), total };
       },
       { query: LedgerQuery, response: LedgerList, detail: detail('Ledger rows, newest first') },
@@ -204,13 +207,13 @@ export function operationsRoutes(ctx: AdminContext) {
         let started = false;
         // Pages through the table as the client reads: never the whole export in memory.
         const stream = new ReadableStream<Uint8Array>({
-          pull(controller) {
+          async pull(controller) {
             if (!started) {
               started = true;
               controller.enqueue(encoder.encode(`${LEDGER_CSV_COLUMNS.join(',')}\r\n`));
               return;
             }
-            const rows = store.ledgerBefore(filter, beforeId, CSV_PAGE);
+            const rows = await store.ledgerBefore(filter, beforeId, CSV_PAGE);
             if (rows.length > 0) {
               controller.enqueue(encoder.encode(rows.map(ledgerCsvLine).join('')));
               beforeId = rows[rows.length - 1]!.id;
@@ -239,9 +242,9 @@ export function operationsRoutes(ctx: AdminContext) {
     .get('/settings', settingsView, { response: SettingsView, detail: detail("The site's settings") })
     .patch(
       '/settings',
-      ({ body, request, server }) => {
+      async ({ body, request, server }) => {
         const before = settingsView();
-        site.update(
+        await site.update(
           defined({
             siteName: body.site_name,
             disclaimer: body.disclaimer,
@@ -261,17 +264,17 @@ export function operationsRoutes(ctx: AdminContext) {
           }),
         );
         const data = settingsView();
-        ctx.audit({ request, server }, 'settings.update', 'site', before, data);
+        await ctx.audit({ request, server }, 'settings.update', 'site', before, data);
         return data;
       },
       { body: SettingsBody, response: SettingsView, detail: detail("Changes the site's settings (public_url is configuration)") },
     )
     .get(
       '/audit',
-      ({ query }) => {
-        const { rows, total } = store.audit({ action: query.action, target: query.target }, pageOf(query));
+      async ({ query }) => {
+        const { rows, total } = await store.audit({ action: query.action, target: query.target }, pageOf(query));
         const data = rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, ip: r.ip, action: r.action, target: r.target, before: r.before, after: r.after }));
-        return { data, total, actions: store.auditActions() };
+        return { data, total, actions: await store.auditActions() };
       },
       { query: AuditQuery, response: AuditList, detail: detail('The audit log, newest first (read-only)') },
     );

@@ -11,8 +11,8 @@ export function orderRoutes(ctx: AdminContext) {
   const { deps, store } = ctx;
   const { checkout, metering } = deps;
   const view = (order: Parameters<typeof orderAdminView>[0]) => orderAdminView(order, metering);
-  const orderOr404 = (id: string) => {
-    const order = checkout.orderById(id);
+  const orderOr404 = async (id: string) => {
+    const order = await checkout.orderById(id);
     if (!order) throw Err.adminNotFound('order', id);
     return order;
   };
@@ -20,26 +20,26 @@ export function orderRoutes(ctx: AdminContext) {
   return new Elysia({ name: 'admin-orders', prefix: '/admin/api' })
     .get(
       '/orders',
-      ({ query }) => {
-        const { rows, total } = store.orders({ q: query.q?.trim(), status: query.status }, pageOf(query));
-        return { data: rows.map(view), total };
+      async ({ query }) => {
+        const { rows, total } = await store.orders({ q: query.q?.trim(), status: query.status }, pageOf(query));
+        return { data: await Promise.all(rows.map(view)), total };
       },
       { query: OrdersQuery, response: OrderList, detail: detail('Orders, searched by order id, email or PayPal ids') },
     )
     .get(
       '/orders/:id',
-      ({ params }) => {
-        const order = orderOr404(params.id);
+      async ({ params }) => {
+        const order = await orderOr404(params.id);
         return {
-          ...view(order),
-          payments: checkout.paymentsOf(order.id).map((p) => ({
+          ...(await view(order)),
+          payments: (await checkout.paymentsOf(order.id)).map((p) => ({
             paypal_capture_id: p.paypalCaptureId,
             status: p.status,
             amount_usd: formatUsd(p.amountNano),
             refunded_usd: formatUsd(p.refundedNano),
             created_at: iso(p.createdAt),
           })),
-          webhook_events: store.webhookEventsOf(order.id).map((e) => ({
+          webhook_events: (await store.webhookEventsOf(order.id)).map((e) => ({
             id: e.id,
             event_type: e.eventType,
             verified: e.verified,
@@ -53,13 +53,13 @@ export function orderRoutes(ctx: AdminContext) {
     )
     .post(
       '/orders/:id/refund',
-      ({ params, body, request, server }) => {
-        const before = orderOr404(params.id);
+      async ({ params, body, request, server }) => {
+        const before = await orderOr404(params.id);
         const amount = body.amount_usd === undefined ? undefined : usdField('amount_usd', body.amount_usd);
-        const keyBefore = before.keyId ? metering.keyById(before.keyId) : undefined;
-        const { order, result, refundedNano } = checkout.refundManually(before.id, amount);
-        const keyAfter = order.keyId ? metering.keyById(order.keyId) : undefined;
-        ctx.audit(
+        const keyBefore = before.keyId ? await metering.keyById(before.keyId) : undefined;
+        const { order, result, refundedNano } = await checkout.refundManually(before.id, amount);
+        const keyAfter = order.keyId ? await metering.keyById(order.keyId) : undefined;
+        await ctx.audit(
           { request, server },
           'order.refund',
           order.id,
@@ -85,11 +85,11 @@ export function orderRoutes(ctx: AdminContext) {
     .post(
       '/orders/:id/sync',
       async ({ params, request, server }) => {
-        const before = orderOr404(params.id);
+        const before = await orderOr404(params.id);
         const outcome = await checkout.syncOrder(before.id);
-        const order = orderOr404(before.id);
+        const order = await orderOr404(before.id);
         if (outcome.kind === 'error') throw captureFailure(outcome.error);
-        ctx.audit({ request, server }, 'order.sync', order.id, { status: before.status }, { status: order.status, outcome: outcome.kind });
+        await ctx.audit({ request, server }, 'order.sync', order.id, { status: before.status }, { status: order.status, outcome: outcome.kind });
         return view(order);
       },
       { params: IdParams, response: OrderView, detail: detail('Re-checks the order at PayPal now') },

@@ -19,7 +19,7 @@ export function refusalRoutes(ctx: AdminContext) {
         const filter = { keyId: query.key_id || undefined, fromDate: query.from, toDate: query.to };
         const rows = await metering.refusals.rows(filter, query.limit ?? 100);
         const hints = new Map<string, string | null>();
-        for (const row of rows) if (!hints.has(row.keyId)) hints.set(row.keyId, metering.keyById(row.keyId)?.keyHint ?? null);
+        for (const row of rows) if (!hints.has(row.keyId)) hints.set(row.keyId, (await metering.keyById(row.keyId))?.keyHint ?? null);
         return {
           data: rows.map((r) => ({ key_id: r.keyId, key_hint: hints.get(r.keyId) ?? null, date: r.date, reason: r.reason, count: r.count })),
           refused: refusedView(await metering.refusals.totals(filter)),
@@ -30,7 +30,7 @@ export function refusalRoutes(ctx: AdminContext) {
     .get(
       '/keys/:id/refusals',
       async ({ params }) => {
-        if (!metering.keyById(params.id)) throw Err.adminNotFound('key', params.id);
+        if (!(await metering.keyById(params.id))) throw Err.adminNotFound('key', params.id);
         const days = await metering.refusals.daily(params.id, 30);
         return {
           refused: refusedView(await metering.refusals.totals({ keyId: params.id })),

@@ -54,10 +54,10 @@ export function toolPriceRoutes(ctx: AdminContext) {
     })
     .put(
       '/tool-prices/:tool',
-      ({ params, body, request, server }) => {
+      async ({ params, body, request, server }) => {
         const model = body.model ?? ALL_MODELS;
         const before = current(params.tool, model);
-        const price = catalog.setToolPrice({
+        const price = await catalog.setToolPrice({
           tool: params.tool,
           modelId: model,
           peakCallNano: usdField('peak_usd_per_call', body.peak_usd_per_call),
@@ -65,7 +65,7 @@ export function toolPriceRoutes(ctx: AdminContext) {
           maxCalls: body.max_calls_per_request,
         });
         const data = toolPriceView(price);
-        ctx.audit({ request, server }, 'tool_price.set', `${params.tool}:${model}`, before ? toolPriceView(before) : null, data);
+        await ctx.audit({ request, server }, 'tool_price.set', `${params.tool}:${model}`, before ? toolPriceView(before) : null, data);
         return data;
       },
       {
@@ -77,12 +77,12 @@ export function toolPriceRoutes(ctx: AdminContext) {
     )
     .delete(
       '/tool-prices/:tool',
-      ({ params, query, request, server }) => {
+      async ({ params, query, request, server }) => {
         const model = query.model ?? ALL_MODELS;
         const before = current(params.tool, model);
         if (!before) throw Err.adminNotFound('tool price', `${params.tool}:${model}`);
-        catalog.removeToolPrice(params.tool, model);
-        ctx.audit({ request, server }, 'tool_price.remove', `${params.tool}:${model}`, toolPriceView(before), null);
+        await catalog.removeToolPrice(params.tool, model);
+        await ctx.audit({ request, server }, 'tool_price.remove', `${params.tool}:${model}`, toolPriceView(before), null);
         return { data: catalog.toolPrices().map(toolPriceView) };
       },
       { params: ToolParams, query: ModelQuery, response: ToolPriceList, detail: detail("Removes a server tool's price: without one that applies, the tool is refused again") },

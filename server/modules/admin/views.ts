@@ -80,8 +80,8 @@ export function ledgerCsvLine(r: LedgerRow): string {
   return `${LEDGER_CSV_COLUMNS.map((c) => csvCell(view[c])).join(',')}\r\n`;
 }
 
-export function orderAdminView(order: OrderRow, metering: MeteringService) {
-  const key = order.keyId ? metering.keyById(order.keyId) : undefined;
+export async function orderAdminView(order: OrderRow, metering: MeteringService) {
+  const key = order.keyId ? await metering.keyById(order.keyId) : undefined;
   return {
     id: order.id,
     plan_id: order.planId,

@@ -1,8 +1,9 @@
-import type { DB } from '../../db/client';
 import type { Period, ServerToolKind, Thinking } from '../../db/schema';
 import { Err } from '../../errors';
+import type { InvalidationBus } from '../../lib/invalidation';
+import type { Logger } from '../../lib/log';
 import { billedCalls, costOf, isValidSchedule, periodAt, type PriceSchedule, type ServerToolCalls, type TokenPrices, type ToolPrice, type Usage } from './price-book';
-import { createCatalogStore, type AliasRow, type ModelRow, type NewModelRow, type NewPlanRow, type PeriodPrices, type PlanRow } from './store';
+import type { AliasRow, CatalogRows, CatalogStore, ModelRow, NewModelRow, NewPlanRow, PeriodPrices, PlanRow } from './store';
 
 export interface ModelEdit {
   name?: string;
@@ -48,10 +49,19 @@ interface Snapshot {
   schedule: PriceSchedule;
 }
 
-/** Plans, public models and the price book. Read on every request, so it is cached in memory. */
-export function createCatalogService(db: DB) {
-  const store = createCatalogStore(db);
+/**
+ * Plans, public models and the price book. Read on every request, so they are a snapshot in
+ * memory, read synchronously. The snapshot is loaded from the store (load(), at start) and read
+ * again whenever the catalog changes: after this service's own writes (which resolve once the new
+ * snapshot is in place) and when the 'catalog' topic says another instance or a hand-made edit
+ * changed it (invalidate()); until the new one is read, the old one answers.
+ */
+export function createCatalogService(deps: { store: CatalogStore; bus: InvalidationBus; log?: Logger }) {
+  const { store, bus } = deps;
   let snapshot: Snapshot | null = null;
+  /** moves on every change: a snapshot read before a change is read again */
+  let generation = 0;
+  let reading: Promise<void> | null = null;
   // Peak windows are whole minutes, so the period of a minute is computed once.
   let periodCache = { minute: -1, period: 'off_peak' as Period };
   const periodOf = (at: Date): Period => {
@@ -59,33 +69,65 @@ export function createCatalogService(db: DB) {
     if (minute !== periodCache.minute) periodCache = { minute, period: periodAt(load().schedule, at) };
     return periodCache.period;
   };
-  /** Drops the snapshot and the period of the minute: after any write to the catalog tables. */
-  function invalidate(): void {
-    snapshot = null;
-    periodCache = { minute: -1, period: 'off_peak' };
+
+  async function readUntilCurrent(): Promise<void> {
+    for (;;) {
+      const readAt = generation;
+      const rows = await store.read();
+      if (readAt !== generation) continue; // changed while it was read
+      snapshot = build(rows);
+      periodCache = { minute: -1, period: 'off_peak' };
+      return;
+    }
+  }
+
+  /** Resolves once the snapshot reflects every change announced so far. */
+  function fresh(): Promise<void> {
+    reading ??= readUntilCurrent().finally(() => {
+      reading = null;
+    });
+    return reading;
+  }
+
+  /** Something in the catalog tables changed: read them again (the old snapshot answers meanwhile). */
+  function invalidate(): Promise<void> {
+    generation++;
+    const next = fresh();
+    next.catch((error: unknown) => deps.log?.error('the catalog could not be read again', { error: String(error) }));
+    return next;
+  }
+  bus.subscribe('catalog', () => void invalidate());
+
+  /** After this service's own write: every instance reads it again; resolves once this one has. */
+  async function changed(): Promise<void> {
+    await bus.publish('catalog');
+    await fresh();
   }
 
   function load(): Snapshot {
-    if (snapshot) return snapshot;
-    const modelRows = store.models();
+    if (!snapshot) throw new Error('the catalog is not loaded yet (await catalog.load() at start)');
+    return snapshot;
+  }
+
+  function build(rows: CatalogRows): Snapshot {
+    const modelRows = rows.models;
     const models = new Map(modelRows.map((m) => [m.id, m]));
     const resolved = new Map<string, ResolvedModel>();
     for (const m of modelRows) {
       if (m.retired) continue;
       resolved.set(m.id, { publicModel: m.id, upstreamModel: m.upstreamModel, thinking: m.thinking, maxOutputTokens: m.maxOutputTokens });
     }
-    const aliases = store.aliases();
+    const aliases = rows.aliases;
     for (const a of aliases) {
       const m = models.get(a.modelId);
       if (!m || m.retired || resolved.has(a.alias)) continue;
       resolved.set(a.alias, { publicModel: m.id, upstreamModel: m.upstreamModel, thinking: a.thinking ?? m.thinking, maxOutputTokens: m.maxOutputTokens });
     }
     const prices = new Map(
-      store.prices().map((p) => [priceKey(p.modelId, p.period), { cacheHitNano: p.cacheHitNano, cacheMissNano: p.cacheMissNano, outputNano: p.outputNano }]),
+      rows.prices.map((p) => [priceKey(p.modelId, p.period), { cacheHitNano: p.cacheHitNano, cacheMissNano: p.cacheMissNano, outputNano: p.outputNano }]),
     );
-    const toolPrices = new Map(store.toolPrices().map((p) => [priceKey(p.modelId, p.tool), p]));
-    snapshot = { plans: new Map(store.plans().map((p) => [p.id, p])), models, aliases, resolved, prices, toolPrices, schedule: store.schedule() };
-    return snapshot;
+    const toolPrices = new Map(rows.toolPrices.map((p) => [priceKey(p.modelId, p.tool), p]));
+    return { plans: new Map(rows.plans.map((p) => [p.id, p])), models, aliases, resolved, prices, toolPrices, schedule: rows.schedule };
   }
 
   function pricesFor(modelId: string, period: Period): TokenPrices {
@@ -119,30 +161,33 @@ export function createCatalogService(db: DB) {
   }
 
   return {
-    seedDefaults: () => {
-      const seeded = store.seedDefaults();
-      snapshot = null;
+    /** Reads the snapshot (at start, before anything asks the catalog). */
+    load: (): Promise<void> => (snapshot ? Promise.resolve() : fresh()),
+    async seedDefaults(): Promise<boolean> {
+      const seeded = await store.seedDefaults();
+      if (seeded) await changed();
+      else await fresh();
       return seeded;
     },
-    /** Call after any write to the catalog tables. */
+    /** Call after a write to the catalog tables made outside this service (a hand-run SQL statement). */
     invalidate,
-    // ---- the operator's edits (admin API): checked here, written by the store, then the snapshot is dropped
+    // ---- the operator's edits (admin API): checked here, written by the store, then read again everywhere
 
-    createPlan(row: NewPlanRow): PlanRow {
+    async createPlan(row: NewPlanRow): Promise<PlanRow> {
       if (load().plans.has(row.id)) throw Err.invalidField('id', `plan "${row.id}" already exists`);
       checkPlanModels(row.models);
-      const created = store.insertPlan(row);
-      snapshot = null;
+      const created = await store.insertPlan(row);
+      await changed();
       return created;
     },
-    updatePlan(id: string, patch: Partial<NewPlanRow>): PlanRow {
+    async updatePlan(id: string, patch: Partial<NewPlanRow>): Promise<PlanRow> {
       if (!load().plans.has(id)) throw Err.adminNotFound('plan', id);
       if (patch.models) checkPlanModels(patch.models);
-      const updated = store.updatePlan(id, patch);
-      snapshot = null;
+      const updated = await store.updatePlan(id, patch);
+      await changed();
       return updated ?? load().plans.get(id)!;
     },
-    createModel(input: { id: string; name: string; upstreamModel: string; thinking: Thinking | null; maxOutputTokens: number; prices: PeriodPrices[] }): ModelRow {
+    async createModel(input: { id: string; name: string; upstreamModel: string; thinking: Thinking | null; maxOutputTokens: number; prices: PeriodPrices[] }): Promise<ModelRow> {
       const current = load();
       if (current.models.has(input.id) || current.resolved.has(input.id)) throw Err.invalidField('id', `the name "${input.id}" is already a model or an alias`);
       if (!hasBothPeriods(input.prices)) throw Err.invalidField('prices', 'give both peak and off_peak prices');
@@ -154,11 +199,11 @@ export function createCatalogService(db: DB) {
         maxOutputTokens: input.maxOutputTokens,
         sortOrder: current.models.size + 1,
       };
-      store.saveModel({ insert, id: input.id, prices: input.prices });
-      snapshot = null;
+      await store.saveModel({ insert, id: input.id, prices: input.prices });
+      await changed();
       return load().models.get(input.id)!;
     },
-    updateModel(id: string, edit: ModelEdit): ModelRow {
+    async updateModel(id: string, edit: ModelEdit): Promise<ModelRow> {
       const current = load();
       if (!current.models.has(id)) throw Err.adminNotFound('model', id);
       if (edit.aliases) {
@@ -178,32 +223,32 @@ export function createCatalogService(db: DB) {
         ...(edit.maxOutputTokens === undefined ? {} : { maxOutputTokens: edit.maxOutputTokens }),
         ...(edit.retired === undefined ? {} : { retired: edit.retired }),
       };
-      store.saveModel({ id, patch, prices: edit.prices, aliases: edit.aliases });
-      invalidate();
+      await store.saveModel({ id, patch, prices: edit.prices, aliases: edit.aliases });
+      await changed();
       return load().models.get(id)!;
     },
     /** Replaces the peak windows, time zone and holidays; refuses a schedule that cannot be read. */
-    setSchedule(schedule: PriceSchedule): PriceSchedule {
+    async setSchedule(schedule: PriceSchedule): Promise<PriceSchedule> {
       const problem = isValidSchedule(schedule);
       if (problem) throw Err.invalidBody(problem);
-      store.setSchedule(schedule);
-      invalidate();
+      await store.setSchedule(schedule);
+      await changed();
       return load().schedule;
     },
     /** Sets a server tool's per-call price for one model or every model ('*'): the tool is allowed from then on. */
-    setToolPrice(price: ToolPrice): ToolPrice {
+    async setToolPrice(price: ToolPrice): Promise<ToolPrice> {
       if (price.modelId !== ALL_MODELS && !load().models.has(price.modelId)) throw Err.invalidField('model', `unknown model "${price.modelId}"`);
       if (!Number.isInteger(price.maxCalls) || price.maxCalls < 1 || price.maxCalls > MAX_TOOL_CALLS_PER_REQUEST) {
         throw Err.invalidField('max_calls_per_request', `a whole number from 1 to ${MAX_TOOL_CALLS_PER_REQUEST}`);
       }
-      store.saveToolPrice(price);
-      invalidate();
+      await store.saveToolPrice(price);
+      await changed();
       return toolPrice(price.tool, price.modelId)!;
     },
     /** Removes a server tool's price for one model or every model: without a price that applies, the tool is refused again. */
-    removeToolPrice(tool: ServerToolKind, modelId: string): boolean {
-      const removed = store.deleteToolPrice(tool, modelId);
-      invalidate();
+    async removeToolPrice(tool: ServerToolKind, modelId: string): Promise<boolean> {
+      const removed = await store.deleteToolPrice(tool, modelId);
+      await changed();
       return removed;
     },
     toolPrices: (): ToolPrice[] => [...load().toolPrices.values()],

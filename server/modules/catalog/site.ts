@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm';
-import type { DB } from '../../db/client';
-import { settings } from '../../db/schema';
 import type { Lang } from '../../lib/i18n';
+import type { InvalidationBus } from '../../lib/invalidation';
+import type { Logger } from '../../lib/log';
 import { DEFAULT_PRIVACY, DEFAULT_REFUNDS, DEFAULT_TERMS } from './policies';
+import type { SettingsStore } from './settings-store';
 
 /**
  * The operator's texts come in pairs: the English one (the field's own name) and the Chinese one
@@ -83,24 +83,44 @@ export function textIn(site: SiteTexts, field: TranslatedText, lang: Lang): { te
   return { text: site[field], fallback: false };
 }
 
-/** The operator's site settings, cached; written only through update(). */
-export function createSiteSettings(db: DB) {
+/**
+ * The operator's site settings, kept in memory and read synchronously; loaded at start, written
+ * only through update(), read again when the 'settings' topic says they changed elsewhere.
+ */
+export function createSiteSettings(deps: { store: SettingsStore; bus: InvalidationBus; log?: Logger }) {
+  const { store, bus } = deps;
   let cached: SiteSettings | null = null;
-  const read = (): SiteSettings => {
-    if (cached) return cached;
-    const row = db.select().from(settings).where(eq(settings.key, SITE_SETTING)).get();
-    cached = withDefaults((row?.value as Partial<SiteSettings> | undefined) ?? {});
-    return cached;
-  };
+  let generation = 0;
+
+  async function read(): Promise<SiteSettings> {
+    for (;;) {
+      const readAt = generation;
+      const value = (await store.get(SITE_SETTING)) as Partial<SiteSettings> | undefined;
+      if (readAt !== generation) continue;
+      cached = withDefaults(value ?? {});
+      return cached;
+    }
+  }
+  bus.subscribe('settings', () => {
+    generation++;
+    read().catch((error: unknown) => deps.log?.error('the site settings could not be read again', { error: String(error) }));
+  });
+
   return {
-    get: read,
-    update(patch: Partial<SiteSettings>): SiteSettings {
-      const next = { ...read(), ...patch };
-      db.insert(settings)
-        .values({ key: SITE_SETTING, value: next })
-        .onConflictDoUpdate({ target: settings.key, set: { value: next, updatedAt: Date.now() } })
-        .run();
+    /** Reads them (at start, before anything asks). */
+    load: async (): Promise<void> => {
+      await read();
+    },
+    get(): SiteSettings {
+      if (!cached) throw new Error('the site settings are not loaded yet (await site.load() at start)');
+      return cached;
+    },
+    async update(patch: Partial<SiteSettings>): Promise<SiteSettings> {
+      const next = { ...(cached ?? (await read())), ...patch };
+      await store.put(SITE_SETTING, next);
+      generation++;
       cached = next;
+      await bus.publish('settings');
       return next;
     },
   };

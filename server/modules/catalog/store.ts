@@ -1,10 +1,8 @@
-import { and, eq } from 'drizzle-orm';
-import type { Period } from '../../db/schema';
-import type { DB } from '../../db/client';
-import { modelAliases, models, plans, prices, settings, toolPrices, type ServerToolKind } from '../../db/schema';
-import type { Thinking } from '../../db/schema';
-import { DEFAULT_ALIASES, DEFAULT_MODELS, DEFAULT_PLANS, DEFAULT_PRICES, DEFAULT_SCHEDULE } from './defaults';
+import type { modelAliases, models, Period, plans, prices, ServerToolKind, Thinking } from '../../db/schema';
 import type { PriceSchedule, ToolPrice } from './price-book';
+
+// Plans, public models, their aliases and prices, the server tools' per-call prices and the price schedule. One implementation per
+// backend (store.sqlite.ts; store.pg.ts to come). The service keeps a snapshot of it all.
 
 export const SCHEDULE_SETTING = 'price_schedule';
 
@@ -21,79 +19,38 @@ export interface PeriodPrices {
   outputNano: number;
 }
 
-export function createCatalogStore(db: DB) {
-  return {
-    /** Inserts the default catalog into an empty database; never overwrites an operator's edits. */
-    seedDefaults(): boolean {
-      const existing = db.select({ id: plans.id }).from(plans).limit(1).all();
-      if (existing.length > 0) return false;
-      db.transaction((tx) => {
-        tx.insert(models).values(DEFAULT_MODELS).run();
-        tx.insert(modelAliases).values(DEFAULT_ALIASES).run();
-        tx.insert(prices).values(DEFAULT_PRICES.map((p) => ({ ...p }))).run();
-        tx.insert(plans).values(DEFAULT_PLANS).run();
-        tx.insert(settings).values({ key: SCHEDULE_SETTING, value: DEFAULT_SCHEDULE }).onConflictDoNothing().run();
-      });
-      return true;
-    },
-    plans: (): PlanRow[] => db.select().from(plans).orderBy(plans.sortOrder, plans.id).all(),
-    models: (): ModelRow[] => db.select().from(models).orderBy(models.sortOrder, models.id).all(),
-    aliases: (): AliasRow[] => db.select().from(modelAliases).all(),
-    prices: (): PriceRow[] => db.select().from(prices).all(),
-    // ---- the operator's writes (admin API); the service invalidates its snapshot after each
-
-    insertPlan: (row: NewPlanRow) => db.insert(plans).values(row).returning().get(),
-    updatePlan: (id: string, patch: Partial<NewPlanRow>) => db.update(plans).set(patch).where(eq(plans.id, id)).returning().get(),
-
-    /** A model with its prices (and, when given, its full alias list), in one transaction. */
-    saveModel(input: { insert?: NewModelRow; id: string; patch?: Partial<NewModelRow>; prices?: PeriodPrices[]; aliases?: { alias: string; thinking: Thinking | null }[] }) {
-      db.transaction((tx) => {
-        if (input.insert) tx.insert(models).values(input.insert).run();
-        if (input.patch && Object.keys(input.patch).length > 0) tx.update(models).set(input.patch).where(eq(models.id, input.id)).run();
-        for (const p of input.prices ?? []) {
-          const values = { cacheHitNano: p.cacheHitNano, cacheMissNano: p.cacheMissNano, outputNano: p.outputNano, updatedAt: Date.now() };
-          tx.insert(prices)
-            .values({ modelId: input.id, period: p.period, ...values })
-            .onConflictDoUpdate({ target: [prices.modelId, prices.period], set: values })
-            .run();
-        }
-        if (input.aliases) {
-          tx.delete(modelAliases).where(eq(modelAliases.modelId, input.id)).run();
-          if (input.aliases.length > 0) tx.insert(modelAliases).values(input.aliases.map((a) => ({ alias: a.alias, modelId: input.id, thinking: a.thinking }))).run();
-        }
-      });
-    },
-
-    setSchedule(schedule: PriceSchedule) {
-      db.insert(settings)
-        .values({ key: SCHEDULE_SETTING, value: schedule })
-        .onConflictDoUpdate({ target: settings.key, set: { value: schedule, updatedAt: Date.now() } })
-        .run();
-    },
-
-    // ---- the server tools' per-call prices (a tool without one that applies is refused)
-
-    toolPrices: (): ToolPrice[] =>
-      db
-        .select({ tool: toolPrices.tool, modelId: toolPrices.modelId, peakCallNano: toolPrices.peakCallNano, offPeakCallNano: toolPrices.offPeakCallNano, maxCalls: toolPrices.maxCalls })
-        .from(toolPrices)
-        .orderBy(toolPrices.tool, toolPrices.modelId)
-        .all(),
-    saveToolPrice(price: ToolPrice) {
-      const values = { peakCallNano: price.peakCallNano, offPeakCallNano: price.offPeakCallNano, maxCalls: price.maxCalls, updatedAt: Date.now() };
-      db.insert(toolPrices)
-        .values({ tool: price.tool, modelId: price.modelId, ...values })
-        .onConflictDoUpdate({ target: [toolPrices.tool, toolPrices.modelId], set: values })
-        .run();
-    },
-    deleteToolPrice: (tool: ServerToolKind, modelId: string): boolean =>
-      db.delete(toolPrices).where(and(eq(toolPrices.tool, tool), eq(toolPrices.modelId, modelId))).returning({ tool: toolPrices.tool }).all().length > 0,
-
-    schedule(): PriceSchedule {
-      const row = db.select().from(settings).where(eq(settings.key, SCHEDULE_SETTING)).get();
-      return (row?.value as PriceSchedule | undefined) ?? DEFAULT_SCHEDULE;
-    },
-  };
+/** A model with its prices and, when given, its full alias list: written together. */
+export interface ModelSave {
+  insert?: NewModelRow;
+  id: string;
+  patch?: Partial<NewModelRow>;
+  prices?: PeriodPrices[];
+  aliases?: { alias: string; thinking: Thinking | null }[];
 }
 
-export type CatalogStore = ReturnType<typeof createCatalogStore>;
+/** Everything the catalog's snapshot is made of, read together. */
+export interface CatalogRows {
+  plans: PlanRow[];
+  models: ModelRow[];
+  aliases: AliasRow[];
+  prices: PriceRow[];
+  /** the server tools' per-call prices (a tool without one that applies is refused) */
+  toolPrices: ToolPrice[];
+  schedule: PriceSchedule;
+}
+
+export interface CatalogStore {
+  /** inserts the default catalog into an empty database (one transaction); never overwrites an operator's edits */
+  seedDefaults(): Promise<boolean>;
+  /** plans and models in their sort order */
+  read(): Promise<CatalogRows>;
+  insertPlan(row: NewPlanRow): Promise<PlanRow>;
+  updatePlan(id: string, patch: Partial<NewPlanRow>): Promise<PlanRow | undefined>;
+  /** a model with its prices (and, when given, its full alias list), atomically */
+  saveModel(input: ModelSave): Promise<void>;
+  setSchedule(schedule: PriceSchedule): Promise<void>;
+  /** a server tool's per-call price for one model or every model ('*'), inserted or replaced */
+  saveToolPrice(price: ToolPrice): Promise<void>;
+  /** false when there was no such price */
+  deleteToolPrice(tool: ServerToolKind, modelId: string): Promise<boolean>;
+}

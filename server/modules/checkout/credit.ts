@@ -1,3 +1,4 @@
+import type { Tx } from '../../backend';
 import { formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
@@ -16,32 +17,34 @@ export function createCrediting(deps: { metering: MeteringService; audit: AuditL
 
   return {
     /** A new key for the order, with its purchase recorded; answers the key id. */
-    issueKey(order: OrderRow): string {
-      const { row } = metering.createKey({ planId: order.planId, email: order.email, orderId: order.id, lang: order.lang });
-      metering.recordPurchase(row, { orderId: order.id, amountNano: order.amountNano });
+    async issueKey(tx: Tx, order: OrderRow): Promise<string> {
+      const { row } = await metering.createKey({ planId: order.planId, email: order.email, orderId: order.id, lang: order.lang }, tx);
+      await metering.recordPurchase(tx, row, { orderId: order.id, amountNano: order.amountNano });
       return row.id;
     },
 
     /** The order's plan added to an existing key (budget, expiry, maybe the plan); answers the key id. */
-    topUp(order: OrderRow, keyId: string): string {
-      const before = metering.keyById(keyId);
-      const { key, credit } = metering.topUpFromOrder({ keyId, orderId: order.id, planId: order.planId, amountNano: order.amountNano, lang: order.lang, email: order.email });
-      audit.record({
-        actor: 'paypal',
-        action: 'key.topup_paid',
-        target: keyId,
-        before: { budget_usd: usd(before?.budgetNano ?? null), expires_at: iso(credit.expiresBefore), plan_id: credit.planBefore, status: before?.status ?? null },
-        after: { budget_usd: usd(key.budgetNano), expires_at: iso(credit.expiresAfter), plan_id: credit.planAfter, status: key.status, order_id: order.id },
-      });
+    async topUp(tx: Tx, order: OrderRow, keyId: string): Promise<string> {
+      const { before, key, credit } = await metering.topUpFromOrder(tx, { keyId, orderId: order.id, planId: order.planId, amountNano: order.amountNano, lang: order.lang, email: order.email });
+      await audit.record(
+        {
+          actor: 'paypal',
+          action: 'key.topup_paid',
+          target: keyId,
+          before: { budget_usd: usd(before.budgetNano), expires_at: iso(credit.expiresBefore), plan_id: credit.planBefore, status: before.status },
+          after: { budget_usd: usd(key.budgetNano), expires_at: iso(credit.expiresAfter), plan_id: credit.planAfter, status: key.status, order_id: order.id },
+        },
+        tx,
+      );
       return keyId;
     },
 
-    /** What the receipt of a paid order says (also for a copy asked for later). */
-    receiptFacts(order: OrderRow): ReceiptFacts | null {
+    /** What the receipt of a paid order says (also for a copy asked for later); in `tx` inside a transaction. */
+    async receiptFacts(order: OrderRow, tx?: Tx): Promise<ReceiptFacts | null> {
       if (!order.keyId) return null;
-      const credit = metering.creditOfOrder(order.id);
+      const credit = await metering.creditOfOrder(order.id, tx);
       const plan = catalog.plan(order.planId);
-      const key = metering.keyById(order.keyId);
+      const key = credit ? undefined : await metering.keyById(order.keyId, tx);
       return {
         order,
         keyId: order.keyId,

@@ -105,8 +105,8 @@ export const checkoutModule = (deps: Deps) => {
     })
     .post(
       '/api/orders/resend',
-      ({ body, request, server, set }) => {
-        const answer = checkout.resendReceipts({ email: body.email, ip: clientIp(server, request) });
+      async ({ body, request, server, set }) => {
+        const answer = await checkout.resendReceipts({ email: body.email, ip: clientIp(server, request) });
         set.status = 202;
         return answer;
       },

@@ -39,8 +39,8 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
   const orderExpiryMs = deps.orderExpiryMs ?? DEFAULT_ORDER_EXPIRY_MS;
 
   /** Orders never paid in time become `expired`: no longer polled (a late capture still pays them). */
-  function expireNow(): number {
-    const expired = store.expireUnpaid(clock.now() - orderExpiryMs);
+  async function expireNow(): Promise<number> {
+    const expired = await store.expireUnpaid(clock.now() - orderExpiryMs);
     if (expired > 0) log.info('unpaid orders expired', { orders: expired });
     return expired;
   }
@@ -58,9 +58,9 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
   }
 
   async function passOnce(minAgeMs: number, backoff: boolean): Promise<ReconcileReport> {
-    expireNow();
+    await expireNow();
     const now = clock.now();
-    const due = store.ordersToReconcile({
+    const due = await store.ordersToReconcile({
       now,
       waitingBefore: now - minAgeMs + 1,
       createdAfter: now - orderExpiryMs,
@@ -70,7 +70,7 @@ export function createReconciler(deps: { store: CheckoutStore; flow: CaptureFlow
     const outcomes: Record<string, number> = {};
     for (const order of due) {
       // Moved back before asking, so an answer that never comes (or fails) cannot keep it in front.
-      store.setNextCheck(order.id, nextCheckAt(clock.now(), order.createdAt));
+      await store.setNextCheck(order.id, nextCheckAt(clock.now(), order.createdAt));
       let outcome: CaptureOutcome;
       try {
         outcome = await flow.sync(order.id);

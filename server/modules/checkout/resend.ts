@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/log';
 import type { Outbox } from '../mail/outbox';
 import { receiptMail } from '../mail/receipt';
-import { createFailureLimiter, type FailureLimiter } from '../metering/auth-failures';
+import type { AddressLockout } from '../metering/counters';
 import { normalizeEmail } from './email';
 import type { Settlement } from './settle';
 import type { CheckoutStore } from './store';
@@ -21,37 +21,34 @@ export const RESEND_MAX_ORDERS = 20;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-export function createReceiptResends(deps: { store: CheckoutStore; settlement: Settlement; outbox: Outbox; lookups: FailureLimiter; clock: Clock; log: Logger }) {
-  const { store, settlement, outbox, lookups, log } = deps;
-  const perEmail = createFailureLimiter({ limit: RESEND_PER_EMAIL_LIMIT, windowMs: RESEND_WINDOW_MS, now: () => deps.clock.now() });
+export function createReceiptResends(deps: { store: CheckoutStore; settlement: Settlement; outbox: Outbox; lookups: AddressLockout; perEmail: AddressLockout; clock: Clock; log: Logger }) {
+  const { store, settlement, outbox, lookups, perEmail, log } = deps;
 
-  function queue(email: string): void {
+  async function queue(email: string): Promise<void> {
     let queued = 0;
-    for (const order of store.paidOrdersOf(email, RESEND_MAX_ORDERS)) {
-      const facts = settlement.receiptFacts(order);
-      if (facts && outbox.enqueue(receiptMail(facts, true)) !== null) queued++;
+    for (const order of await store.paidOrdersOf(email, RESEND_MAX_ORDERS)) {
+      const facts = await settlement.receiptFacts(order);
+      if (facts && (await outbox.enqueue(receiptMail(facts, true))) !== null) queued++;
     }
     if (queued > 0) log.info('receipts queued again', { mails: queued });
   }
 
   return {
-    request(input: { email: string; ip: string }): { accepted: true } {
+    async request(input: { email: string; ip: string }): Promise<{ accepted: true }> {
       if (!outbox.enabled) throw Err.serviceUnavailable('Mail is off on this gateway: receipts cannot be sent. Check your order with its number and email instead.', 'mail_disabled');
-      const wait = lookups.retryAfterSeconds(input.ip);
+      const wait = await lookups.retryAfterSeconds(input.ip);
       if (wait > 0) throw Err.lookupRateLimited(wait);
       const email = normalizeEmail(input.email);
       if (!email) throw Err.invalidField('email', 'not a valid email address');
       const address = sha256(email);
-      const waitAddress = perEmail.retryAfterSeconds(address);
+      const waitAddress = await perEmail.retryAfterSeconds(address);
       if (waitAddress > 0) throw Err.lookupRateLimited(waitAddress);
-      lookups.fail(input.ip);
-      perEmail.fail(address);
+      await lookups.fail(input.ip);
+      await perEmail.fail(address);
       setTimeout(() => {
-        try {
-          queue(email);
-        } catch (error) {
+        queue(email).catch((error: unknown) => {
           log.error('queuing receipts again failed', { error: error instanceof Error ? error.message : String(error) });
-        }
+        });
       }, 0);
       return { accepted: true };
     },

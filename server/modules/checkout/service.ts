@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Backend, Stores, Tx } from '../../backend';
 import type { Config } from '../../config';
-import type { DB } from '../../db/client';
+import type { UnitOfWork } from '../../db/unit-of-work';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import type { Lang } from '../../lib/i18n';
@@ -10,22 +11,23 @@ import { formatPayPalAmount, formatUsd } from '../../lib/money';
 import type { AuditLog } from '../admin/audit';
 import type { CatalogService } from '../catalog/service';
 import type { SiteSettingsService } from '../catalog/site';
-import { createFailureLimiter } from '../metering/auth-failures';
 import type { Outbox } from '../mail/outbox';
 import type { MeteringService } from '../metering/service';
 import { createCaptureFlow } from './capture';
 import { approveLink, createPayPalClient, PayPalApiError, type CreateOrderBody, type PayPalOrder } from './paypal-client';
 import { createReconciler, type ReconcileOptions } from './reconciler';
 import { normalizeEmail } from './email';
-import { createReceiptResends } from './resend';
+import { createReceiptResends, RESEND_PER_EMAIL_LIMIT, RESEND_WINDOW_MS } from './resend';
 import { createSettlement } from './settle';
-import { createCheckoutStore, type OrderRow } from './store';
+import type { OrderRow } from './store';
 import { orderView, type OrderView } from './views';
-import { createWebhookReceiver } from './webhooks';
+import { createWebhookReceiver, WEBHOOK_FAILURE_LIMIT, WEBHOOK_FAILURE_WINDOW_MS } from './webhooks';
 
 export interface CheckoutDeps {
   config: Config;
-  db: DB;
+  stores: Stores;
+  uow: UnitOfWork<Tx>;
+  lockout: Backend['lockout'];
   clock: Clock;
   log: Logger;
   catalog: CatalogService;
@@ -53,56 +55,66 @@ export function captureFailure(error: PayPalApiError) {
 /** Orders, the PayPal client, capture and crediting, webhooks, order lookup. */
 export function createCheckoutService(deps: CheckoutDeps) {
   const { config, clock, log, catalog, metering, audit } = deps;
-  const store = createCheckoutStore(deps.db, clock);
+  const store = deps.stores.checkout;
+  const now = () => clock.now();
   const client = createPayPalClient(config.paypal);
-  const settlement = createSettlement({ store, metering, audit, clock, log, catalog, outbox: deps.outbox });
+  const settlement = createSettlement({ stores: deps.stores, uow: deps.uow, metering, audit, clock, log, catalog, outbox: deps.outbox });
   const flow = createCaptureFlow({ store, client, settlement, log });
-  const webhooks = createWebhookReceiver({ config, store, client, flow, log, now: () => clock.now() });
+  const webhooks = createWebhookReceiver({
+    config,
+    store,
+    client,
+    flow,
+    log,
+    now,
+    failures: deps.lockout({ name: 'webhook', limit: WEBHOOK_FAILURE_LIMIT, windowMs: WEBHOOK_FAILURE_WINDOW_MS, now }),
+  });
   const orderExpiryMs = config.orderExpiryHours * 3_600_000;
   const reconciler = createReconciler({ store, flow, clock, log, orderExpiryMs });
   // Every attempt counts, right or wrong: the email is the guessable part.
-  const limiter = createFailureLimiter({ limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now: () => clock.now() });
-  const creations = createFailureLimiter({ limit: CHECKOUT_LIMIT, windowMs: CHECKOUT_WINDOW_MS, now: () => clock.now() });
-  const resends = createReceiptResends({ store, settlement, outbox: deps.outbox, lookups: limiter, clock, log });
+  const limiter = deps.lockout({ name: 'order-lookup', limit: LOOKUP_LIMIT, windowMs: LOOKUP_WINDOW_MS, now });
+  const creations = deps.lockout({ name: 'checkout', limit: CHECKOUT_LIMIT, windowMs: CHECKOUT_WINDOW_MS, now });
+  const perEmail = deps.lockout({ name: 'resend-email', limit: RESEND_PER_EMAIL_LIMIT, windowMs: RESEND_WINDOW_MS, now });
+  const resends = createReceiptResends({ store, settlement, outbox: deps.outbox, lookups: limiter, perEmail, clock, log });
 
   const enabled = () => client.configured();
   const requireEnabled = () => {
     if (!enabled()) throw Err.checkoutDisabled();
   };
-  const view = (order: OrderRow, newKey?: string): OrderView => orderView(order, { catalog, metering, now: clock.now() }, newKey);
+  const view = (order: OrderRow, newKey?: string): Promise<OrderView> => orderView(order, { catalog, metering, now: clock.now() }, newKey);
 
   /** The order behind a return link's view token; 404 alike for a wrong id and a wrong token. */
-  function orderForView(orderId: string, viewToken: string | undefined): OrderRow {
-    const order = store.orderById(orderId);
+  async function orderForView(orderId: string, viewToken: string | undefined): Promise<OrderRow> {
+    const order = await store.orderById(orderId);
     const matches = constantTimeEqual(sha256(viewToken ?? ''), order?.viewTokenHash ?? sha256(''));
     if (!order || !viewToken || !matches) throw Err.orderNotFound();
     return order;
   }
 
   /** Our order by our id, PayPal's order id or PayPal's capture id (each is unique to one order). */
-  function findOrder(id: string): OrderRow | undefined {
+  async function findOrder(id: string): Promise<OrderRow | undefined> {
     if (id.startsWith('ord_')) return store.orderById(id);
-    const byPayPal = store.orderByPayPalId(id);
+    const byPayPal = await store.orderByPayPalId(id);
     if (byPayPal) return byPayPal;
-    const payment = store.paymentByCapture(id);
+    const payment = await store.paymentByCapture(id);
     return payment ? store.orderById(payment.orderId) : undefined;
   }
 
   /** The key a top-up names: its secret only, and only a key that can still be used once paid. */
-  function keyToTopUp(secret: string | undefined): string | null {
+  async function keyToTopUp(secret: string | undefined): Promise<string | null> {
     if (secret === undefined || secret.trim() === '') return null;
-    const key = looksLikeApiKey(secret.trim(), config.keyPrefix) ? metering.findKey(secret.trim()) : undefined;
+    const key = looksLikeApiKey(secret.trim(), config.keyPrefix) ? await metering.findKey(secret.trim()) : undefined;
     // Unknown and disabled answer alike: this must not tell anyone without the key whether it exists.
     if (!key || key.status === 'disabled') throw Err.invalidField('key', 'not a key of this gateway that can be topped up (an active, used-up or expired key)');
     return key.id;
   }
 
   /** The order behind an id and email; every attempt counts against the address's limit. */
-  function orderForBuyer(orderId: string, email: string, ip: string): OrderRow {
-    const wait = limiter.retryAfterSeconds(ip);
+  async function orderForBuyer(orderId: string, email: string, ip: string): Promise<OrderRow> {
+    const wait = await limiter.retryAfterSeconds(ip);
     if (wait > 0) throw Err.lookupRateLimited(wait);
-    limiter.fail(ip);
-    const order = findOrder(orderId.trim());
+    await limiter.fail(ip);
+    const order = await findOrder(orderId.trim());
     const given = email.trim().toLowerCase();
     const matches = constantTimeEqual(given, order?.email ?? `\u0000${given}`);
     if (!order || !matches) throw Err.orderNotFound();
@@ -125,15 +137,15 @@ export function createCheckoutService(deps: CheckoutDeps) {
     /** Our order first, then PayPal's; answers where to send the buyer. At most CHECKOUT_LIMIT per address per window. */
     async createOrder(input: { planId: string; email: string; ip: string; key?: string; lang: Lang }) {
       requireEnabled();
-      const wait = creations.retryAfterSeconds(input.ip);
+      const wait = await creations.retryAfterSeconds(input.ip);
       if (wait > 0) throw Err.checkoutRateLimited(wait);
       const email = normalizeEmail(input.email);
       if (!email) throw Err.invalidField('email', 'not a valid email address');
       let topupKeyId: string | null;
       try {
-        topupKeyId = keyToTopUp(input.key);
+        topupKeyId = await keyToTopUp(input.key);
       } catch (error) {
-        creations.fail(input.ip); // a wrong key counts like an order: no cheap probing
+        await creations.fail(input.ip); // a wrong key counts like an order: no cheap probing
         throw error;
       }
       const plan = catalog.plan(input.planId);
@@ -145,13 +157,13 @@ export function createCheckoutService(deps: CheckoutDeps) {
         amount = '';
       }
       if (plan.priceNano <= 0 || amount === '') throw Err.invalidField('plan_id', `plan "${plan.id}" cannot be bought online`);
-      creations.fail(input.ip); // counted once it will reach PayPal
+      await creations.fail(input.ip); // counted once it will reach PayPal
 
       const orderId = randomId('ord_', 20);
       const viewToken = randomBase62(32);
       const requestId = crypto.randomUUID();
       const now = clock.now();
-      store.insertOrder({
+      await store.insertOrder({
         id: orderId,
         planId: plan.id,
         email,
@@ -194,16 +206,16 @@ export function createCheckoutService(deps: CheckoutDeps) {
         paypalOrder = await createPayPalOrder(body, requestId);
       } catch (error) {
         if (!(error instanceof PayPalApiError)) throw error;
-        store.updateOrder(orderId, { status: 'failed', statusReason: `paypal_create_failed: ${error.message}`.slice(0, 300) });
+        await store.updateOrder(orderId, { status: 'failed', statusReason: `paypal_create_failed: ${error.message}`.slice(0, 300) });
         log.warn('PayPal order creation failed', { order_id: orderId, error: error.message });
         throw Err.paymentProviderError(error.transient ? 'PayPal did not answer' : `PayPal answered ${error.status} ${error.errorName}`);
       }
       const approveUrl = approveLink(paypalOrder);
       if (!approveUrl) {
-        store.updateOrder(orderId, { status: 'failed', statusReason: 'paypal_create_failed: no approval link', paypalOrderId: paypalOrder.id });
+        await store.updateOrder(orderId, { status: 'failed', statusReason: 'paypal_create_failed: no approval link', paypalOrderId: paypalOrder.id });
         throw Err.paymentProviderError('PayPal gave no approval link');
       }
-      store.updateOrder(orderId, { paypalOrderId: paypalOrder.id, approveUrl });
+      await store.updateOrder(orderId, { paypalOrderId: paypalOrder.id, approveUrl });
       log.info('order created', { order_id: orderId, plan_id: plan.id, paypal_order_id: paypalOrder.id, topup: topupKeyId !== null });
       return { order_id: orderId, approve_url: approveUrl, view_token: viewToken, paypal_order_id: paypalOrder.id };
     },
@@ -214,7 +226,7 @@ export function createCheckoutService(deps: CheckoutDeps) {
      */
     async returnFromPayPal(input: { orderId?: string; paypalOrderId?: string; viewToken?: string }): Promise<string> {
       // Our own parameters normally come back with PayPal's; without them, PayPal's token names the order.
-      const order = input.orderId ? store.orderById(input.orderId) : input.paypalOrderId ? store.orderByPayPalId(input.paypalOrderId) : undefined;
+      const order = input.orderId ? await store.orderById(input.orderId) : input.paypalOrderId ? await store.orderByPayPalId(input.paypalOrderId) : undefined;
       const orderPage = `/order?${new URLSearchParams({ order_id: input.orderId ?? order?.id ?? '', view: input.viewToken ?? '' })}`;
       if (!enabled() || !order || !input.paypalOrderId || order.paypalOrderId !== input.paypalOrderId) return orderPage;
       const outcome = await flow.capture(order.id);
@@ -225,35 +237,42 @@ export function createCheckoutService(deps: CheckoutDeps) {
     /** The JS-buttons capture; idempotent. Needs the order's view token. */
     async captureForBuyer(orderId: string, viewToken: string | undefined): Promise<OrderView> {
       requireEnabled();
-      const order = orderForView(orderId, viewToken);
+      const order = await orderForView(orderId, viewToken);
       const outcome = await flow.capture(order.id);
       if (outcome.kind === 'error') throw captureFailure(outcome.error);
-      return view(store.orderById(order.id) ?? order);
+      return view((await store.orderById(order.id)) ?? order);
     },
 
-    viewOrder: (orderId: string, viewToken: string | undefined): OrderView => view(orderForView(orderId, viewToken)),
+    viewOrder: async (orderId: string, viewToken: string | undefined): Promise<OrderView> => view(await orderForView(orderId, viewToken)),
 
-    lookup: (input: { orderId: string; email: string; ip: string }): OrderView => view(orderForBuyer(input.orderId, input.email, input.ip)),
+    lookup: async (input: { orderId: string; email: string; ip: string }): Promise<OrderView> => view(await orderForBuyer(input.orderId, input.email, input.ip)),
 
     /** POST /api/orders/resend: see resend.ts. */
     resendReceipts: (input: { email: string; ip: string }) => resends.request(input),
 
     /** Marks orders never paid within TOLLGATE_ORDER_EXPIRY_HOURS `expired` (also done by each reconciler pass). */
-    expireOrders: (): number => reconciler.expireNow(),
+    expireOrders: (): Promise<number> => reconciler.expireNow(),
 
-    /** A new secret for the order's key: same budget and history; the old secret stops working. */
-    rotateKey(input: { orderId: string; email: string; ip: string }): OrderView {
-      const order = orderForBuyer(input.orderId, input.email, input.ip);
-      if (order.status !== 'paid' || !order.keyId) throw Err.orderNotPaid(order.status);
-      const before = metering.keyById(order.keyId);
-      const { key, row } = metering.rotateSecret(order.keyId);
-      audit.record({
-        actor: 'buyer',
-        action: 'key.rotate',
-        target: row.id,
-        ip: input.ip,
-        before: { key_hint: before?.keyHint ?? null },
-        after: { key_hint: row.keyHint, order_id: order.id },
+    /** A new secret for the order's key: same budget and history; the old secret stops working. The audit row commits with it. */
+    async rotateKey(input: { orderId: string; email: string; ip: string }): Promise<OrderView> {
+      const order = await orderForBuyer(input.orderId, input.email, input.ip);
+      const keyId = order.keyId;
+      if (order.status !== 'paid' || !keyId) throw Err.orderNotPaid(order.status);
+      const key = await deps.uow.run(async (tx) => {
+        const before = await metering.keyById(keyId, tx);
+        const rotated = await metering.rotateSecret(keyId, tx);
+        await audit.record(
+          {
+            actor: 'buyer',
+            action: 'key.rotate',
+            target: rotated.row.id,
+            ip: input.ip,
+            before: { key_hint: before?.keyHint ?? null },
+            after: { key_hint: rotated.row.keyHint, order_id: order.id },
+          },
+          tx,
+        );
+        return rotated.key;
       });
       return view(order, key);
     },
@@ -278,25 +297,11 @@ export function createCheckoutService(deps: CheckoutDeps) {
      * refund webhook (key budget lowered by the refund, a full refund disables the key and marks
      * the order refunded), without calling PayPal. A later webhook for the same refund changes nothing.
      */
-    refundManually(orderId: string, amountNano?: number) {
-      const order = store.orderById(orderId);
+    async refundManually(orderId: string, amountNano?: number) {
+      const { result, refundedNano } = await settlement.applyManualRefund(orderId, amountNano);
+      const order = await store.orderById(orderId);
       if (!order) throw Err.orderNotFound();
-      const payment = store.paymentsOfOrder(orderId).find((p) => (p.status === 'COMPLETED' || p.status === 'PARTIALLY_REFUNDED') && p.refundedNano < p.amountNano);
-      if (!payment) throw Err.conflict(`order ${orderId} (${order.status}) has no captured payment left to refund`);
-      const refundable = payment.amountNano - payment.refundedNano;
-      const amount = amountNano ?? refundable;
-      if (!Number.isSafeInteger(amount) || amount <= 0 || amount > refundable) {
-        throw Err.invalidField('amount_usd', `must be more than 0 and at most ${formatUsd(refundable)} (not yet refunded)`);
-      }
-      const refundedNano = payment.refundedNano + amount;
-      const result = settlement.applyCapture(orderId, {
-        id: payment.paypalCaptureId,
-        status: refundedNano >= payment.amountNano ? 'REFUNDED' : 'PARTIALLY_REFUNDED',
-        amountNano: payment.amountNano,
-        currency: payment.currency,
-        refundedNano,
-      });
-      return { order: store.orderById(orderId) ?? order, result, refundedNano: amount };
+      return { order, result, refundedNano };
     },
 
     orderById: (orderId: string) => store.orderById(orderId),
@@ -305,16 +310,13 @@ export function createCheckoutService(deps: CheckoutDeps) {
     /** Resolves when webhook work started before this call has finished. */
     settled: () => webhooks.settled(),
     /** Forgets every per-address count (lookups, new orders, unverified webhooks): tests. */
-    resetLookupLimits: () => {
-      limiter.clear();
-      creations.clear();
-      resends.clear();
-      webhooks.resetLimits();
+    resetLookupLimits: async (): Promise<void> => {
+      await Promise.all([limiter.clear(), creations.clear(), resends.clear(), webhooks.resetLimits()]);
     },
 
     /** Starts background work (the reconciler). */
     start(intervalMs?: number): void {
-      reconciler.expireNow();
+      reconciler.expireNow().catch((error: unknown) => log.warn('expiring unpaid orders failed', { error: String(error) }));
       if (enabled()) reconciler.start(intervalMs);
     },
     /** Stops background work; called on shutdown. */

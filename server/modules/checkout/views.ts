@@ -39,9 +39,9 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
-export function orderView(order: OrderRow, deps: { catalog: CatalogService; metering: MeteringService; now: number }, keyOverride?: string): OrderView {
+export async function orderView(order: OrderRow, deps: { catalog: CatalogService; metering: MeteringService; now: number }, keyOverride?: string): Promise<OrderView> {
   const plan = deps.catalog.plan(order.planId);
-  const key = order.keyId ? deps.metering.keyById(order.keyId) : undefined;
+  const key = order.keyId ? await deps.metering.keyById(order.keyId) : undefined;
   const reveal = key !== undefined && order.status === 'paid';
   const expired = key?.expiresAt != null && key.expiresAt <= deps.now;
   return {

@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import { Err, GatewayError } from '../../errors';
-import { createFailureLimiter } from '../metering/auth-failures';
+import type { AddressLockout } from '../metering/counters';
 import type { Logger } from '../../lib/log';
 import type { CaptureFlow, CaptureOutcome } from './capture';
 import { linkedId, PayPalApiError, type PayPalCapture, type PayPalClient } from './paypal-client';
@@ -54,30 +54,30 @@ function parseEvent(raw: string): WebhookEvent {
   return { id, event_type: type, resource_type: str(event.resource_type), resource };
 }
 
-export function createWebhookReceiver(deps: { config: Config; store: CheckoutStore; client: PayPalClient; flow: CaptureFlow; log: Logger; now: () => number }) {
+export function createWebhookReceiver(deps: { config: Config; store: CheckoutStore; client: PayPalClient; flow: CaptureFlow; log: Logger; now: () => number; failures: AddressLockout }) {
   const { config, store, client, flow, log } = deps;
   const inFlight = new Set<Promise<void>>();
   // Only failures count: PayPal's own deliveries verify, so its addresses are never slowed down.
-  const failures = createFailureLimiter({ limit: WEBHOOK_FAILURE_LIMIT, windowMs: WEBHOOK_FAILURE_WINDOW_MS, now: deps.now });
+  const { failures } = deps;
 
   const describe = (outcome: SettleResult | CaptureOutcome) => (typeof outcome === 'string' ? outcome : outcome.kind === 'error' ? `error: ${outcome.error.message}` : outcome.kind);
 
   /** Which of our orders a capture belongs to: our id travels in custom_id and invoice_id. */
-  function orderOfCapture(capture: PayPalCapture): OrderRow | undefined {
+  async function orderOfCapture(capture: PayPalCapture): Promise<OrderRow | undefined> {
     for (const id of [capture.custom_id, capture.invoice_id]) {
-      const order = id ? store.orderById(id) : undefined;
+      const order = id ? await store.orderById(id) : undefined;
       if (order) return order;
     }
     const paypalOrderId = capture.supplementary_data?.related_ids?.order_id;
-    const byPayPal = paypalOrderId ? store.orderByPayPalId(paypalOrderId) : undefined;
+    const byPayPal = paypalOrderId ? await store.orderByPayPalId(paypalOrderId) : undefined;
     if (byPayPal) return byPayPal;
-    const payment = store.paymentByCapture(capture.id);
+    const payment = await store.paymentByCapture(capture.id);
     return payment ? store.orderById(payment.orderId) : undefined;
   }
 
   async function confirmCapture(captureId: string, expect: (status: string) => boolean): Promise<Processed> {
     const capture = await client.getCapture(captureId);
-    const order = orderOfCapture(capture);
+    const order = await orderOfCapture(capture);
     if (!order) return { result: 'ignored: no order of ours for this capture', orderId: null };
     const related = capture.supplementary_data?.related_ids?.order_id;
     if (related && related !== order.paypalOrderId) return { result: 'ignored: capture of another PayPal order', orderId: order.id };
@@ -103,7 +103,7 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
     }
     if (!captureId) return { result: 'ignored: refund without a capture link', orderId: null };
     const capture = await client.getCapture(captureId);
-    const order = orderOfCapture(capture);
+    const order = await orderOfCapture(capture);
     if (!order) return { result: 'ignored: no order of ours for this capture', orderId: null };
     const related = capture.supplementary_data?.related_ids?.order_id;
     if (related && related !== order.paypalOrderId) return { result: 'ignored: capture of another PayPal order', orderId: order.id };
@@ -118,7 +118,7 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
     const { resource } = event;
     if (ORDER_EVENTS.has(event.event_type)) {
       const paypalOrderId = str(resource.id);
-      const order = paypalOrderId ? store.orderByPayPalId(paypalOrderId) : undefined;
+      const order = paypalOrderId ? await store.orderByPayPalId(paypalOrderId) : undefined;
       if (!order) return { result: 'ignored: unknown order', orderId: null };
       return { result: describe(await flow.sync(order.id)), orderId: order.id };
     }
@@ -134,18 +134,18 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
 
   function run(event: WebhookEvent): Promise<void> {
     const work = process(event)
-      .then(({ result, orderId }) => {
-        store.finishEvent(event.id, result, orderId);
+      .then(async ({ result, orderId }) => {
+        await store.finishEvent(event.id, result, orderId, deps.now());
         log.info('paypal webhook processed', { event_id: event.id, event_type: event.event_type, result, order_id: orderId });
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
         if (!(error instanceof PayPalApiError)) log.error('paypal webhook failed', { event_id: event.id, error: error instanceof Error ? (error.stack ?? message) : message });
         else log.warn('paypal webhook: PayPal call failed', { event_id: event.id, error: message });
         // PayPal refusing (404 for a made-up capture) is an answer; only no answer is worth a retry.
         const retryable = !(error instanceof PayPalApiError) || error.transient;
         try {
-          store.finishEvent(event.id, `${retryable ? 'error' : 'rejected'}: ${message}`, null);
+          await store.finishEvent(event.id, `${retryable ? 'error' : 'rejected'}: ${message}`, null, deps.now());
         } catch {
           // the database may be closed on shutdown
         }
@@ -185,12 +185,12 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
 
   /** verify, with an address that keeps sending what does not verify turned away before PayPal is asked. */
   async function verifyFrom(ip: string, raw: string, headers: Headers): Promise<void> {
-    const wait = failures.retryAfterSeconds(ip);
+    const wait = await failures.retryAfterSeconds(ip);
     if (wait > 0) throw Err.webhookRateLimited(wait);
     try {
       await verify(raw, headers);
     } catch (error) {
-      if (error instanceof GatewayError && error.code === 'webhook_signature_invalid') failures.fail(ip);
+      if (error instanceof GatewayError && error.code === 'webhook_signature_invalid') await failures.fail(ip);
       throw error;
     }
   }
@@ -200,7 +200,7 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
     async receive(raw: string, headers: Headers, ip: string): Promise<{ received: true; duplicate: boolean }> {
       const event = parseEvent(raw);
       await verifyFrom(ip, raw, headers);
-      const inserted = store.insertEvent({
+      const inserted = await store.insertEvent({
         id: event.id,
         eventType: event.event_type,
         resourceId: str(event.resource.id) ?? null,
@@ -209,7 +209,7 @@ export function createWebhookReceiver(deps: { config: Config; store: CheckoutSto
       });
       if (!inserted) {
         // A replay does nothing, unless the first delivery ended in a PayPal error: then retry it.
-        const previous = store.eventById(event.id);
+        const previous = await store.eventById(event.id);
         if (!previous?.result?.startsWith('error:') || previous.eventType !== event.event_type) return { received: true, duplicate: true };
       }
       const work = run(event);

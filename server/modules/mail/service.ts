@@ -27,23 +27,24 @@ export function createMailService(deps: {
 }) {
   const { config, outbox, log, metering } = deps;
   const mail = config.mail;
-  const context = (): RenderContext => ({
-    siteName: deps.site.get().siteName,
-    publicUrl: config.publicUrl,
-    keyOf(keyId) {
-      const key = metering.keyById(keyId);
-      return key ? { hint: key.keyHint, secret: metering.revealKey(key) } : undefined;
-    },
-  });
+  const context = async (row: OutboxRow): Promise<RenderContext> => {
+    const keyId = (row.params as Record<string, unknown>).key_id;
+    const key = typeof keyId === 'string' ? await metering.keyById(keyId) : undefined;
+    return {
+      siteName: deps.site.get().siteName,
+      publicUrl: config.publicUrl,
+      keyOf: (id) => (key && key.id === id ? { hint: key.keyHint, secret: metering.revealKey(key) } : undefined),
+    };
+  };
   const worker = mail
     ? createMailWorker({ outbox, transport: deps.transport ?? smtpTransport(mail), context, clock: deps.clock, log, retrySeconds: mail.retrySeconds })
     : null;
   let sweepTimer: ReturnType<typeof setInterval> | null = null;
   let firstSweep: ReturnType<typeof setTimeout> | null = null;
 
-  function sweepNow(): number {
+  async function sweepNow(): Promise<number> {
     try {
-      return metering.sweepExpiringKeys();
+      return await metering.sweepExpiringKeys();
     } catch (error) {
       log.warn('expiring-key sweep failed', { error: error instanceof Error ? error.message : String(error) });
       return 0;
@@ -64,12 +65,12 @@ export function createMailService(deps: {
      * The operator's resend: a failed or waiting mail is tried again now; a sent one goes again
      * as a copy. Answers the row that will be sent.
      */
-    resend(id: number): OutboxRow {
+    async resend(id: number): Promise<OutboxRow> {
       if (!worker) throw Err.serviceUnavailable('Mail is off: set TOLLGATE_SMTP_URL and TOLLGATE_MAIL_FROM.', 'mail_disabled');
-      const row = outbox.byId(id);
+      const row = await outbox.byId(id);
       if (!row) throw Err.adminNotFound('mail', String(id));
       if (row.status === 'sending') throw Err.conflict(`mail ${id} is being sent right now`);
-      const again = row.status === 'sent' ? outbox.byId(outbox.copyOf(row) ?? -1) : outbox.retryNow(id);
+      const again = row.status === 'sent' ? await outbox.byId((await outbox.copyOf(row)) ?? -1) : await outbox.retryNow(id);
       if (!again) throw Err.conflict(`mail ${id} could not be queued again`);
       return again;
     },
@@ -83,10 +84,10 @@ export function createMailService(deps: {
 
     start(): void {
       if (!worker) return;
-      worker.start();
-      sweepTimer = setInterval(sweepNow, EXPIRING_SWEEP_MS);
+      worker.start().catch((error: unknown) => log.error('the mail worker did not start', { error: String(error) }));
+      sweepTimer = setInterval(() => void sweepNow(), EXPIRING_SWEEP_MS);
       sweepTimer.unref?.();
-      firstSweep = setTimeout(sweepNow, 0);
+      firstSweep = setTimeout(() => void sweepNow(), 0);
       log.info('mail on', { server: mail?.server });
     },
     async stop(): Promise<void> {

@@ -70,7 +70,8 @@ function describe(error: unknown): { text: string; permanent: boolean } {
 export function createMailWorker(deps: {
   outbox: Outbox;
   transport: MailTransport;
-  context: () => RenderContext;
+  /** what rendering this mail needs (the site's name, its key) */
+  context: (row: OutboxRow) => Promise<RenderContext>;
   clock: Clock;
   log: Logger;
   retrySeconds: number;
@@ -82,29 +83,29 @@ export function createMailWorker(deps: {
   let stopped = false;
 
   async function sendOne(row: OutboxRow): Promise<void> {
-    const claimed = outbox.claim(row.id);
+    const claimed = await outbox.claim(row.id);
     if (!claimed) return; // someone else (an operator's retry racing a tick) has it
     let subject: string | null = null;
     try {
-      const mail = renderMail(claimed, deps.context());
+      const mail = renderMail(claimed, await deps.context(claimed));
       subject = mail.subject;
       const result = await transport.send({ to: claimed.toEmail, messageId: claimed.messageId, ...mail });
-      outbox.markSent(claimed.id, mail.subject, result.response);
+      await outbox.markSent(claimed.id, mail.subject, result.response);
       log.info('mail sent', { outbox_id: claimed.id, kind: claimed.kind, attempts: claimed.attempts });
     } catch (error) {
       if (error instanceof RenderError) {
-        outbox.markFailed(claimed.id, `not sent: ${error.message}`, subject);
+        await outbox.markFailed(claimed.id, `not sent: ${error.message}`, subject);
         log.warn('mail could not be written', { outbox_id: claimed.id, kind: claimed.kind, error: error.message });
         return;
       }
       const { text, permanent } = describe(error);
       const givingUp = clock.now() - claimed.createdAt >= GIVE_UP_AFTER_MS;
       if (permanent || givingUp) {
-        outbox.markFailed(claimed.id, givingUp && !permanent ? `gave up after ${claimed.attempts} attempts: ${text}` : text, subject);
+        await outbox.markFailed(claimed.id, givingUp && !permanent ? `gave up after ${claimed.attempts} attempts: ${text}` : text, subject);
         log.warn('mail failed', { outbox_id: claimed.id, kind: claimed.kind, attempts: claimed.attempts, error: text });
       } else {
         const at = clock.now() + retryDelayMs(claimed.attempts, deps.retrySeconds);
-        outbox.markRetry(claimed.id, at, text, subject);
+        await outbox.markRetry(claimed.id, at, text, subject);
         log.warn('mail not sent yet, will retry', { outbox_id: claimed.id, kind: claimed.kind, attempts: claimed.attempts, retry_at: new Date(at).toISOString(), error: text });
       }
     }
@@ -114,7 +115,7 @@ export function createMailWorker(deps: {
     do {
       again = false;
       for (;;) {
-        const due = outbox.due(clock.now(), BATCH);
+        const due = await outbox.due(clock.now(), BATCH);
         if (due.length === 0) break;
         for (const row of due) {
           if (stopped) return;
@@ -139,13 +140,14 @@ export function createMailWorker(deps: {
   }
 
   return {
-    start(): void {
+    async start(): Promise<void> {
       if (timer) return;
-      const resumed = outbox.resumeSending();
-      if (resumed > 0) log.warn('mail: sending again what a stopped process may not have sent', { mails: resumed });
-      outbox.onQueued(() => void tick());
+      stopped = false;
       timer = setInterval(() => void tick(), POLL_MS);
       timer.unref?.();
+      const resumed = await outbox.resumeSending();
+      if (resumed > 0) log.warn('mail: sending again what a stopped process may not have sent', { mails: resumed });
+      outbox.onQueued(() => void tick());
       void tick();
     },
     /** Sends everything due now and resolves when done (tests, the operator's retry). */

@@ -1,3 +1,4 @@
+import type { Tx } from '../../backend';
 import type { MailLang } from '../../db/schema';
 
 // The moments a buyer is mailed about a key: its spend crossing 80 % and 100 % of the budget, and
@@ -19,9 +20,10 @@ export interface AlertKey {
   spentNano: number;
 }
 
+/** Written in the transaction that causes them (`tx`): they commit with it, or not at all. */
 export interface KeyAlerts {
-  budgetCrossed(key: AlertKey, level: BudgetLevel): void;
-  expiring(key: AlertKey & { expiresAt: number }): void;
+  budgetCrossed(tx: Tx, key: AlertKey, level: BudgetLevel): Promise<void>;
+  expiring(tx: Tx, key: AlertKey & { expiresAt: number }): Promise<void>;
 }
 
 const reached = (spent: number, budget: number, share: number) => budget > 0 && spent >= Math.ceil(budget * share);

@@ -6,10 +6,11 @@ import { createInFlight, createRateLimiter, type RateDecision } from './limits';
 // the fallback while Redis is away) and Redis (limits.redis.ts, auth-failures.redis.ts). The
 // in-memory ones resolve at once, deciding synchronously inside: nothing interleaves a decision.
 //
-// Wiring (second wave): metering/service.ts admit takes `rates.take` and `concurrency.enter`
-// instead of its own maps and keeps the slot on the Admission (release/settle call slot.leave());
-// plugins/auth.ts and checkout use AddressLockout in place of FailureLimiter (fail() answers the
-// wait, saving the second call); createDeps picks memory or Redis by config.redisUrl.
+// Wiring: the backend (backend.ts) provides them; metering/service.ts admit calls `rates.take`
+// and `concurrency.enter` and keeps the slot on the Admission (release/settle call slot.leave());
+// plugins/auth.ts and checkout get their AddressLockouts from backend.lockout(spec) (fail()
+// answers the wait, saving the second call). The SQLite backend uses the memory ones below; the
+// scale-out backend the Redis ones.
 
 export type { RateDecision } from './limits';
 

@@ -1,11 +1,11 @@
-import { desc, eq } from 'drizzle-orm';
-import type { DB } from '../../db/client';
-import { credits, type KeyStatus, type MailLang } from '../../db/schema';
+import type { Stores, Tx } from '../../backend';
+import type { MailLang } from '../../db/schema';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
+import type { InvalidationBus } from '../../lib/invalidation';
 import type { CatalogService } from '../catalog/service';
 import type { PlanRow } from '../catalog/store';
-import type { KeyRow, MeteringStore } from './store';
+import type { CreditRow, KeyRow, NewCreditRow } from './store';
 
 // What a paid order puts on a key: a new key's first budget, or a top-up of an existing key
 // (budget added, expiry extended, a plan with more models). One `credits` row per order, in the
@@ -13,7 +13,7 @@ import type { KeyRow, MeteringStore } from './store';
 
 const DAY_MS = 86_400_000;
 
-export type CreditRow = typeof credits.$inferSelect;
+export type { CreditRow } from './store';
 
 export interface TopUpInput {
   keyId: string;
@@ -38,19 +38,19 @@ export function extendedExpiry(current: number | null, validityDays: number, now
   return Math.max(now, current) + validityDays * DAY_MS;
 }
 
-export function createCredits(deps: { db: DB; store: MeteringStore; catalog: CatalogService; clock: Clock }) {
-  const { db, store, catalog, clock } = deps;
+export function createCredits(deps: { stores: Stores; bus: InvalidationBus; catalog: CatalogService; clock: Clock }) {
+  const { stores, bus, catalog, clock } = deps;
 
-  function insertCredit(row: typeof credits.$inferInsert): CreditRow {
-    const inserted = db.insert(credits).values(row).onConflictDoNothing({ target: credits.orderId }).returning().get();
+  async function insertCredit(tx: Tx, row: NewCreditRow): Promise<CreditRow> {
+    const inserted = await tx.metering.insertCredit(row);
     if (!inserted) throw new Error(`order ${row.orderId} has already credited a key`);
     return inserted;
   }
 
   return {
-    /** Records a new key's first purchase (the key was just made for the order). */
-    recordPurchase(key: KeyRow, input: { orderId: string; amountNano: number }): CreditRow {
-      return insertCredit({
+    /** Records a new key's first purchase (the key was just made for the order), in the crediting transaction. */
+    recordPurchase(tx: Tx, key: KeyRow, input: { orderId: string; amountNano: number }): Promise<CreditRow> {
+      return insertCredit(tx, {
         keyId: key.id,
         orderId: input.orderId,
         kind: 'purchase',
@@ -65,47 +65,39 @@ export function createCredits(deps: { db: DB; store: MeteringStore; catalog: Cat
     },
 
     /**
-     * A paid top-up: the plan's budget added, the expiry extended, the plan moved up when it has
-     * more models. The key string stays. An exhausted or expired key works again; one the operator
-     * (or a refund) disabled after the order was placed keeps its money and stays disabled.
+     * A paid top-up, in the crediting transaction: the plan's budget added in the statement
+     * itself (budget_nano + x), the expiry extended and the plan moved up when it has more models,
+     * both worked out from the key's row as locked for this transaction. The key string stays. An
+     * exhausted or expired key works again; one the operator (or a refund) disabled after the
+     * order was placed keeps its money and stays disabled. Answers the key before and after.
      */
-    topUpFromOrder(input: TopUpInput): { key: KeyRow; credit: CreditRow } {
-      const key = store.keyById(input.keyId);
-      if (!key) throw Err.invalidField('key', 'no such key');
+    async topUpFromOrder(tx: Tx, input: TopUpInput): Promise<{ before: KeyRow; key: KeyRow; credit: CreditRow }> {
+      const before = await tx.metering.lockKey(input.keyId);
+      if (!before) throw Err.invalidField('key', 'no such key');
       const plan = catalog.plan(input.planId);
       if (!plan) throw Err.invalidField('plan_id', `unknown plan "${input.planId}"`);
       const now = clock.now();
-      const budgetNano = key.budgetNano + plan.budgetNano;
-      const expiresAt = extendedExpiry(key.expiresAt, plan.validityDays, now);
-      const planId = hasMoreModels(catalog.plan(key.planId), plan) ? plan.id : key.planId;
-      let status: KeyStatus = key.status;
-      if (key.status !== 'disabled') status = expiresAt !== null && expiresAt <= now ? 'expired' : budgetNano <= key.spentNano ? 'exhausted' : 'active';
-      const updated = store.update(key.id, {
-        budgetNano,
-        expiresAt,
-        planId,
-        status,
-        statusReason: status === 'disabled' ? key.statusReason : null,
-        lang: input.lang,
-        ...(key.email === null ? { email: input.email } : {}),
-      });
-      if (!updated) throw Err.invalidField('key', 'no such key');
-      const credit = insertCredit({
+      const expiresAt = extendedExpiry(before.expiresAt, plan.validityDays, now);
+      const planId = hasMoreModels(catalog.plan(before.planId), plan) ? plan.id : before.planId;
+      const key = await tx.metering.applyTopUp(before.id, { addNano: plan.budgetNano, expiresAt, planId, lang: input.lang, email: input.email, now });
+      if (!key) throw Err.invalidField('key', 'no such key');
+      tx.afterCommit(() => bus.publish('keys', key.id));
+      const credit = await insertCredit(tx, {
         keyId: key.id,
         orderId: input.orderId,
         kind: 'topup',
         amountNano: input.amountNano,
         budgetAddedNano: plan.budgetNano,
-        expiresBefore: key.expiresAt,
+        expiresBefore: before.expiresAt,
         expiresAfter: expiresAt,
-        planBefore: key.planId,
+        planBefore: before.planId,
         planAfter: planId,
         createdAt: now,
       });
-      return { key: updated, credit };
+      return { before, key, credit };
     },
 
-    creditsOf: (keyId: string): CreditRow[] => db.select().from(credits).where(eq(credits.keyId, keyId)).orderBy(desc(credits.id)).all(),
-    creditOfOrder: (orderId: string): CreditRow | undefined => db.select().from(credits).where(eq(credits.orderId, orderId)).get(),
+    creditsOf: (keyId: string): Promise<CreditRow[]> => stores.metering.creditsOf(keyId),
+    creditOfOrder: (orderId: string, tx?: Tx): Promise<CreditRow | undefined> => (tx ?? stores).metering.creditOfOrder(orderId),
   };
 }

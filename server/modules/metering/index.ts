@@ -22,8 +22,8 @@ export const meteringModule = (deps: Deps) => {
     .get(
       '/api/usage',
       async ({ request }) => {
-        const key = keyOf(request);
-        const totals = metering.usageTotals(key.id);
+        const key = await keyOf(request);
+        const totals = await metering.usageTotals(key.id);
         const refused = await metering.refusals.totals({ keyId: key.id });
         const limits = metering.limitsOf(key);
         return {
@@ -57,10 +57,10 @@ export const meteringModule = (deps: Deps) => {
     .get(
       '/api/usage/daily',
       async ({ request, query }) => {
-        const keyId = keyOf(request).id;
+        const keyId = (await keyOf(request)).id;
         const days = query.days ?? 30;
         const refused = await metering.refusals.daily(keyId, days);
-        const used = new Map(metering.usageDaily(keyId, days).map((d) => [d.date, d]));
+        const used = new Map((await metering.usageDaily(keyId, days)).map((d) => [d.date, d]));
         // a day with refusals only is a day too
         const dates = [...new Set([...used.keys(), ...refused.keys()])].sort();
         return {
@@ -80,8 +80,8 @@ export const meteringModule = (deps: Deps) => {
     )
     .get(
       '/api/usage/requests',
-      ({ request, query }) => ({
-        data: metering.recentRequests(keyOf(request).id, query.limit ?? 50).map((r) => ({
+      async ({ request, query }) => ({
+        data: (await metering.recentRequests((await keyOf(request)).id, query.limit ?? 50)).map((r) => ({
           request_id: r.requestId,
           protocol: r.protocol,
           model: r.publicModel,
@@ -105,11 +105,11 @@ export const meteringModule = (deps: Deps) => {
     )
     .get(
       '/api/usage/credits',
-      ({ request }) => {
+      async ({ request }) => {
         const lang = requestLang(request);
         const nameOf = (id: string) => planNameIn(deps.catalog.plan(id), id, lang);
         return {
-        data: metering.creditsOf(keyOf(request).id).map((c) => ({
+        data: (await metering.creditsOf((await keyOf(request)).id)).map((c) => ({
           order_id: c.orderId,
           kind: c.kind,
           amount_usd: formatUsd(c.amountNano),
@@ -136,8 +136,8 @@ export const meteringModule = (deps: Deps) => {
     )
     .patch(
       '/api/key/settings',
-      ({ request, body }) => {
-        const key = metering.setShowReasoning(keyOf(request).id, body.show_reasoning);
+      async ({ request, body }) => {
+        const key = await metering.setShowReasoning((await keyOf(request)).id, body.show_reasoning);
         return { show_reasoning: key.showReasoning ?? false };
       },
       { body: KeySettings, response: KeySettings, detail: { tags: BUYER, security, summary: "Whether answers keep DeepSeek's reasoning_content" } },

@@ -1,9 +1,12 @@
-// Holds, in-flight counts and requests-per-minute windows live in memory: one process owns them,
-// and a restart must not leave a hold behind. Each is behind a small interface so a shared
-// store (Redis) can replace it when Tollgate grows past one VPS.
+// Holds, in-flight counts and requests-per-minute windows in memory: one process owns them, and a
+// restart must not leave a hold behind. They back the SQLite mode's BudgetHolds (holds.sqlite.ts)
+// and the in-memory counters (counters.ts); the scale-out mode shares them through PostgreSQL
+// and Redis instead.
 
 export interface HoldBook {
   held(keyId: string): number;
+  /** the key's open holds */
+  count(keyId: string): number;
   add(keyId: string, nano: number): void;
   release(keyId: string, nano: number): void;
   total(): { count: number; nano: number };
@@ -13,6 +16,7 @@ export function createHoldBook(): HoldBook {
   const holds = new Map<string, { nano: number; count: number }>();
   return {
     held: (keyId) => holds.get(keyId)?.nano ?? 0,
+    count: (keyId) => holds.get(keyId)?.count ?? 0,
     add(keyId, nano) {
       const entry = holds.get(keyId);
       if (entry) {

@@ -1,8 +1,10 @@
-import type { DB } from '../../db/client';
+import type { Stores, Tx } from '../../backend';
+import type { UnitOfWork } from '../../db/unit-of-work';
 import type { Period, Protocol } from '../../db/schema';
 import { Err } from '../../errors';
 import type { Clock } from '../../lib/clock';
 import type { Sealer } from '../../lib/crypto';
+import type { InvalidationBus } from '../../lib/invalidation';
 import { hashApiKey, looksLikeApiKey } from '../../lib/keys';
 import { formatUsd } from '../../lib/money';
 import type { Logger } from '../../lib/log';
@@ -10,13 +12,15 @@ import type { TokenPrices, Usage } from '../catalog/price-book';
 import type { CatalogService, ResolvedModel } from '../catalog/service';
 import type { PlanRow } from '../catalog/store';
 import { crossedLevel, EXPIRING_NOTICE_MS, mailLang, type KeyAlerts } from './alerts';
+import type { ConcurrencyLimit, ConcurrencySlot, RequestRateLimit } from './counters';
 import { createCredits } from './credits';
+import type { BudgetHolds, Hold } from './holds';
+import { createKeyCache } from './key-cache';
 import { createKeyLifecycle } from './key-lifecycle';
-import { createHoldBook, createInFlight, createRateLimiter, formatReset, type RateDecision } from './limits';
-import { createSettleQueue } from './settle-queue';
-import { createMeteringStore, type KeyRow, type SpendChange } from './store';
+import { formatReset, type RateDecision } from './limits';
 import { createRefusalCounter } from './refusals';
-import { createSqliteRefusalStore } from './refusal-store';
+import { createSettleQueue } from './settle-queue';
+import type { KeyMoney, KeyRow, SettleRow } from './store';
 
 export type { CreateKeyInput, KeyPatch } from './key-lifecycle';
 export type { CreditRow, TopUpInput } from './credits';
@@ -25,6 +29,7 @@ export type { KeyAlerts } from './alerts';
 /** Below this many output tokens a clamped request is not worth sending: 402 instead. */
 export const MIN_OUTPUT_TOKENS = 16;
 const DAY_MS = 86_400_000;
+const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
 
 /** The output tokens a request may generate and is held for: what it asked, never above the model's cap. */
 export function outputCapOf(model: ResolvedModel, requested: number | undefined): number {
@@ -50,6 +55,9 @@ export interface Admission {
   rate: RateDecision;
   startedAt: number;
   done: boolean;
+  hold: Hold;
+  /** the key's concurrency slot, when it has a cap */
+  slot: ConcurrencySlot | null;
 }
 
 export interface SettleInput {
@@ -71,21 +79,55 @@ export interface Settlement {
   prices: TokenPrices;
 }
 
-export function createMeteringService(deps: { db: DB; catalog: CatalogService; clock: Clock; sealer: Sealer; keyPrefix: string; log: Logger; alerts?: KeyAlerts; refusalFlushMs?: number }) {
-  const { catalog, clock, sealer, keyPrefix, log, alerts } = deps;
-  // Inside the settle transaction: a budget alert is queued with the spend that causes it, or not at all.
-  const onSpent = (change: SpendChange) => {
-    if (!alerts || !change.email) return;
-    const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano, change.nextFloorNano);
-    if (level) alerts.budgetCrossed({ keyId: change.keyId, email: change.email, lang: mailLang(change.lang), budgetNano: change.budgetNano, spentNano: change.spentNano }, level);
-  };
-  const store = createMeteringStore(deps.db, onSpent);
-  const credits = createCredits({ db: deps.db, store, catalog, clock });
-  const holds = createHoldBook();
-  const inFlight = createInFlight();
-  const rates = createRateLimiter();
-  const settleQueue = createSettleQueue(store, log);
-  const refusals = createRefusalCounter({ store: createSqliteRefusalStore(deps.db), now: clock.now, log, flushMs: deps.refusalFlushMs ?? 5000 });
+export interface MeteringDeps {
+  stores: Stores;
+  uow: UnitOfWork<Tx>;
+  holds: BudgetHolds;
+  rates: RequestRateLimit;
+  concurrency: ConcurrencyLimit;
+  bus: InvalidationBus;
+  catalog: CatalogService;
+  clock: Clock;
+  sealer: Sealer;
+  keyPrefix: string;
+  log: Logger;
+  alerts?: KeyAlerts;
+  /** how often the refusal counts are written (TOLLGATE_REFUSAL_FLUSH_SECONDS) */
+  refusalFlushMs?: number;
+}
+
+export function createMeteringService(deps: MeteringDeps) {
+  const { stores, uow, holds, rates, concurrency, bus, catalog, clock, keyPrefix, log, alerts } = deps;
+  const cache = createKeyCache();
+  bus.subscribe('keys', (id) => (id === undefined ? cache.clear() : cache.forget(id)));
+  const lifecycle = createKeyLifecycle({ stores, uow, bus, catalog, clock, sealer: deps.sealer, keyPrefix });
+  const credits = createCredits({ stores, bus, catalog, clock });
+  const refusals = createRefusalCounter({ store: stores.refusals, now: clock.now, log, flushMs: deps.refusalFlushMs ?? 5000 });
+
+  /**
+   * One settle batch, in one transaction: the ledger rows and spent totals, and the budget alerts
+   * they cause (queued in the mail outbox with the spend, or not at all). The cached key rows take
+   * the new totals as the transaction commits.
+   */
+  function commitSettlements(rows: SettleRow[]): Promise<KeyMoney[]> {
+    return uow.run(async (tx) => {
+      const batch = await tx.metering.settleMany(rows);
+      // as it commits: the holds give way to the costs, the cached rows take the new totals
+      tx.afterCommit(() => {
+        rows.forEach((row, i) => holds.settled({ keyId: row.keyId, requestId: row.requestId, nano: row.holdNano }, batch.totals[i] as KeyMoney));
+        for (const c of batch.changes) cache.patch(c.keyId, { spentNano: c.spentNano, budgetNano: c.budgetNano, status: c.status, lastUsedAt: c.lastUsedAt });
+      });
+      if (alerts) {
+        for (const change of batch.changes) {
+          if (!change.email) continue;
+          const level = crossedLevel(change.spentBefore, change.spentNano, change.budgetNano, change.nextFloorNano);
+          if (level) await alerts.budgetCrossed(tx, { keyId: change.keyId, email: change.email, lang: mailLang(change.lang), budgetNano: change.budgetNano, spentNano: change.spentNano }, level);
+        }
+      }
+      return batch.totals;
+    });
+  }
+  const settleQueue = createSettleQueue(commitSettlements, log);
 
   function bearerKey(authorization: string | null): string {
     if (!authorization) throw Err.missingKey();
@@ -96,33 +138,45 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     return key;
   }
 
+  /** The key row behind a hash: from the cache, or read (and cached unless it changed meanwhile). */
+  async function keyByHash(hash: string): Promise<KeyRow | undefined> {
+    const hit = cache.get(hash);
+    if (hit) return hit;
+    const readAt = cache.generation;
+    const row = await stores.metering.keyByHash(hash);
+    if (row) cache.put(row, readAt);
+    return row;
+  }
+
   // The credential guard identifies a key-holder request's key before its body is read, and the
   // route identifies it again: the last header's hash is kept so the second look costs no SHA-256.
   let lastAuthorization: string | null = null;
   let lastHash = '';
 
   /** Finds the key behind an Authorization header; 401 for missing, malformed, unknown or disabled keys. */
-  function identify(authorization: string | null): KeyRow {
+  async function identify(authorization: string | null): Promise<KeyRow> {
+    let hash = lastHash;
     if (authorization === null || authorization !== lastAuthorization) {
-      lastHash = hashApiKey(bearerKey(authorization));
+      hash = hashApiKey(bearerKey(authorization));
+      lastHash = hash;
       lastAuthorization = authorization;
     }
-    const key = store.keyByHash(lastHash);
+    const key = cache.get(hash) ?? (await keyByHash(hash));
     if (!key) throw Err.unknownKey();
     if (key.status === 'disabled') throw Err.disabledKey();
     return key;
   }
 
   /** The budget left after what is spent and every open hold on the key (a request's own hold included). */
-  function remainingOf(key: KeyRow): number {
-    return key.budgetNano - key.spentNano - holds.held(key.id);
-  }
+  const remainingOf = (key: KeyRow): number => holds.remaining(key);
 
   /** 402 for a key that expired or has no budget left; else its plan and limits. */
-  function usable(key: KeyRow): KeyContext {
+  async function usable(key: KeyRow): Promise<KeyContext> {
     const now = clock.now();
     if (key.expiresAt !== null && key.expiresAt <= now) {
-      if (key.status !== 'expired') store.setStatus(key.id, 'expired', null);
+      if (key.status !== 'expired') {
+        await lifecycle.setStatus(key.id, 'expired', null).catch((error: unknown) => log.warn('marking a key expired failed', { key_id: key.id, error: String(error) }));
+      }
       throw Err.keyExpired(new Date(key.expiresAt).toISOString().slice(0, 10));
     }
     if (key.status === 'expired') throw Err.keyExpired(new Date(key.expiresAt ?? now).toISOString().slice(0, 10));
@@ -144,6 +198,11 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     };
   }
 
+  function withRateHeaders<E extends { headers: Record<string, string> }>(error: E, rate: RateDecision): E {
+    Object.assign(error.headers, rateHeaders(rate));
+    return error;
+  }
+
   return {
     identify,
     remainingOf,
@@ -155,55 +214,60 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     settlementsDrained: () => settleQueue.drained(),
 
     /** Key checks for a billable request: 401 as identify, 402 when expired or out of budget. */
-    authenticate: (authorization: string | null): KeyContext => usable(identify(authorization)),
+    authenticate: async (authorization: string | null): Promise<KeyContext> => usable(await identify(authorization)),
     /** The 402 checks of authenticate, for a key already identified. */
     usable,
     /** Refused requests of known keys, counted per key, day and reason (refusals.ts). */
     refusals,
 
     /**
-     * Rate limit, concurrency, then the budget hold, in one synchronous step: nothing can
-     * interleave between reading the remaining budget and recording the hold.
+     * Rate limit, concurrency, then the budget hold: one reservation that reads what remains,
+     * lowers the output cap to what fits and records the hold atomically (holds.ts).
      */
-    admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, outputCap: number, requestId: string, serverToolHoldNano = 0): Admission {
-      const now = clock.now();
-      const rate = ctx.rpm > 0 ? rates.take(ctx.key.id, ctx.rpm, now) : { allowed: true, limit: 0, remaining: 0, resetMs: 0 };
+    async admit(ctx: KeyContext, model: ResolvedModel, promptBoundTokens: number, outputCap: number, requestId: string, serverToolHoldNano = 0): Promise<Admission> {
+      const startedAt = clock.now();
+      const keyId = ctx.key.id;
+      const rate = ctx.rpm > 0 ? await rates.take(keyId, ctx.rpm) : UNLIMITED;
       if (!rate.allowed) throw Err.rateLimited(ctx.rpm, Math.max(1, Math.ceil(rate.resetMs / 1000)), rateHeaders(rate));
-      if (ctx.maxConcurrency > 0 && inFlight.count(ctx.key.id) >= ctx.maxConcurrency) {
-        const error = Err.tooManyConcurrent(ctx.maxConcurrency);
-        Object.assign(error.headers, rateHeaders(rate));
-        throw error;
+      let slot: ConcurrencySlot | null = null;
+      if (ctx.maxConcurrency > 0) {
+        slot = await concurrency.enter(keyId, ctx.maxConcurrency);
+        if (!slot) throw withRateHeaders(Err.tooManyConcurrent(ctx.maxConcurrency), rate);
       }
       const prices = catalog.worstCasePrices(model.publicModel);
-      const remaining = remainingOf(ctx.key);
       // the server-tool calls the request may make are held whole: only the output cap can be lowered
       const promptNano = promptBoundTokens * prices.cacheMissNano + serverToolHoldNano;
-      const cap = Math.min(outputCap, model.maxOutputTokens);
-      let maxTokens = cap;
-      let clamped = false;
-      let holdNano = promptNano + cap * prices.outputNano;
-      if (holdNano > remaining) {
-        const fits = Math.floor((remaining - promptNano) / prices.outputNano);
-        if (fits < MIN_OUTPUT_TOKENS) {
-          const error = Err.budgetTooLow(formatUsd(Math.max(0, remaining)));
-          Object.assign(error.headers, rateHeaders(rate));
-          throw error;
-        }
-        maxTokens = fits;
-        clamped = true;
-        holdNano = promptNano + fits * prices.outputNano;
+      let decision: Awaited<ReturnType<BudgetHolds['reserve']>>;
+      try {
+        decision = await holds.reserve({
+          keyId,
+          requestId,
+          promptNano,
+          outputPriceNano: prices.outputNano,
+          wantedTokens: Math.min(outputCap, model.maxOutputTokens),
+          floorTokens: MIN_OUTPUT_TOKENS,
+          maxConcurrency: ctx.maxConcurrency,
+        });
+      } catch (error) {
+        void slot?.leave();
+        throw error;
       }
-      holds.add(ctx.key.id, holdNano);
-      inFlight.enter(ctx.key.id);
-      return { requestId, keyId: ctx.key.id, holdNano, floorNano: promptNano + MIN_OUTPUT_TOKENS * prices.outputNano, maxTokens, clamped, rate, startedAt: now, done: false };
+      if (!decision.ok) {
+        void slot?.leave();
+        if (decision.reason === 'concurrency') throw withRateHeaders(Err.tooManyConcurrent(ctx.maxConcurrency), rate);
+        throw withRateHeaders(Err.budgetTooLow(formatUsd(Math.max(0, decision.remainingNano))), rate);
+      }
+      const { hold } = decision;
+      const floorNano = promptNano + MIN_OUTPUT_TOKENS * prices.outputNano;
+      return { requestId, keyId, holdNano: hold.nano, floorNano, maxTokens: decision.maxTokens, clamped: decision.clamped, rate, startedAt, done: false, hold, slot };
     },
 
     /** Releases a hold for a request that never reached the upstream: no ledger row. */
-    release(admission: Admission): void {
+    async release(admission: Admission): Promise<void> {
       if (admission.done) return;
       admission.done = true;
-      holds.release(admission.keyId, admission.holdNano);
-      inFlight.leave(admission.keyId);
+      void admission.slot?.leave();
+      await holds.release(admission.hold);
     },
 
     /**
@@ -217,7 +281,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
       const finishedAt = clock.now();
       let priced: ReturnType<CatalogService['cost']>;
       let costNano: number;
-      let totals: { spentNano: number; budgetNano: number };
+      let money: KeyMoney;
       // From here on the hold and the concurrency slot are given back whatever throws.
       try {
         priced = catalog.cost(input.usage, input.model.publicModel, new Date(finishedAt));
@@ -227,7 +291,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
           log.warn('cost exceeded its hold', { request_id: admission.requestId, cost_nano: costNano, hold_nano: admission.holdNano });
           costNano = admission.holdNano;
         }
-        totals = await settleQueue.settle({
+        money = await settleQueue.settle({
           requestId: admission.requestId,
           keyId: admission.keyId,
           floorNano: admission.floorNano,
@@ -256,42 +320,51 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
           upstreamKeyId: input.upstreamKeyId,
           startedAt: admission.startedAt,
           finishedAt,
+          holdNano: admission.holdNano,
         });
-      } finally {
-        holds.release(admission.keyId, admission.holdNano);
-        inFlight.leave(admission.keyId);
+      } catch (error) {
+        void admission.slot?.leave();
+        await holds.release(admission.hold);
+        throw error;
       }
-      const remainingNano = totals.budgetNano - totals.spentNano - holds.held(admission.keyId);
+      // the hold was given back as the batch committed (commitSettlements)
+      void admission.slot?.leave();
+      const remainingNano = holds.remaining({ id: admission.keyId, ...money });
       return { costNano, remainingNano, period: priced.period, prices: priced.prices };
     },
 
-    ...createKeyLifecycle({ store, catalog, clock, sealer, keyPrefix }),
+    ...lifecycle,
     ...credits,
+
+    /** Finds a key by its id (key_…) or by the full secret. */
+    findKey: (idOrKey: string): Promise<KeyRow | undefined> => (looksLikeApiKey(idOrKey, keyPrefix) ? keyByHash(hashApiKey(idOrKey)) : stores.metering.keyById(idOrKey)),
+    keyById: (id: string, tx?: Tx): Promise<KeyRow | undefined> => (tx ?? stores).metering.keyById(id),
 
     /**
      * Queues the "expiring" mail of every key with an email whose expiry is within three days, in
      * one transaction; the outbox keeps one per key and expiry, so a later sweep adds nothing.
      */
-    sweepExpiringKeys(): number {
-      if (!alerts) return 0;
+    async sweepExpiringKeys(): Promise<number> {
+      const queue = alerts;
+      if (!queue) return 0;
       const now = clock.now();
-      return deps.db.transaction(() => {
-        const due = store.keysExpiringBetween(now, now + EXPIRING_NOTICE_MS);
+      return uow.run(async (tx) => {
+        const due = await tx.metering.keysExpiringBetween(now, now + EXPIRING_NOTICE_MS);
         for (const key of due) {
-          alerts.expiring({ keyId: key.id, email: key.email!, lang: mailLang(key.lang), budgetNano: key.budgetNano, spentNano: key.spentNano, expiresAt: key.expiresAt! });
+          await queue.expiring(tx, { keyId: key.id, email: key.email!, lang: mailLang(key.lang), budgetNano: key.budgetNano, spentNano: key.spentNano, expiresAt: key.expiresAt! });
         }
         return due.length;
-      }, { behavior: 'immediate' });
+      });
     },
 
-    dropKeyCache: store.dropKeyCache,
-    listKeys: store.listKeys,
-    keyById: store.keyById,
-    ledgerSum: store.ledgerSum,
-    usageTotals: store.usageTotals,
+    /** For writes made outside this service (another process, a hand-run SQL statement): every cached key row is read again. */
+    dropKeyCache: () => void bus.publish('keys'),
+    listKeys: (filter: Parameters<Stores['metering']['listKeys']>[0] = {}) => stores.metering.listKeys(filter),
+    ledgerSum: (keyId: string) => stores.ledger.ledgerSum(keyId),
+    usageTotals: (keyId: string) => stores.ledger.usageTotals(keyId),
     /** Today and the days-1 UTC days before it, as the dashboard's chart shows them. */
-    usageDaily: (keyId: string, days: number) => store.usageDaily(keyId, (Math.floor(clock.now() / DAY_MS) - (days - 1)) * DAY_MS),
-    recentRequests: store.recentRequests,
+    usageDaily: (keyId: string, days: number) => stores.ledger.usageDaily(keyId, (Math.floor(clock.now() / DAY_MS) - (days - 1)) * DAY_MS),
+    recentRequests: (keyId: string, limit: number) => stores.ledger.recentRequests(keyId, limit),
 
     /**
      * Rolls the raw ledger rows that started before `cutoffMs` up into daily totals, a batch per
@@ -300,7 +373,7 @@ export function createMeteringService(deps: { db: DB; catalog: CatalogService; c
     async rollUpLedger(cutoffMs: number, batchSize = 2000): Promise<number> {
       let total = 0;
       for (;;) {
-        const rolled = store.rollUpBatch(cutoffMs, batchSize);
+        const rolled = await stores.ledger.rollUpBatch(cutoffMs, batchSize);
         total += rolled;
         if (rolled < batchSize) return total;
         await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { Elysia, t } from 'elysia';
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
@@ -34,7 +33,7 @@ tollgate_open_streams 3
 `;
 
 export const opsModule = (deps: Deps) => {
-  const { sqlite } = deps.database;
+  const store = deps.backend.stores.ops;
   const { metricsToken, trustedProxies } = deps.config;
 
   const hasMetricsToken = (request: Request) => {
@@ -58,24 +57,12 @@ export const opsModule = (deps: Deps) => {
     return { active: upstreams.filter((u) => u.state === 'active').length, total: upstreams.length };
   }
 
-  function databaseBytes(): number {
-    const pages = sqlite.query('PRAGMA page_count').get() as { page_count: number };
-    const size = sqlite.query('PRAGMA page_size').get() as { page_size: number };
-    let wal = 0;
-    try {
-      wal = sqlite.filename ? statSync(`${sqlite.filename}-wal`).size : 0;
-    } catch {
-      // no WAL file right now
-    }
-    return pages.page_count * size.page_size + wal;
-  }
-
   return new Elysia({ name: 'ops' })
     .get(
       '/healthz',
-      ({ request, server }) => {
+      async ({ request, server }) => {
         try {
-          sqlite.query('SELECT 1').get();
+          await store.ping();
         } catch {
           throw Err.serviceUnavailable('database unavailable', 'database_unavailable');
         }
@@ -96,9 +83,10 @@ export const opsModule = (deps: Deps) => {
     )
     .get(
       '/metrics',
-      ({ request, server }) => {
+      async ({ request, server }) => {
         allowMetrics(request, server);
-        return new Response(deps.metrics.render({ holds: deps.metering.holdsTotal(), databaseBytes: databaseBytes(), upstreams: upstreamCounts() }), {
+        const databaseBytes = await store.databaseBytes();
+        return new Response(deps.metrics.render({ holds: deps.metering.holdsTotal(), databaseBytes, upstreams: upstreamCounts() }), {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
         });
       },

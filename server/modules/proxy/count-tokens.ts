@@ -9,7 +9,7 @@ import { anthropicCredential, messagesModelName, messagesPromptText } from './pr
 // Messages (401, 404, 403); nothing is held, limited or written to the ledger.
 
 export async function countMessageTokens(deps: { metering: MeteringService; catalog: CatalogService }, request: Request, body: Record<string, unknown> & { model: string }): Promise<{ input_tokens: number }> {
-  const key = deps.metering.identify(anthropicCredential(request));
+  const key = await deps.metering.identify(anthropicCredential(request));
   const name = messagesModelName(body.model);
   const shown = body.model === name ? name : `${body.model} (${name})`;
   const model = deps.catalog.resolveModel(name);

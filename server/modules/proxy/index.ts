@@ -129,8 +129,8 @@ export const proxyModule = (deps: Deps) => {
     return plugin;
   };
 
-  const listModels = (authorization: string | null) => {
-    const key = metering.identify(authorization);
+  const listModels = async (authorization: string | null) => {
+    const key = await metering.identify(authorization);
     const plan = catalog.plan(key.planId);
     const created = Math.floor(key.createdAt / 1000);
     return { object: 'list' as const, data: (plan?.models ?? []).filter((id) => catalog.resolveModel(id)).map((id) => ({ id, object: 'model' as const, created, owned_by: 'deepseek' })) };
@@ -150,8 +150,8 @@ export const proxyModule = (deps: Deps) => {
     .get('/models', ({ request }) => listModels(request.headers.get('authorization')), modelsDoc)
     .get(
       '/v1/models/:id',
-      ({ request, params }) => {
-        const model = listModels(request.headers.get('authorization')).data.find((m) => m.id === params.id);
+      async ({ request, params }) => {
+        const model = (await listModels(request.headers.get('authorization'))).data.find((m) => m.id === params.id);
         if (!model) throw Err.modelNotFound(params.id);
         return model;
       },
@@ -159,8 +159,8 @@ export const proxyModule = (deps: Deps) => {
     )
     .get(
       '/user/balance',
-      ({ request }) => {
-        const key = metering.identify(request.headers.get('authorization'));
+      async ({ request }) => {
+        const key = await metering.identify(request.headers.get('authorization'));
         const remaining = Math.max(0, metering.remainingOf(key));
         // DeepSeek shows cents: round down, never show more than is left
         const text = formatUsdExact(remaining - (remaining % 10_000_000), 2);

@@ -12,13 +12,13 @@ import { ADAPTERS } from './protocols';
  */
 export function refusedBodies(deps: Pick<Deps, 'proxy'>) {
   const adapterByPath = new Map(ADAPTERS.flatMap((adapter) => adapter.paths.map((path) => [path, adapter] as const)));
-  return new Elysia({ name: 'relay-refused-bodies' }).onError({ as: 'global' }, (ctx) => {
+  return new Elysia({ name: 'relay-refused-bodies' }).onError({ as: 'global' }, async (ctx) => {
     const { code, error, request } = ctx;
     if (request.method !== 'POST') return;
     const adapter = adapterByPath.get(pathOfContext(ctx));
     if (!adapter) return;
     const gatewayError = error instanceof GatewayError ? error : error instanceof Error && error.cause instanceof GatewayError ? error.cause : null;
-    if (gatewayError) deps.proxy.refusedBeforeRelay(adapter, request, gatewayError);
-    else if (code === 'PARSE' || code === 'VALIDATION') deps.proxy.refusedBeforeRelay(adapter, request, Err.invalidBody('refused before the relay'));
+    if (gatewayError) await deps.proxy.refusedBeforeRelay(adapter, request, gatewayError);
+    else if (code === 'PARSE' || code === 'VALIDATION') await deps.proxy.refusedBeforeRelay(adapter, request, Err.invalidBody('refused before the relay'));
   });
 }

@@ -118,7 +118,7 @@ export function createRelaySettler(deps: { metering: MeteringService; clock: Clo
   async function settleUnfinished(relay: Relay, error: unknown): Promise<void> {
     if (relay.admission.done) return;
     if (relay.answeredBy === null) {
-      metering.release(relay.admission);
+      await metering.release(relay.admission);
       return;
     }
     deps.log.error('a relay failed while reading the upstream answer; billed as estimated', { request_id: relay.admission.requestId, error: String(error) });
@@ -128,7 +128,7 @@ export function createRelaySettler(deps: { metering: MeteringService; clock: Clo
       await settle(relay, { usage, basis: 'estimated', status, finishReason: null, ttfbMs: null, upstreamId: relay.answeredBy });
     } catch (settleError) {
       deps.log.error('an unfinished relay could not be settled; its hold is released', { request_id: relay.admission.requestId, error: String(settleError) });
-      metering.release(relay.admission);
+      await metering.release(relay.admission);
     }
   }
 

@@ -80,10 +80,10 @@ export function createRelay(deps: {
   const shutdown = new AbortController();
 
   /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
-  function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Admitted {
-    const key = metering.identify(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
+  async function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Promise<Admitted> {
+    const key = await metering.identify(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'));
     lease.keyId = key.id;
-    const ctx = metering.usable(key);
+    const ctx = await metering.usable(key);
     const name = adapter.modelName(body);
     const model = catalog.resolveModel(name);
     // a name the adapter mapped (claude-opus-4 → deepseek-v4-pro) is shown as both
@@ -104,7 +104,7 @@ export function createRelay(deps: {
     const upstreamBody = adapter.upstreamBody(body, admitted);
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);
-    const admission = metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId, serverToolHoldNano);
+    const admission = await metering.admit(ctx, model, Buffer.byteLength(upstreamText), admitted.outputCap, requestId, serverToolHoldNano);
     if (admission.clamped) {
       adapter.setOutputCap(upstreamBody, admission.maxTokens);
       upstreamText = JSON.stringify(upstreamBody);
@@ -155,7 +155,7 @@ export function createRelay(deps: {
    */
   async function admitAndForward(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     // A stream slot taken by a request refused later in admission comes back with the lease.
-    const { ctx, model, admission, upstreamBody, upstreamText, stream, serverTools } = admit(adapter, request, body, requestId, lease);
+    const { ctx, model, admission, upstreamBody, upstreamText, stream, serverTools } = await admit(adapter, request, body, requestId, lease);
     const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const keyShowsReasoning = ctx.key.showReasoning ?? deps.showReasoningDefault();
@@ -174,7 +174,7 @@ export function createRelay(deps: {
     if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
-      else metering.release(admission);
+      else await metering.release(admission);
       throw result.error;
     }
     if (result.kind === 'rejected') {
@@ -272,11 +272,11 @@ export function createRelay(deps: {
      * A relayed route's request refused before the relay ran (its JSON or schema, which Elysia
      * checks first): counted as bad_request against its key, when the key is one we know.
      */
-    refusedBeforeRelay(adapter: ProtocolAdapter, request: Request, error: GatewayError): void {
+    async refusedBeforeRelay(adapter: ProtocolAdapter, request: Request, error: GatewayError): Promise<void> {
       if (refusalsSeen.has(request) || error.status !== 400) return;
       let keyId: string;
       try {
-        keyId = metering.identify(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization')).id;
+        keyId = (await metering.identify(adapter.authorization ? adapter.authorization(request) : request.headers.get('authorization'))).id;
       } catch {
         return;
       }

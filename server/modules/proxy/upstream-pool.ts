@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import type { DB } from '../../db/client';
-import { upstreamKeys } from '../../db/schema';
 import type { Sealer } from '../../lib/crypto';
+import type { InvalidationBus } from '../../lib/invalidation';
 import type { Logger } from '../../lib/log';
 import { parseUsd } from '../../lib/money';
+import type { NewUpstreamKeyRow, UpstreamKeyRow, UpstreamKeyStore } from './upstream-store';
 
 // The operator's DeepSeek keys: those from DEEPSEEK_API_KEY (source "env", in memory only) and
 // those added through the admin API (source "admin", stored encrypted in upstream_keys, their
-// state written back on every change). Balance checks read DeepSeek's GET /user/balance.
+// state written back on every change, and read again when the 'upstreams' topic says another
+// instance changed them). Balance checks read DeepSeek's GET /user/balance.
+
+export type { UpstreamKeyStore } from './upstream-store';
 
 export type UpstreamState = 'active' | 'failing' | 'removed';
 
@@ -43,14 +45,16 @@ export type FailureStatus = 401 | 402;
 export interface UpstreamPool {
   /** The active upstream with the fewest requests in flight, skipping those already tried. */
   pick(exclude: ReadonlySet<string>): Upstream | undefined;
-  /** Takes a key out of rotation: DeepSeek answered 401 (the default: out until restored) or 402 (out until the balance is back). */
-  markFailing(upstream: Upstream, reason: string, status?: FailureStatus): void;
-  /** Adds an env key (in memory), or with source "admin" stores it and puts it in rotation at once. */
-  add(key: string, opts?: { id?: string; label?: string; source?: 'env' | 'admin' }): Upstream;
+  /** Takes a key out of rotation at once (DeepSeek answered 401, the default: out until restored; or 402: out until the balance is back); resolves once stored. */
+  markFailing(upstream: Upstream, reason: string, status?: FailureStatus): Promise<void>;
+  /** Adds an env key (in memory), or with source "admin" stores it and puts it in rotation; resolves once stored. */
+  add(key: string, opts?: { id?: string; label?: string; source?: 'env' | 'admin' }): Promise<Upstream>;
   get(id: string): Upstream | undefined;
   /** Takes an admin-added key out for good (kept, state "removed", restorable). */
-  remove(id: string): boolean;
-  restore(id: string): boolean;
+  remove(id: string): Promise<boolean>;
+  restore(id: string): Promise<boolean>;
+  /** Reads the admin-added keys from the store (at start, and when another instance changed them). */
+  load(): Promise<void>;
   list(): Upstream[];
   anyActive(): boolean;
   /** Reads the key's balance from DeepSeek now; a key out for 402 returns to rotation when DeepSeek says it is available again. */
@@ -67,6 +71,8 @@ export interface UpstreamPoolOptions {
   baseUrl?: string;
   /** the upstream_keys table; without it admin keys live in memory only */
   store?: UpstreamKeyStore;
+  /** tells the other instances when a stored key changed, and hears when theirs did */
+  bus?: InvalidationBus;
   sealer?: Sealer;
   /** below this (USD) a balance is flagged low and a warning logged */
   lowBalanceUsd?: () => string;
@@ -82,23 +88,6 @@ export function upstreamHint(key: string): string {
 export function upstreamIdFor(key: string): string {
   return `up_${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
 }
-
-/** The rows of upstream_keys (admin-added DeepSeek keys). */
-export function createUpstreamKeyStore(db: DB) {
-  return {
-    all: () => db.select().from(upstreamKeys).all(),
-    byId: (id: string) => db.select().from(upstreamKeys).where(eq(upstreamKeys.id, id)).get(),
-    upsert(row: typeof upstreamKeys.$inferInsert) {
-      db.insert(upstreamKeys)
-        .values(row)
-        .onConflictDoUpdate({ target: upstreamKeys.id, set: { label: row.label, keyEncrypted: row.keyEncrypted, keyHint: row.keyHint, status: row.status, failureReason: null } })
-        .run();
-    },
-    update: (id: string, patch: Partial<typeof upstreamKeys.$inferInsert>) => db.update(upstreamKeys).set(patch).where(eq(upstreamKeys.id, id)).run(),
-  };
-}
-
-export type UpstreamKeyStore = ReturnType<typeof createUpstreamKeyStore>;
 
 /** The one wording of a failure reason, so the status can be read back from a stored row. */
 export function failureReason(status: FailureStatus, detail: string): string {
@@ -130,18 +119,59 @@ function isLow(total: string, available: boolean, threshold: string): boolean {
 }
 
 export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
-  const { log, store, sealer, onChange } = options;
+  const { log, store, sealer, onChange, bus } = options;
   const upstreams: Upstream[] = [];
   let turn = 0;
   let timer: ReturnType<typeof setInterval> | null = null;
 
-  const persist = (u: Upstream, patch: Partial<typeof upstreamKeys.$inferInsert>) => {
-    if (u.source === 'admin') store?.update(u.id, patch);
+  /** Writes an admin key's change back, then tells the other instances. */
+  const persist = async (u: Upstream, patch: Partial<NewUpstreamKeyRow>): Promise<void> => {
+    if (u.source !== 'admin' || !store) return;
+    try {
+      await store.update(u.id, patch);
+      await bus?.publish('upstreams', u.id);
+    } catch (error) {
+      log.error('an upstream key change could not be stored', { upstream: u.id, error: String(error) });
+    }
   };
-  const changed = (u: Upstream) => {
-    persist(u, { status: u.state, failureReason: u.reason });
+  const changed = (u: Upstream): Promise<void> => {
     onChange?.(u);
+    return persist(u, { status: u.state, failureReason: u.reason });
   };
+
+  function fromRow(row: UpstreamKeyRow): Upstream | undefined {
+    let key: string;
+    try {
+      if (!sealer) throw new Error('no sealer');
+      key = sealer.open(row.keyEncrypted);
+    } catch {
+      log.error('an upstream key could not be decrypted (was the server secret replaced?)', { upstream: row.id, key_hint: row.keyHint });
+      return undefined;
+    }
+    return {
+      id: row.id,
+      key,
+      hint: row.keyHint,
+      label: row.label,
+      source: 'admin',
+      inFlight: 0,
+      state: row.status,
+      reason: row.failureReason,
+      failedAt: row.status === 'failing' ? Date.now() : null,
+      failedWith: row.status === 'failing' ? failureStatusOf(row.failureReason) : null,
+      balance: parseBalanceText(row.balanceText, row.balanceCheckedAt),
+    };
+  }
+
+  function addEnvKey(key: string, opts: { id?: string; label?: string }): Upstream {
+    const id = opts.id ?? upstreamIdFor(key);
+    const existing = upstreams.find((u) => u.id === id);
+    if (existing) return existing;
+    const hint = upstreamHint(key);
+    const upstream: Upstream = { id, key, hint, label: opts.label ?? 'DEEPSEEK_API_KEY', source: 'env', inFlight: 0, state: 'active', reason: null, failedAt: null, failedWith: null, balance: null };
+    upstreams.push(upstream);
+    return upstream;
+  }
 
   const pool: UpstreamPool = {
     pick(exclude) {
@@ -156,58 +186,82 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       }
       return best;
     },
-    markFailing(upstream, reason, status = 401) {
+    async markFailing(upstream, reason, status = 401) {
       if (upstream.state !== 'active') return;
       upstream.state = 'failing';
       upstream.reason = reason;
       upstream.failedAt = Date.now();
       upstream.failedWith = status;
       log.warn('upstream key taken out of rotation', { upstream: upstream.id, key_hint: upstream.hint, reason });
-      changed(upstream);
+      await changed(upstream);
     },
-    add(key, opts = {}) {
-      const id = opts.id ?? upstreamIdFor(key);
+    async add(key, opts = {}) {
       const source = opts.source ?? 'env';
+      if (source === 'env') return addEnvKey(key, opts);
+      const id = opts.id ?? upstreamIdFor(key);
       const existing = upstreams.find((u) => u.id === id);
       if (existing) {
         if (existing.state === 'removed') {
           existing.state = 'active';
           existing.reason = null;
           if (opts.label) existing.label = opts.label;
-          changed(existing);
+          await changed(existing);
         }
         return existing;
       }
       const hint = upstreamHint(key);
-      const upstream: Upstream = { id, key, hint, label: opts.label ?? (source === 'env' ? 'DEEPSEEK_API_KEY' : hint), source, inFlight: 0, state: 'active', reason: null, failedAt: null, failedWith: null, balance: null };
-      if (source === 'admin' && store) {
+      const upstream: Upstream = { id, key, hint, label: opts.label ?? hint, source, inFlight: 0, state: 'active', reason: null, failedAt: null, failedWith: null, balance: null };
+      if (store) {
         if (!sealer) throw new Error('admin upstream keys need the sealer');
-        store.upsert({ id, label: upstream.label, keyEncrypted: sealer.seal(key), keyHint: hint, status: 'active' });
+        await store.upsert({ id, label: upstream.label, keyEncrypted: sealer.seal(key), keyHint: hint, status: 'active' });
       }
-      upstreams.push(upstream);
-      return upstream;
+      if (!upstreams.some((u) => u.id === id)) upstreams.push(upstream);
+      await bus?.publish('upstreams', id);
+      return upstreams.find((u) => u.id === id) as Upstream;
     },
     get: (id) => upstreams.find((u) => u.id === id),
-    remove(id) {
+    async remove(id) {
       const upstream = upstreams.find((u) => u.id === id);
       if (!upstream || upstream.source !== 'admin') return false;
       upstream.state = 'removed';
       upstream.reason = 'removed by the operator';
-      changed(upstream);
+      await changed(upstream);
       return true;
     },
-    restore(id) {
+    async restore(id) {
       const upstream = upstreams.find((u) => u.id === id);
       if (!upstream) return false;
       upstream.state = 'active';
       upstream.reason = null;
       upstream.failedAt = null;
       upstream.failedWith = null;
-      changed(upstream);
+      await changed(upstream);
       return true;
     },
     list: () => [...upstreams],
     anyActive: () => upstreams.some((u) => u.state === 'active'),
+
+    async load() {
+      if (!store) return;
+      // Admin-added keys as they were left: active, failing or removed; one seen before takes the stored state.
+      for (const row of await store.all()) {
+        const known = upstreams.find((u) => u.id === row.id);
+        if (!known) {
+          const upstream = fromRow(row);
+          if (upstream) upstreams.push(upstream);
+          continue;
+        }
+        if (known.source !== 'admin') continue;
+        if (known.state !== row.status) {
+          known.state = row.status;
+          known.reason = row.failureReason;
+          known.failedAt = row.status === 'failing' ? (known.failedAt ?? Date.now()) : null;
+          known.failedWith = row.status === 'failing' ? failureStatusOf(row.failureReason) : null;
+        }
+        known.label = row.label;
+        known.balance = parseBalanceText(row.balanceText, row.balanceCheckedAt) ?? known.balance;
+      }
+    },
 
     async checkBalance(id) {
       const upstream = upstreams.find((u) => u.id === id);
@@ -221,7 +275,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       }
       if (response.status === 401 || response.status === 402) {
         await response.body?.cancel();
-        pool.markFailing(upstream, failureReason(response.status, 'the balance check was refused'), response.status);
+        await pool.markFailing(upstream, failureReason(response.status, 'the balance check was refused'), response.status);
         return upstream;
       }
       if (!response.ok) {
@@ -239,10 +293,10 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       // Only a USD balance compares with a USD threshold; any balance DeepSeek calls unavailable is low.
       const low = currency === 'USD' ? isLow(total, available, threshold) : !available;
       upstream.balance = { currency, total, available, checkedAt: Date.now(), low };
-      persist(upstream, { balanceText: JSON.stringify({ currency, total, available, low }), balanceCheckedAt: upstream.balance.checkedAt });
+      await persist(upstream, { balanceText: JSON.stringify({ currency, total, available, low }), balanceCheckedAt: upstream.balance.checkedAt });
       if (low) log.warn('upstream balance is low', { upstream: upstream.id, key_hint: upstream.hint, currency, total, available, threshold_usd: threshold });
       if (upstream.state === 'failing' && upstream.failedWith === 402 && body.is_available === true) {
-        pool.restore(upstream.id);
+        await pool.restore(upstream.id);
         log.info('upstream key back in rotation: DeepSeek reports a usable balance again', { upstream: upstream.id, key_hint: upstream.hint, currency, total });
       }
       return upstream;
@@ -261,31 +315,9 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     },
   };
 
-  for (const key of options.envKeys) pool.add(key);
-  // Admin-added keys come back as they were left: active, failing or removed.
-  for (const row of store?.all() ?? []) {
-    if (upstreams.some((u) => u.id === row.id)) continue;
-    let key: string;
-    try {
-      if (!sealer) throw new Error('no sealer');
-      key = sealer.open(row.keyEncrypted);
-    } catch {
-      log.error('an upstream key could not be decrypted (was the server secret replaced?)', { upstream: row.id, key_hint: row.keyHint });
-      continue;
-    }
-    upstreams.push({
-      id: row.id,
-      key,
-      hint: row.keyHint,
-      label: row.label,
-      source: 'admin',
-      inFlight: 0,
-      state: row.status,
-      reason: row.failureReason,
-      failedAt: row.status === 'failing' ? Date.now() : null,
-      failedWith: row.status === 'failing' ? failureStatusOf(row.failureReason) : null,
-      balance: parseBalanceText(row.balanceText, row.balanceCheckedAt),
-    });
-  }
+  for (const key of options.envKeys) addEnvKey(key, {});
+  bus?.subscribe('upstreams', () => {
+    pool.load().catch((error: unknown) => log.error('the upstream keys could not be read again', { error: String(error) }));
+  });
   return pool;
 }

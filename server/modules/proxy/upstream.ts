@@ -80,7 +80,7 @@ export async function sendUpstream(
     upstream.inFlight--;
     if (response.status === 401 || response.status === 402 || RETRYABLE.has(response.status)) onFailure?.(upstream.id, String(response.status));
     if (response.status === 401 || response.status === 402) {
-      pool.markFailing(upstream, failureReason(response.status, message), response.status);
+      void pool.markFailing(upstream, failureReason(response.status, message), response.status);
       error = Err.upstreamUnavailable();
     } else if (RETRYABLE.has(response.status)) {
       error = response.status === 429 || response.status === 503 ? Err.upstreamUnavailable() : Err.upstreamError();

@@ -12,6 +12,7 @@ let v: ChatValidators;
 beforeAll(async () => {
   v = await loadChatValidators();
   stack = await startStack();
+  key = await stack.key({ budget: '50' });
 });
 afterAll(() => stack.close());
 
@@ -46,7 +47,7 @@ const TARGETS: Target[] = [
 ];
 
 let key: string | null = null;
-const gatewayKey = () => (key ??= stack.key({ budget: '50' }));
+const gatewayKey = () => key as string;
 
 async function post(target: Target, body: Record<string, unknown>, fault?: Record<string, unknown>) {
   if (fault) await stack.control('next', fault);
