@@ -48,7 +48,7 @@ export async function createDeps(input: { config: Config; database: DatabaseHand
   const { config, database, clock, log } = input;
   const backend = input.backend ?? createSqliteBackend(database, { clock, log });
   const { stores, uow, bus } = backend;
-  const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret, anySealedValue(database.db)));
+  const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret, await anySealedValue(stores)));
   const audit = createAuditLog(stores);
   const catalog = createCatalogService({ store: stores.catalog, bus, log });
   const site = createSiteSettings({ store: stores.settings, bus, log });

@@ -23,7 +23,7 @@ import {
   UpstreamView,
 } from './model';
 import type { LedgerFilter } from './store';
-import { createOverviewFigures } from './overview-figures';
+import { earnedNano } from './overview-figures';
 import { refusedView } from '../metering/refusals';
 import { iso, LEDGER_CSV_COLUMNS, ledgerCsvLine, ledgerView, upstreamView } from './views';
 
@@ -58,7 +58,6 @@ function ledgerFilter(query: { key_id?: string; model?: string; protocol?: Proto
 export function operationsRoutes(ctx: AdminContext) {
   const { deps, store } = ctx;
   const { pool, site, config } = deps;
-  const figures = createOverviewFigures(deps.database.db);
   const settingsView = () => {
     const s = site.get();
     return {
@@ -116,8 +115,8 @@ export function operationsRoutes(ctx: AdminContext) {
         const byStatus = await store.ordersByStatus(since);
         const activeKeys = await store.activeKeys(now);
         const spend = await store.spendByDay(since);
-        const earned = figures.earnedSince(since);
-        const owed = figures.owed(now);
+        const earned = earnedNano(await store.earnedRows(since));
+        const owed = await store.owed(now);
         const refused = await deps.metering.refusals.totals({ fromDate: new Date(todayStart).toISOString().slice(0, 10) });
         // DeepSeek's own refusals already have their ledger row (and count in today's errors there)
         const refusedOnly = refused.total - (refused.byReason.upstream_rejected ?? 0);

@@ -2,7 +2,7 @@ import { and, count, desc, eq, gte, like, lt, lte, or, sql, type SQL } from 'dri
 import type { DB } from '../../db/client';
 import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents } from '../../db/schema';
 import type { Synchronous } from '../../db/sqlite/gate';
-import type { AdminStore, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
+import type { AdminStore, EarnedRow, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
 
 const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
 
@@ -22,6 +22,24 @@ function mergeBy<T>(rows: T[], keyOf: (row: T) => string, add: (a: T, b: T) => T
 
 /** AdminStore on bun:sqlite. */
 export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
+  const sqlite = db.$client;
+  const earned = sqlite.prepare<EarnedRow, { since: number; sinceDate: string }>(
+    `SELECT k.id AS keyId, k.budget_nano AS budgetNano, s.spent AS spentNano,
+       coalesce((SELECT sum(o.amount_nano - coalesce((SELECT sum(p.refunded_nano) FROM payments p WHERE p.order_id = o.id), 0))
+                 FROM orders o WHERE o.key_id = k.id AND o.paid_at IS NOT NULL AND o.status <> 'reversed'), 0) AS paidNano
+     FROM (SELECT key_id, sum(spent) AS spent FROM (
+             SELECT key_id, sum(cost_nano) AS spent FROM ledger WHERE started_at >= $since GROUP BY key_id
+             UNION ALL
+             SELECT key_id, sum(cost_nano) AS spent FROM ledger_daily WHERE date >= $sinceDate GROUP BY key_id)
+           GROUP BY key_id) s
+     JOIN api_keys k ON k.id = s.key_id
+     WHERE s.spent > 0`,
+  );
+  const owed = sqlite.prepare<{ owedNano: number; keys: number }, { now: number }>(
+    `SELECT coalesce(sum(budget_nano - spent_nano), 0) AS owedNano, count(*) AS keys FROM api_keys
+     WHERE status = 'active' AND (expires_at IS NULL OR expires_at > $now) AND budget_nano > spent_nano`,
+  );
+
   function keyWhere(f: KeyFilter): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
@@ -195,5 +213,7 @@ export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
           .get()?.n ?? 0
       );
     },
+    earnedRows: (sinceMs) => earned.all({ since: sinceMs, sinceDate: utcDate(sinceMs) }),
+    owed: (now) => owed.get({ now }) ?? { owedNano: 0, keys: 0 },
   };
 }

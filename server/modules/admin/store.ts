@@ -37,6 +37,16 @@ export interface OrderSearch {
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
+/** A key that spent in a window, with what its buyer paid for it (the overview's earned revenue). */
+export interface EarnedRow {
+  keyId: string;
+  /** the key's budget now: bought, topped up, lowered by refunds */
+  budgetNano: number;
+  /** what was paid for the key: its paid orders (purchase and top-ups) net of refunds */
+  paidNano: number;
+  /** its buyer spend in the window */
+  spentNano: number;
+}
 
 export interface AdminStore {
   keys(f: KeyFilter, page: Page): Promise<{ rows: KeyRow[]; total: number }>;
@@ -57,4 +67,8 @@ export interface AdminStore {
   tokensByModel(sinceMs: number): Promise<{ model: string; period: Period; cacheHit: number; cacheMiss: number; output: number; costNano: number }[]>;
   requestsSince(sinceMs: number): Promise<{ requests: number; errors: number }>;
   activeKeys(now: number): Promise<number>;
+  /** every key that spent since `sinceMs` (raw ledger rows and rolled-up days), with its budget and what was paid for it */
+  earnedRows(sinceMs: number): Promise<EarnedRow[]>;
+  /** the budget still owed to buyers: what is left on every active key that has not expired, and how many keys */
+  owed(now: number): Promise<{ owedNano: number; keys: number }>;
 }

@@ -57,6 +57,7 @@ export function createSqliteMeteringStore(db: DB): Synchronous<MeteringStore> {
         .all();
     },
     insertKey: (row) => db.insert(apiKeys).values(row).returning().get(),
+    anySealedSecret: () => db.select({ sealed: apiKeys.keyEncrypted }).from(apiKeys).limit(1).get()?.sealed,
 
     setStatus: (id, status, reason) => db.update(apiKeys).set({ status, statusReason: reason }).where(eq(apiKeys.id, id)).returning().get(),
     addBudget: (id, nano) =>

@@ -92,6 +92,8 @@ export interface MeteringStore {
   /** newest first; `query` matches the hint, email, order id or key id */
   listKeys(filter: KeyListFilter): Promise<KeyRow[]>;
   insertKey(row: NewKeyRow): Promise<KeyRow>;
+  /** any one key's sealed secret (to check the server secret against at start), or undefined when there is no key */
+  anySealedSecret(): Promise<string | undefined>;
 
   setStatus(id: string, status: KeyStatus, reason: string | null): Promise<KeyRow | undefined>;
   /** budget_nano + nano, one statement; an exhausted key with money again becomes active */

@@ -9,6 +9,7 @@ export function createSqliteUpstreamKeyStore(db: DB): Synchronous<UpstreamKeySto
   return {
     all: () => db.select().from(upstreamKeys).all(),
     byId: (id) => db.select().from(upstreamKeys).where(eq(upstreamKeys.id, id)).get(),
+    anySealedKey: () => db.select({ sealed: upstreamKeys.keyEncrypted }).from(upstreamKeys).limit(1).get()?.sealed,
     upsert(row) {
       db.insert(upstreamKeys)
         .values(row)
