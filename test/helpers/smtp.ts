@@ -80,9 +80,15 @@ export async function startSmtpServer(opts: { port?: number } = {}): Promise<Smt
     } catch {
       return [];
     }
-    // Maildir names start with the delivery time in seconds: sort by it, then by name
+    // Maildir names are "<seconds>.M<microseconds>P<pid>Q<count>.<host>" (Python's mailbox): sort by
+    // the delivery time, the microseconds as a number (they are not zero-padded, so comparing the
+    // names as text puts M95000 after M123456 within one second)
+    const timeOf = (name: string) => {
+      const match = /^(\d+)\.M(\d+)/.exec(name);
+      return match ? Number(match[1]) * 1e6 + Number(match[2]) : 0;
+    };
     return files
-      .map((name) => ({ name, time: Number(name.split('.')[0]) || 0 }))
+      .map((name) => ({ name, time: timeOf(name) }))
       .sort((a, b) => a.time - b.time || a.name.localeCompare(b.name))
       .map(({ name }) => parseMail(name, readFileSync(join(folder, name), 'utf8')));
   }
