@@ -1,6 +1,6 @@
 import type { TransactionHooks, UnitOfWork } from './db/unit-of-work';
 import type { InvalidationBus } from './lib/invalidation';
-import type { Leadership } from './maintenance/leader';
+import type { BackgroundJob, Leadership } from './maintenance/leader';
 import type { AdminStore } from './modules/admin/store';
 import type { AuditStore } from './modules/admin/audit-store';
 import type { CatalogStore } from './modules/catalog/store';
@@ -13,6 +13,7 @@ import type { LedgerStore } from './modules/metering/ledger-store';
 import type { RefusalStore } from './modules/metering/refusal-store';
 import type { MeteringStore } from './modules/metering/store';
 import type { OpsStore } from './modules/ops/store';
+import type { ReasoningMemory } from './modules/proxy/reasoning-memory';
 import type { UpstreamKeyStore } from './modules/proxy/upstream-store';
 
 // What the services run on, chosen once per process: every store (asynchronous interfaces, one
@@ -22,9 +23,11 @@ import type { UpstreamKeyStore } from './modules/proxy/upstream-store';
 //
 //   SQLite (db/sqlite/backend.ts): bun:sqlite stores behind the connection gate, BEGIN IMMEDIATE
 //     units of work, the in-memory hold book, in-memory counters, localInvalidation(), soleLeader().
-//   PostgreSQL + Redis (the scale-out mode, to come): the store.pg.ts twins over drizzle's bun-sql,
-//     sql.begin units of work, the conditional-UPDATE holds (holds.ts), redisRateLimit /
-//     redisConcurrency / redisLockout, redisInvalidation with pgCacheVersions, electLeader.
+//   PostgreSQL + Redis (db/pg/backend.ts, the scale-out mode): the *.pg.ts twins over drizzle's
+//     bun-sql, sql.begin units of work, the conditional-UPDATE holds (holds.pg.ts, which also count
+//     each key's requests in flight), redisRateLimit / redisLockout, redisInvalidation with
+//     pgCacheVersions, electLeader, the instance heartbeat and the hold sweeper, the reasoning
+//     record shared through Redis.
 
 /** Every module's store. */
 export interface Stores {
@@ -63,6 +66,21 @@ export interface Backend {
   lockout(spec: LockoutSpec): AddressLockout;
   bus: InvalidationBus;
   leadership: Leadership;
+  /** the tool-call turns' reasoning kept for their keys (per process on SQLite, shared through Redis in the scale-out mode) */
+  reasoning: ReasoningMemory;
+  /** background work only this backend has (the scale-out mode's hold sweeper), run while this instance leads */
+  backgroundJobs: BackgroundJob[];
+  /** the scale-out mode's Redis, for /healthz and /metrics */
+  redis?: RedisStatus;
   /** stops what the backend started (timers, connections it owns) */
   close(): Promise<void>;
+}
+
+export interface RedisStatus {
+  /** redis://host:port, without a password */
+  describe: string;
+  /** answers PING within the command timeout */
+  ping(): Promise<boolean>;
+  /** decisions made without Redis since start, by what decided (rpm, a lockout's name, reasoning…) */
+  fallbacks(): Record<string, number>;
 }

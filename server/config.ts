@@ -60,6 +60,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** TOLLGATE_SERVER_SECRET (base64 of 32 bytes), when set; required with databaseUrl */
   serverSecret: string | undefined;
+  /** scale-out mode: an instance not heard from for this long is taken for dead and its holds are released */
+  instanceStaleSeconds: number;
 }
 
 export interface MailConfig {
@@ -177,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   const ledgerRetentionDays = parseInteger(read('TOLLGATE_LEDGER_RETENTION_DAYS') ?? '180', 'TOLLGATE_LEDGER_RETENTION_DAYS', 0, 36_500);
   const refusalFlushSeconds = parseInteger(read('TOLLGATE_REFUSAL_FLUSH_SECONDS') ?? '5', 'TOLLGATE_REFUSAL_FLUSH_SECONDS', 1, 3600);
   const scaleOut = parseScaleOut(read, adminToken);
+  const instanceStaleSeconds = parseInteger(read('TOLLGATE_INSTANCE_STALE_SECONDS') ?? '30', 'TOLLGATE_INSTANCE_STALE_SECONDS', 3, 3600);
 
   const mail = parseMail(read('TOLLGATE_SMTP_URL'), read('TOLLGATE_MAIL_FROM'), read('TOLLGATE_MAIL_RETRY_SECONDS'));
   const orderExpiryHours = parseInteger(read('TOLLGATE_ORDER_EXPIRY_HOURS') ?? '3', 'TOLLGATE_ORDER_EXPIRY_HOURS', 1, 8760);
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     mail,
     orderExpiryHours,
     ...scaleOut,
+    instanceStaleSeconds,
   };
 }
 

@@ -4,7 +4,7 @@ import type { DatabaseHandle } from './db/client';
 import { anySealedValue } from './db/sealed-sample';
 import { createSqliteBackend } from './db/sqlite/backend';
 import type { Clock } from './lib/clock';
-import { createSealer, loadServerSecret, type Sealer } from './lib/crypto';
+import { createSealer, loadServerSecret, scaleOutServerSecret, type Sealer } from './lib/crypto';
 import type { Logger } from './lib/log';
 import { createAuditLog, type AuditLog } from './modules/admin/audit';
 import { createCatalogService, type CatalogService } from './modules/catalog/service';
@@ -14,15 +14,14 @@ import { createOutbox, type Outbox } from './modules/mail/outbox';
 import { createMailService, type MailService } from './modules/mail/service';
 import { createMeteringService, type MeteringService } from './modules/metering/service';
 import { createMetrics, type Metrics } from './modules/ops/metrics';
-import { createInMemoryReasoningMemory } from './modules/proxy/reasoning-memory';
 import { createRelay, type ProxyService } from './modules/proxy/relay';
 import { createUpstreamPool, type UpstreamPool } from './modules/proxy/upstream-pool';
 
 /** What every module receives. Built once per process (or per test server). */
 export interface Deps {
   config: Config;
-  /** the SQLite file, for what only the SQLite mode has (backups, checkpoints, tests that read it) */
-  database: DatabaseHandle;
+  /** the SQLite file, for what only the SQLite mode has (backups, checkpoints, tests that read it); absent in the scale-out mode */
+  database?: DatabaseHandle;
   /** the stores, unit of work, holds, counters, invalidation bus and leadership the services run on */
   backend: Backend;
   clock: Clock;
@@ -44,11 +43,15 @@ export interface Deps {
  * Builds every service over `backend` (the SQLite one on `database` unless another is given) and
  * loads what they keep in memory (the catalog, the site settings, the stored upstream keys).
  */
-export async function createDeps(input: { config: Config; database: DatabaseHandle; clock: Clock; log: Logger; backend?: Backend }): Promise<Deps> {
+export async function createDeps(input: { config: Config; database?: DatabaseHandle; clock: Clock; log: Logger; backend?: Backend }): Promise<Deps> {
   const { config, database, clock, log } = input;
-  const backend = input.backend ?? createSqliteBackend(database, { clock, log });
+  if (!input.backend && !database) throw new Error('createDeps needs the SQLite database or a backend');
+  const backend = input.backend ?? createSqliteBackend(database as DatabaseHandle, { clock, log });
   const { stores, uow, bus } = backend;
-  const sealer = createSealer(loadServerSecret(config.dataDir, config.serverSecret, await anySealedValue(stores)));
+  const sample = await anySealedValue(stores);
+  // the scale-out mode's secret is the environment's alone: no instance writes one into a data dir
+  const secret = backend.kind === 'postgres' ? scaleOutServerSecret(config.serverSecret, sample) : loadServerSecret(config.dataDir, config.serverSecret, sample);
+  const sealer = createSealer(secret);
   const audit = createAuditLog(stores);
   const catalog = createCatalogService({ store: stores.catalog, bus, log });
   const site = createSiteSettings({ store: stores.settings, bus, log });
@@ -95,7 +98,7 @@ export async function createDeps(input: { config: Config; database: DatabaseHand
       backoffMs: 100,
     },
     showReasoningDefault: () => site.get().showReasoningDefault,
-    memory: createInMemoryReasoningMemory(clock.now),
+    memory: backend.reasoning,
   });
   const checkout = createCheckoutService({ config, stores, uow, lockout: backend.lockout, clock, log, catalog, metering, audit, site, outbox });
   const mail = createMailService({ config, outbox, clock, log, site, metering });

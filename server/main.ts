@@ -1,11 +1,11 @@
 #!/usr/bin/env bun
 import pkg from '../package.json' with { type: 'json' };
-import { ConfigError, environmentWithDotEnv, loadConfig, StartupError, type Config, type ConfigFlags } from './config';
+import { ConfigError, environmentWithDotEnv, loadConfig, StartupError, type ConfigFlags } from './config';
 import { migrateDatabase } from './db/migrate';
 import { connectPostgres } from './db/pg/client';
 import { migratePostgres } from './db/pg/migrate';
 import { databasePath, openDatabase } from './db/client';
-import { prepareDatabase, startGateway } from './server';
+import { openDeps, startGateway } from './server';
 import { startDemo } from './demo';
 import { startDeepSeekSimulator } from './simulators/deepseek';
 import { DEFAULT_WEBHOOK_ID, startPayPalSimulator, WEBHOOK_ID_FORMAT } from './simulators/paypal';
@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { runBackupCommand } from './cli/backup';
 import { runKeysCommand, UsageError } from './cli/keys';
 import { buildWebPages, webPagesStale } from './cli/web-build';
-import { createDeps } from './deps';
 import { systemClock } from './lib/clock';
 import { createLogger, type Logger } from './lib/log';
 import { onStopSignal } from './lifecycle';
@@ -164,18 +163,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'keys': {
       const config = loadConfig(env, configFlags(args.flags));
-      refuseScaleOutFor('keys', config);
-      const database = prepareDatabase(config);
+      const { deps, release } = await openDeps(config, { clock: systemClock, log: createLogger('warn', (line) => process.stderr.write(line)), serving: false });
       try {
-        const deps = await createDeps({ config, database, clock: systemClock, log: createLogger('warn', (line) => process.stderr.write(line)) });
-        try {
-          await deps.catalog.seedDefaults();
-          await runKeysCommand(deps, args.positionals, args.flags, (line) => process.stdout.write(`${line}\n`));
-        } finally {
-          await deps.backend.close();
-        }
+        await runKeysCommand(deps, args.positionals, args.flags, (line) => process.stdout.write(`${line}\n`));
       } finally {
-        database.close();
+        await deps.backend.close();
+        release();
       }
       return 0;
     }
@@ -201,11 +194,6 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${args.command}" (see tollgate --help)`);
   }
-}
-
-/** Commands whose stores do not run on PostgreSQL yet (the second wave of the scale-out mode). */
-function refuseScaleOutFor(command: string, config: Config): void {
-  if (config.databaseUrl) throw new StartupError(`${command}: the PostgreSQL mode is not complete in this version; unset TOLLGATE_DATABASE_URL to work on the SQLite data dir`);
 }
 
 function isLoopback(host: string): boolean {

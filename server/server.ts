@@ -12,7 +12,10 @@ import { backgroundJobs, runWhileLeader } from './maintenance';
 import { claimDataDir } from './maintenance/serving-marker';
 import { stopTokenizer } from './modules/proxy/estimate';
 import { BUN_MAX_REQUEST_BODY_SIZE } from './plugins/edge';
-import { openScaleOut, scaleOutNotReady } from './scale-out';
+import { openScaleOut } from './scale-out';
+import type { Backend } from './backend';
+import { createPgBackend } from './db/pg/backend';
+import pkg from '../package.json' with { type: 'json' };
 
 export interface RunningGateway {
   url: string;
@@ -44,13 +47,37 @@ export function prepareDatabase(config: Config): DatabaseHandle {
   return database;
 }
 
-export async function startGateway(config: Config, opts: { clock?: Clock; log?: Logger; mounts?: Mount[] } = {}): Promise<RunningGateway> {
-  const log = opts.log ?? createLogger(config.logLevel);
+/** The services on their backend, and what to give back once the backend is closed. */
+export interface OpenedDeps {
+  deps: Deps;
+  /** after deps.backend.close(): the SQLite file closed (with a last checkpoint) and the data dir released */
+  release(opts?: { checkpoint?: boolean }): void;
+}
+
+/**
+ * The services over the configured backend, migrated and seeded: SQLite in the data dir (claimed
+ * for this process when `claimDataDir`), or the scale-out mode on PostgreSQL and Redis (a serving
+ * instance heartbeats and stands for leader; a command does neither).
+ */
+export async function openDeps(config: Config, opts: { clock: Clock; log: Logger; serving: boolean }): Promise<OpenedDeps> {
+  const { clock, log } = opts;
   if (config.databaseUrl) {
-    // the checks and the migration run; serving on PostgreSQL comes with the second wave
-    const backend = await openScaleOut(config, log);
-    await backend.close();
-    throw scaleOutNotReady(backend);
+    const opened = await openScaleOut(config, log);
+    let backend: Backend;
+    try {
+      backend = await createPgBackend(opened, { clock, log, version: pkg.version, serving: opts.serving, staleMs: config.instanceStaleSeconds * 1000 });
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+    try {
+      const deps = await createDeps({ config, clock, log, backend });
+      await deps.catalog.seedDefaults();
+      return { deps, release: () => undefined };
+    } catch (error) {
+      await backend.close();
+      throw error;
+    }
   }
   // One server per data dir: a second process stops here, naming the first. Checked before the
   // database opens, as is a configured secret (a mismatch must not leave the claim or the database
@@ -58,7 +85,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   // said whether it holds sealed keys (createDeps).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (config.serverSecret !== undefined) loadServerSecret(config.dataDir, config.serverSecret);
-  const releaseDataDir = claimDataDir(config.dataDir);
+  const releaseDataDir = opts.serving ? claimDataDir(config.dataDir) : () => undefined;
   let database: DatabaseHandle;
   try {
     database = prepareDatabase(config);
@@ -69,17 +96,37 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
   let deps: Deps;
   try {
     // it refuses a server secret that cannot open the database's sealed keys
-    deps = await createDeps({ config, database, clock: opts.clock ?? systemClock, log });
+    deps = await createDeps({ config, database, clock, log });
     await deps.catalog.seedDefaults();
   } catch (error) {
     database.close();
     releaseDataDir();
     throw error;
   }
+  return {
+    deps,
+    release({ checkpoint = false } = {}) {
+      if (checkpoint) {
+        try {
+          database.sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        } catch (error) {
+          log.warn('shutdown: the final checkpoint failed; SQLite replays the WAL on next start', { error: String(error) });
+        }
+      }
+      database.close();
+      releaseDataDir();
+    },
+  };
+}
+
+export async function startGateway(config: Config, opts: { clock?: Clock; log?: Logger; mounts?: Mount[] } = {}): Promise<RunningGateway> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const { deps, release } = await openDeps(config, { clock: opts.clock ?? systemClock, log, serving: true });
+  // the scale-out mode's token comes from the environment (required there); SQLite's may be generated into the data dir
   const admin = loadAdminToken(config.dataDir, config.adminToken);
   // every instance writes the refusals it counted itself (they are in its memory)
   deps.metering.refusals.start();
-  // the reconciler, mail, balance checks, roll-up, backup and checkpointer: here always, as this process leads
+  // the reconciler, mail, balance checks, roll-up and, by backend, backup and checkpointer or the hold sweeper: while this instance leads
   const stopBackground = runWhileLeader(deps.backend.leadership, backgroundJobs(deps), log);
   let server: ReturnType<typeof createApp>['server'];
   try {
@@ -96,8 +143,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     await stopBackground();
     await deps.metering.refusals.stop();
     await deps.backend.close();
-    database.close();
-    releaseDataDir();
+    release();
     throw error;
   }
   const listener = server;
@@ -149,13 +195,7 @@ export async function startGateway(config: Config, opts: { clock?: Clock; log?: 
     stopTokenizer();
     await deps.backend.close();
     phase('background work stopped');
-    try {
-      database.sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } catch (error) {
-      log.warn('shutdown: the final checkpoint failed; SQLite replays the WAL on next start', { error: String(error) });
-    }
-    database.close();
-    releaseDataDir();
+    release({ checkpoint: true });
     phase('database closed');
   }
 }

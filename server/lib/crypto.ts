@@ -71,6 +71,25 @@ export function loadServerSecret(dataDir: string, configured?: string, sealedSam
   return secret;
 }
 
+/**
+ * The scale-out mode's secret: TOLLGATE_SERVER_SECRET alone (every instance the same, nothing
+ * written to a data dir), refused when it cannot open a value already sealed in the database.
+ */
+export function scaleOutServerSecret(configured: string | undefined, sealedSample?: string): Buffer {
+  if (configured === undefined) throw new ConfigError('TOLLGATE_SERVER_SECRET', 'required with TOLLGATE_DATABASE_URL');
+  const secret = Buffer.from(configured, 'base64');
+  if (sealedSample !== undefined) {
+    try {
+      createSealer(secret).open(sealedSample);
+    } catch {
+      throw new StartupError(
+        'TOLLGATE_SERVER_SECRET cannot open the keys sealed in this database: set it to the secret they were sealed with (a copied SQLite deployment: its data dir’s server-secret)',
+      );
+    }
+  }
+  return secret;
+}
+
 export function loadAdminToken(dataDir: string, configured: string | undefined): { token: string; created: boolean } {
   if (configured) return { token: configured, created: false };
   const { value, created } = loadOrCreateSecretFile(dataDir, 'admin-token', () => `tg-admin-${randomBase62(32)}`);

@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import type { Logger } from '../lib/log';
 import { waitAtMost } from '../lifecycle';
 import { runDailyBackup, writeBackupInWorker } from './daily-backup';
-import type { Leadership } from './leader';
+import type { BackgroundJob, Leadership } from './leader';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -26,6 +26,7 @@ export async function rollUpOldLedger(deps: Deps): Promise<number> {
 /** The daily backup, if configured and due, and its rotation; failures are logged, never thrown. */
 export async function dailyBackupTick(deps: Deps, write: (source: string, target: string) => unknown = writeBackupInWorker): Promise<void> {
   try {
+    if (!deps.database) return;
     const result = await runDailyBackup(deps.config.backup, deps.database.sqlite.filename, deps.clock.now(), write);
     if (result.written) deps.log.info('daily backup written', { file: result.written });
     if (result.removed.length) deps.log.info('old daily backups removed', { files: result.removed.length });
@@ -68,18 +69,13 @@ export function startDailyBackups(deps: Deps): () => Promise<void> {
   };
 }
 
-/** A piece of background work: started when this instance runs the background work, stopped when it no longer does (or shuts down). */
-export interface BackgroundJob {
-  name: string;
-  start(): void;
-  stop(): Promise<unknown> | void;
-}
+export type { BackgroundJob } from './leader';
 
 /**
  * The background work of a running gateway, in the order it starts and stops: the order
  * reconciler (and expiry of unpaid orders), the mail worker and the expiring-key sweep, the
- * upstream balance checks, the ledger roll-up, and in the SQLite mode the daily backup and the
- * WAL checkpointer. The serving marker is the data dir's claim, taken in startGateway before the
+ * upstream balance checks, the ledger roll-up, in the SQLite mode the daily backup and the WAL
+ * checkpointer, in the scale-out mode the sweeper of dead instances' holds (the backend's own). The serving marker is the data dir's claim, taken in startGateway before the
  * database opens (serving-marker.ts).
  */
 export function backgroundJobs(deps: Deps): BackgroundJob[] {
@@ -96,10 +92,13 @@ export function backgroundJobs(deps: Deps): BackgroundJob[] {
     { name: 'upstream balance checks', start: () => deps.pool.startBalanceChecks(), stop: () => deps.pool.stopBalanceChecks() },
     started('ledger roll-up', () => startLedgerRollUp(deps)),
   ];
-  if (deps.backend.kind === 'sqlite') {
+  const sqlite = deps.database?.sqlite;
+  if (sqlite) {
     jobs.push(started('daily backup', () => startDailyBackups(deps)));
-    jobs.push(started('checkpointer', () => startBackgroundCheckpoints(deps.database.sqlite, deps.database.sqlite.filename, deps.log)));
+    jobs.push(started('checkpointer', () => startBackgroundCheckpoints(sqlite, sqlite.filename, deps.log)));
   }
+  // the scale-out mode's hold sweeper
+  jobs.push(...deps.backend.backgroundJobs);
   return jobs;
 }
 

@@ -21,18 +21,24 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-/** Registers the instance and keeps its row fresh; stop() deletes the row (its holds, if any, go to the sweeper). */
+/**
+ * Registers the instance and keeps its row fresh; stop() deletes the row (its holds, if any, go to
+ * the sweeper). Every beat writes the row whole: an instance whose row a sweeper deleted (it was
+ * cut off from the database longer than the stale time) is registered again by its next beat.
+ */
 export async function startHeartbeat(sql: SQL, opts: { id: string; version: string; everyMs?: number; log: Logger }): Promise<Heartbeat> {
   const { id } = opts;
-  await sql.unsafe(
-    `INSERT INTO instances (id, host, pid, version, started_at, last_seen) VALUES ($1, $2, $3, $4, ${NOW_MS}, ${NOW_MS})
-     ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen`,
-    [id, hostname(), process.pid, opts.version],
-  );
+  const beat = () =>
+    sql.unsafe(
+      `INSERT INTO instances (id, host, pid, version, started_at, last_seen) VALUES ($1, $2, $3, $4, ${NOW_MS}, ${NOW_MS})
+       ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen`,
+      [id, hostname(), process.pid, opts.version],
+    );
+  await beat();
   let beating: Promise<unknown> = Promise.resolve();
   let late = false;
   const timer = setInterval(() => {
-    beating = sql.unsafe(`UPDATE instances SET last_seen = ${NOW_MS} WHERE id = $1`, [id]).then(
+    beating = beat().then(
       () => {
         if (late) opts.log.info('instance heartbeat written again');
         late = false;

@@ -14,6 +14,13 @@ import type { Logger } from '../lib/log';
 // connection is gone), so every job stays safe to run twice: one-statement roll-ups, conditional
 // updates, unique keys.
 
+/** A piece of background work: started when this instance runs the background work, stopped when it no longer does (or shuts down). */
+export interface BackgroundJob {
+  name: string;
+  start(): void;
+  stop(): Promise<unknown> | void;
+}
+
 export interface Leadership {
   isLeader(): boolean;
   /** called with true when this instance becomes the leader and false when it stops; returns the unsubscribe */
@@ -25,6 +32,11 @@ export interface Leadership {
 /** The SQLite mode: one process, always the leader. */
 export function soleLeader(): Leadership {
   return { isLeader: () => true, onChange: () => () => undefined, stop: async () => undefined };
+}
+
+/** A command (`keys …`) on the scale-out mode's database: it never runs the background work, nor competes for it. */
+export function neverLeader(): Leadership {
+  return { isLeader: () => false, onChange: () => () => undefined, stop: async () => undefined };
 }
 
 const LOCK_ARGS = [ADVISORY_NAMESPACE, ADVISORY_LOCKS.leader] as const;

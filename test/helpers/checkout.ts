@@ -72,7 +72,7 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
   const url = gateway.url;
   const webhookUrl = `${url}/api/paypal/webhook`;
   if (opts.webhooks !== false) paypal.sim.setWebhookUrl(webhookUrl);
-  const sqlite = gateway.deps.database.sqlite;
+  const sqlite = gateway.deps.database!.sqlite;
   const rows = (sql: string, ...params: (string | number)[]) => sqlite.query(sql).all(...params) as J[];
 
   async function control(path: string, body?: unknown): Promise<{ status: number; body: J }> {

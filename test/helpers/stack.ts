@@ -66,12 +66,12 @@ export async function chat(stack: Stack, key: string, body: Record<string, unkno
 }
 
 export function ledgerRows(stack: Stack, where = '1 = 1'): Record<string, unknown>[] {
-  return stack.gw.deps.database.sqlite.query(`SELECT * FROM ledger WHERE ${where} ORDER BY id`).all() as Record<string, unknown>[];
+  return stack.gw.deps.database!.sqlite.query(`SELECT * FROM ledger WHERE ${where} ORDER BY id`).all() as Record<string, unknown>[];
 }
 
 /** The key's row as the database has it now (read from the SQLite file, not the service's cache). */
 export function keyRow(stack: Stack, key: string): { id: string; spent_nano: number; budget_nano: number; status: string } {
-  const row = stack.gw.deps.database.sqlite
+  const row = stack.gw.deps.database!.sqlite
     .query('SELECT id, spent_nano, budget_nano, status FROM api_keys WHERE key_hash = ?')
     .get(hashApiKey(key)) as { id: string; spent_nano: number; budget_nano: number; status: string } | null;
   if (!row) throw new Error('no such key');

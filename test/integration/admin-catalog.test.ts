@@ -13,7 +13,7 @@ describe('admin: plans, models, prices and the schedule', () => {
   });
   afterAll(() => stack.close());
 
-  const sqlite = () => stack.gw.deps.database.sqlite;
+  const sqlite = () => stack.gw.deps.database!.sqlite;
   const publicPlans = async () => ((await (await fetch(`${stack.gw.url}/api/plans`)).json()) as { data: J[] }).data.map((p) => p.id);
   const plan = {
     id: 'team',

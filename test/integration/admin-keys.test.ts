@@ -17,7 +17,7 @@ describe('admin: keys', () => {
     const res = await fetch(`${stack.gw.url}/api/usage`, { headers: bearer(key) });
     return { status: res.status, body: (await res.json()) as J };
   };
-  const sqlite = () => stack.gw.deps.database.sqlite;
+  const sqlite = () => stack.gw.deps.database!.sqlite;
   const create = async (body: J = {}) => {
     const res = await admin.post('/keys', { plan_id: 'pro', budget_usd: '2', email: 'Op@Example.com', note: 'made by a test', ...body });
     expect(res.status).toBe(200);

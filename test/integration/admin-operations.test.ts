@@ -17,7 +17,7 @@ describe('admin: upstreams', () => {
   });
   afterAll(() => stack.close());
 
-  const sqlite = () => stack.gw.deps.database.sqlite;
+  const sqlite = () => stack.gw.deps.database!.sqlite;
   const addedId = upstreamIdFor(ADDED_KEY);
 
   it('lists the env key without showing it', async () => {
@@ -137,7 +137,7 @@ describe('admin: ledger, overview, settings and the audit log', () => {
   });
 
   it('pages through a ledger larger than one page', async () => {
-    const sqlite = stack.gw.deps.database.sqlite;
+    const sqlite = stack.gw.deps.database!.sqlite;
     const keyId = keyRow(stack, keyA).id;
     const insert = sqlite.prepare(
       `INSERT INTO ledger (request_id, key_id, public_model, upstream_model, period, cache_hit_tokens, cache_miss_tokens, output_tokens, reasoning_tokens,
@@ -179,7 +179,7 @@ describe('admin: ledger, overview, settings and the audit log', () => {
     expect(res.body).toMatchObject({ site_name: 'Moon Gate', support_contact: 'ops@moon.example', show_reasoning_default: true, low_balance_warning_usd: '5.000000000' });
     const site = (await (await fetch(`${stack.gw.url}/api/site`)).json()) as J;
     expect(site).toMatchObject({ site_name: 'Moon Gate', support_contact: 'ops@moon.example' });
-    const audit = auditRows(stack.gw.deps.database.sqlite, 'settings.update')[0]!;
+    const audit = auditRows(stack.gw.deps.database!.sqlite, 'settings.update')[0]!;
     expect([audit.before.site_name, audit.after.site_name]).toEqual(['Tollgate', 'Moon Gate']);
     expect((await admin.patch('/settings', { public_url: 'https://evil.example' })).status).toBe(400);
     expect((await admin.patch('/settings', { site_name: '' })).status).toBe(400);
@@ -195,11 +195,11 @@ describe('admin: ledger, overview, settings and the audit log', () => {
     expect(filtered.body.data[0]).toMatchObject({ actor: 'admin', ip: '127.0.0.1', target: 'site' });
     expect(filtered.body.data[0].at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     // every action the log holds, sorted and once each, whatever the filter: the console's choices
-    const held = (stack.gw.deps.database.sqlite.query('SELECT DISTINCT action FROM audit_log ORDER BY action').all() as J[]).map((r) => r.action);
+    const held = (stack.gw.deps.database!.sqlite.query('SELECT DISTINCT action FROM audit_log ORDER BY action').all() as J[]).map((r) => r.action);
     expect(held).toContain('settings.update');
     expect(all.body.actions).toEqual(held);
     expect(filtered.body.actions).toEqual(held);
-    const count = () => (stack.gw.deps.database.sqlite.query('SELECT count(*) AS n FROM audit_log').get() as J).n;
+    const count = () => (stack.gw.deps.database!.sqlite.query('SELECT count(*) AS n FROM audit_log').get() as J).n;
     const before = count();
     expect((await admin.post('/audit', { action: 'forged' })).status).toBeGreaterThanOrEqual(400);
     expect((await admin.del('/audit')).status).toBeGreaterThanOrEqual(400);

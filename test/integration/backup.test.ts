@@ -254,7 +254,7 @@ describe('the daily backup', () => {
     const gw = await startTestGateway({ clock, env: { TOLLGATE_BACKUP_DAILY: '03:30', TOLLGATE_BACKUP_KEEP: '3', TOLLGATE_BACKUP_DIR: backups } });
     try {
       const config = gw.deps.config.backup;
-      const file = gw.deps.database.sqlite.filename;
+      const file = gw.deps.database!.sqlite.filename;
       await Bun.sleep(20); // the start-up tick: not due yet
       expect(existsSync(backups)).toBe(false);
       clock.set(DAY1 + 3 * 3_600_000 + 29 * 60_000);

@@ -45,7 +45,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack.close());
 
-const sqlite = () => stack.gw.deps.database.sqlite;
+const sqlite = () => stack.gw.deps.database!.sqlite;
 const rawRows = (where = '1 = 1') => (sqlite().query(`SELECT count(*) AS n FROM ledger WHERE ${where}`).get() as { n: number }).n;
 
 async function figures() {

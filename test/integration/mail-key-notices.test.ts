@@ -13,7 +13,7 @@ let stack: Stack;
 const DAY_MS = 86_400_000;
 
 const to = (email: string) => (m: ReceivedMail) => m.to === email;
-const outbox = (email: string) => stack.gw.deps.database.sqlite.query('SELECT * FROM mail_outbox WHERE to_email = ? ORDER BY id').all(email) as Record<string, any>[];
+const outbox = (email: string) => stack.gw.deps.database!.sqlite.query('SELECT * FROM mail_outbox WHERE to_email = ? ORDER BY id').all(email) as Record<string, any>[];
 
 async function spend(key: string, tokens: number): Promise<number> {
   const res = await fetch(`${stack.gw.url}/v1/chat/completions`, {
@@ -77,7 +77,7 @@ describe('budget notices', () => {
   });
 
   it('sends nothing for a key without an email address', async () => {
-    const count = () => stack.gw.deps.database.sqlite.query('SELECT count(*) AS n FROM mail_outbox').get() as { n: number };
+    const count = () => stack.gw.deps.database!.sqlite.query('SELECT count(*) AS n FROM mail_outbox').get() as { n: number };
     const before = count();
     const { key, row } = await stack.gw.deps.metering.createKey({ planId: 'pro', budgetNano: parseUsd('0.003'), rpmOverride: 0, concurrencyOverride: 0 });
     let spent = 0;

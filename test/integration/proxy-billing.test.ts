@@ -91,12 +91,12 @@ describe('billing through the OpenAI SDK', () => {
     clock.set(PEAK);
     const key = await stack.key();
     await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('before repricing #tokens=3') as never });
-    stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 5000 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
+    stack.gw.deps.database!.sqlite.exec("UPDATE prices SET output_nano = 5000 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
     await stack.gw.deps.catalog.invalidate();
     await stack.client(key).chat.completions.create({ model: 'deepseek-v4-flash', messages: user('after repricing #tokens=3') as never });
     const rows = ledgerRows(stack, `key_id = '${keyRow(stack, key).id}'`);
     expect(rows.map((r) => r.output_price_nano)).toEqual([1200, 5000]);
-    stack.gw.deps.database.sqlite.exec("UPDATE prices SET output_nano = 1200 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
+    stack.gw.deps.database!.sqlite.exec("UPDATE prices SET output_nano = 1200 WHERE model_id = 'deepseek-v4-flash' AND period = 'peak'");
     await stack.gw.deps.catalog.invalidate();
   });
 });

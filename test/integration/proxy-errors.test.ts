@@ -59,11 +59,11 @@ describe('every error of the contract, in OpenAI shape', () => {
 
   it('402 when the budget is spent or the key expired', async () => {
     const spent = await stack.key({ budget: '0.001' });
-    stack.gw.deps.database.sqlite.exec(`UPDATE api_keys SET spent_nano = budget_nano WHERE id = '${keyRow(stack, spent).id}'`);
+    stack.gw.deps.database!.sqlite.exec(`UPDATE api_keys SET spent_nano = budget_nano WHERE id = '${keyRow(stack, spent).id}'`);
     stack.gw.deps.metering.dropKeyCache();
     await expectError(await chat(stack, spent, { model: 'deepseek-v4-flash', messages: user('x') }), 402, 'insufficient_quota');
     const expired = await stack.key();
-    stack.gw.deps.database.sqlite.exec(`UPDATE api_keys SET expires_at = 1000 WHERE id = '${keyRow(stack, expired).id}'`);
+    stack.gw.deps.database!.sqlite.exec(`UPDATE api_keys SET expires_at = 1000 WHERE id = '${keyRow(stack, expired).id}'`);
     stack.gw.deps.metering.dropKeyCache();
     const body = await expectError(await chat(stack, expired, { model: 'deepseek-v4-flash', messages: user('x') }), 402, 'insufficient_quota');
     expect(body.error.message).toContain('expired');

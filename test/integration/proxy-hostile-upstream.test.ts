@@ -74,7 +74,7 @@ async function newKey(budgetUsd = '1') {
 }
 
 function ledgerFor(keyId: string) {
-  const sqlite = gw.deps.database.sqlite;
+  const sqlite = gw.deps.database!.sqlite;
   const { spent_nano } = sqlite.query('SELECT spent_nano FROM api_keys WHERE id = ?').get(keyId) as { spent_nano: number };
   const rows = sqlite.query('SELECT cost_nano, basis, http_status FROM ledger WHERE key_id = ?').all(keyId) as { cost_nano: number; basis: string; http_status: number }[];
   return { spent: spent_nano, rows };

@@ -76,14 +76,14 @@ describe('server-side tools the operator priced', () => {
   it('sets, lists and removes prices through the admin API, each change audited', async () => {
     const listed = await admin.get('/tool-prices');
     expect(listed.body.data).toContainEqual({ tool: 'web_search', model: '*', peak_usd_per_call: '0.000750000', off_peak_usd_per_call: '0.000375000', max_calls_per_request: 5 });
-    expect(auditRows(stack.gw.deps.database.sqlite, 'tool_price.set')[0]).toMatchObject({ target: 'web_search:*', after: { tool: 'web_search', peak_usd_per_call: '0.000750000' } });
+    expect(auditRows(stack.gw.deps.database!.sqlite, 'tool_price.set')[0]).toMatchObject({ target: 'web_search:*', after: { tool: 'web_search', peak_usd_per_call: '0.000750000' } });
     expect((await admin.put('/tool-prices/web_search', { ...SEARCH_PRICE, model: 'no-such-model' })).status).toBe(400);
     expect((await admin.put('/tool-prices/web_search', { ...SEARCH_PRICE, max_calls_per_request: 0 })).status).toBe(400);
     expect((await admin.put('/tool-prices/telepathy', SEARCH_PRICE)).status).toBe(400);
     const removed = await admin.put('/tool-prices/read_url', { ...SEARCH_PRICE, model: 'deepseek-v4-pro' });
     expect(removed.status).toBe(200);
     expect((await admin.del('/tool-prices/read_url?model=deepseek-v4-pro')).status).toBe(200);
-    expect(auditRows(stack.gw.deps.database.sqlite, 'tool_price.remove')[0]).toMatchObject({ target: 'read_url:deepseek-v4-pro', after: null });
+    expect(auditRows(stack.gw.deps.database!.sqlite, 'tool_price.remove')[0]).toMatchObject({ target: 'read_url:deepseek-v4-pro', after: null });
     expect((await admin.del('/tool-prices/read_url?model=deepseek-v4-pro')).status).toBe(404);
   });
 

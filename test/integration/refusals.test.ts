@@ -23,7 +23,7 @@ async function usage(key: string): Promise<Usage> {
   return (await res.json()) as Usage;
 }
 
-const sql = (query: string) => stack.gw.deps.database.sqlite.query(query).all() as Record<string, unknown>[];
+const sql = (query: string) => stack.gw.deps.database!.sqlite.query(query).all() as Record<string, unknown>[];
 const flash = (extra: Record<string, unknown> = {}) => ({ model: 'deepseek-v4-flash', messages: user('hello'), ...extra });
 
 async function status(res: Response): Promise<number> {
@@ -34,7 +34,7 @@ async function status(res: Response): Promise<number> {
 describe('refused requests', () => {
   it('are counted once each, against the key refused and for the reason it was', async () => {
     const exec = (query: string) => {
-      stack.gw.deps.database.sqlite.exec(query);
+      stack.gw.deps.database!.sqlite.exec(query);
       stack.gw.deps.metering.dropKeyCache();
     };
     const cases: { reason: string; status: number; key: string; send(key: string): Promise<Response> }[] = [];

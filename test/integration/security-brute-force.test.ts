@@ -143,7 +143,7 @@ describe('a forwarded hop that is not an IP address', () => {
       });
       expect(res.status).toBe(200);
     }
-    const ips = auditRows(gw.deps.database.sqlite, 'key.create').map((row) => row.ip);
+    const ips = auditRows(gw.deps.database!.sqlite, 'key.create').map((row) => row.ip);
     expect(ips).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
   });
 

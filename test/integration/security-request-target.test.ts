@@ -32,7 +32,7 @@ const MALFORMED_HOSTS: [string, string | null][] = [
 
 let gw: TestGateway;
 let buyer: { key: string; id: string };
-const keyCount = () => (gw.deps.database.sqlite.query('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n;
+const keyCount = () => (gw.deps.database!.sqlite.query('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n;
 const requestLines = () => gw.logLines.map((line) => JSON.parse(line) as Record<string, any>).filter((line) => line.msg === 'request');
 
 beforeAll(async () => {

@@ -19,7 +19,7 @@ export interface PostgresHandle {
 
 /** Session advisory lock keys (pg_advisory_lock(namespace, key)): one namespace for Tollgate. */
 export const ADVISORY_NAMESPACE = 0x746f6c6c; // "toll"
-export const ADVISORY_LOCKS = { migrate: 1, leader: 2 } as const;
+export const ADVISORY_LOCKS = { migrate: 1, leader: 2, seed: 3 } as const;
 
 /** postgres://user@host:port/db: the URL without its password or query. */
 export function describePostgresUrl(text: string): string {

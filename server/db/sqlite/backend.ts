@@ -16,6 +16,7 @@ import { createSqliteRefusalStore } from '../../modules/metering/refusal-store.s
 import { createSqliteMeteringStore } from '../../modules/metering/store.sqlite';
 import { createSqliteOpsStore } from '../../modules/ops/store.sqlite';
 import { createSqliteUpstreamKeyStore } from '../../modules/proxy/upstream-store.sqlite';
+import { createInMemoryReasoningMemory } from '../../modules/proxy/reasoning-memory';
 import type { DatabaseHandle } from '../client';
 import { createConnectionGate, directStore, gatedStore, type Synchronous } from './gate';
 import { sqliteUnitOfWork } from './unit-of-work';
@@ -65,6 +66,8 @@ export function createSqliteBackend(database: DatabaseHandle, opts: { clock: Clo
     lockout: (spec) => memoryLockout({ limit: spec.limit, windowMs: spec.windowMs, now: spec.now }),
     bus,
     leadership: soleLeader(),
+    reasoning: createInMemoryReasoningMemory(opts.clock.now),
+    backgroundJobs: [],
     async close() {
       gate.close();
       await bus.close();

@@ -81,3 +81,13 @@ export function memoryLockout(opts: { limit: number; windowMs: number; maxAddres
     clear: async () => limiter.clear(),
   };
 }
+
+const NO_SLOT_TO_GIVE_BACK: ConcurrencySlot = { leave: async () => undefined };
+
+/**
+ * The scale-out mode's concurrency: counted by the hold itself (holds.pg.ts: in_flight moves in the
+ * same conditional UPDATE as held_nano, and leaves with it), so there is nothing to count here.
+ */
+export function concurrencyCountedByHolds(): ConcurrencyLimit {
+  return { enter: async () => NO_SLOT_TO_GIVE_BACK, held: () => 0 };
+}

@@ -2,13 +2,14 @@
 // in thinking mode answers 400 when an assistant turn that made tool calls comes back without its
 // reasoning, and many frameworks drop the fields they do not know: the gateway puts it back from
 // here. In memory, bounded in age, turns and characters (the oldest go first), behind a small
-// interface so that a store shared by several instances (Redis) can take its place.
+// interface; in the scale-out mode a tool loop's next turn may reach another instance, so the
+// record is shared through Redis there (reasoning-memory.redis.ts), this one in front of it.
 
 export interface ReasoningMemory {
-  /** Keeps the reasoning of a turn that made these tool calls, for this key only. */
+  /** Keeps the reasoning of a turn that made these tool calls, for this key only (never waits, never throws). */
   remember(keyId: string, toolCallIds: readonly string[], reasoning: string): void;
-  /** The reasoning of the turn that made this tool call, if this key received it within the time kept. */
-  recall(keyId: string, toolCallId: string): string | undefined;
+  /** The reasoning of each of these tool calls that this key received within the time kept (one look-up for them all). */
+  recallAll(keyId: string, toolCallIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 export interface ReasoningMemoryLimits {
@@ -27,7 +28,13 @@ interface Turn {
   expiresAt: number;
 }
 
-export function createInMemoryReasoningMemory(now: () => number, limits: ReasoningMemoryLimits = REASONING_MEMORY_LIMITS): ReasoningMemory & { readonly turns: number } {
+export type InMemoryReasoningMemory = ReasoningMemory & {
+  /** The reasoning of the turn that made this tool call, if this key received it within the time kept. */
+  recall(keyId: string, toolCallId: string): string | undefined;
+  readonly turns: number;
+};
+
+export function createInMemoryReasoningMemory(now: () => number, limits: ReasoningMemoryLimits = REASONING_MEMORY_LIMITS): InMemoryReasoningMemory {
   /** by key id and tool call id */
   const byCall = new Map<string, Turn>();
   /** oldest first (a Set iterates in insertion order) */
@@ -48,6 +55,11 @@ export function createInMemoryReasoningMemory(now: () => number, limits: Reasoni
     }
   }
 
+  function recall(keyId: string, toolCallId: string): string | undefined {
+    const turn = byCall.get(slot(keyId, toolCallId));
+    return turn && turn.expiresAt > now() ? turn.reasoning : undefined;
+  }
+
   return {
     remember(keyId, toolCallIds, reasoning) {
       if (toolCallIds.length === 0 || reasoning === '' || reasoning.length > limits.maxChars) return;
@@ -62,9 +74,14 @@ export function createInMemoryReasoningMemory(now: () => number, limits: Reasoni
       chars += reasoning.length;
       prune(at);
     },
-    recall(keyId, toolCallId) {
-      const turn = byCall.get(slot(keyId, toolCallId));
-      return turn && turn.expiresAt > now() ? turn.reasoning : undefined;
+    recall,
+    async recallAll(keyId, toolCallIds) {
+      const found = new Map<string, string>();
+      for (const id of toolCallIds) {
+        const reasoning = recall(keyId, id);
+        if (reasoning !== undefined) found.set(id, reasoning);
+      }
+      return found;
     },
     get turns() {
       return turns.size;

@@ -51,6 +51,7 @@ interface Admitted extends UpstreamContext {
 }
 
 const EMPTY: Record<string, unknown> = {};
+const NOTHING_RECALLED: ReadonlyMap<string, string> = new Map();
 
 export type { ProxyObserver, SettledReport } from './relay-settle';
 
@@ -99,8 +100,11 @@ export function createRelay(deps: {
       streamSlots++;
       lease.streamSlot = true;
     }
+    // tool-call turns sent back without their reasoning: what this key's record kept of it, in one look-up
+    const unexplained = adapter.toolCallsWithoutReasoning?.(body, model) ?? [];
+    const recalled = unexplained.length === 0 ? NOTHING_RECALLED : await memory.recallAll(key.id, unexplained);
     // One object is both the adapter's context and what admission returns (its last three fields set below).
-    const admitted: Admitted = { ctx, key: ctx.key, model, outputCap: adapter.outputCap(body, model), memory, stream, upstreamBody: EMPTY, upstreamText: '', admission: null!, serverTools };
+    const admitted: Admitted = { ctx, key: ctx.key, model, outputCap: adapter.outputCap(body, model), recalled, stream, upstreamBody: EMPTY, upstreamText: '', admission: null!, serverTools };
     const upstreamBody = adapter.upstreamBody(body, admitted);
     // Every prompt token is at least one byte of this JSON: a sound upper bound for the hold.
     let upstreamText = JSON.stringify(upstreamBody);

@@ -5,7 +5,6 @@ import type { SseEvent } from '../../../lib/sse';
 import type { ServerToolCalls, Usage } from '../../catalog/price-book';
 import type { ResolvedModel } from '../../catalog/service';
 import type { KeyRow } from '../../metering/store';
-import type { ReasoningMemory } from '../reasoning-memory';
 import type { DeclaredServerTool } from './server-tools';
 
 // What a protocol tells the relay core (relay.ts). The core does everything the protocols share:
@@ -26,8 +25,8 @@ export interface UpstreamContext {
   key: KeyRow;
   /** the output cap the hold is priced for: DeepSeek must be sent exactly this */
   outputCap: number;
-  /** the reasoning of this key's recent tool-call turns (recall with ctx.key.id) */
-  memory: ReasoningMemory;
+  /** the reasoning the gateway kept for this key's tool calls that the body sends back without it (toolCallsWithoutReasoning), by tool call id */
+  recalled: ReadonlyMap<string, string>;
 }
 
 /** The prompt's text, for estimating an answer whose usage DeepSeek never sent. */
@@ -107,6 +106,8 @@ export interface ProtocolAdapter<Body extends RelayBody = RelayBody> {
   serverTools?(body: Body): DeclaredServerTool[];
   /** DeepSeek's path for this body. */
   upstreamPath(body: Body): string;
+  /** The ids of tool calls in earlier turns the body sends back without their reasoning, which DeepSeek needs again (looked up in the ReasoningMemory before upstreamBody). */
+  toolCallsWithoutReasoning?(body: Body, model: ResolvedModel): string[];
   /** DeepSeek's body: the upstream model, the key's opaque user id, `outputCap`, usage forced on in streams. */
   upstreamBody(body: Body, ctx: UpstreamContext): Record<string, unknown>;
   /** Puts a cap the budget lowered on an upstream body (its own field name). */

@@ -6,7 +6,6 @@ import { outputCapOf } from '../../metering/service';
 import { parseAnswer } from '../completion';
 import { promptText } from '../estimate';
 import { nulCharacterField } from '../model';
-import type { ReasoningMemory } from '../reasoning-memory';
 import { isRecord, transformChunk, transformCompletion, type ChunkVerdict, type TransformOptions } from '../transform';
 import type { ProtocolAdapter, StreamCodec, StreamFacts } from './adapter';
 import { chatServerTools } from './server-tools';
@@ -84,18 +83,33 @@ function thinks(model: ResolvedModel, body: ChatBody): boolean {
   return (model.thinking ?? asked) !== 'disabled';
 }
 
-/**
- * Puts back, from this key's record, the reasoning of earlier tool-call turns the client sent
- * without it: DeepSeek V4 answers 400 otherwise. The parsed body is the relay's own, so its
- * messages are completed in place rather than copied.
- */
-function restoreReasoning(messages: unknown[], keyId: string, memory: ReasoningMemory): void {
+/** The tool calls of earlier assistant turns that come back without their reasoning. */
+function toolCallsWithoutReasoning(messages: unknown[]): string[] {
+  const ids: string[] = [];
   for (const message of messages) {
     if (!isRecord(message) || message.role !== 'assistant' || !Array.isArray(message.tool_calls)) continue;
     if (typeof message.reasoning_content === 'string' && message.reasoning_content !== '') continue;
     for (const call of message.tool_calls) {
       const id = isRecord(call) ? call.id : undefined;
-      const reasoning = typeof id === 'string' ? memory.recall(keyId, id) : undefined;
+      if (typeof id === 'string') ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * Puts back the reasoning of earlier tool-call turns the client sent without it, as the key's
+ * record had it (recalled): DeepSeek V4 answers 400 otherwise. The parsed body is the relay's
+ * own, so its messages are completed in place rather than copied.
+ */
+function restoreReasoning(messages: unknown[], recalled: ReadonlyMap<string, string>): void {
+  if (recalled.size === 0) return;
+  for (const message of messages) {
+    if (!isRecord(message) || message.role !== 'assistant' || !Array.isArray(message.tool_calls)) continue;
+    if (typeof message.reasoning_content === 'string' && message.reasoning_content !== '') continue;
+    for (const call of message.tool_calls) {
+      const id = isRecord(call) ? call.id : undefined;
+      const reasoning = typeof id === 'string' ? recalled.get(id) : undefined;
       if (reasoning !== undefined) {
         message.reasoning_content = reasoning;
         break;
@@ -118,7 +132,8 @@ function chatAdapter(paths: readonly string[], upstreamPath: (body: ChatBody) =>
     },
     serverTools: chatServerTools,
     upstreamPath,
-    upstreamBody(body, { model, key, outputCap, memory }) {
+    toolCallsWithoutReasoning: (body, model) => (thinks(model, body) ? toolCallsWithoutReasoning(body.messages) : []),
+    upstreamBody(body, { model, key, outputCap, recalled }) {
       const upstream: Record<string, unknown> = { ...body, model: model.upstreamModel, user_id: key.upstreamUserId };
       delete upstream.include_reasoning;
       if (model.thinking) upstream.thinking = { type: model.thinking };
@@ -128,7 +143,7 @@ function chatAdapter(paths: readonly string[], upstreamPath: (body: ChatBody) =>
       delete upstream.max_completion_tokens;
       upstream.max_tokens = outputCap;
       if (body.stream) upstream.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
-      if (thinks(model, body)) restoreReasoning(body.messages, key.id, memory);
+      restoreReasoning(body.messages, recalled);
       return upstream;
     },
     setOutputCap(upstream, cap) {
