@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { embeddedMigrations } from '../../server/db/pg/migrations.generated';
 import { tempDir } from '../helpers/gateway';
 import { POSTGRES_AVAILABLE, startPostgres, type TestPostgres } from '../helpers/postgres';
-import { freePort, runCli } from '../helpers/process';
+import { freePort, runCli, spawnGateway } from '../helpers/process';
 import { REDIS_AVAILABLE, startRedis, type TestRedis } from '../helpers/redis';
 
-// Starting in the scale-out mode: every problem a first start can meet is one line and status 2.
-// Until the stores run on PostgreSQL (the second wave), `serve` stops after the checks and the
-// migration with a line that says so.
+// Starting in the scale-out mode: every problem a first start can meet is one line and status 2;
+// with everything in place, `migrate`, `serve` and `keys` work on PostgreSQL and write nothing
+// into the data dir; `backup`/`restore` point to pg_dump.
 
 const AVAILABLE = POSTGRES_AVAILABLE && REDIS_AVAILABLE;
 const SECRET = Buffer.alloc(32, 9).toString('base64');
@@ -41,20 +41,34 @@ const oneLine = (result: { code: number | null; stderr: string }) => {
 };
 
 describe.skipIf(!AVAILABLE)('starting in the scale-out mode', () => {
-  it('applies the migrations with `tollgate migrate`; serve checks everything, then says in one line that serving on PostgreSQL is not complete yet', async () => {
+  it('applies the migrations with `tollgate migrate`, then serves from PostgreSQL and Redis, writing nothing into the data dir', async () => {
     const url = await pg.createDatabase();
     const where = `postgres://postgres@127.0.0.1:${pg.port}/${url.split('/').pop()}`;
     const migrate = runCli(['migrate'], scaleOut(url));
     expect(migrate.code).toBe(0);
     expect(migrate.stdout).toBe(`applied ${embeddedMigrations.length} migration(s) to ${where}\n`);
-    const line = oneLine(serve(scaleOut(url)));
-    expect(line).toBe(
-      `tollgate: the PostgreSQL mode is not complete in this version: ${where} is migrated and Redis at ${redis.url} answers, but the gateway cannot serve from them yet; unset TOLLGATE_DATABASE_URL to run on SQLite`,
-    );
+    const key = runCli(['keys', 'create', '--plan', 'starter', '--budget', '2'], scaleOut(url));
+    expect(key.code).toBe(0);
+    expect(key.stdout.trim()).toMatch(/^sk-gateway-[A-Za-z0-9]{40}$/);
+    const gateway = await spawnGateway([], { ...scaleOut(url), TOLLGATE_METRICS_TOKEN: 'metrics-token-for-the-test' });
+    try {
+      const health = await (await fetch(`${gateway.url}/healthz`)).json();
+      expect(health).toMatchObject({ status: 'degraded', database: 'ok', redis: 'ok' }); // no upstream key configured
+      const usage = await fetch(`${gateway.url}/api/usage`, { headers: { authorization: `Bearer ${key.stdout.trim()}` } });
+      expect(usage.status).toBe(200);
+      expect(((await usage.json()) as { budget_usd: string }).budget_usd).toBe('2.000000000');
+    } finally {
+      gateway.proc.kill('SIGTERM');
+      await gateway.proc.exited;
+    }
+    const list = runCli(['keys', 'list'], scaleOut(url));
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('starter');
     // nothing is written into the data dir in this mode
     expect(existsSync(join(dir, 'server-secret'))).toBe(false);
+    expect(existsSync(join(dir, 'admin-token'))).toBe(false);
     expect(existsSync(join(dir, 'tollgate.sqlite'))).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   it('stops in one line when PostgreSQL cannot be reached or the database does not exist, never showing the password', () => {
     const port = freePort();
@@ -82,16 +96,19 @@ describe.skipIf(!AVAILABLE)('starting in the scale-out mode', () => {
     );
   }, 30_000);
 
-  it('refuses incomplete settings, and the commands that do not work on PostgreSQL yet, in one line each', async () => {
+  it('refuses incomplete settings, a server secret that cannot open the stored keys, and backup/restore, in one line each', async () => {
     const url = await pg.createDatabase();
     const { TOLLGATE_ADMIN_TOKEN: _, ...noToken } = scaleOut(url);
     expect(oneLine(serve(noToken))).toStartWith('tollgate: TOLLGATE_ADMIN_TOKEN: required with TOLLGATE_DATABASE_URL');
-    expect(oneLine(runCli(['keys', 'list'], scaleOut(url)))).toBe(
-      'tollgate: keys: the PostgreSQL mode is not complete in this version; unset TOLLGATE_DATABASE_URL to work on the SQLite data dir',
-    );
-    expect(oneLine(runCli(['backup', join(dir, 'b.sqlite')], scaleOut(url)))).toBe(
-      "tollgate: backup is for the SQLite mode; with TOLLGATE_DATABASE_URL use PostgreSQL's pg_dump and pg_restore (see the README)",
-    );
+    expect(runCli(['keys', 'create', '--plan', 'trial'], scaleOut(url)).code).toBe(0);
+    const other = Buffer.alloc(32, 3).toString('base64');
+    expect(oneLine(runCli(['keys', 'list'], scaleOut(url, { TOLLGATE_SERVER_SECRET: other })))).toStartWith('tollgate: TOLLGATE_SERVER_SECRET cannot open the keys sealed in this database');
+    expect(oneLine(serve(scaleOut(url, { TOLLGATE_SERVER_SECRET: other })))).toStartWith('tollgate: TOLLGATE_SERVER_SECRET cannot open the keys sealed in this database');
+    for (const command of ['backup', 'restore']) {
+      expect(oneLine(runCli([command, join(dir, 'b.sqlite')], scaleOut(url)))).toBe(
+        `tollgate: ${command} is for the SQLite mode; with TOLLGATE_DATABASE_URL use PostgreSQL's pg_dump and pg_restore (see the README)`,
+      );
+    }
   }, 30_000);
 });
 

@@ -8,8 +8,13 @@ const OPS = ['Operations'];
 
 const Health = t.Object(
   {
-    status: t.Union([t.Literal('ok'), t.Literal('degraded')], { description: '`degraded` when no upstream key is in rotation (chat requests answer 503)' }),
+    status: t.Union([t.Literal('ok'), t.Literal('degraded')], {
+      description: '`degraded` when no upstream key is in rotation (chat requests answer 503), or in the scale-out mode when Redis does not answer (limits are per instance meanwhile)',
+    }),
     database: t.Optional(t.Literal('ok', { description: 'only for loopback, the trusted proxies and the metrics token' })),
+    redis: t.Optional(
+      t.Union([t.Literal('ok'), t.Literal('unreachable')], { description: 'the scale-out mode only; only for loopback, the trusted proxies and the metrics token' }),
+    ),
     upstreams: t.Optional(
       t.Object(
         { active: t.Integer({ description: 'upstream keys in rotation' }), total: t.Integer({ description: 'upstream keys configured' }) },
@@ -67,17 +72,18 @@ export const opsModule = (deps: Deps) => {
           throw Err.serviceUnavailable('database unavailable', 'database_unavailable');
         }
         const upstreams = upstreamCounts();
-        const status = upstreams.active > 0 ? ('ok' as const) : ('degraded' as const);
+        const redis = deps.backend.redis ? ((await deps.backend.redis.ping()) ? ('ok' as const) : ('unreachable' as const)) : undefined;
+        const status = upstreams.active > 0 && redis !== 'unreachable' ? ('ok' as const) : ('degraded' as const);
         if (!seesDetail(request, server)) return { status };
-        return { status, database: 'ok' as const, upstreams };
+        return redis === undefined ? { status, database: 'ok' as const, upstreams } : { status, database: 'ok' as const, redis, upstreams };
       },
       {
         response: { 200: Health, 503: ErrorBody },
         detail: {
           tags: OPS,
-          summary: 'Health: the database and the upstream rotation',
+          summary: 'Health: the database, Redis (scale-out mode) and the upstream rotation',
           description:
-            'Answers 200 while the database answers. `status` is `degraded` (still 200) when no upstream DeepSeek key is in rotation: chat requests then fail with 503, but a load balancer should not pull the only instance for it; alert on it instead. 503 `database_unavailable` when the database does not answer. Only `status` is shown to callers other than loopback, the trusted proxies (`TOLLGATE_TRUSTED_PROXIES`) and holders of `TOLLGATE_METRICS_TOKEN`.',
+            'Answers 200 while the database answers. `status` is `degraded` (still 200) when no upstream DeepSeek key is in rotation: chat requests then fail with 503, but a load balancer should not pull the only instance for it; alert on it instead. In the scale-out mode `redis` says whether Redis answers; while it does not, `status` is `degraded` (still 200: budgets never depend on Redis, and limits and lockouts fall back to each instance’s own counters). 503 `database_unavailable` when the database does not answer. Only `status` is shown to callers other than loopback, the trusted proxies (`TOLLGATE_TRUSTED_PROXIES`) and holders of `TOLLGATE_METRICS_TOKEN`.',
         },
       },
     )
@@ -86,7 +92,9 @@ export const opsModule = (deps: Deps) => {
       async ({ request, server }) => {
         allowMetrics(request, server);
         const databaseBytes = await store.databaseBytes();
-        return new Response(deps.metrics.render({ holds: deps.metering.holdsTotal(), databaseBytes, upstreams: upstreamCounts() }), {
+        const shared = deps.backend.redis;
+        const redis = shared ? { up: await shared.ping(), fallbacks: shared.fallbacks() } : undefined;
+        return new Response(deps.metrics.render({ holds: deps.metering.holdsTotal(), databaseBytes, upstreams: upstreamCounts(), redis }), {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
         });
       },
@@ -95,7 +103,7 @@ export const opsModule = (deps: Deps) => {
           tags: OPS,
           summary: 'Prometheus metrics (text format 0.0.4)',
           description:
-            'Counters: `tollgate_http_requests_total{route,status,model}`, `tollgate_upstream_errors_total{upstream,reason}` (upstream key ids, never keys), `tollgate_settled_requests_total{model,basis}`, `tollgate_tokens_total{model,kind}` (kind: cache_hit, cache_miss, output, reasoning), `tollgate_cost_usd_total{model}`, `tollgate_request_log_lines_total`. Histograms: `tollgate_http_request_duration_seconds{route}`, `tollgate_upstream_request_duration_seconds{model}`, `tollgate_upstream_ttfb_seconds{model}`. Gauges: `tollgate_open_streams`, `tollgate_holds_outstanding`, `tollgate_holds_outstanding_usd`, `tollgate_database_bytes`, `tollgate_upstreams_active`, `tollgate_upstreams_total`. With `TOLLGATE_METRICS_TOKEN` set, only `Authorization: Bearer TOLLGATE_METRICS_TOKEN` gets them (401 `invalid_metrics_token` otherwise); without it, only loopback and the trusted proxies (`TOLLGATE_TRUSTED_PROXIES`, the client address as X-Forwarded-For names it) do (403 `metrics_forbidden` otherwise).',
+            'Counters: `tollgate_http_requests_total{route,status,model}`, `tollgate_upstream_errors_total{upstream,reason}` (upstream key ids, never keys), `tollgate_settled_requests_total{model,basis}`, `tollgate_tokens_total{model,kind}` (kind: cache_hit, cache_miss, output, reasoning), `tollgate_cost_usd_total{model}`, `tollgate_request_log_lines_total`. Histograms: `tollgate_http_request_duration_seconds{route}`, `tollgate_upstream_request_duration_seconds{model}`, `tollgate_upstream_ttfb_seconds{model}`. Gauges: `tollgate_open_streams`, `tollgate_holds_outstanding`, `tollgate_holds_outstanding_usd`, `tollgate_database_bytes`, `tollgate_upstreams_active`, `tollgate_upstreams_total`; in the scale-out mode also `tollgate_redis_up` and the counter `tollgate_redis_fallbacks_total{kind}` (decisions made without Redis). No label names the instance: Prometheus’s own `instance` label tells instances apart. With `TOLLGATE_METRICS_TOKEN` set, only `Authorization: Bearer TOLLGATE_METRICS_TOKEN` gets them (401 `invalid_metrics_token` otherwise); without it, only loopback and the trusted proxies (`TOLLGATE_TRUSTED_PROXIES`, the client address as X-Forwarded-For names it) do (403 `metrics_forbidden` otherwise).',
           responses: {
             200: { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } },
             401: { description: '`invalid_metrics_token`: TOLLGATE_METRICS_TOKEN is set and was not sent', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },

@@ -14,6 +14,8 @@ export interface ScrapeGauges {
   holds: { count: number; nano: number };
   databaseBytes: number;
   upstreams: { active: number; total: number };
+  /** the scale-out mode's Redis: whether it answered this scrape's PING, and the decisions made without it since start (by kind) */
+  redis?: { up: boolean; fallbacks: Record<string, number> };
 }
 
 interface Histogram {
@@ -138,9 +140,13 @@ export function createMetrics() {
       gauge(out, 'tollgate_open_streams', 'Streaming responses currently open.', openStreams);
       gauge(out, 'tollgate_holds_outstanding', 'Budget holds of requests in flight.', gauges.holds.count);
       gauge(out, 'tollgate_holds_outstanding_usd', 'USD held by requests in flight.', gauges.holds.nano / 1e9);
-      gauge(out, 'tollgate_database_bytes', 'SQLite database size: page_count * page_size plus the WAL file.', gauges.databaseBytes);
+      gauge(out, 'tollgate_database_bytes', 'Database size: SQLite page_count * page_size plus the WAL file, or pg_database_size on PostgreSQL.', gauges.databaseBytes);
       gauge(out, 'tollgate_upstreams_active', 'Upstream keys in rotation.', gauges.upstreams.active);
       gauge(out, 'tollgate_upstreams_total', 'Upstream keys configured.', gauges.upstreams.total);
+      if (gauges.redis) {
+        gauge(out, 'tollgate_redis_up', 'Whether Redis answered PING for this scrape (scale-out mode).', gauges.redis.up ? 1 : 0);
+        renderCounter(out, 'tollgate_redis_fallbacks_total', 'Decisions this instance made without Redis (its own counters) since start, by what decided.', ['kind'], new Map(Object.entries(gauges.redis.fallbacks)));
+      }
       out.push('# HELP tollgate_request_log_lines_total Request log lines written.', '# TYPE tollgate_request_log_lines_total counter', `tollgate_request_log_lines_total ${logLines}`);
       return `${out.join('\n')}\n`;
     },
