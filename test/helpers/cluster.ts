@@ -25,6 +25,8 @@ export const describeScaleOut = SCALE_OUT_AVAILABLE ? describe : describe.skip;
 export const CLUSTER_SECRET = Buffer.alloc(32, 7).toString('base64');
 export const CLUSTER_ADMIN_TOKEN = 'tg-admin-cluster-test-token-0001';
 export const CLUSTER_UPSTREAM_KEY = 'sk-cluster-upstream-0001';
+/** a second key the simulator accepts, for a test that adds an upstream key */
+export const CLUSTER_SPARE_UPSTREAM_KEY = 'sk-cluster-upstream-0002';
 
 /**
  * Short heartbeat, stale and election times, so that a SIGKILLed instance's holds are swept and
@@ -79,7 +81,7 @@ export async function startCluster(opts: ClusterOptions = {}) {
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   const databaseUrl = opts.database === 'migrated' ? await pg.migratedDatabase() : await pg.createDatabase();
   const db = new SQL(databaseUrl, { max: 4 });
-  const sim = startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', keys: [CLUSTER_UPSTREAM_KEY], ...opts.sim });
+  const sim = startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', keys: [CLUSTER_UPSTREAM_KEY, CLUSTER_SPARE_UPSTREAM_KEY], ...opts.sim });
   const paypal: RecordedPayPal | undefined = opts.paypal ? startRecordedPayPal({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID }) : undefined;
   const ports = Array.from({ length: count }, () => freePort());
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
