@@ -60,8 +60,6 @@ export interface Config {
   redisUrl: string | undefined;
   /** TOLLGATE_SERVER_SECRET (base64 of 32 bytes), when set; required with databaseUrl */
   serverSecret: string | undefined;
-  /** the scale-out mode's instance liveness: heartbeat period, and the silence after which the leader sweeps an instance's holds */
-  instances: { heartbeatMs: number; staleMs: number };
 }
 
 export interface MailConfig {
@@ -179,7 +177,6 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   const ledgerRetentionDays = parseInteger(read('TOLLGATE_LEDGER_RETENTION_DAYS') ?? '180', 'TOLLGATE_LEDGER_RETENTION_DAYS', 0, 36_500);
   const refusalFlushSeconds = parseInteger(read('TOLLGATE_REFUSAL_FLUSH_SECONDS') ?? '5', 'TOLLGATE_REFUSAL_FLUSH_SECONDS', 1, 3600);
   const scaleOut = parseScaleOut(read, adminToken);
-  const instances = parseInstanceTimes(read);
 
   const mail = parseMail(read('TOLLGATE_SMTP_URL'), read('TOLLGATE_MAIL_FROM'), read('TOLLGATE_MAIL_RETRY_SECONDS'));
   const orderExpiryHours = parseInteger(read('TOLLGATE_ORDER_EXPIRY_HOURS') ?? '3', 'TOLLGATE_ORDER_EXPIRY_HOURS', 1, 8760);
@@ -211,17 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     mail,
     orderExpiryHours,
     ...scaleOut,
-    instances,
   };
-}
-
-/** Heartbeat and stale time of the scale-out mode's instances; a dead instance's holds come back after the stale time. */
-function parseInstanceTimes(read: (name: string) => string | undefined) {
-  const heartbeat = parseInteger(read('TOLLGATE_INSTANCE_HEARTBEAT_SECONDS') ?? '5', 'TOLLGATE_INSTANCE_HEARTBEAT_SECONDS', 1, 300);
-  const stale = parseInteger(read('TOLLGATE_INSTANCE_STALE_SECONDS') ?? '60', 'TOLLGATE_INSTANCE_STALE_SECONDS', 2, 86_400);
-  // a live instance must not be taken for dead between two of its heartbeats
-  if (stale < 2 * heartbeat) throw new ConfigError('TOLLGATE_INSTANCE_STALE_SECONDS', `must be at least twice TOLLGATE_INSTANCE_HEARTBEAT_SECONDS (${2 * heartbeat}), not ${stale}`);
-  return { heartbeatMs: heartbeat * 1000, staleMs: stale * 1000 };
 }
 
 const MAIL_FROM = /^(?:[^<>\r\n]{0,100}<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/;

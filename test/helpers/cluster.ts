@@ -28,12 +28,8 @@ export const CLUSTER_UPSTREAM_KEY = 'sk-cluster-upstream-0001';
 /** a second key the simulator accepts, for a test that adds an upstream key */
 export const CLUSTER_SPARE_UPSTREAM_KEY = 'sk-cluster-upstream-0002';
 
-/**
- * Short heartbeat, stale and election times, so that a SIGKILLed instance's holds are swept and
- * its background work taken over within seconds (README: TOLLGATE_INSTANCE_* variables).
- */
+/** A short stale time, so that a SIGKILLed instance's holds are swept within seconds (README: TOLLGATE_INSTANCE_STALE_SECONDS). */
 export const FAST_FAILOVER_ENV = {
-  TOLLGATE_INSTANCE_HEARTBEAT_SECONDS: '1',
   TOLLGATE_INSTANCE_STALE_SECONDS: '3',
 };
 

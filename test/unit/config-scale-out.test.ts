@@ -72,14 +72,4 @@ describe('the scale-out configuration', () => {
       expect(configError({ TOLLGATE_SERVER_SECRET: bad }).message).toBe('TOLLGATE_SERVER_SECRET: must be 32 random bytes in base64 (make one with: openssl rand -base64 32)');
     }
   });
-
-  it('heartbeats every 5 s and sweeps an instance silent for 60 s, unless told otherwise; a stale time under two heartbeats is refused', () => {
-    expect(loadConfig(SCALE_OUT).instances).toEqual({ heartbeatMs: 5000, staleMs: 60_000 });
-    expect(loadConfig({ ...SCALE_OUT, TOLLGATE_INSTANCE_HEARTBEAT_SECONDS: '1', TOLLGATE_INSTANCE_STALE_SECONDS: '3' }).instances).toEqual({ heartbeatMs: 1000, staleMs: 3000 });
-    expect(configError({ ...SCALE_OUT, TOLLGATE_INSTANCE_HEARTBEAT_SECONDS: '10', TOLLGATE_INSTANCE_STALE_SECONDS: '15' }).message).toBe(
-      'TOLLGATE_INSTANCE_STALE_SECONDS: must be at least twice TOLLGATE_INSTANCE_HEARTBEAT_SECONDS (20), not 15',
-    );
-    expect(configError({ ...SCALE_OUT, TOLLGATE_INSTANCE_HEARTBEAT_SECONDS: '0' }).variable).toBe('TOLLGATE_INSTANCE_HEARTBEAT_SECONDS');
-    expect(configError({ ...SCALE_OUT, TOLLGATE_INSTANCE_STALE_SECONDS: 'soon' }).variable).toBe('TOLLGATE_INSTANCE_STALE_SECONDS');
-  });
 });
