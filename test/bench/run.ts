@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/process';
 import { firstByte, paced, saturate, type Latencies, type Send } from './load';
+import { postgresMode } from './postgres-mode';
 import { rssMb } from './process-stats';
 import { startGateway, startPassthrough, startSimulator, stopChildren } from './processes';
 
@@ -125,6 +126,9 @@ async function main() {
   ] as const;
   console.log('\n| measure | value | target | met |\n|---|---|---|---|');
   for (const [name, value, ok, target] of checks) console.log(`| ${name} | ${value} | ${target} | ${ok ? 'yes' : 'NO'} |`);
+
+  // issue 16: two instances on PostgreSQL + Redis against the same simulator, as ratios to the figures above
+  await postgresMode({ dir, simUrl: sim.url, upstreamKey: UPSTREAM_KEY, seconds: SECONDS, pacedSeconds: PACED_SECONDS, sqlite: { saturated: sat.tollgate!, paced: pace.tollgate!, direct: pace.direct! }, row });
 }
 
 try {
