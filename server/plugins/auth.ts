@@ -173,9 +173,18 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
   async function checkKey(ctx: Guarded, path: string): Promise<number> {
     // Authorization, or on the Anthropic paths x-api-key (Authorization wins when both are sent)
     const authorization = apiKeyCredential(ctx.request, path);
-    // the usual case, nobody locked out: no address to work out
+    // the usual case, nobody locked out as far as this instance has heard: no address to work out
+    // for a known key. An unknown one asks the limiter itself, which another instance may have
+    // locked a moment ago (in the scale-out mode this instance hears of it within a second).
     if (!keyFailures.anyLockedOut()) {
-      await metering.identify(authorization);
+      try {
+        await metering.identify(authorization);
+      } catch (error) {
+        if (!(error instanceof GatewayError && error.key === 'unknown_key')) throw error;
+        const ip = clientAddress(ctx.server, ctx.request, trustedProxies);
+        if ((await keyFailures.retryAfterSeconds(ip)) > 0) throw Err.keyAuthRateLimited(await keyFailures.fail(ip));
+        throw error;
+      }
       return 0;
     }
     const ip = clientAddress(ctx.server, ctx.request, trustedProxies);

@@ -72,7 +72,7 @@ describeScaleOut('two instances, when things go wrong', () => {
   }, 30_000);
 
   it('keep every budget while Redis is down, fall back to each instance’s own limits, say degraded, and share again once Redis is back', async () => {
-    const spender = await c.key({ budget_usd: '0.01' });
+    const spender = await c.key({ budget_usd: '0.002' }); // about 20 of the 60 requests below
     const limited = await c.key({ budget_usd: '1', rpm: 3 });
     await c.redis.stop({ crash: true });
     try {

@@ -87,7 +87,7 @@ describeScaleOut('two instances on one PostgreSQL and one Redis', () => {
 
   it('let a 30-RPM key through exactly 30 times out of 40 sent across both, and answer the rest 429 with Retry-After', async () => {
     const { key, id } = await c.key({ budget_usd: '5', rpm: 30 });
-    const answers = await together(40, key, (i) => ({ messages: [{ role: 'user', content: `rate ${i} #tokens=4` }] }));
+    const answers = await together(40, key, (i) => ({ max_tokens: 16, messages: [{ role: 'user', content: `rate ${i} #tokens=4` }] }));
     expect(count(answers, 200)).toBe(30);
     const refused = answers.filter((a) => a.status === 429);
     expect(refused.length).toBe(10);

@@ -58,7 +58,8 @@ export const opsModule = (deps: Deps) => {
   const seesDetail = (request: Request, server: ServerLike | null) => hasMetricsToken(request) || isLocalOrTrusted(server, request, trustedProxies);
 
   function upstreamCounts() {
-    const upstreams = deps.pool.list();
+    // a key the operator removed stays in the pool (its id can be restored) but is no longer configured
+    const upstreams = deps.pool.list().filter((u) => u.state !== 'removed');
     return { active: upstreams.filter((u) => u.state === 'active').length, total: upstreams.length };
   }
 
