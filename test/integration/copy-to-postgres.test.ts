@@ -163,7 +163,7 @@ describePostgres('tollgate copy-to-postgres', () => {
     }
     expect(Number(sqlite.payments.refunded_nano)).toBe(500_000_000);
     const apiKeys = result.stdout.split('\n').find((line) => line.startsWith('api_keys'));
-    expect(apiKeys).toBe(`api_keys  ${sqlite.api_keys.n.padStart(4)}  budget ${formatUsd(Number(sqlite.api_keys.budget_nano))}, spent ${formatUsd(Number(sqlite.api_keys.spent_nano))}`.replace(/^api_keys/, 'api_keys'.padEnd(14)));
+    expect(apiKeys?.split(/ +/)).toEqual(['api_keys', sqlite.api_keys.n, 'budget', `${formatUsd(Number(sqlite.api_keys.budget_nano))},`, 'spent', formatUsd(Number(sqlite.api_keys.spent_nano))]);
     const reader = new SQL(url, { max: 1 });
     try {
       const [holds] = await reader`SELECT count(*)::int AS n, (SELECT coalesce(sum(held_nano), 0)::int FROM api_keys) AS held FROM holds`;
@@ -291,4 +291,53 @@ describePostgres('tollgate copy-to-postgres', () => {
       await gateway.stop();
     }
   }, 30_000);
+});
+
+describePostgres('tollgate copy-to-postgres on a long ledger', () => {
+  it.skipIf(!AVAILABLE)('copies in batches, moves the ids past SQLite’s own counter, and refuses a key spent past its budget', async () => {
+    const dir = tempDir('tollgate-long-');
+    scratch.push(dir);
+    expect(runCli(['keys', 'create', '--plan', 'pro', '--budget', '100', '--data-dir', dir], {}).code).toBe(0);
+    const file = new Database(join(dir, 'tollgate.sqlite'));
+    const keyId = (file.query('SELECT id FROM api_keys').get() as { id: string }).id;
+    const insert = file.prepare(
+      `INSERT INTO ledger (request_id, key_id, public_model, upstream_model, period, cache_hit_tokens, cache_miss_tokens, output_tokens,
+         reasoning_tokens, cache_hit_price_nano, cache_miss_price_nano, output_price_nano, cost_nano, basis, http_status, stream,
+         duration_ms, started_at, finished_at)
+       VALUES (?, ?, 'deepseek-v4-flash', 'deepseek-chat', 'peak', 1, 2, 3, 0, 10, 20, 30, ?, 'upstream', 200, ?, 5, ?, ?)`,
+    );
+    const rows = 2_600; // three batches of the widest table
+    file.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(`req-${i}`, keyId, 1000 + i, i % 2, 1_700_000_000_000 + i, 1_700_000_000_005 + i);
+    })();
+    const cost = rows * 1000 + (rows * (rows - 1)) / 2 - (1000 + 2599) - (1000 + 2598); // the two newest rows go below
+    file.run("DELETE FROM ledger WHERE request_id IN ('req-2599', 'req-2598')");
+    file.run('UPDATE api_keys SET spent_nano = ?', [cost]);
+    const counter = (file.query("SELECT seq FROM sqlite_sequence WHERE name = 'ledger'").get() as { seq: number }).seq;
+    expect(counter).toBe(rows);
+    file.close();
+
+    const url = await pg.createDatabase();
+    const result = copy(url, dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').map((line) => line.split(/ +/).join(' '))).toContain(`ledger ${rows - 2} cost ${formatUsd(cost)}`);
+    const reader = new SQL(url, { max: 1 });
+    try {
+      const [ledger] = await reader`SELECT count(*)::int AS n, sum(cost_nano)::bigint AS cost, count(*) FILTER (WHERE stream)::int AS streams FROM ledger`;
+      expect(ledger).toEqual({ n: rows - 2, cost: String(cost), streams: (rows - 2) / 2 });
+      const [next] = await reader`SELECT nextval(pg_get_serial_sequence('ledger', 'id'))::int AS id`;
+      expect(next.id).toBe(rows + 1); // not 2599: ids of deleted rows never come back
+    } finally {
+      await reader.close();
+    }
+
+    const over = new Database(join(dir, 'tollgate.sqlite'));
+    over.run('UPDATE api_keys SET spent_nano = budget_nano + 1');
+    over.close();
+    const target = await pg.createDatabase();
+    expect(oneLine(copy(target, dir))).toBe(
+      `tollgate: key(s) ${keyId} spent more than their budget, which PostgreSQL's api_keys_within_budget check refuses; raise their budget first (tollgate keys topup ID USD)`,
+    );
+    expect(await hasTables(target)).toBe(false);
+  }, 60_000);
 });
