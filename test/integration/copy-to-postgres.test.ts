@@ -233,7 +233,7 @@ describePostgres('tollgate copy-to-postgres', () => {
     expect(await gateway.proc.exited).toBe(0);
   }, 60_000);
 
-  it.skipIf(!AVAILABLE)('refuses a target that holds any row, in one line, without migrating or writing anything', async () => {
+  it.skipIf(!AVAILABLE)('refuses a target that holds any row (status 2) or has a table in the way (status 1), in one line, leaving it as it was', async () => {
     const url = await pg.createDatabase();
     const other = new SQL(url, { max: 1 });
     await other`CREATE TABLE notes (body text)`;
@@ -241,6 +241,15 @@ describePostgres('tollgate copy-to-postgres', () => {
     await other.close();
     expect(oneLine(copy(url))).toBe('tollgate: the target database is not empty (rows in notes); copy-to-postgres needs an empty database');
     expect(await hasTables(url)).toBe(false);
+    // an empty table in the way of the migrations: the copy fails (status 1), the database stays as it was
+    const clash = await pg.createDatabase();
+    const owner = new SQL(clash, { max: 1 });
+    await owner`CREATE TABLE plans (note text)`;
+    expect(oneLine(copy(clash), 1)).toStartWith('tollgate: the copy failed: relation "plans" already exists; nothing was written (the transaction was rolled back)');
+    expect(await hasTables(clash)).toBe(false);
+    const [kept] = await owner`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'plans'`;
+    expect(kept.n).toBe(1);
+    await owner.close();
     // the database the first test filled is refused the same way
     expect(oneLine(copy((before as J).url))).toStartWith('tollgate: the target database is not empty (rows in api_keys, ');
   }, 30_000);

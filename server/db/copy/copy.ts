@@ -39,23 +39,33 @@ export async function copyToPostgres(sqlite: Database, sql: SQL, opts: { plan?: 
   sqlite.exec('BEGIN'); // one snapshot of the source for the copy and its totals
   try {
     return await sql.begin(async (tx) => {
-      const { applied } = await applyPgMigrations(tx);
-      const ours = [...plan.map((t) => t.name), ...Object.keys(POSTGRES_ONLY)];
-      await tx.unsafe(`SET LOCAL lock_timeout = '10s'`);
-      await tx.unsafe(`LOCK TABLE ${ours.map(quote).join(', ')} IN ACCESS EXCLUSIVE MODE`);
-      await refuseData(tx);
-      for (const table of plan) await copyTable(sqlite, tx, table);
-      for (const table of plan) if (table.identity) await moveSequence(sqlite, tx, table.name, table.identity);
-      const source = plan.map((t) => sqliteTotals(sqlite, t));
-      const target: TableTotals[] = [];
-      for (const table of plan) target.push(await pgTotals(tx, table));
-      const mismatch = compareTotals(source, target);
-      if (mismatch) throw new CopyFailedError(`verification failed: ${mismatch}; nothing was written (the transaction was rolled back)`);
-      return { applied, tables: source };
+      try {
+        return await copyIn(sqlite, tx, plan);
+      } catch (error) {
+        if (error instanceof StartupError || error instanceof CopyFailedError) throw error;
+        // a lock wait that ran out, a dropped connection…: still one line, and still rolled back
+        throw new CopyFailedError(`the copy failed: ${String((error as Error).message ?? error).split('\n')[0]}; nothing was written (the transaction was rolled back)`);
+      }
     });
   } finally {
     sqlite.exec('ROLLBACK');
   }
+}
+
+async function copyIn(sqlite: Database, tx: SQL, plan: CopyTable[]): Promise<CopyResult> {
+  const { applied } = await applyPgMigrations(tx);
+  const ours = [...plan.map((t) => t.name), ...Object.keys(POSTGRES_ONLY)];
+  await tx.unsafe(`SET LOCAL lock_timeout = '10s'`);
+  await tx.unsafe(`LOCK TABLE ${ours.map(quote).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  await refuseData(tx);
+  for (const table of plan) await copyTable(sqlite, tx, table);
+  for (const table of plan) if (table.identity) await moveSequence(sqlite, tx, table.name, table.identity);
+  const source = plan.map((t) => sqliteTotals(sqlite, t));
+  const target: TableTotals[] = [];
+  for (const table of plan) target.push(await pgTotals(tx, table));
+  const mismatch = compareTotals(source, target);
+  if (mismatch) throw new CopyFailedError(`verification failed: ${mismatch}; nothing was written (the transaction was rolled back)`);
+  return { applied, tables: source };
 }
 
 /** The first difference between the two sides, in words, or undefined when they agree. */
