@@ -264,7 +264,7 @@ function parseScaleOut(read: (name: string) => string | undefined, adminToken: s
 }
 
 /** A URL of the given schemes with a host; the message never repeats a password. */
-function checkServiceUrl(text: string, variable: string, schemes: string[], example: string): void {
+export function checkServiceUrl(text: string, variable: string, schemes: string[], example: string): void {
   let url: URL;
   try {
     url = new URL(text);

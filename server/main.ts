@@ -12,6 +12,7 @@ import { DEFAULT_WEBHOOK_ID, startPayPalSimulator, WEBHOOK_ID_FORMAT } from './s
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBackupCommand } from './cli/backup';
+import { runCopyToPostgres } from './cli/copy-to-postgres';
 import { runKeysCommand, UsageError } from './cli/keys';
 import { buildWebPages, webPagesStale } from './cli/web-build';
 import { systemClock } from './lib/clock';
@@ -28,6 +29,8 @@ Commands:
   migrate                   apply pending database migrations and exit
   backup FILE               write a consistent copy of the live database to FILE (safe while serving)
   restore FILE              replace the database with the backup FILE (stop the gateway first)
+  copy-to-postgres DATABASE_URL
+                            copy the stopped SQLite shop of --data-dir into an empty PostgreSQL database, verified
   keys create --plan ID [--budget USD] [--email E] [--note N] [--rpm N] [--concurrency N] [--expires-days N]
   keys list | keys topup KEY_OR_ID USD | keys disable KEY_OR_ID
   simulate-upstream         run only the DeepSeek simulator [--port N] [--keys K1,K2]
@@ -160,6 +163,12 @@ async function main(argv: string[]): Promise<number> {
       if (config.databaseUrl) throw new UsageError(`${args.command} is for the SQLite mode; with TOLLGATE_DATABASE_URL use PostgreSQL's pg_dump and pg_restore (see the README)`);
       await runBackupCommand(args.command, config, args.positionals, (line) => process.stdout.write(`${line}\n`));
       return 0;
+    }
+    case 'copy-to-postgres': {
+      // the source is the data dir's SQLite database, whatever the scale-out variables already say
+      const sqliteEnv = { ...env, TOLLGATE_DATABASE_URL: undefined, TOLLGATE_REDIS_URL: undefined };
+      const write = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${line}\n`);
+      return runCopyToPostgres(loadConfig(sqliteEnv, configFlags(args.flags)), args.positionals, write(process.stdout), write(process.stderr));
     }
     case 'keys': {
       const config = loadConfig(env, configFlags(args.flags));

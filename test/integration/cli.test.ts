@@ -17,7 +17,7 @@ describe('the tollgate command line', () => {
     expect(run(['--version'])).toMatchObject({ code: 0, stdout: `tollgate ${pkg.version}\n` });
     const help = run(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'simulate-upstream']) expect(help.stdout).toContain(command);
+    for (const command of ['serve', 'migrate', 'copy-to-postgres', 'simulate-upstream']) expect(help.stdout).toContain(command);
   });
 
   it('exits 2 with one clear line for an unknown command', () => {

@@ -36,7 +36,7 @@ export function describePostgresUrl(text: string): string {
  * Opens the pool and proves it with one query, so that a wrong host, password or database stops
  * start-up with one line instead of failing the first request.
  */
-export async function connectPostgres(url: string, opts: { max?: number; connectTimeoutSeconds?: number; applicationName?: string } = {}): Promise<PostgresHandle> {
+export async function connectPostgres(url: string, opts: { max?: number; connectTimeoutSeconds?: number; applicationName?: string; /** what the URL is called in the error line */ variable?: string } = {}): Promise<PostgresHandle> {
   const describe = describePostgresUrl(url);
   const sql = new SQL(url, {
     max: opts.max ?? 20,
@@ -48,7 +48,7 @@ export async function connectPostgres(url: string, opts: { max?: number; connect
     await sql`SELECT 1`;
   } catch (error) {
     await sql.close({ timeout: 0 }).catch(() => undefined);
-    throw new StartupError(`TOLLGATE_DATABASE_URL: cannot reach PostgreSQL at ${describe}: ${reasonOf(error)}`);
+    throw new StartupError(`${opts.variable ?? 'TOLLGATE_DATABASE_URL'}: cannot reach PostgreSQL at ${describe}: ${reasonOf(error)}`);
   }
   const db = drizzle({ client: sql, schema }) as PgDB;
   return { sql, db, describe, close: () => sql.close({ timeout: 5 }) };
