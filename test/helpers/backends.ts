@@ -49,6 +49,8 @@ export interface BackendUnderTest {
   env(): Promise<Record<string, string>>;
   /** a fresh backend of this kind (not serving: no heartbeat or leader election) */
   open(opts?: { clock?: Clock; env?: Record<string, string> }): Promise<OpenedBackend>;
+  /** raw reads (SQLite's shapes, `?` placeholders) on the database a running gateway of this backend uses */
+  query(deps: Deps): Query;
 }
 
 let files = 0;
@@ -64,6 +66,7 @@ function underTest(kind: BackendKind, servers: ReturnType<typeof scaleOutServers
     kind,
     env: async () => (kind === 'sqlite' ? {} : servers.env()),
     open: (opts = {}) => (kind === 'sqlite' ? openSqlite(opts) : servers.open(opts)),
+    query: (deps) => gatewayQuery(deps, servers),
   };
 }
 
