@@ -1,10 +1,10 @@
-import { and, count, desc, eq, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { containsPattern, pgContains as ilike } from '../../db/like';
 import { numbers, utcDay, type PgConn } from '../../db/pg/conn';
 import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents } from '../../db/pg/schema';
 import type { KeyRow, LedgerRow } from '../metering/store';
 import type { AdminStore, EarnedRow, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
 
-const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
 const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const summed = (expression: SQL) => sql<number>`coalesce(sum(${expression}), 0)`.mapWith(Number);
 
@@ -41,8 +41,8 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
     if (f.planId) conditions.push(eq(apiKeys.planId, f.planId));
     if (f.keyHash) conditions.push(eq(apiKeys.keyHash, f.keyHash));
-    else if (f.q) {
-      const q = pattern(f.q);
+    else if (f.q && containsPattern(f.q)) {
+      const q = containsPattern(f.q)!;
       conditions.push(or(ilike(apiKeys.keyHint, q), ilike(apiKeys.email, q), ilike(apiKeys.orderId, q), ilike(apiKeys.id, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
@@ -64,9 +64,9 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
   function orderWhere(f: OrderSearch): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(orders.status, f.status));
-    if (f.q) {
-      const q = pattern(f.q);
-      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${payments.paypalCaptureId} ILIKE ${q})`;
+    if (f.q && containsPattern(f.q)) {
+      const q = containsPattern(f.q)!;
+      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${ilike(payments.paypalCaptureId, q)})`;
       conditions.push(or(ilike(orders.id, q), ilike(orders.email, q), ilike(orders.paypalOrderId, q), byCapture));
     }
     return conditions.length ? and(...conditions) : undefined;

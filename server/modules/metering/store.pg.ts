@@ -1,4 +1,5 @@
-import { and, desc, eq, gt, ilike, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { containsPattern, pgContains } from '../../db/like';
 import { numbers, pgAtomically, type PgConn } from '../../db/pg/conn';
 import { apiKeys, credits, holds, ledger } from '../../db/pg/schema';
 import type { KeyStatus } from '../../db/schema';
@@ -26,9 +27,9 @@ export function createPgMeteringStore(conn: PgConn): MeteringStore {
     listKeys(filter) {
       const conditions: (SQL | undefined)[] = [];
       if (filter.status) conditions.push(eq(apiKeys.status, filter.status));
-      if (filter.query) {
-        const q = `%${filter.query.replace(/[%_\\]/g, '')}%`;
-        conditions.push(or(ilike(apiKeys.keyHint, q), ilike(apiKeys.email, q), ilike(apiKeys.orderId, q), ilike(apiKeys.id, q)));
+      if (filter.query && containsPattern(filter.query)) {
+        const q = containsPattern(filter.query)!;
+        conditions.push(or(pgContains(apiKeys.keyHint, q), pgContains(apiKeys.email, q), pgContains(apiKeys.orderId, q), pgContains(apiKeys.id, q)));
       }
       return db
         .select()
