@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { containsPattern, pgContains as ilike } from '../../db/like';
-import { numbers, utcDay, type PgConn } from '../../db/pg/conn';
+import { bytewise, numbers, utcDay, type PgConn } from '../../db/pg/conn';
 import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents } from '../../db/pg/schema';
 import type { KeyRow, LedgerRow } from '../metering/store';
 import type { AdminStore, EarnedRow, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
@@ -78,7 +78,7 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     async keys(f: KeyFilter, page: Page) {
       const where = keyWhere(f);
       const [rows, total] = await Promise.all([
-        db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).limit(page.limit).offset(page.offset) as Promise<KeyRow[]>,
+        db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.createdAt), desc(bytewise(apiKeys.id))).limit(page.limit).offset(page.offset) as Promise<KeyRow[]>,
         totalOf(db.select({ n: count() }).from(apiKeys).where(where)),
       ]);
       return { rows, total };
@@ -101,7 +101,7 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     async orders(f: OrderSearch, page: Page) {
       const where = orderWhere(f);
       const [rows, total] = await Promise.all([
-        db.select().from(orders).where(where).orderBy(desc(orders.createdAt), desc(orders.id)).limit(page.limit).offset(page.offset),
+        db.select().from(orders).where(where).orderBy(desc(orders.createdAt), desc(bytewise(orders.id))).limit(page.limit).offset(page.offset),
         totalOf(db.select({ n: count() }).from(orders).where(where)),
       ]);
       return { rows, total };
@@ -117,7 +117,8 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
       ]);
       return { rows, total };
     },
-    auditActions: async () => (await db.selectDistinct({ action: auditLog.action }).from(auditLog).orderBy(auditLog.action)).map((r) => r.action),
+    // GROUP BY, not DISTINCT: DISTINCT allows no ORDER BY expression outside its select list
+    auditActions: async () => (await db.select({ action: auditLog.action }).from(auditLog).groupBy(auditLog.action).orderBy(bytewise(auditLog.action))).map((r) => r.action),
 
     // ---- overview
 
