@@ -59,7 +59,8 @@ eachBackend('admin reads', (b) => {
   const keys: Record<string, { key: string; id: string }> = {};
 
   beforeAll(async () => {
-    s = await startCheckoutStack({ deepseek: true, env: await b.env(), query: b.query });
+    // on PostgreSQL a database whose text sorts as under en_US, not by bytes: the answers must not depend on it
+    s = await startCheckoutStack({ deepseek: true, env: await b.env({ icuLocale: 'en-US' }), query: b.query });
     admin = adminClient(s.url, s.gw.admin.token);
     // a bought key (its order is what the overview's earned figure weighs its spend by)
     const created = await s.checkout('starter', 'Buyer.One@Example.COM');
@@ -271,5 +272,26 @@ eachBackend('admin reads', (b) => {
     expect({ total: page.total, targets: page.data.map((r: J) => r.target) }).toEqual({ total: 4, targets: [keys.ops!.id] });
     expect(all.data.map((r: J) => r.id)).toEqual([...all.data.map((r: J) => r.id)].sort((a: number, b: number) => b - a));
     expect(typeof all.data[0].id).toBe('number');
+  });
+
+  it('orders ties by id in byte order whatever the database’s collation: the keys list and the refusals', async () => {
+    // three keys made in the same millisecond, long ago, with ids that sort differently by bytes and by locale
+    const tied = ['key_aaaaaaaaaaaaaaaa', 'key_Bbbbbbbbbbbbbbbb', 'key_cccccccccccccccc'];
+    for (const [i, id] of tied.entries()) {
+      await s.q(
+        `INSERT INTO api_keys (id, key_hash, key_encrypted, key_hint, plan_id, budget_nano, upstream_user_id, created_at) VALUES (?, ?, 'x', 'sk-gateway-…', 'pro', 1000, ?, 1000)`,
+        id,
+        `hash-${i}`,
+        `user-${i}`,
+      );
+    }
+    const byBytes = [...tied].sort().reverse();
+    expect(byBytes).toEqual(['key_cccccccccccccccc', 'key_aaaaaaaaaaaaaaaa', 'key_Bbbbbbbbbbbbbbbb']);
+    const oldest = (await admin.get('/keys?offset=5&limit=10')).body;
+    expect({ total: oldest.total, ids: ids(oldest.data) }).toEqual({ total: 8, ids: byBytes });
+    expect(ids((await admin.get('/keys?offset=6&limit=1')).body.data)).toEqual([byBytes[1]]);
+    await s.gw.deps.backend.stores.refusals.add(tied.map((keyId) => ({ keyId, date: '2026-01-02', reason: 'rate_limited' as const, count: 3 })));
+    const refused = (await admin.get('/refusals?to=2026-01-02')).body;
+    expect(refused.data.map((r: J) => r.key_id)).toEqual([...tied].sort());
   });
 });

@@ -19,7 +19,7 @@ eachBackend('catalog and settings', (b) => {
   let env: Record<string, string>;
   const dataDir = tempDir('tollgate-catalog-');
   beforeAll(async () => {
-    env = { ...(await b.env()), TOLLGATE_LOG_LEVEL: 'error' };
+    env = { ...(await b.env({ icuLocale: 'en-US' })), TOLLGATE_LOG_LEVEL: 'error' }; // PostgreSQL: text sorting as under en_US
     gw = await startTestGateway({ env, dataDir });
     admin = adminClient(gw.url, gw.admin.token);
   });

@@ -15,7 +15,7 @@ const DAY = 86_400_000;
 eachBackend('checkout', (b) => {
   let s: CheckoutStack;
   beforeAll(async () => {
-    s = await startCheckoutStack({ env: { ...(await b.env()), TOLLGATE_ORDER_EXPIRY_HOURS: '3' }, query: b.query });
+    s = await startCheckoutStack({ env: { ...(await b.env({ icuLocale: 'en-US' })), TOLLGATE_ORDER_EXPIRY_HOURS: '3' }, query: b.query });
   });
   afterAll(() => s?.close());
   it('runs on its backend', () => expect(s.gw.deps.database === undefined).toBe(b.kind === 'postgres'));
@@ -141,6 +141,38 @@ eachBackend('checkout', (b) => {
       [topup.order_id, 'topup', new Date(after.expires_at).toISOString()],
       [first.order_id, 'purchase', new Date(before!.expires_at).toISOString()],
     ]);
+  });
+
+  it('lists and searches orders in the console by any of their ids and the email in any case, and shows one with its payments and events', async () => {
+    const order = await paid('starter', 'Console_Buyer@Example.com');
+    const admin = async (path: string, init: RequestInit = {}) => {
+      const res = await fetch(`${s.url}/admin/api${path}`, { ...init, headers: { authorization: `Bearer ${s.gw.admin.token}`, 'content-type': 'application/json' } });
+      return { status: res.status, body: (await res.json()) as J };
+    };
+    for (const q of [order.order_id, order.order_id.toLowerCase(), order.paypal_order_id, order.captureId, 'CONSOLE_BUYER@example', 'console_buyer']) {
+      const found = (await admin(`/orders?q=${encodeURIComponent(q)}`)).body;
+      expect({ q, total: found.total, ids: found.data.map((o: J) => o.id) }).toEqual({ q, total: 1, ids: [order.order_id] });
+    }
+    expect((await admin('/orders?q=consoleXbuyer')).body.total).toBe(0);
+    const all = (await admin('/orders?limit=100')).body;
+    const rows = (await s.q('SELECT id, created_at FROM orders')) as J[];
+    expect(all.total).toBe(rows.length);
+    expect(all.data.map((o: J) => o.id)).toEqual(rows.sort((x, y) => y.created_at - x.created_at || (y.id < x.id ? -1 : 1)).map((r) => r.id));
+    const page = (await admin('/orders?limit=1&offset=1')).body;
+    expect({ total: page.total, ids: page.data.map((o: J) => o.id) }).toEqual({ total: rows.length, ids: [all.data[1].id] });
+    const detail = (await admin(`/orders/${order.order_id}`)).body;
+    expect(detail).toMatchObject({ id: order.order_id, status: 'paid', email: 'console_buyer@example.com', amount_usd: '5.000000000' });
+    expect(detail.payments).toEqual([expect.objectContaining({ paypal_capture_id: order.captureId, status: 'COMPLETED', amount_usd: '5.000000000', refunded_usd: '0.000000000' })]);
+    expect(detail.webhook_events.length).toBeGreaterThanOrEqual(1);
+    expect(detail.webhook_events.every((e: J) => e.verified === true && typeof e.received_at === 'string')).toBe(true);
+    const received = detail.webhook_events.map((e: J) => Date.parse(e.received_at));
+    expect(received).toEqual([...received].sort((x: number, y: number) => x - y));
+
+    // two refunds recorded at once: both count, and the budget is lowered by their sum
+    const answers = await Promise.all(['1', '2'].map((amount_usd) => admin(`/orders/${order.order_id}/refund`, { method: 'POST', body: JSON.stringify({ amount_usd }) })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(await paymentsOf(order.order_id)).toMatchObject([{ status: 'PARTIALLY_REFUNDED', refunded_nano: 3_000_000_000 }]);
+    expect(await usage(order.key)).toMatchObject({ status: 'active', budget_usd: '1.250000000' });
   });
 
   it('expires orders not paid in time, stops asking PayPal about them, and still honours a late payment', async () => {
