@@ -160,4 +160,39 @@ eachBackend('mail outbox', (b) => {
     expect((await s.q("SELECT target FROM audit_log WHERE action = 'mail.resend' ORDER BY id")).map((r) => r.target)).toEqual([String(failed.id), String(failed.id)]);
     expect((await admin('/mail/999999/resend', { method: 'POST', body: '{}' })).status).toBe(404);
   });
+
+  it('sends every paid order of an address its receipt again, and an unknown address nothing, answering both alike', async () => {
+    const first = await paidOrder('twice@example.com');
+    const second = await paidOrder('twice@example.com');
+    await smtp.waitFor(to('twice@example.com'), 2);
+    const resend = async (email: string) => {
+      const res = await s.post('/api/orders/resend', { email });
+      return { status: res.status, text: await res.text() };
+    };
+    const known = await resend('Twice@Example.com');
+    expect(known.status).toBe(202);
+    expect(await resend('nobody-here@example.com')).toEqual(known);
+    const copies = (await smtp.waitFor(to('twice@example.com'), 4)).slice(2);
+    expect(copies.map((m) => m.subject.match(/ord_\w+/)?.[0]).sort()).toEqual([first.order_id, second.order_id].sort());
+    await s.gw.deps.mail.runNow();
+    expect(await outbox('to_email = ?', 'nobody-here@example.com')).toEqual([]);
+    expect((await outbox('to_email = ?', 'twice@example.com')).map((r) => r.resend)).toEqual([0, 0, 1, 1]);
+  });
+
+  it('queues the expiry notice once per key and expiry, three days before', async () => {
+    const { metering, mail } = s.gw.deps;
+    const soon = await metering.createKey({ planId: 'pro', email: 'expiring@example.com', expiresDays: 30 });
+    await metering.updateKey(soon.row.id, { expiresAt: Date.now() + 2 * 86_400_000 });
+    await metering.createKey({ planId: 'pro', email: 'later@example.com', expiresDays: 30 });
+    expect(await mail.sweepNow()).toBeGreaterThanOrEqual(1);
+    await mail.sweepNow();
+    const [notice] = await smtp.waitFor(to('expiring@example.com'));
+    expect(notice!.subject).toStartWith('[Tollgate] Your key expires on ');
+    await mail.runNow();
+    expect(await outbox('to_email = ?', 'expiring@example.com')).toMatchObject([{ kind: 'expiring', status: 'sent' }]);
+    expect(await outbox('to_email = ?', 'later@example.com')).toEqual([]);
+    await metering.updateKey(soon.row.id, { expiresAt: Date.now() + 2.5 * 86_400_000 });
+    await mail.sweepNow();
+    await waitFor(async () => (await outbox('to_email = ? AND status = ?', 'expiring@example.com', 'sent')).length === 2, 10_000, 'a notice for the new expiry');
+  });
 });
