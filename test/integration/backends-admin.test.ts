@@ -294,4 +294,30 @@ eachBackend('admin reads', (b) => {
     const refused = (await admin.get('/refusals?to=2026-01-02')).body;
     expect(refused.data.map((r: J) => r.key_id)).toEqual([...tied].sort());
   });
+
+  it('edits, tops up and rotates a key in single statements, seen at once by the buyer', async () => {
+    const { key, id } = keys.zed!;
+    const usage = async (secret: string) => {
+      const res = await fetch(`${s.url}/api/usage`, { headers: { authorization: `Bearer ${secret}` } });
+      return { status: res.status, body: (await res.json()) as J };
+    };
+    const spent = (await usage(key)).body.spent_usd as string;
+    expect(parseUsd(spent)).toBeGreaterThan(0);
+    const edited = await admin.patch(`/keys/${id}`, { budget_usd: '5', note: 'Edited', rpm: 7, concurrency: 3, show_reasoning: true, expires_at: '2030-01-01T00:00:00.000Z' });
+    expect(edited.body).toMatchObject({ budget_usd: '5.000000000', note: 'Edited', rpm: 7, status: 'active', expires_at: '2030-01-01T00:00:00.000Z' });
+    expect((await usage(key)).body).toMatchObject({ budget_usd: '5.000000000', rpm: 7, max_concurrency: 3, show_reasoning: true, expires_at: '2030-01-01T00:00:00.000Z' });
+    // below what is spent: refused, nothing changed
+    expect((await admin.patch(`/keys/${id}`, { budget_usd: '0.0000001' })).status).toBe(400);
+    const topups = await Promise.all(['1', '2', '0.5'].map((amount_usd) => admin.post(`/keys/${id}/topup`, { amount_usd })));
+    expect(topups.map((t) => t.status)).toEqual([200, 200, 200]);
+    expect((await usage(key)).body.budget_usd).toBe('8.500000000');
+    expect(await s.q('SELECT budget_nano, show_reasoning, rpm_override FROM api_keys WHERE id = ?', id)).toEqual([{ budget_nano: 8_500_000_000, show_reasoning: 1, rpm_override: 7 }]);
+    const rotated = await admin.post(`/keys/${id}/rotate`);
+    expect(rotated.status).toBe(200);
+    expect((await usage(key)).status).toBe(401);
+    expect((await usage(rotated.body.key)).body).toMatchObject({ budget_usd: '8.500000000', spent_usd: spent });
+    expect((await admin.get(`/keys?q=${encodeURIComponent(rotated.body.key)}`)).body).toMatchObject({ total: 1, data: [{ id }] });
+    const actions = (await admin.get(`/audit?target=${id}`)).body.data.map((r: J) => r.action);
+    expect(actions).toEqual(['key.rotate', 'key.topup', 'key.topup', 'key.topup', 'key.update', 'key.create']);
+  });
 });
