@@ -175,6 +175,24 @@ eachBackend('checkout', (b) => {
     expect(await usage(order.key)).toMatchObject({ status: 'active', budget_usd: '1.250000000' });
   });
 
+  it('gives the buyer a new key with the same remaining budget; the old key stops working', async () => {
+    const order = await paid('starter', 'rotator@example.com');
+    const [row] = await keysOf(order.order_id);
+    await s.q('UPDATE api_keys SET spent_nano = 1000000000 WHERE id = ?', row!.id as string);
+    s.gw.deps.metering.dropKeyCache();
+    const res = await s.post('/api/orders/rotate-key', { order_id: order.paypal_order_id, email: 'ROTATOR@example.com' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as J;
+    expect(body).toMatchObject({ order_id: order.order_id, status: 'paid', budget_usd: '4.250000000', remaining_usd: '3.250000000' });
+    expect(body.key).not.toBe(order.key);
+    expect((await s.usage(order.key)).status).toBe(401);
+    expect(await usage(body.key)).toMatchObject({ remaining_usd: '3.250000000' });
+    expect(await keysOf(order.order_id)).toHaveLength(1);
+    expect((await keysOf(order.order_id))[0]!.key_hash).not.toBe(row!.key_hash);
+    expect((await s.viewOrder(order.order_id, order.view_token)).body.key).toBe(body.key);
+    expect(await s.q("SELECT actor, target FROM audit_log WHERE action = 'key.rotate' AND target = ?", row!.id as string)).toEqual([{ actor: 'buyer', target: row!.id }]);
+  });
+
   it('expires orders not paid in time, stops asking PayPal about them, and still honours a late payment', async () => {
     const young = await s.checkout('starter', 'young@example.com');
     const old = await s.checkout('starter', 'old@example.com');
