@@ -59,6 +59,14 @@ eachBackend('catalog and settings', (b) => {
   it('shows a plan edit and a new plan in /api/plans in both languages, a retired plan off sale, and the plan’s models in /v1/models', async () => {
     const created = await admin.post('/plans', { id: 'team', name: 'Team', name_zh: '团队版', description: 'For a team.', price_usd: '30', budget_usd: '27.5', models: ['deepseek-v4-flash', 'deepseek-v4-mini'], rpm: 120, max_concurrency: 10, validity_days: 60 });
     expect(created.status).toBe(200);
+    // a taken id, an unknown model, a bad price: 400 in the contract's shape, and nothing written
+    const taken = await admin.post('/plans', { id: 'team', name: 'Again', price_usd: '1', budget_usd: '1', models: ['deepseek-v4-flash'], rpm: 1, max_concurrency: 1, validity_days: 1 });
+    expect(taken.status).toBe(400);
+    expect(taken.body.error.type).toBe('invalid_request_error');
+    expect((await admin.post('/plans', { id: 'other', name: 'Other', price_usd: '1', budget_usd: '1', models: ['gpt-5'], rpm: 1, max_concurrency: 1, validity_days: 1 })).body.error.param).toBe('models');
+    expect((await admin.patch('/plans/nope', { rpm: 1 })).status).toBe(404);
+    expect((await admin.post('/keys', { plan_id: 'nope' })).body.error).toMatchObject({ type: 'invalid_request_error', param: 'plan_id' });
+    expect((await admin.get('/plans')).body.data.filter((p: J) => p.id === 'team' || p.id === 'other').map((p: J) => p.name)).toEqual(['Team']);
     const edited = await admin.patch('/plans/starter', { name: 'Starter+', budget_usd: '4.5', rpm: 45, description_zh: '' });
     expect(edited.body).toMatchObject({ name: 'Starter+', budget_usd: '4.500000000', rpm: 45, missing_zh: ['description'] });
     expect((await admin.patch('/plans/standard', { retired: true })).body.retired).toBe(true);
