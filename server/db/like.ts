@@ -5,11 +5,11 @@ import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 // escape character, so SQLite (which has none by default) and PostgreSQL read the pattern alike.
 
 /**
- * `%text%` with LIKE's wildcards in `text` escaped by a backslash; undefined for a text of
- * nothing but wildcards, which searches for nothing in particular (no filter).
+ * `%text%` with LIKE's wildcards in `text` escaped by a backslash; undefined for no text or a text
+ * of nothing but wildcards, which searches for nothing in particular (no filter).
  */
-export function containsPattern(text: string): string | undefined {
-  if (text.replace(/[\\%_]/g, '') === '') return undefined;
+export function containsPattern(text: string | undefined): string | undefined {
+  if (!text || text.replace(/[\\%_]/g, '') === '') return undefined;
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 

@@ -40,9 +40,9 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
     if (f.planId) conditions.push(eq(apiKeys.planId, f.planId));
+    const q = containsPattern(f.q);
     if (f.keyHash) conditions.push(eq(apiKeys.keyHash, f.keyHash));
-    else if (f.q && containsPattern(f.q)) {
-      const q = containsPattern(f.q)!;
+    else if (q) {
       conditions.push(or(ilike(apiKeys.keyHint, q), ilike(apiKeys.email, q), ilike(apiKeys.orderId, q), ilike(apiKeys.id, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
@@ -64,8 +64,8 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
   function orderWhere(f: OrderSearch): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(orders.status, f.status));
-    if (f.q && containsPattern(f.q)) {
-      const q = containsPattern(f.q)!;
+    const q = containsPattern(f.q);
+    if (q) {
       const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${ilike(payments.paypalCaptureId, q)})`;
       conditions.push(or(ilike(orders.id, q), ilike(orders.email, q), ilike(orders.paypalOrderId, q), byCapture));
     }

@@ -5,7 +5,6 @@ import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents
 import type { Synchronous } from '../../db/sqlite/gate';
 import type { AdminStore, EarnedRow, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
 
-
 // Rolled-up days are whole UTC days: a window that starts at midnight (as the overview's do)
 // takes them whole, exactly as it took their raw rows.
 const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -44,9 +43,9 @@ export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
     if (f.planId) conditions.push(eq(apiKeys.planId, f.planId));
+    const q = containsPattern(f.q);
     if (f.keyHash) conditions.push(eq(apiKeys.keyHash, f.keyHash));
-    else if (f.q && containsPattern(f.q)) {
-      const q = containsPattern(f.q)!;
+    else if (q) {
       conditions.push(or(like(apiKeys.keyHint, q), like(apiKeys.email, q), like(apiKeys.orderId, q), like(apiKeys.id, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
@@ -68,8 +67,8 @@ export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
   function orderWhere(f: OrderSearch): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(orders.status, f.status));
-    if (f.q && containsPattern(f.q)) {
-      const q = containsPattern(f.q)!;
+    const q = containsPattern(f.q);
+    if (q) {
       const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${like(payments.paypalCaptureId, q)})`;
       conditions.push(or(like(orders.id, q), like(orders.email, q), like(orders.paypalOrderId, q), byCapture));
     }

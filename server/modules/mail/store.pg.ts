@@ -12,8 +12,8 @@ export function createPgOutboxStore(conn: PgConn): OutboxStore {
   const where = (f: OutboxFilter): SQL | undefined => {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(mailOutbox.status, f.status));
-    if (f.q && containsPattern(f.q)) {
-      const q = containsPattern(f.q)!;
+    const q = containsPattern(f.q);
+    if (q) {
       conditions.push(or(pgContains(mailOutbox.toEmail, q), pgContains(mailOutbox.params, q)));
     }
     return conditions.length ? and(...conditions) : undefined;

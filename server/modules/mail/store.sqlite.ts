@@ -10,8 +10,8 @@ export function createSqliteOutboxStore(db: DB): Synchronous<OutboxStore> {
   const where = (f: OutboxFilter): SQL | undefined => {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(mailOutbox.status, f.status));
-    if (f.q && containsPattern(f.q)) {
-      const q = containsPattern(f.q)!;
+    const q = containsPattern(f.q);
+    if (q) {
       conditions.push(or(sqliteContains(mailOutbox.toEmail, q), sqliteContains(mailOutbox.params, q)));
     }
     return conditions.length ? and(...conditions) : undefined;

@@ -27,8 +27,8 @@ export function createPgMeteringStore(conn: PgConn): MeteringStore {
     listKeys(filter) {
       const conditions: (SQL | undefined)[] = [];
       if (filter.status) conditions.push(eq(apiKeys.status, filter.status));
-      if (filter.query && containsPattern(filter.query)) {
-        const q = containsPattern(filter.query)!;
+      const q = containsPattern(filter.query);
+      if (q) {
         conditions.push(or(pgContains(apiKeys.keyHint, q), pgContains(apiKeys.email, q), pgContains(apiKeys.orderId, q), pgContains(apiKeys.id, q)));
       }
       return db

@@ -44,8 +44,8 @@ export function createSqliteMeteringStore(db: DB): Synchronous<MeteringStore> {
     listKeys(filter) {
       const conditions: (SQL | undefined)[] = [];
       if (filter.status) conditions.push(eq(apiKeys.status, filter.status));
-      if (filter.query && containsPattern(filter.query)) {
-        const q = containsPattern(filter.query)!;
+      const q = containsPattern(filter.query);
+      if (q) {
         conditions.push(or(sqliteContains(apiKeys.keyHint, q), sqliteContains(apiKeys.email, q), sqliteContains(apiKeys.orderId, q), sqliteContains(apiKeys.id, q)));
       }
       return db
