@@ -320,4 +320,15 @@ eachBackend('admin reads', (b) => {
     const actions = (await admin.get(`/audit?target=${id}`)).body.data.map((r: J) => r.action);
     expect(actions).toEqual(['key.rotate', 'key.topup', 'key.topup', 'key.topup', 'key.update', 'key.create']);
   });
+
+  it('serves more console writes at once than the database pool has connections, each with its audit row', async () => {
+    const before = (await admin.get('/keys?limit=1')).body.total as number;
+    const made = await Promise.all(Array.from({ length: 30 }, (_, i) => admin.post('/keys', { plan_id: 'trial', budget_usd: '1', email: `many${i}@example.com` })));
+    expect(made.map((r) => r.status)).toEqual(made.map(() => 200));
+    const topped = await Promise.all(made.flatMap((r) => [admin.post(`/keys/${r.body.data.id}/topup`, { amount_usd: '0.5' }), admin.patch(`/keys/${r.body.data.id}`, { note: 'busy' })]));
+    expect(topped.every((r) => r.status === 200)).toBe(true);
+    expect((await admin.get('/keys?limit=1')).body.total).toBe(before + 30);
+    expect((await admin.get('/keys?q=many&limit=100')).body.data.map((k: J) => [k.budget_usd, k.note])).toEqual(made.map(() => ['1.500000000', 'busy']));
+    expect((await admin.get('/audit?action=key.topup&limit=1')).body.total).toBe(33);
+  });
 });
