@@ -193,6 +193,21 @@ eachBackend('checkout', (b) => {
     expect(await s.q("SELECT actor, target FROM audit_log WHERE action = 'key.rotate' AND target = ?", row!.id as string)).toEqual([{ actor: 'buyer', target: row!.id }]);
   });
 
+  it('captures many orders paid at the same moment, each once with its own key', async () => {
+    const created = await Promise.all(Array.from({ length: 12 }, (_, i) => s.checkout('trial', `rush${i}@example.com`)));
+    const backs = await Promise.all(created.map((c) => s.approve(c.paypal_order_id)));
+    const answers = await Promise.all(backs.flatMap((back) => [s.visit(back), s.visit(back)]));
+    expect(answers.every((a) => a.status === 303)).toBe(true);
+    await s.quiesce();
+    for (const c of created) {
+      expect((await order(c.order_id)).status).toBe('paid');
+      expect(await keysOf(c.order_id)).toHaveLength(1);
+      expect(await creditsOf('order_id', c.order_id)).toHaveLength(1);
+    }
+    const keyIds = new Set((await Promise.all(created.map((c) => keysOf(c.order_id)))).map(([k]) => k!.id));
+    expect(keyIds.size).toBe(12);
+  });
+
   it('expires orders not paid in time, stops asking PayPal about them, and still honours a late payment', async () => {
     const young = await s.checkout('starter', 'young@example.com');
     const old = await s.checkout('starter', 'old@example.com');
