@@ -290,6 +290,8 @@ eachBackend('admin reads', (b) => {
     const oldest = (await admin.get('/keys?offset=5&limit=10')).body;
     expect({ total: oldest.total, ids: ids(oldest.data) }).toEqual({ total: 8, ids: byBytes });
     expect(ids((await admin.get('/keys?offset=6&limit=1')).body.data)).toEqual([byBytes[1]]);
+    // and the list `tollgate keys list` prints
+    expect((await s.gw.deps.metering.listKeys({ limit: 10_000 })).slice(-3).map((k) => k.id)).toEqual(byBytes);
     await s.gw.deps.backend.stores.refusals.add(tied.map((keyId) => ({ keyId, date: '2026-01-02', reason: 'rate_limited' as const, count: 3 })));
     const refused = (await admin.get('/refusals?to=2026-01-02')).body;
     expect(refused.data.map((r: J) => r.key_id)).toEqual([...tied].sort());

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { containsPattern, pgContains } from '../../db/like';
-import { numbers, pgAtomically, type PgConn } from '../../db/pg/conn';
+import { bytewise, numbers, pgAtomically, type PgConn } from '../../db/pg/conn';
 import { apiKeys, credits, holds, ledger } from '../../db/pg/schema';
 import type { KeyStatus } from '../../db/schema';
 import type { KeyEdit, KeyMoney, KeyRow, MeteringStore, SettleRow, SpendChange } from './store';
@@ -35,7 +35,7 @@ export function createPgMeteringStore(conn: PgConn): MeteringStore {
         .select()
         .from(apiKeys)
         .where(conditions.length ? and(...conditions) : undefined)
-        .orderBy(desc(apiKeys.createdAt))
+        .orderBy(desc(apiKeys.createdAt), desc(bytewise(apiKeys.id)))
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0);
     },

@@ -52,7 +52,7 @@ export function createSqliteMeteringStore(db: DB): Synchronous<MeteringStore> {
         .select()
         .from(apiKeys)
         .where(conditions.length ? and(...conditions) : undefined)
-        .orderBy(desc(apiKeys.createdAt))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0)
         .all();
