@@ -82,6 +82,7 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     if (!sqlite) throw new Error('rows() reads SQLite only: use q() on this backend');
     return sqlite.query(sql).all(...params) as J[];
   };
+  if (!sqlite && !opts.query) throw new Error('a checkout stack on PostgreSQL needs opts.query (the backend under test\'s query)');
   const q: Query = sqlite ? async (sql, ...params) => sqlite.query(sql).all(...params) as J[] : opts.query!(gateway.deps);
 
   async function control(path: string, body?: unknown): Promise<{ status: number; body: J }> {
