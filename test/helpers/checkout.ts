@@ -53,6 +53,7 @@ export async function waitFor<T>(fn: () => T | undefined | null | false | Promis
 }
 
 export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
+  if (opts.env?.TOLLGATE_DATABASE_URL && !opts.query) throw new Error('a checkout stack on PostgreSQL needs opts.query (the backend under test\'s query) to read its database');
   const paypal = startRecordedPayPal({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID });
   const deepseek = opts.deepseek ? startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', keys: [UPSTREAM_KEY] }) : undefined;
   const dataDir = tempDir('tollgate-checkout-');
@@ -82,7 +83,6 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     if (!sqlite) throw new Error('rows() reads SQLite only: use q() on this backend');
     return sqlite.query(sql).all(...params) as J[];
   };
-  if (!sqlite && !opts.query) throw new Error('a checkout stack on PostgreSQL needs opts.query (the backend under test\'s query)');
   const q: Query = sqlite ? async (sql, ...params) => sqlite.query(sql).all(...params) as J[] : opts.query!(gateway.deps);
 
   async function control(path: string, body?: unknown): Promise<{ status: number; body: J }> {
