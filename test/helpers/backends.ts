@@ -45,10 +45,15 @@ export interface OpenedBackend {
 
 export interface BackendUnderTest {
   kind: BackendKind;
-  /** the environment that puts a gateway on this backend: nothing for SQLite, a fresh database for PostgreSQL */
-  env(): Promise<Record<string, string>>;
+  /**
+   * The environment that puts a gateway on this backend: nothing for SQLite, a fresh database for
+   * PostgreSQL (with `icuLocale`, one whose text sorts by that locale, as many servers' databases do).
+   */
+  env(opts?: { icuLocale?: string }): Promise<Record<string, string>>;
   /** a fresh backend of this kind (not serving: no heartbeat or leader election) */
   open(opts?: { clock?: Clock; env?: Record<string, string> }): Promise<OpenedBackend>;
+  /** raw reads (SQLite's shapes, `?` placeholders) on the database a running gateway of this backend uses */
+  query(deps: Deps): Query;
 }
 
 let files = 0;
@@ -62,8 +67,9 @@ export function eachBackend(title: string, body: (b: BackendUnderTest) => void):
 function underTest(kind: BackendKind, servers: ReturnType<typeof scaleOutServers>): BackendUnderTest {
   return {
     kind,
-    env: async () => (kind === 'sqlite' ? {} : servers.env()),
+    env: async (opts = {}) => (kind === 'sqlite' ? {} : servers.env(opts)),
     open: (opts = {}) => (kind === 'sqlite' ? openSqlite(opts) : servers.open(opts)),
+    query: (deps) => gatewayQuery(deps, servers),
   };
 }
 
@@ -106,10 +112,10 @@ export function scaleOutServers() {
   });
   const started = () => (servers ??= Promise.all([startPostgres(), startRedis()]).then(([pg, redis]) => ({ pg, redis })));
 
-  async function env(): Promise<Record<string, string>> {
+  async function env(opts: { icuLocale?: string } = {}): Promise<Record<string, string>> {
     const { pg, redis } = await started();
     return {
-      TOLLGATE_DATABASE_URL: await pg.migratedDatabase(),
+      TOLLGATE_DATABASE_URL: opts.icuLocale ? await pg.collatedDatabase(opts.icuLocale) : await pg.migratedDatabase(),
       TOLLGATE_REDIS_URL: redis.url,
       TOLLGATE_SERVER_SECRET: SCALE_OUT_SECRET,
       TOLLGATE_ADMIN_TOKEN: SCALE_OUT_ADMIN_TOKEN,

@@ -1,7 +1,9 @@
+import type { Database } from 'bun:sqlite';
 import { rmSync } from 'node:fs';
 import { startDeepSeekSimulator } from '../../server/simulators/deepseek';
 import { DEFAULT_WEBHOOK_ID } from '../../server/simulators/paypal';
 import { startRecordedPayPal } from '../contracts/paypal-recorder';
+import type { Query } from './backends';
 import { startTestGateway, tempDir, type TestGateway } from './gateway';
 import { freePort } from './process';
 import { UPSTREAM_KEY } from './stack';
@@ -29,6 +31,8 @@ export interface CheckoutStackOptions {
   /** start the DeepSeek simulator as upstream (default false) */
   deepseek?: boolean;
   env?: Record<string, string>;
+  /** raw reads of the gateway's database when it is not SQLite (a backend's `query`, test/helpers/backends.ts) */
+  query?: (deps: TestGateway['deps']) => Query;
 }
 
 export interface Created {
@@ -49,6 +53,7 @@ export async function waitFor<T>(fn: () => T | undefined | null | false | Promis
 }
 
 export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
+  if (opts.env?.TOLLGATE_DATABASE_URL && !opts.query) throw new Error('a checkout stack on PostgreSQL needs opts.query (the backend under test\'s query) to read its database');
   const paypal = startRecordedPayPal({ clientId: PAYPAL_CLIENT_ID, clientSecret: PAYPAL_CLIENT_SECRET, webhookId: PAYPAL_WEBHOOK_ID });
   const deepseek = opts.deepseek ? startDeepSeekSimulator({ port: 0, hostname: '127.0.0.1', keys: [UPSTREAM_KEY] }) : undefined;
   const dataDir = tempDir('tollgate-checkout-');
@@ -72,8 +77,13 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
   const url = gateway.url;
   const webhookUrl = `${url}/api/paypal/webhook`;
   if (opts.webhooks !== false) paypal.sim.setWebhookUrl(webhookUrl);
-  const sqlite = gateway.deps.database!.sqlite;
-  const rows = (sql: string, ...params: (string | number)[]) => sqlite.query(sql).all(...params) as J[];
+  // on PostgreSQL there is no SQLite file: `rows` and `sqlite` are SQLite's only, `q` reads either
+  const sqlite = gateway.deps.database?.sqlite as Database;
+  const rows = (sql: string, ...params: (string | number)[]) => {
+    if (!sqlite) throw new Error('rows() reads SQLite only: use q() on this backend');
+    return sqlite.query(sql).all(...params) as J[];
+  };
+  const q: Query = sqlite ? async (sql, ...params) => sqlite.query(sql).all(...params) as J[] : opts.query!(gateway.deps);
 
   async function control(path: string, body?: unknown): Promise<{ status: number; body: J }> {
     const res = await fetch(`${paypal.url}/_control/${path}`, {
@@ -108,6 +118,7 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     logLines: gateway.logLines,
     sqlite,
     rows,
+    q,
     control,
     post,
 
@@ -159,8 +170,8 @@ export async function startCheckoutStack(opts: CheckoutStackOptions = {}) {
     /** Waits until the gateway has processed an event of this type (optionally for one resource). */
     async processed(eventType: string, count = 1): Promise<J[]> {
       return waitFor(
-        () => {
-          const done = rows('SELECT * FROM webhook_events WHERE event_type = ? AND processed_at IS NOT NULL', eventType);
+        async () => {
+          const done = await q('SELECT * FROM webhook_events WHERE event_type = ? AND processed_at IS NOT NULL', eventType);
           return done.length >= count ? done : undefined;
         },
         8000,

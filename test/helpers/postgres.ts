@@ -68,6 +68,11 @@ export interface TestPostgres {
   createDatabase(template?: string): Promise<string>;
   /** a new database with every embedded migration applied (a copy of one migrated once), with its URL */
   migratedDatabase(): Promise<string>;
+  /**
+   * A new migrated database whose text sorts by an ICU locale (say 'en-US': 'key_a' before 'key_B',
+   * as a database created under en_US.UTF-8 sorts), not by bytes as the others and SQLite do.
+   */
+  collatedDatabase(icuLocale: string): Promise<string>;
   /** an admin connection to the postgres database */
   admin: SQL;
   stop(): Promise<void>;
@@ -127,6 +132,18 @@ export async function startPostgres(): Promise<TestPostgres> {
         return name;
       })();
       return createDatabase(await migrated);
+    },
+    async collatedDatabase(icuLocale) {
+      if (!/^[A-Za-z0-9-]+$/.test(icuLocale)) throw new Error(`not an ICU locale: ${icuLocale}`);
+      const name = `t${process.pid}_${++databases}_${icuLocale.replace(/-/g, '_').toLowerCase()}`;
+      await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8' LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale}'`);
+      const { sql, close } = await connectPostgres(url(name), { max: 1 });
+      try {
+        await migratePostgres(sql);
+      } finally {
+        await close();
+      }
+      return url(name);
     },
     async stop() {
       await admin.close({ timeout: 0 }).catch(() => undefined);

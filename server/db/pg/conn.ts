@@ -1,4 +1,5 @@
 import type { SQL } from 'bun';
+import { sql as expr, type SQL as Expression, type SQLWrapper } from 'drizzle-orm';
 import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql';
 
 // What a PostgreSQL store runs its statements on: the pool, or one transaction's connection
@@ -42,3 +43,9 @@ export function numbers<T extends Record<string, unknown>>(row: Record<string, u
 
 /** A UTC day (YYYY-MM-DD) of an epoch-milliseconds column, as SQLite's strftime('%Y-%m-%d', ms / 1000, 'unixepoch') gives it. */
 export const utcDay = (column: string) => `to_char(DATE '1970-01-01' + (${column} / 86400000)::int, 'YYYY-MM-DD')`;
+
+/**
+ * A text column as ORDER BY should compare it: by bytes, as SQLite does, whatever collation the
+ * database was created with (under en_US or ICU 'key_a' sorts before 'key_B'; by bytes after).
+ */
+export const bytewise = (column: SQLWrapper): Expression => expr`${column} COLLATE "C"`;

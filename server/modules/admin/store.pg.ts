@@ -1,10 +1,10 @@
-import { and, count, desc, eq, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import { numbers, utcDay, type PgConn } from '../../db/pg/conn';
+import { and, count, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { containsPattern, pgContains as ilike } from '../../db/like';
+import { bytewise, numbers, utcDay, type PgConn } from '../../db/pg/conn';
 import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents } from '../../db/pg/schema';
 import type { KeyRow, LedgerRow } from '../metering/store';
 import type { AdminStore, EarnedRow, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
 
-const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
 const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const summed = (expression: SQL) => sql<number>`coalesce(sum(${expression}), 0)`.mapWith(Number);
 
@@ -40,9 +40,9 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
     if (f.planId) conditions.push(eq(apiKeys.planId, f.planId));
+    const q = containsPattern(f.q);
     if (f.keyHash) conditions.push(eq(apiKeys.keyHash, f.keyHash));
-    else if (f.q) {
-      const q = pattern(f.q);
+    else if (q) {
       conditions.push(or(ilike(apiKeys.keyHint, q), ilike(apiKeys.email, q), ilike(apiKeys.orderId, q), ilike(apiKeys.id, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
@@ -64,9 +64,9 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
   function orderWhere(f: OrderSearch): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(orders.status, f.status));
-    if (f.q) {
-      const q = pattern(f.q);
-      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${payments.paypalCaptureId} ILIKE ${q})`;
+    const q = containsPattern(f.q);
+    if (q) {
+      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${ilike(payments.paypalCaptureId, q)})`;
       conditions.push(or(ilike(orders.id, q), ilike(orders.email, q), ilike(orders.paypalOrderId, q), byCapture));
     }
     return conditions.length ? and(...conditions) : undefined;
@@ -78,7 +78,7 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     async keys(f: KeyFilter, page: Page) {
       const where = keyWhere(f);
       const [rows, total] = await Promise.all([
-        db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).limit(page.limit).offset(page.offset) as Promise<KeyRow[]>,
+        db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.createdAt), desc(bytewise(apiKeys.id))).limit(page.limit).offset(page.offset) as Promise<KeyRow[]>,
         totalOf(db.select({ n: count() }).from(apiKeys).where(where)),
       ]);
       return { rows, total };
@@ -101,7 +101,7 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
     async orders(f: OrderSearch, page: Page) {
       const where = orderWhere(f);
       const [rows, total] = await Promise.all([
-        db.select().from(orders).where(where).orderBy(desc(orders.createdAt), desc(orders.id)).limit(page.limit).offset(page.offset),
+        db.select().from(orders).where(where).orderBy(desc(orders.createdAt), desc(bytewise(orders.id))).limit(page.limit).offset(page.offset),
         totalOf(db.select({ n: count() }).from(orders).where(where)),
       ]);
       return { rows, total };
@@ -117,7 +117,8 @@ export function createPgAdminStore(conn: PgConn): AdminStore {
       ]);
       return { rows, total };
     },
-    auditActions: async () => (await db.selectDistinct({ action: auditLog.action }).from(auditLog).orderBy(auditLog.action)).map((r) => r.action),
+    // GROUP BY, not DISTINCT: DISTINCT allows no ORDER BY expression outside its select list
+    auditActions: async () => (await db.select({ action: auditLog.action }).from(auditLog).groupBy(auditLog.action).orderBy(bytewise(auditLog.action))).map((r) => r.action),
 
     // ---- overview
 

@@ -1,10 +1,9 @@
-import { and, count, desc, eq, gte, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DB } from '../../db/client';
+import { containsPattern, sqliteContains as like } from '../../db/like';
 import { apiKeys, auditLog, ledger, ledgerDaily, orders, payments, webhookEvents } from '../../db/schema';
 import type { Synchronous } from '../../db/sqlite/gate';
 import type { AdminStore, EarnedRow, KeyFilter, LedgerFilter, OrderSearch, Page } from './store';
-
-const pattern = (q: string) => `%${q.replace(/[%_\\]/g, '')}%`;
 
 // Rolled-up days are whole UTC days: a window that starts at midnight (as the overview's do)
 // takes them whole, exactly as it took their raw rows.
@@ -44,9 +43,9 @@ export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(apiKeys.status, f.status));
     if (f.planId) conditions.push(eq(apiKeys.planId, f.planId));
+    const q = containsPattern(f.q);
     if (f.keyHash) conditions.push(eq(apiKeys.keyHash, f.keyHash));
-    else if (f.q) {
-      const q = pattern(f.q);
+    else if (q) {
       conditions.push(or(like(apiKeys.keyHint, q), like(apiKeys.email, q), like(apiKeys.orderId, q), like(apiKeys.id, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
@@ -68,10 +67,10 @@ export function createSqliteAdminStore(db: DB): Synchronous<AdminStore> {
   function orderWhere(f: OrderSearch): SQL | undefined {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(orders.status, f.status));
-    if (f.q) {
-      const q = pattern(f.q.toLowerCase());
-      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${payments.paypalCaptureId} LIKE ${pattern(f.q)})`;
-      conditions.push(or(like(orders.id, pattern(f.q)), like(orders.email, q), like(orders.paypalOrderId, pattern(f.q)), byCapture));
+    const q = containsPattern(f.q);
+    if (q) {
+      const byCapture = sql`${orders.id} IN (SELECT ${payments.orderId} FROM ${payments} WHERE ${like(payments.paypalCaptureId, q)})`;
+      conditions.push(or(like(orders.id, q), like(orders.email, q), like(orders.paypalOrderId, q), byCapture));
     }
     return conditions.length ? and(...conditions) : undefined;
   }

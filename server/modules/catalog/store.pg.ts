@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { ADVISORY_LOCKS, ADVISORY_NAMESPACE } from '../../db/pg/client';
-import { pgAtomically, type PgConn } from '../../db/pg/conn';
+import { bytewise, pgAtomically, type PgConn } from '../../db/pg/conn';
 import { modelAliases, models, plans, prices, settings, toolPrices } from '../../db/pg/schema';
 import { DEFAULT_ALIASES, DEFAULT_MODELS, DEFAULT_PLANS, DEFAULT_PRICES, DEFAULT_SCHEDULE } from './defaults';
 import type { PriceSchedule } from './price-book';
@@ -29,14 +29,14 @@ export function createPgCatalogStore(conn: PgConn): CatalogStore {
       }),
     read: async () => {
       const [planRows, modelRows, aliases, priceRows, tools, sched] = await Promise.all([
-        db.select().from(plans).orderBy(plans.sortOrder, plans.id),
-        db.select().from(models).orderBy(models.sortOrder, models.id),
+        db.select().from(plans).orderBy(plans.sortOrder, bytewise(plans.id)),
+        db.select().from(models).orderBy(models.sortOrder, bytewise(models.id)),
         db.select().from(modelAliases),
         db.select().from(prices),
         db
           .select({ tool: toolPrices.tool, modelId: toolPrices.modelId, peakCallNano: toolPrices.peakCallNano, offPeakCallNano: toolPrices.offPeakCallNano, maxCalls: toolPrices.maxCalls })
           .from(toolPrices)
-          .orderBy(toolPrices.tool, toolPrices.modelId),
+          .orderBy(bytewise(toolPrices.tool), bytewise(toolPrices.modelId)),
         schedule(),
       ]);
       return { plans: planRows, models: modelRows, aliases, prices: priceRows, toolPrices: tools, schedule: sched };

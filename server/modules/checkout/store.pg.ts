@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { PgConn } from '../../db/pg/conn';
+import { bytewise, type PgConn } from '../../db/pg/conn';
 import { orders, payments, webhookEvents } from '../../db/pg/schema';
 import type { CheckoutStore, OrderRow } from './store';
 
@@ -17,7 +17,7 @@ export function createPgCheckoutStore(conn: PgConn): CheckoutStore {
     lockOrder: (id) => first(db.select().from(orders).where(eq(orders.id, id)).for('update')),
     orderByPayPalId: (paypalOrderId) => first(db.select().from(orders).where(eq(orders.paypalOrderId, paypalOrderId))),
     paidOrdersOf: (email, limit) =>
-      db.select().from(orders).where(and(eq(orders.email, email), eq(orders.status, 'paid'))).orderBy(desc(orders.paidAt), desc(orders.id)).limit(limit),
+      db.select().from(orders).where(and(eq(orders.email, email), eq(orders.status, 'paid'))).orderBy(desc(orders.paidAt), desc(bytewise(orders.id))).limit(limit),
     expireUnpaid: async (createdBefore) =>
       (
         await db

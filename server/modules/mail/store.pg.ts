@@ -1,4 +1,5 @@
-import { and, count, desc, eq, lte, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, lte, or, sql, type SQL } from 'drizzle-orm';
+import { containsPattern, pgContains } from '../../db/like';
 import type { PgConn } from '../../db/pg/conn';
 import { mailOutbox } from '../../db/pg/schema';
 import type { MailStatus } from '../../db/schema';
@@ -11,9 +12,9 @@ export function createPgOutboxStore(conn: PgConn): OutboxStore {
   const where = (f: OutboxFilter): SQL | undefined => {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(mailOutbox.status, f.status));
-    if (f.q) {
-      const q = `%${f.q.replace(/[%_\\]/g, '')}%`;
-      conditions.push(sql`(${mailOutbox.toEmail} ILIKE ${q} OR ${mailOutbox.params} ILIKE ${q})`);
+    const q = containsPattern(f.q);
+    if (q) {
+      conditions.push(or(pgContains(mailOutbox.toEmail, q), pgContains(mailOutbox.params, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
   };

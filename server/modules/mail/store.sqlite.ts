@@ -1,5 +1,6 @@
-import { and, count, desc, eq, lte, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DB } from '../../db/client';
+import { containsPattern, sqliteContains } from '../../db/like';
 import { mailOutbox, type MailStatus } from '../../db/schema';
 import type { Synchronous } from '../../db/sqlite/gate';
 import type { OutboxFilter, OutboxStore } from './store';
@@ -9,9 +10,9 @@ export function createSqliteOutboxStore(db: DB): Synchronous<OutboxStore> {
   const where = (f: OutboxFilter): SQL | undefined => {
     const conditions: (SQL | undefined)[] = [];
     if (f.status) conditions.push(eq(mailOutbox.status, f.status));
-    if (f.q) {
-      const q = `%${f.q.toLowerCase().replace(/[%_\\]/g, '')}%`;
-      conditions.push(sql`(lower(${mailOutbox.toEmail}) LIKE ${q} OR ${mailOutbox.params} LIKE ${q})`);
+    const q = containsPattern(f.q);
+    if (q) {
+      conditions.push(or(sqliteContains(mailOutbox.toEmail, q), sqliteContains(mailOutbox.params, q)));
     }
     return conditions.length ? and(...conditions) : undefined;
   };

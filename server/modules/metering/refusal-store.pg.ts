@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
-import type { PgConn } from '../../db/pg/conn';
+import { bytewise, type PgConn } from '../../db/pg/conn';
 import { refusals } from '../../db/pg/schema';
 import type { RefusalCount, RefusalFilter, RefusalStore } from './refusal-store';
 
@@ -30,15 +30,15 @@ export function createPgRefusalStore(conn: PgConn): RefusalStore {
         .values([...merged.values()])
         .onConflictDoUpdate({ target: [refusals.keyId, refusals.date, refusals.reason], set: { count: sql`${refusals.count} + excluded.count` } });
     },
-    byReason: (filter) => db.select({ reason: refusals.reason, count: summed }).from(refusals).where(where(filter)).groupBy(refusals.reason).orderBy(refusals.reason),
+    byReason: (filter) => db.select({ reason: refusals.reason, count: summed }).from(refusals).where(where(filter)).groupBy(refusals.reason).orderBy(bytewise(refusals.reason)),
     byDay: (filter) =>
-      db.select({ date: refusals.date, reason: refusals.reason, count: summed }).from(refusals).where(where(filter)).groupBy(refusals.date, refusals.reason).orderBy(refusals.date, refusals.reason),
+      db.select({ date: refusals.date, reason: refusals.reason, count: summed }).from(refusals).where(where(filter)).groupBy(refusals.date, refusals.reason).orderBy(bytewise(refusals.date), bytewise(refusals.reason)),
     rows: (filter, limit) =>
       db
         .select({ keyId: refusals.keyId, date: refusals.date, reason: refusals.reason, count: refusals.count })
         .from(refusals)
         .where(where(filter))
-        .orderBy(desc(refusals.date), desc(refusals.count), refusals.keyId, refusals.reason)
+        .orderBy(desc(bytewise(refusals.date)), desc(refusals.count), bytewise(refusals.keyId), bytewise(refusals.reason))
         .limit(limit),
   };
 }

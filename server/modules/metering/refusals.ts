@@ -153,7 +153,8 @@ export function createRefusalCounter(deps: { store: RefusalStore; now: () => num
         const same = merged.get(id);
         merged.set(id, same ? { ...same, count: same.count + row.count } : { ...row });
       }
-      return [...merged.values()].sort((a, b) => b.date.localeCompare(a.date) || b.count - a.count || a.keyId.localeCompare(b.keyId)).slice(0, limit);
+      // the stores' own order (ORDER BY date DESC, count DESC, key_id, reason, by bytes), not the locale's
+      return [...merged.values()].sort((a, b) => bytewise(b.date, a.date) || b.count - a.count || bytewise(a.keyId, b.keyId) || bytewise(a.reason, b.reason)).slice(0, limit);
     },
   };
 }
@@ -161,8 +162,11 @@ export function createRefusalCounter(deps: { store: RefusalStore; now: () => num
 function perDay(rows: { date: string; reason: RefusalReason; count: number }[]): Map<string, RefusalTotals> {
   const byDate = new Map<string, { reason: RefusalReason; count: number }[]>();
   for (const row of rows) byDate.set(row.date, [...(byDate.get(row.date) ?? []), row]);
-  return new Map([...byDate].sort(([a], [b]) => a.localeCompare(b)).map(([date, list]) => [date, totalsOf(list)]));
+  return new Map([...byDate].sort(([a], [b]) => bytewise(a, b)).map(([date, list]) => [date, totalsOf(list)]));
 }
+
+/** Compares as SQLite's ORDER BY does (by code unit), whatever the locale: 'key_B' before 'key_a'. */
+const bytewise = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export type RefusalCounter = ReturnType<typeof createRefusalCounter>;
 

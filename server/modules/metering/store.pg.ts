@@ -1,5 +1,6 @@
-import { and, desc, eq, gt, ilike, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import { numbers, pgAtomically, type PgConn } from '../../db/pg/conn';
+import { and, desc, eq, gt, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { containsPattern, pgContains } from '../../db/like';
+import { bytewise, numbers, pgAtomically, type PgConn } from '../../db/pg/conn';
 import { apiKeys, credits, holds, ledger } from '../../db/pg/schema';
 import type { KeyStatus } from '../../db/schema';
 import type { KeyEdit, KeyMoney, KeyRow, MeteringStore, SettleRow, SpendChange } from './store';
@@ -26,15 +27,15 @@ export function createPgMeteringStore(conn: PgConn): MeteringStore {
     listKeys(filter) {
       const conditions: (SQL | undefined)[] = [];
       if (filter.status) conditions.push(eq(apiKeys.status, filter.status));
-      if (filter.query) {
-        const q = `%${filter.query.replace(/[%_\\]/g, '')}%`;
-        conditions.push(or(ilike(apiKeys.keyHint, q), ilike(apiKeys.email, q), ilike(apiKeys.orderId, q), ilike(apiKeys.id, q)));
+      const q = containsPattern(filter.query);
+      if (q) {
+        conditions.push(or(pgContains(apiKeys.keyHint, q), pgContains(apiKeys.email, q), pgContains(apiKeys.orderId, q), pgContains(apiKeys.id, q)));
       }
       return db
         .select()
         .from(apiKeys)
         .where(conditions.length ? and(...conditions) : undefined)
-        .orderBy(desc(apiKeys.createdAt))
+        .orderBy(desc(apiKeys.createdAt), desc(bytewise(apiKeys.id)))
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0);
     },

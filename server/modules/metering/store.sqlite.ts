@@ -1,5 +1,6 @@
-import { and, desc, eq, gt, inArray, isNotNull, like, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DB } from '../../db/client';
+import { containsPattern, sqliteContains } from '../../db/like';
 import { apiKeys, credits, type KeyStatus } from '../../db/schema';
 import { atomically, type Synchronous } from '../../db/sqlite/gate';
 import type { KeyEdit, KeyMoney, KeyRow, MeteringStore, SettleRow, SpendChange } from './store';
@@ -43,15 +44,15 @@ export function createSqliteMeteringStore(db: DB): Synchronous<MeteringStore> {
     listKeys(filter) {
       const conditions: (SQL | undefined)[] = [];
       if (filter.status) conditions.push(eq(apiKeys.status, filter.status));
-      if (filter.query) {
-        const q = `%${filter.query.replace(/[%_]/g, '')}%`;
-        conditions.push(or(like(apiKeys.keyHint, q), like(apiKeys.email, q), like(apiKeys.orderId, q), like(apiKeys.id, q)));
+      const q = containsPattern(filter.query);
+      if (q) {
+        conditions.push(or(sqliteContains(apiKeys.keyHint, q), sqliteContains(apiKeys.email, q), sqliteContains(apiKeys.orderId, q), sqliteContains(apiKeys.id, q)));
       }
       return db
         .select()
         .from(apiKeys)
         .where(conditions.length ? and(...conditions) : undefined)
-        .orderBy(desc(apiKeys.createdAt))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0)
         .all();
