@@ -37,7 +37,8 @@ export function writeBackup(sourcePath: string, target: string): { bytes: number
     throw new BackupError(code === 'EEXIST' ? `${target} already exists; choose another name or remove it first` : `backup failed: ${(error as Error).message}`);
   } finally {
     source.close();
-    rmSync(partial, { force: true });
+    // the link is the backup; the temporary name, and any rollback journal VACUUM INTO left beside it, go
+    for (const leftover of [partial, `${partial}-journal`, `${partial}-wal`, `${partial}-shm`]) rmSync(leftover, { force: true });
   }
   return { bytes: statSync(target).size };
 }
