@@ -34,6 +34,14 @@ export async function readCompletion(response: Response, controller: AbortContro
   let firstByteAt: number | null = null;
   let failure: GatewayError | null = null;
   try {
+    const declared = contentLength(response);
+    if (declared !== null && declared <= limits.maxBytes) {
+      // Its length is known and allowed: the runtime reads it in one go (a body that stalls still
+      // meets the idle timer, which aborts the fetch under it).
+      text = await response.text();
+      if (text.length > 0) firstByteAt = now();
+      return { text, firstByteAt, failure, stopped };
+    }
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     for (;;) {
@@ -57,6 +65,11 @@ export async function readCompletion(response: Response, controller: AbortContro
     shutdown.removeEventListener('abort', onShutdown);
   }
   return { text: failure ? '' : text, firstByteAt, failure, stopped };
+}
+
+function contentLength(response: Response): number | null {
+  const value = response.headers.get('content-length');
+  return value !== null && /^\d{1,15}$/.test(value) ? Number(value) : null;
 }
 
 /** A read answer parsed (DeepSeek sends blank lines while a request waits in its queue); undefined when it is not JSON. */

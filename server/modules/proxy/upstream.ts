@@ -32,7 +32,8 @@ export async function sendUpstream(
   onFailure?: (upstreamId: string, reason: string) => void,
 ): Promise<UpstreamResult> {
   const tried = new Set<string>();
-  let error: GatewayError = Err.upstreamUnavailable();
+  // built when a failure is known: a GatewayError captures a stack
+  let error: GatewayError | null = null;
   let reachedUpstream = false;
   let lastId: string | null = null;
   for (let attempt = 0; attempt < opts.maxAttempts; attempt++) {
@@ -88,7 +89,7 @@ export async function sendUpstream(
       return { kind: 'rejected', status: response.status, message, body: text.length <= MAX_PASSED_ERROR_CHARS ? text : null, upstream };
     }
   }
-  return { kind: 'failed', error, reachedUpstream, upstreamId: lastId };
+  return { kind: 'failed', error: error ?? Err.upstreamUnavailable(), reachedUpstream, upstreamId: lastId };
 }
 
 /** DeepSeek's refusals are short; a longer body is not passed on verbatim. */
