@@ -45,7 +45,7 @@ export const requestLog = (deps: Deps) => {
   const settledLine = (request: Request, r: SettledReport) => {
     metrics.requestLogged();
     const path = pathOf(request.url);
-    log.info('request', {
+    const fields: Record<string, unknown> = {
       request_id: r.requestId,
       method: request.method,
       route: path,
@@ -62,8 +62,9 @@ export const requestLog = (deps: Deps) => {
       ttfb_ms: r.ttfbMs,
       duration_ms: r.durationMs,
       upstream: r.upstreamId,
-      ...(r.costNano === null ? { error: 'settle_failed' } : {}),
-    });
+    };
+    if (r.costNano === null) fields.error = 'settle_failed';
+    log.info('request', fields);
   };
 
   deps.proxy.observe({

@@ -1,4 +1,5 @@
 import { Err, type GatewayError } from '../../errors';
+import type { StopSignal } from '../../lib/stop-signal';
 
 /** DeepSeek's non-stream answer as read: its text, or why the read stopped. */
 export interface CompletionRead {
@@ -20,7 +21,7 @@ export interface CompletionReadLimits {
  * Reads a non-stream answer whole (it is one JSON object), up to `maxBytes`. A read quiet for
  * `idleMs` ends as a time-out; the end of the shutdown grace ends it too. Never throws.
  */
-export async function readCompletion(response: Response, controller: AbortController, limits: CompletionReadLimits, shutdown: AbortSignal, now: () => number): Promise<CompletionRead> {
+export async function readCompletion(response: Response, controller: AbortController, limits: CompletionReadLimits, shutdown: StopSignal, now: () => number): Promise<CompletionRead> {
   const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), limits.idleMs);
   let stopped = false;
   const onShutdown = () => {

@@ -4,6 +4,7 @@ import type { Lang } from '../../lib/i18n';
 import { createInFlight } from '../../lifecycle';
 import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
+import { sharedStopSignal } from '../../lib/stop-signal';
 import type { CatalogService } from '../catalog/service';
 import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
 import { readCompletion } from './completion';
@@ -79,6 +80,7 @@ export function createRelay(deps: {
   let draining = false;
   /** aborted when the shutdown grace is over: open relays stop their upstream and settle */
   const shutdown = new AbortController();
+  const shutdownSignal = sharedStopSignal(shutdown.signal);
 
   /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
   async function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Promise<Admitted> {
@@ -174,7 +176,7 @@ export function createRelay(deps: {
 
   async function forward(relay: Relay, upstreamText: string, lang: Lang, lease: Lease): Promise<Response> {
     const { request, adapter, model, admission } = relay;
-    const result = await sendUpstream(pool, adapter.upstreamPath(relay.body), upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
+    const result = await sendUpstream(pool, adapter.upstreamPath(relay.body), upstreamText, options, [request.signal, shutdownSignal], upstreamFailed);
     if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
@@ -206,7 +208,7 @@ export function createRelay(deps: {
     const codec = relay.adapter.streamCodec(relay.body, model.publicModel, relay.keyShowsReasoning, lang);
     const stream = pipeStream(response, controller, options.idleTimeoutMs, codec, {
       now: clock.now,
-      shutdown: shutdown.signal,
+      shutdown: shutdownSignal,
       settle: async (end) => {
         try {
           upstream.inFlight--;
@@ -244,7 +246,7 @@ export function createRelay(deps: {
   async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: Upstream): Promise<Response> {
     let read;
     try {
-      read = await readCompletion(response, controller, { idleMs: options.idleTimeoutMs, maxBytes: options.maxUpstreamBodyBytes }, shutdown.signal, clock.now);
+      read = await readCompletion(response, controller, { idleMs: options.idleTimeoutMs, maxBytes: options.maxUpstreamBodyBytes }, shutdownSignal, clock.now);
     } finally {
       upstream.inFlight--;
     }

@@ -1,4 +1,5 @@
 import { Err, GatewayError } from '../../errors';
+import type { StopSignal } from '../../lib/stop-signal';
 import { failureReason, type Upstream, type UpstreamPool } from './upstream-pool';
 
 export interface UpstreamOptions {
@@ -27,7 +28,7 @@ export async function sendUpstream(
   body: string,
   opts: UpstreamOptions,
   /** the client's signal and the shutdown's: either one stops the attempts (no AbortSignal.any, whose dependents would pile up on the long-lived shutdown signal) */
-  stopSignals: AbortSignal[] = [],
+  stopSignals: StopSignal[] = [],
   /** counts a failed attempt (metrics): DeepSeek's status, `connect` or `timeout` */
   onFailure?: (upstreamId: string, reason: string) => void,
 ): Promise<UpstreamResult> {
