@@ -1,3 +1,4 @@
+import type { TCPSocketListener } from 'bun';
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { chat, keyRow, ledgerRows, startStack, user, type Stack } from '../helpers/stack';
 
@@ -6,7 +7,7 @@ import { chat, keyRow, ledgerRows, startStack, user, type Stack } from '../helpe
 // billed once (estimated), the gateway still serving.
 
 let stack: Stack;
-let stalling: ReturnType<typeof Bun.listen>;
+let stalling: TCPSocketListener<{ answered: boolean }>;
 
 beforeAll(async () => {
   // answers every request with a head that promises 500 bytes, sends 30 and goes quiet

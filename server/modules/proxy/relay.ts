@@ -162,7 +162,8 @@ export function createRelay(deps: {
   async function admitAndForward(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     // A stream slot taken by a request refused later in admission comes back with the lease.
     const { ctx, model, admission, upstreamBody, upstreamText, stream, serverTools } = await admit(adapter, request, body, requestId, lease);
-    const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
+    const headers = metering.rateHeaders(admission.rate);
+    headers['x-request-id'] = requestId;
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const keyShowsReasoning = ctx.key.showReasoning ?? deps.showReasoningDefault();
     const relay: Relay = { request, adapter, body, ctx, model, admission, upstreamBody, stream, headers, keyShowsReasoning, serverTools, answeredBy: null };
@@ -267,9 +268,12 @@ export function createRelay(deps: {
     const settlement = facts.usage
       ? await settle(relay, { usage: facts.usage, basis: 'upstream', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id })
       : await settle(relay, { usage: await estimate(relay, { content: read.text, reasoning: '' }), basis: 'estimated', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id });
-    return new Response(answer, {
-      headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
-    });
+    // the relay's own headers object, finished here: nothing reads it once the answer is made
+    const headers = relay.headers;
+    headers['x-tollgate-cost-usd'] = formatUsd(settlement.costNano);
+    headers['x-tollgate-remaining-usd'] = formatUsd(Math.max(0, settlement.remainingNano));
+    headers['content-type'] = 'application/json';
+    return new Response(answer, { headers });
   }
 
   return {
