@@ -15,7 +15,7 @@ import { refusedBodies } from './modules/proxy/refused-bodies';
 import { credentialGuard } from './plugins/auth';
 import { corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
-import { edgeBodyLimit, edgeTarget, pathOfContext } from './plugins/edge';
+import { edgeBodyLimit, edgeTarget, pathOfContext, type EdgeContext } from './plugins/edge';
 import { requestLog } from './plugins/request-log';
 import { webPlugin } from './plugins/web';
 
@@ -43,7 +43,7 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
     .use(credentials.guard)
     .onError({ as: 'global' }, (ctx) => {
       const { code, error, request } = ctx;
-      const path = pathOfContext(ctx);
+      const path = pathOfContext(request, (ctx as EdgeContext).tgPath);
       const gatewayError = toGatewayError(code, error, path);
       if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
         log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -58,7 +58,7 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
     // webhooks, mounts) are skipped here and read theirs with the same size limit.
     .onParse({ as: 'global' }, (ctx) => {
       const { request } = ctx;
-      const path = pathOfContext(ctx);
+      const path = pathOfContext(request, (ctx as EdgeContext).tgPath);
       // null, not undefined: undefined would send Elysia on to its own parser, which reads the body
       if (RAW_BODY_PATHS.includes(path) || mounts.some((mount) => path.startsWith(`${mount.prefix}/`))) return null;
       if (!request.headers.get('content-type')?.toLowerCase().startsWith('application/json') && !hasBody(request)) return;

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { LogLevel } from '../config';
 
 // One JSON object per line. Callers never pass secrets; `redact` scrubs what might slip through.
@@ -18,11 +19,57 @@ export function redact(text: string): string {
   return SECRET_PATTERNS.reduce((out, pattern) => out.replace(pattern, (m) => `${m.slice(0, 6)}…[redacted]`), text);
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+/** Only a line with one of these can hold what redact() scrubs: the others skip its three patterns. */
+const MAYBE_SECRET = /sk-|bearer|basic/i;
+
+// Lines written in one event-loop turn go out in one write at the end of it (a busy gateway logs a
+// line per request); whatever is still buffered when the process exits is written synchronously.
+let buffered = '';
+let flushScheduled = false;
+const FLUSH_AT_CHARS = 64 * 1024;
+
+function flushStdout(): void {
+  flushScheduled = false;
+  if (buffered === '') return;
+  const out = buffered;
+  buffered = '';
+  process.stdout.write(out);
+}
+
+process.on('exit', () => {
+  if (buffered === '') return;
+  const out = buffered;
+  buffered = '';
+  try {
+    writeSync(1, out);
+  } catch {
+    // stdout is gone: nothing left to tell
+  }
+});
+
+/** The default sink: stdout, buffered for the rest of the turn. */
+export function bufferedStdout(line: string): void {
+  buffered += line;
+  if (buffered.length >= FLUSH_AT_CHARS) flushStdout();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushStdout);
+  }
+}
+
+/** `{"time":…,"level":…,"msg":…, …fields}` without copying the fields into a new object (a field named like one of the three wins, as in a spread). */
+function render(at: LogLevel, msg: string, fields: Record<string, unknown> | undefined): string {
+  const head = `{"time":"${new Date().toISOString()}","level":"${at}","msg":${JSON.stringify(msg)}`;
+  if (fields === undefined) return `${head}}`;
+  const rest = JSON.stringify(fields);
+  return rest.length <= 2 ? `${head}}` : `${head},${rest.slice(1)}`;
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = bufferedStdout): Logger {
   const emit = (at: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields });
-    write(`${redact(line)}\n`);
+    const line = render(at, msg, fields);
+    write(`${MAYBE_SECRET.test(line) ? redact(line) : line}\n`);
   };
   return {
     level,

@@ -211,16 +211,15 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
   });
 
   /** Throws the refusal the request was given on arrival, on an admin path or a key-holder route (an unknown path stays a 404). */
-  function refuseIfDenied(ctx: Guarded): void {
-    const denied = ctx.tgDenied;
-    if (denied !== undefined && (ctx.tgDeniedAdmin === true || (ctx.route !== undefined && isKeyHolderPath(ctx.route)))) throw denied;
+  function refuseIfDenied(denied: GatewayError | undefined, deniedAdmin: true | undefined, route: string | undefined): void {
+    if (denied !== undefined && (deniedAdmin === true || (route !== undefined && isKeyHolderPath(route)))) throw denied;
   }
 
   const guard = new Elysia({ name: 'credentials' })
     .onRequest(async (context) => {
       const ctx = context as unknown as Guarded & { set: { headers: Record<string, string> } };
       watchPeers(ctx.server, ctx.request);
-      const path = pathOfContext(ctx);
+      const path = pathOfContext(ctx.request, ctx.tgPath);
       let wait = 0;
       if (under(path, ADMIN_PREFIX)) {
         ctx.set.headers['x-robots-tag'] = ROBOTS_NOINDEX;
@@ -243,12 +242,14 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
     })
     // the first parse hook: a refused request's body is never read
     .onParse({ as: 'global' }, (context) => {
-      refuseIfDenied(context as unknown as Guarded);
+      // its fields, not the context itself: see pathOfContext
+      const ctx = context as unknown as Guarded;
+      refuseIfDenied(ctx.tgDenied, ctx.tgDeniedAdmin, ctx.route);
     })
     // On the route Elysia chose: an admin route is never reached without the token, whatever path led to it.
     .onTransform({ as: 'global' }, async (context) => {
       const ctx = context as unknown as Guarded;
-      refuseIfDenied(ctx);
+      refuseIfDenied(ctx.tgDenied, ctx.tgDeniedAdmin, ctx.route);
       if (ctx.tgAdmin !== true && ctx.route !== undefined && under(ctx.route, ADMIN_PREFIX)) await checkAdmin(ctx);
     });
 

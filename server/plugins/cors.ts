@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../deps';
 import { isKeyHolderPath } from './auth';
-import { pathOfContext } from './edge';
+import { pathOfContext, type EdgeContext } from './edge';
 
 // Browser apps (chat front-ends on their own origin) call the OpenAI-compatible API and the key
 // holder's usage API with a key in the Authorization header. No cookies are involved, so no
@@ -45,7 +45,7 @@ export function corsPlugin(deps: Deps) {
     const origin = request.headers.get('origin');
     // Not a browser's cross-origin call (SDKs, curl, SillyTavern's server): with '*' nothing varies by origin.
     if (origin === null && origins === '*' && request.method !== 'OPTIONS') return;
-    if (!isKeyHolderPath(pathOfContext(ctx))) return;
+    if (!isKeyHolderPath(pathOfContext(request, (ctx as EdgeContext).tgPath))) return;
     const allow = allowedOrigin(origins, origin);
 
     if (request.method === 'OPTIONS') {

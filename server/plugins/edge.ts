@@ -21,9 +21,13 @@ export interface EdgeContext {
   tgPath?: string;
 }
 
-/** The request's path, as the edge read it (once per request), or read now. */
-export function pathOfContext(ctx: { request: Request } & EdgeContext): string {
-  return ctx.tgPath ?? pathOf(ctx.request.url);
+/**
+ * The request's path, as the edge read it (once per request; `ctx.tgPath`), or read now.
+ * Hooks never hand their whole context to a function: Elysia's inference (sucrose) then assumes
+ * the function reads everything and parses cookies, headers and the query of every request.
+ */
+export function pathOfContext(request: Request, tgPath: string | undefined): string {
+  return tgPath ?? pathOf(request.url);
 }
 
 /** 400 for a target that is not an origin-form path with a sane Host; keeps the path for the hooks after it. */

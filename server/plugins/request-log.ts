@@ -5,7 +5,7 @@ import { keyHint, timeOrderedId } from '../lib/keys';
 import { formatUsd } from '../lib/money';
 import type { SettledReport } from '../modules/proxy/relay';
 import { pathOf } from '../lib/request-target';
-import { pathOfContext } from './edge';
+import { pathOfContext, type EdgeContext } from './edge';
 
 // One JSON line per request, `msg: "request"`. Proxied chat requests that reached DeepSeek are
 // logged when they settle (a stream's tokens and cost are known only at its end); every other
@@ -45,7 +45,7 @@ export const requestLog = (deps: Deps) => {
   const settledLine = (request: Request, r: SettledReport) => {
     metrics.requestLogged();
     const path = pathOf(request.url);
-    log.info('request', {
+    const fields: Record<string, unknown> = {
       request_id: r.requestId,
       method: request.method,
       route: path,
@@ -62,8 +62,9 @@ export const requestLog = (deps: Deps) => {
       ttfb_ms: r.ttfbMs,
       duration_ms: r.durationMs,
       upstream: r.upstreamId,
-      ...(r.costNano === null ? { error: 'settle_failed' } : {}),
-    });
+    };
+    if (r.costNano === null) fields.error = 'settle_failed';
+    log.info('request', fields);
   };
 
   deps.proxy.observe({
@@ -108,7 +109,7 @@ export const requestLog = (deps: Deps) => {
         method: c.request.method,
         route: c.route ?? null,
         // without the query: query strings carry view tokens and PayPal tokens
-        path: pathOfContext(c),
+        path: pathOfContext(c.request, (c as EdgeContext).tgPath),
         status,
         key_hint: hintOf(c.request.headers.get('authorization'), config.keyPrefix),
         // Never read the body here: Elysia would then parse every request's body, mounts' included.

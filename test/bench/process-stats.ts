@@ -8,6 +8,17 @@ export function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+let ticksPerSecond: number | undefined;
+
+/** CPU seconds a process has used so far, every thread, user and system (utime + stime of /proc/PID/stat). */
+export function cpuSeconds(pid: number): number {
+  ticksPerSecond ??= Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: count the fields after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 /** Open file descriptors of a process: sockets, the database, its WAL, pipes. */
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;

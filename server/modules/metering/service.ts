@@ -22,6 +22,9 @@ import { createRefusalCounter } from './refusals';
 import { createSettleQueue } from './settle-queue';
 import type { KeyMoney, KeyRow, SettleRow } from './store';
 
+/** Authorization headers whose key hash is kept (identify). */
+const HASH_CACHE_SIZE = 4096;
+
 export type { CreateKeyInput, KeyPatch } from './key-lifecycle';
 export type { CreditRow, TopUpInput } from './credits';
 export type { KeyAlerts } from './alerts';
@@ -149,17 +152,19 @@ export function createMeteringService(deps: MeteringDeps) {
   }
 
   // The credential guard identifies a key-holder request's key before its body is read, and the
-  // route identifies it again: the last header's hash is kept so the second look costs no SHA-256.
-  let lastAuthorization: string | null = null;
-  let lastHash = '';
+  // route identifies it again; a buyer sends the same header request after request: the hash of
+  // each recent header is kept (bounded; emptied when full) so that a look costs no SHA-256.
+  const hashes = new Map<string, string>();
 
   /** Finds the key behind an Authorization header; 401 for missing, malformed, unknown or disabled keys. */
   async function identify(authorization: string | null): Promise<KeyRow> {
-    let hash = lastHash;
-    if (authorization === null || authorization !== lastAuthorization) {
+    let hash = authorization === null ? undefined : hashes.get(authorization);
+    if (hash === undefined) {
       hash = hashApiKey(bearerKey(authorization));
-      lastHash = hash;
-      lastAuthorization = authorization;
+      if (authorization !== null && authorization.length <= 512) {
+        if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
+        hashes.set(authorization, hash);
+      }
     }
     const key = cache.get(hash) ?? (await keyByHash(hash));
     if (!key) throw Err.unknownKey();

@@ -10,16 +10,14 @@ export function createSqliteMeteringStore(db: DB): Synchronous<MeteringStore> {
   const sqlite = db.$client;
   const byHash = db.select().from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare();
   const byId = db.select().from(apiKeys).where(eq(apiKeys.id, sql.placeholder('id'))).prepare();
-  // The two writes every request makes, as plain prepared statements: no query building per call.
+  // The two writes every request makes, as plain prepared statements: no query building per call,
+  // and the ledger row's 27 values bound by position (no object of named values made per row).
   const insertLedger = sqlite.prepare(
     `INSERT INTO ledger (request_id, key_id, public_model, upstream_model, period, cache_hit_tokens, cache_miss_tokens,
        output_tokens, reasoning_tokens, cache_hit_price_nano, cache_miss_price_nano, output_price_nano, cost_nano, basis,
        http_status, finish_reason, stream, ttfb_ms, duration_ms, upstream_key_id, started_at, finished_at, protocol,
        web_search_calls, read_url_calls, file_parse_calls, server_tool_cost_nano)
-     VALUES ($requestId, $keyId, $publicModel, $upstreamModel, $period, $cacheHitTokens, $cacheMissTokens,
-       $outputTokens, $reasoningTokens, $cacheHitPriceNano, $cacheMissPriceNano, $outputPriceNano, $costNano, $basis,
-       $httpStatus, $finishReason, $stream, $ttfbMs, $durationMs, $upstreamKeyId, $startedAt, $finishedAt, $protocol,
-       $webSearchCalls, $readUrlCalls, $fileParseCalls, $serverToolCostNano)`,
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)`,
   );
   const addSpent = sqlite.prepare<
     { spent_nano: number; budget_nano: number; status: KeyStatus; email: string | null; lang: string | null },
@@ -113,7 +111,7 @@ export function createSqliteMeteringStore(db: DB): Synchronous<MeteringStore> {
       return atomically(sqlite, () => {
         const perKey = new Map<string, { cost: number; now: number; largest: number }>();
         for (const row of rows) {
-          insertLedger.run(ledgerParams(row));
+          insertLedger.run(...ledgerValues(row));
           const sum = perKey.get(row.keyId);
           if (sum) {
             sum.cost += row.costNano;
@@ -188,34 +186,35 @@ function editStatement(db: DB, id: string, e: KeyEdit): KeyRow | undefined {
     .get();
 }
 
-function ledgerParams(row: SettleRow) {
-  return {
-    requestId: row.requestId,
-    keyId: row.keyId,
-    publicModel: row.publicModel,
-    upstreamModel: row.upstreamModel,
-    period: row.period,
-    cacheHitTokens: row.cacheHitTokens,
-    cacheMissTokens: row.cacheMissTokens,
-    outputTokens: row.outputTokens,
-    reasoningTokens: row.reasoningTokens,
-    cacheHitPriceNano: row.cacheHitPriceNano,
-    cacheMissPriceNano: row.cacheMissPriceNano,
-    outputPriceNano: row.outputPriceNano,
-    costNano: row.costNano,
-    basis: row.basis,
-    httpStatus: row.httpStatus,
-    finishReason: row.finishReason ?? null,
-    stream: row.stream ? 1 : 0,
-    ttfbMs: row.ttfbMs ?? null,
-    durationMs: row.durationMs,
-    upstreamKeyId: row.upstreamKeyId ?? null,
-    startedAt: row.startedAt,
-    finishedAt: row.finishedAt,
-    protocol: row.protocol ?? 'chat',
-    webSearchCalls: row.webSearchCalls ?? 0,
-    readUrlCalls: row.readUrlCalls ?? 0,
-    fileParseCalls: row.fileParseCalls ?? 0,
-    serverToolCostNano: row.serverToolCostNano ?? 0,
-  };
+/** The ledger row's values in the order of insertLedger's columns. */
+function ledgerValues(row: SettleRow) {
+  return [
+    row.requestId,
+    row.keyId,
+    row.publicModel,
+    row.upstreamModel,
+    row.period,
+    row.cacheHitTokens,
+    row.cacheMissTokens,
+    row.outputTokens,
+    row.reasoningTokens,
+    row.cacheHitPriceNano,
+    row.cacheMissPriceNano,
+    row.outputPriceNano,
+    row.costNano,
+    row.basis,
+    row.httpStatus,
+    row.finishReason ?? null,
+    row.stream ? 1 : 0,
+    row.ttfbMs ?? null,
+    row.durationMs,
+    row.upstreamKeyId ?? null,
+    row.startedAt,
+    row.finishedAt,
+    row.protocol ?? 'chat',
+    row.webSearchCalls ?? 0,
+    row.readUrlCalls ?? 0,
+    row.fileParseCalls ?? 0,
+    row.serverToolCostNano ?? 0,
+  ] as const;
 }

@@ -65,6 +65,13 @@ export function createMetrics() {
   let logLines = 0;
 
   const add = (map: Map<string, number>, key: string, n = 1) => map.set(key, (map.get(key) ?? 0) + n);
+  /** the series keys of one model's token counters, made once (a key made by concatenation is flattened and hashed anew each time) */
+  const tokenKeys = new Map<string, readonly [string, string, string, string]>();
+  const tokenKeysOf = (model: string) => {
+    let keys = tokenKeys.get(model);
+    if (!keys) tokenKeys.set(model, (keys = [model + SEP + 'cache_hit', model + SEP + 'cache_miss', model + SEP + 'output', model + SEP + 'reasoning']));
+    return keys;
+  };
   const histogram = (map: Map<string, Histogram>, key: string, buckets: number[]) => {
     let h = map.get(key);
     if (!h) map.set(key, (h = newHistogram(buckets)));
@@ -103,10 +110,11 @@ export function createMetrics() {
     },
     /** A proxied request settled: its tokens, cost and upstream timings. */
     settled(model: string, usage: Record<TokenKind, number>, cost: number, basis: string, durationMs: number, ttfbMs: number | null): void {
-      add(tokens, model + SEP + 'cache_hit', usage.cache_hit);
-      add(tokens, model + SEP + 'cache_miss', usage.cache_miss);
-      add(tokens, model + SEP + 'output', usage.output);
-      add(tokens, model + SEP + 'reasoning', usage.reasoning);
+      const keys = tokenKeysOf(model);
+      add(tokens, keys[0], usage.cache_hit);
+      add(tokens, keys[1], usage.cache_miss);
+      add(tokens, keys[2], usage.output);
+      add(tokens, keys[3], usage.reasoning);
       add(costNano, model, cost);
       add(settled, model + SEP + basis);
       observe(histogram(upstreamDuration, model, LATENCY_BUCKETS), LATENCY_BUCKETS, durationMs / 1000);

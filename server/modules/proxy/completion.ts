@@ -1,4 +1,5 @@
 import { Err, type GatewayError } from '../../errors';
+import type { StopSignal } from '../../lib/stop-signal';
 
 /** DeepSeek's non-stream answer as read: its text, or why the read stopped. */
 export interface CompletionRead {
@@ -20,7 +21,7 @@ export interface CompletionReadLimits {
  * Reads a non-stream answer whole (it is one JSON object), up to `maxBytes`. A read quiet for
  * `idleMs` ends as a time-out; the end of the shutdown grace ends it too. Never throws.
  */
-export async function readCompletion(response: Response, controller: AbortController, limits: CompletionReadLimits, shutdown: AbortSignal, now: () => number): Promise<CompletionRead> {
+export async function readCompletion(response: Response, controller: AbortController, limits: CompletionReadLimits, shutdown: StopSignal, now: () => number): Promise<CompletionRead> {
   const idle = setTimeout(() => controller.abort(new DOMException('upstream idle time-out', 'TimeoutError')), limits.idleMs);
   let stopped = false;
   const onShutdown = () => {
@@ -34,6 +35,14 @@ export async function readCompletion(response: Response, controller: AbortContro
   let firstByteAt: number | null = null;
   let failure: GatewayError | null = null;
   try {
+    const declared = contentLength(response);
+    if (declared !== null && declared <= limits.maxBytes) {
+      // Its length is known and allowed: the runtime reads it in one go (a body that stalls still
+      // meets the idle timer, which aborts the fetch under it).
+      text = await response.text();
+      if (text.length > 0) firstByteAt = now();
+      return { text, firstByteAt, failure, stopped };
+    }
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     for (;;) {
@@ -57,6 +66,11 @@ export async function readCompletion(response: Response, controller: AbortContro
     shutdown.removeEventListener('abort', onShutdown);
   }
   return { text: failure ? '' : text, firstByteAt, failure, stopped };
+}
+
+function contentLength(response: Response): number | null {
+  const value = response.headers.get('content-length');
+  return value !== null && /^\d{1,15}$/.test(value) ? Number(value) : null;
 }
 
 /** A read answer parsed (DeepSeek sends blank lines while a request waits in its queue); undefined when it is not JSON. */

@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../deps';
 import { Err, GatewayError } from '../../errors';
-import { pathOfContext } from '../../plugins/edge';
+import { pathOfContext, type EdgeContext } from '../../plugins/edge';
 import { ADAPTERS } from './protocols';
 
 /**
@@ -15,7 +15,7 @@ export function refusedBodies(deps: Pick<Deps, 'proxy'>) {
   return new Elysia({ name: 'relay-refused-bodies' }).onError({ as: 'global' }, async (ctx) => {
     const { code, error, request } = ctx;
     if (request.method !== 'POST') return;
-    const adapter = adapterByPath.get(pathOfContext(ctx));
+    const adapter = adapterByPath.get(pathOfContext(request, (ctx as EdgeContext).tgPath));
     if (!adapter) return;
     const gatewayError = error instanceof GatewayError ? error : error instanceof Error && error.cause instanceof GatewayError ? error.cause : null;
     if (gatewayError) await deps.proxy.refusedBeforeRelay(adapter, request, gatewayError);

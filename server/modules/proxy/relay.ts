@@ -4,6 +4,7 @@ import type { Lang } from '../../lib/i18n';
 import { createInFlight } from '../../lifecycle';
 import type { Logger } from '../../lib/log';
 import { formatUsd } from '../../lib/money';
+import { sharedStopSignal } from '../../lib/stop-signal';
 import type { CatalogService } from '../catalog/service';
 import type { Admission, KeyContext, MeteringService, Settlement } from '../metering/service';
 import { readCompletion } from './completion';
@@ -79,6 +80,7 @@ export function createRelay(deps: {
   let draining = false;
   /** aborted when the shutdown grace is over: open relays stop their upstream and settle */
   const shutdown = new AbortController();
+  const shutdownSignal = sharedStopSignal(shutdown.signal);
 
   /** Admission in the contract's order: key, model known, model in plan, the protocol's limits, stream slot, rate, concurrency, hold. */
   async function admit(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lease: Lease): Promise<Admitted> {
@@ -160,7 +162,8 @@ export function createRelay(deps: {
   async function admitAndForward(adapter: ProtocolAdapter, request: Request, body: RelayBody, requestId: string, lang: Lang, lease: Lease): Promise<Response> {
     // A stream slot taken by a request refused later in admission comes back with the lease.
     const { ctx, model, admission, upstreamBody, upstreamText, stream, serverTools } = await admit(adapter, request, body, requestId, lease);
-    const headers: Record<string, string> = { 'x-request-id': requestId, ...metering.rateHeaders(admission.rate) };
+    const headers = metering.rateHeaders(admission.rate);
+    headers['x-request-id'] = requestId;
     if (admission.clamped) headers['x-tollgate-max-tokens-clamped'] = String(admission.maxTokens);
     const keyShowsReasoning = ctx.key.showReasoning ?? deps.showReasoningDefault();
     const relay: Relay = { request, adapter, body, ctx, model, admission, upstreamBody, stream, headers, keyShowsReasoning, serverTools, answeredBy: null };
@@ -174,7 +177,7 @@ export function createRelay(deps: {
 
   async function forward(relay: Relay, upstreamText: string, lang: Lang, lease: Lease): Promise<Response> {
     const { request, adapter, model, admission } = relay;
-    const result = await sendUpstream(pool, adapter.upstreamPath(relay.body), upstreamText, options, [request.signal, shutdown.signal], upstreamFailed);
+    const result = await sendUpstream(pool, adapter.upstreamPath(relay.body), upstreamText, options, [request.signal, shutdownSignal], upstreamFailed);
     if (result.kind !== 'failed' || result.reachedUpstream) observer.claimed(request, model.publicModel);
     if (result.kind === 'failed') {
       if (result.reachedUpstream) await settle(relay, { usage: ZERO_USAGE, basis: 'upstream', status: result.error.status, finishReason: null, ttfbMs: null, upstreamId: result.upstreamId });
@@ -206,7 +209,7 @@ export function createRelay(deps: {
     const codec = relay.adapter.streamCodec(relay.body, model.publicModel, relay.keyShowsReasoning, lang);
     const stream = pipeStream(response, controller, options.idleTimeoutMs, codec, {
       now: clock.now,
-      shutdown: shutdown.signal,
+      shutdown: shutdownSignal,
       settle: async (end) => {
         try {
           upstream.inFlight--;
@@ -244,7 +247,7 @@ export function createRelay(deps: {
   async function completeNonStream(relay: Relay, response: Response, controller: AbortController, upstream: Upstream): Promise<Response> {
     let read;
     try {
-      read = await readCompletion(response, controller, { idleMs: options.idleTimeoutMs, maxBytes: options.maxUpstreamBodyBytes }, shutdown.signal, clock.now);
+      read = await readCompletion(response, controller, { idleMs: options.idleTimeoutMs, maxBytes: options.maxUpstreamBodyBytes }, shutdownSignal, clock.now);
     } finally {
       upstream.inFlight--;
     }
@@ -265,9 +268,12 @@ export function createRelay(deps: {
     const settlement = facts.usage
       ? await settle(relay, { usage: facts.usage, basis: 'upstream', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id })
       : await settle(relay, { usage: await estimate(relay, { content: read.text, reasoning: '' }), basis: 'estimated', status: 200, finishReason: facts.finishReason, ttfbMs, upstreamId: upstream.id });
-    return new Response(answer, {
-      headers: { ...relay.headers, ...moneyHeaders(settlement.costNano, settlement.remainingNano), 'content-type': 'application/json' },
-    });
+    // the relay's own headers object, finished here: nothing reads it once the answer is made
+    const headers = relay.headers;
+    headers['x-tollgate-cost-usd'] = formatUsd(settlement.costNano);
+    headers['x-tollgate-remaining-usd'] = formatUsd(Math.max(0, settlement.remainingNano));
+    headers['content-type'] = 'application/json';
+    return new Response(answer, { headers });
   }
 
   return {

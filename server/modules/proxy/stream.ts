@@ -1,6 +1,7 @@
 import { Err, type GatewayError } from '../../errors';
 import type { Lang } from '../../lib/i18n';
 import { SseSplitter } from '../../lib/sse';
+import type { StopSignal } from '../../lib/stop-signal';
 import type { StreamCodec, StreamFacts } from './protocols/adapter';
 import { chatStreamCodec } from './protocols/openai-chat';
 import type { TransformOptions } from './transform';
@@ -17,7 +18,7 @@ export interface StreamHooks {
   settle(end: StreamEnd): Promise<string>;
   now(): number;
   /** Fires when the gateway's shutdown grace is over: the stream ends with an error event. */
-  shutdown?: AbortSignal;
+  shutdown?: StopSignal;
 }
 
 /** A chat stream through pipeStream (the chat adapter's codec). */

@@ -71,6 +71,40 @@ export function transformChunk(chunk: unknown, opts: TransformOptions, facts: Ch
   return keep ? 'send' : 'skip';
 }
 
+/**
+ * DeepSeek's plain text chunk, exactly as it sends it: one choice whose delta is only `content`,
+ * no finish reason, usage null or absent. Nothing in it needs more than the model name swapped
+ * (and the null usage dropped), so it is spliced as text instead of parsed and written again. No
+ * control character passes the pattern: a raw one makes the chunk invalid JSON, which the full
+ * parse reports as broken.
+ */
+const CONTENT_CHUNK =
+  /^\{"id":"[^"\\\u0000-\u001f]*","object":"chat\.completion\.chunk","created":\d+,"model":("[^"\\\u0000-\u001f]*"),"system_fingerprint":(?:"[^"\\\u0000-\u001f]*"|null),"choices":\[\{"index":\d+,"delta":\{"content":("(?:[^"\\\u0000-\u001f]|\\.)*")\},"logprobs":null,"finish_reason":null\}\](,"usage":null)?\}$/;
+
+/**
+ * transformChunk for a chunk that is DeepSeek's plain text chunk (CONTENT_CHUNK), on its text: the
+ * `data:` event to send ('' when there is nothing to send), or undefined for any other chunk,
+ * which takes the full parse. Same facts and output as transformChunk gives it.
+ */
+export function transformContentChunk(data: string, opts: TransformOptions, facts: ChunkFacts): string | undefined {
+  const match = CONTENT_CHUNK.exec(data);
+  if (!match) return undefined;
+  const model = match[1] as string;
+  const literal = match[2] as string;
+  let content: string;
+  try {
+    content = literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  facts.content += content;
+  if (content === '') return '';
+  const at = data.indexOf(',"model":') + 9;
+  let out = `${data.slice(0, at)}${JSON.stringify(opts.publicModel)}${data.slice(at + model.length)}`;
+  if (match[3] !== undefined && !opts.clientWantsUsage) out = `${out.slice(0, -1 - match[3].length)}}`;
+  return `data: ${out}\n\n`;
+}
+
 /** Transforms a whole non-stream completion in place; null when it is not shaped as one. */
 export function transformCompletion(body: unknown, opts: Omit<TransformOptions, 'clientWantsUsage'>): CompletionFacts | null {
   if (!isRecord(body) || !Array.isArray(body.choices)) return null;

@@ -1,4 +1,5 @@
 import { Err, GatewayError } from '../../errors';
+import type { StopSignal } from '../../lib/stop-signal';
 import { failureReason, type Upstream, type UpstreamPool } from './upstream-pool';
 
 export interface UpstreamOptions {
@@ -27,12 +28,13 @@ export async function sendUpstream(
   body: string,
   opts: UpstreamOptions,
   /** the client's signal and the shutdown's: either one stops the attempts (no AbortSignal.any, whose dependents would pile up on the long-lived shutdown signal) */
-  stopSignals: AbortSignal[] = [],
+  stopSignals: StopSignal[] = [],
   /** counts a failed attempt (metrics): DeepSeek's status, `connect` or `timeout` */
   onFailure?: (upstreamId: string, reason: string) => void,
 ): Promise<UpstreamResult> {
   const tried = new Set<string>();
-  let error: GatewayError = Err.upstreamUnavailable();
+  // built when a failure is known: a GatewayError captures a stack
+  let error: GatewayError | null = null;
   let reachedUpstream = false;
   let lastId: string | null = null;
   for (let attempt = 0; attempt < opts.maxAttempts; attempt++) {
@@ -88,7 +90,7 @@ export async function sendUpstream(
       return { kind: 'rejected', status: response.status, message, body: text.length <= MAX_PASSED_ERROR_CHARS ? text : null, upstream };
     }
   }
-  return { kind: 'failed', error, reachedUpstream, upstreamId: lastId };
+  return { kind: 'failed', error: error ?? Err.upstreamUnavailable(), reachedUpstream, upstreamId: lastId };
 }
 
 /** DeepSeek's refusals are short; a longer body is not passed on verbatim. */

@@ -6,7 +6,7 @@ import { outputCapOf } from '../../metering/service';
 import { parseAnswer } from '../completion';
 import { promptText } from '../estimate';
 import { nulCharacterField } from '../model';
-import { isRecord, transformChunk, transformCompletion, type ChunkVerdict, type TransformOptions } from '../transform';
+import { isRecord, transformChunk, transformCompletion, transformContentChunk, type ChunkVerdict, type TransformOptions } from '../transform';
 import type { ProtocolAdapter, StreamCodec, StreamFacts } from './adapter';
 import { chatServerTools } from './server-tools';
 
@@ -43,12 +43,18 @@ export class DataOnlyCodec<Options> implements StreamCodec {
     private readonly transform: (chunk: unknown, opts: Options, facts: StreamFacts) => ChunkVerdict,
     private readonly opts: Options,
     private readonly lang: Lang,
+    /** the event for a chunk it recognises on its text alone, else undefined (then parsed and transformed) */
+    private readonly fast?: (data: string, opts: Options, facts: StreamFacts) => string | undefined,
   ) {}
 
   event(event: SseEvent): string | null {
     if (event.data === '[DONE]') {
       this.finished = true;
       return '';
+    }
+    if (this.fast && event.data !== null) {
+      const spliced = this.fast(event.data, this.opts, this.facts);
+      if (spliced !== undefined) return spliced;
     }
     let chunk: unknown;
     try {
@@ -67,7 +73,7 @@ export class DataOnlyCodec<Options> implements StreamCodec {
 }
 
 /** Chat's stream transform, given its options. */
-export const chatStreamCodec = (opts: TransformOptions, lang: Lang): StreamCodec => new DataOnlyCodec(transformChunk, opts, lang);
+export const chatStreamCodec = (opts: TransformOptions, lang: Lang): StreamCodec => new DataOnlyCodec(transformChunk, opts, lang, transformContentChunk);
 
 const includeReasoning = (body: ChatBody, keyShowsReasoning: boolean) => body.include_reasoning === true || keyShowsReasoning;
 
