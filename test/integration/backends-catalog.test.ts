@@ -155,4 +155,17 @@ eachBackend('catalog and settings', (b) => {
     expect((after['/api/site'] as J).site_name).toBe('Moon Gate');
     expect(((after['/admin/api/tool-prices'] as J).data as J[]).length).toBe(2);
   });
+
+  it('creates a plan or a model sent twice at the same moment once, and refuses the other with 400 (never a 500)', async () => {
+    const plan = { name: 'Twice', price_usd: '2', budget_usd: '1.5', models: ['deepseek-v4-flash'], rpm: 10, max_concurrency: 2, validity_days: 7 };
+    const plans = await Promise.all(Array.from({ length: 6 }, () => admin.post('/plans', { id: 'twice', ...plan })));
+    expect(plans.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
+    for (const r of plans.filter((r) => r.status === 400)) expect(r.body.error).toMatchObject({ type: 'invalid_request_error', param: 'id' });
+    expect((await admin.get('/plans')).body.data.filter((p: J) => p.id === 'twice').length).toBe(1);
+    const prices = { cache_hit_usd: '0.01', cache_miss_usd: '0.2', output_usd: '0.8' };
+    const models = await Promise.all(Array.from({ length: 6 }, () => admin.post('/models', { id: 'deepseek-v4-twice', name: 'Twice', upstream_model: 'deepseek-flash', max_output_tokens: 4096, prices: { peak: prices, off_peak: prices } })));
+    expect(models.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
+    for (const r of models.filter((r) => r.status === 400)) expect(r.body.error).toMatchObject({ type: 'invalid_request_error', param: 'id' });
+    expect((await get('/api/models')).body.data.filter((m: J) => m.id === 'deepseek-v4-twice').length).toBe(1);
+  });
 });

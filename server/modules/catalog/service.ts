@@ -1,4 +1,5 @@
 import type { Period, ServerToolKind, Thinking } from '../../db/schema';
+import { uniqueOr } from '../../db/unique-violation';
 import { Err } from '../../errors';
 import type { InvalidationBus } from '../../lib/invalidation';
 import type { Logger } from '../../lib/log';
@@ -176,7 +177,8 @@ export function createCatalogService(deps: { store: CatalogStore; bus: Invalidat
     async createPlan(row: NewPlanRow): Promise<PlanRow> {
       if (load().plans.has(row.id)) throw Err.invalidField('id', `plan "${row.id}" already exists`);
       checkPlanModels(row.models);
-      const created = await store.insertPlan(row);
+      // the snapshot may not know a plan another request (or instance) created a moment ago
+      const created = await uniqueOr(() => store.insertPlan(row), () => Err.invalidField('id', `plan "${row.id}" already exists`));
       await changed();
       return created;
     },
@@ -199,7 +201,7 @@ export function createCatalogService(deps: { store: CatalogStore; bus: Invalidat
         maxOutputTokens: input.maxOutputTokens,
         sortOrder: current.models.size + 1,
       };
-      await store.saveModel({ insert, id: input.id, prices: input.prices });
+      await uniqueOr(() => store.saveModel({ insert, id: input.id, prices: input.prices }), () => Err.invalidField('id', `the name "${input.id}" is already a model or an alias`));
       await changed();
       return load().models.get(input.id)!;
     },
