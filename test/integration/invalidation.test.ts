@@ -65,8 +65,10 @@ describe.skipIf(!AVAILABLE)('cache invalidation across instances', () => {
     expect(a.heard).toEqual([{ topic: 'keys', id: 'key_9' }]);
     expect(await eventually(() => b.heard.length > 0 && c.heard.length > 0, 1000)).toBe(true);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(b.heard[0]).toEqual({ topic: 'keys', id: 'key_9' });
-    expect(c.heard[0]).toEqual({ topic: 'keys', id: 'key_9' });
+    // first either the message itself or, on a loaded machine, the periodic check's drop of the whole topic (id undefined)
+    for (const other of [b, c]) expect([{ topic: 'keys', id: 'key_9' }, { topic: 'keys', id: undefined }]).toContainEqual(other.heard[0]!);
+    // and the message itself arrives as well
+    expect(await eventually(() => [b, c].every((other) => other.heard.some((h) => h.id === 'key_9')), 2000)).toBe(true);
     // the periodic check sees the counter moved: the others may drop the whole topic once more, the publisher does not
     await Bun.sleep(500);
     expect(a.heard).toEqual([{ topic: 'keys', id: 'key_9' }]);
