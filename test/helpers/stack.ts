@@ -85,3 +85,36 @@ export async function sseEvents(res: Response): Promise<string[]> {
 }
 
 export const user = (content: string) => [{ role: 'user', content }];
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Days of real traffic on a fixed clock for the roll-up and usage tests: two keys, both models,
+ * streamed or not, at 01:00 and 14:00 UTC (09:00 and 22:00 in Shanghai: both price periods on
+ * weekdays), one key quiet at 14:00 every third day. Leaves the clock at the end of the last day.
+ */
+export async function daysOfTraffic(stack: Stack, clock: { set(ms: number): void }, opts: { start: number; days: number }): Promise<{ key: string; id: string }[]> {
+  const keys: { key: string; id: string }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const key = await stack.key({ expiresDays: 0 });
+    keys.push({ key, id: (await stack.gw.deps.metering.findKey(key))!.id });
+  }
+  for (let day = 0; day < opts.days; day++) {
+    for (const hour of [1, 14]) {
+      clock.set(opts.start + day * DAY_MS + (hour - 1) * 3_600_000);
+      for (const [i, { key }] of keys.entries()) {
+        if ((day + i) % 3 === 0 && hour === 14) continue;
+        const model = (day + i) % 2 === 0 ? 'deepseek-v4-flash' : 'deepseek-v4-pro';
+        const client = stack.client(key);
+        if ((day + hour) % 2 === 0) {
+          await client.chat.completions.create({ model, messages: user(`day ${day} #tokens=${3 + (day % 5)}`) as never });
+        } else {
+          const stream = await client.chat.completions.create({ model, stream: true, messages: user(`day ${day} #tokens=${4 + (day % 3)}`) as never });
+          for await (const _ of stream) void _;
+        }
+      }
+    }
+  }
+  clock.set(opts.start + opts.days * DAY_MS);
+  return keys;
+}

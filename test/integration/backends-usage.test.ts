@@ -4,7 +4,7 @@ import { parseUsd } from '../../server/lib/money';
 import { rollUpCutoff, rollUpOldLedger } from '../../server/maintenance';
 import { adminClient } from '../helpers/admin';
 import { eachBackend, type BackendKind, type Query } from '../helpers/backends';
-import { bearer, startStack, user, type Stack } from '../helpers/stack';
+import { bearer, daysOfTraffic, startStack, type Stack } from '../helpers/stack';
 
 // The ledger roll-up and the usage it feeds, on both backends: twelve days of real requests (a
 // fixed clock, two keys, both models and price periods, streamed or not), then the rows past the
@@ -29,28 +29,7 @@ eachBackend('ledger roll-up and usage', (b) => {
   beforeAll(async () => {
     stack = await startStack({ clock, env: { ...(await b.env()), TOLLGATE_LEDGER_RETENTION_DAYS: String(RETENTION_DAYS), TOLLGATE_LOG_LEVEL: 'error' } });
     q = b.query(stack.gw.deps);
-    for (let i = 0; i < 2; i++) {
-      const key = await stack.key({ expiresDays: 0 });
-      keys.push({ key, id: (await stack.gw.deps.metering.findKey(key))!.id });
-    }
-    for (let day = 0; day < DAYS; day++) {
-      // 01:00 and 14:00 UTC: 09:00 and 22:00 in Shanghai, peak and off-peak on weekdays
-      for (const hour of [1, 14]) {
-        clock.set(START + day * DAY + (hour - 1) * 3_600_000);
-        for (const [i, { key }] of keys.entries()) {
-          if ((day + i) % 3 === 0 && hour === 14) continue;
-          const model = (day + i) % 2 === 0 ? 'deepseek-v4-flash' : 'deepseek-v4-pro';
-          const client = stack.client(key);
-          if ((day + hour) % 2 === 0) {
-            await client.chat.completions.create({ model, messages: user(`day ${day} #tokens=${3 + (day % 5)}`) as never });
-          } else {
-            const stream = await client.chat.completions.create({ model, stream: true, messages: user(`day ${day} #tokens=${4 + (day % 3)}`) as never });
-            for await (const _ of stream) void _;
-          }
-        }
-      }
-    }
-    clock.set(START + DAYS * DAY);
+    keys.push(...(await daysOfTraffic(stack, clock, { start: START, days: DAYS })));
   }, 60_000);
   afterAll(() => stack?.close());
 

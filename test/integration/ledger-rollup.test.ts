@@ -4,7 +4,7 @@ import { parseUsd } from '../../server/lib/money';
 import { rollUpCutoff, rollUpOldLedger } from '../../server/maintenance';
 import { adminClient } from '../helpers/admin';
 import { startTestGateway } from '../helpers/gateway';
-import { bearer, startStack, user, type Stack } from '../helpers/stack';
+import { bearer, daysOfTraffic, startStack, type Stack } from '../helpers/stack';
 
 const DAY_MS = 86_400_000;
 const RETENTION_DAYS = 30;
@@ -18,30 +18,8 @@ let keys: { key: string; id: string }[];
 
 beforeAll(async () => {
   stack = await startStack({ clock, env: { TOLLGATE_LEDGER_RETENTION_DAYS: String(RETENTION_DAYS) } });
-  keys = [];
-  for (let i = 0; i < 2; i++) {
-    const key = await stack.key({ expiresDays: 0 });
-    keys.push({ key, id: (await stack.gw.deps.metering.findKey(key))!.id });
-  }
-  // Traffic on most days (every third day one key is quiet), over both models, streamed or not,
-  // at two hours of the day so that both price periods show up.
-  for (let day = 0; day < DAYS; day++) {
-    for (const hour of [1, 14]) {
-      clock.set(START + day * DAY_MS + (hour - 1) * 3_600_000);
-      for (const [i, { key }] of keys.entries()) {
-        if ((day + i) % 3 === 0 && hour === 14) continue;
-        const model = (day + i) % 2 === 0 ? 'deepseek-v4-flash' : 'deepseek-v4-pro';
-        const client = stack.client(key);
-        if ((day + hour) % 2 === 0) {
-          await client.chat.completions.create({ model, messages: user(`day ${day} #tokens=${3 + (day % 5)}`) as never });
-        } else {
-          const stream = await client.chat.completions.create({ model, stream: true, messages: user(`day ${day} #tokens=${4 + (day % 3)}`) as never });
-          for await (const _ of stream) void _;
-        }
-      }
-    }
-  }
-  clock.set(START + DAYS * DAY_MS);
+  // traffic on most days, over both models and price periods, streamed or not
+  keys = await daysOfTraffic(stack, clock, { start: START, days: DAYS });
 }, 60_000);
 afterAll(() => stack.close());
 
