@@ -1,9 +1,10 @@
 import type { GuideProps } from '../../components/guide-props';
 import { CodeBlock, CopyUrl } from '../../components/ui';
 import { PAGE_PATHS } from '../../routes';
+import { anthropicBase, claudeCodeCheck, claudeCodeSettings, claudeCodeShell } from '../../lib/agent-configs';
 
 export default function ClaudeCodeGuide(p: GuideProps) {
-  const base = `${p.origin}/anthropic`;
+  const base = anthropicBase(p);
   return (
     <>
       <p class="lead">
@@ -23,34 +24,14 @@ export default function ClaudeCodeGuide(p: GuideProps) {
       </p>
       <CodeBlock
         label="Shell: environment"
-        code={`export ANTHROPIC_BASE_URL=${base}
-export ANTHROPIC_AUTH_TOKEN=YOUR_API_KEY
-export ANTHROPIC_MODEL=${p.model}
-export ANTHROPIC_DEFAULT_OPUS_MODEL=${p.model}
-export ANTHROPIC_DEFAULT_SONNET_MODEL=${p.model}
-export ANTHROPIC_DEFAULT_HAIKU_MODEL=${p.model}
-export CLAUDE_CODE_SUBAGENT_MODEL=${p.model}
-export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
-`}
+        code={claudeCodeShell(p)}
       />
       <p>
         Or, for Claude Code only, the same in <code>~/.claude/settings.json</code>:
       </p>
       <CodeBlock
         label="~/.claude/settings.json"
-        code={`{
-  "env": {
-    "ANTHROPIC_BASE_URL": "${base}",
-    "ANTHROPIC_AUTH_TOKEN": "YOUR_API_KEY",
-    "ANTHROPIC_MODEL": "${p.model}",
-    "ANTHROPIC_DEFAULT_OPUS_MODEL": "${p.model}",
-    "ANTHROPIC_DEFAULT_SONNET_MODEL": "${p.model}",
-    "ANTHROPIC_DEFAULT_HAIKU_MODEL": "${p.model}",
-    "CLAUDE_CODE_SUBAGENT_MODEL": "${p.model}",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"
-  }
-}
-`}
+        code={claudeCodeSettings(p)}
       />
       <ul>
         <li>
@@ -68,7 +49,7 @@ export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
       </ul>
 
       <h2 id="check">Check that it works</h2>
-      <CodeBlock label="Shell: a one-shot prompt" code={`claude -p "Reply with exactly OK" --output-format json\n`} />
+      <CodeBlock label="Shell: a one-shot prompt" code={claudeCodeCheck()} />
       <p>
         The answer is in <code>result</code>. The <code>total_cost_usd</code> Claude Code prints is worked out at
         Anthropic’s prices; what you really paid is on the <a href={PAGE_PATHS.dashboard}>dashboard</a>, where each request

@@ -1,6 +1,7 @@
 import type { GuideProps } from '../../components/guide-props';
 import { CodeBlock, CopyUrl } from '../../components/ui';
 import { PAGE_PATHS } from '../../routes';
+import { codexConfig, codexKey, codexCheck } from '../../lib/agent-configs';
 
 export default function CodexGuide(p: GuideProps) {
   return (
@@ -19,21 +20,10 @@ export default function CodexGuide(p: GuideProps) {
       </p>
       <CodeBlock
         label="~/.codex/config.toml"
-        code={`model = "${p.model}"
-model_provider = "tollgate"
-show_raw_agent_reasoning = true
-web_search = "disabled"
-
-[model_providers.tollgate]
-name = "${p.siteName}"
-base_url = "${p.base}"
-wire_api = "responses"
-env_key = "TOLLGATE_API_KEY"
-requires_openai_auth = false
-`}
+        code={codexConfig(p)}
       />
       <p>Then put your key in that variable (in your shell profile to keep it):</p>
-      <CodeBlock label="Shell: the key" code={`export TOLLGATE_API_KEY=YOUR_API_KEY\n`} />
+      <CodeBlock label="Shell: the key" code={codexKey()} />
       <ul>
         <li>
           <code>wire_api = "responses"</code> is the only kind Codex accepts for a custom provider.
@@ -49,7 +39,7 @@ requires_openai_auth = false
       </ul>
 
       <h2 id="check">Check that it works</h2>
-      <CodeBlock label="Shell: a one-shot prompt" code={`codex exec --skip-git-repo-check "Reply with exactly OK"\n`} />
+      <CodeBlock label="Shell: a one-shot prompt" code={codexCheck()} />
       <p>
         Each request then appears on the <a href={PAGE_PATHS.dashboard}>dashboard</a> with the API{' '}
         <strong>Responses</strong>.

@@ -1,9 +1,10 @@
 import type { GuideProps } from '../../components/guide-props';
 import { CodeBlock, CopyUrl } from '../../components/ui';
 import { PAGE_PATHS } from '../../routes';
+import { anthropicBase, claudeCodeCheck, claudeCodeSettings, claudeCodeShell } from '../../lib/agent-configs';
 
 export default function ClaudeCodeGuide(p: GuideProps) {
-  const base = `${p.origin}/anthropic`;
+  const base = anthropicBase(p);
   return (
     <>
       <p class="lead">
@@ -21,34 +22,14 @@ export default function ClaudeCodeGuide(p: GuideProps) {
       </p>
       <CodeBlock
         label="Shell：环境变量"
-        code={`export ANTHROPIC_BASE_URL=${base}
-export ANTHROPIC_AUTH_TOKEN=YOUR_API_KEY
-export ANTHROPIC_MODEL=${p.model}
-export ANTHROPIC_DEFAULT_OPUS_MODEL=${p.model}
-export ANTHROPIC_DEFAULT_SONNET_MODEL=${p.model}
-export ANTHROPIC_DEFAULT_HAIKU_MODEL=${p.model}
-export CLAUDE_CODE_SUBAGENT_MODEL=${p.model}
-export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
-`}
+        code={claudeCodeShell(p)}
       />
       <p>
         也可以只为 Claude Code 设置，写入 <code>~/.claude/settings.json</code>：
       </p>
       <CodeBlock
         label="~/.claude/settings.json"
-        code={`{
-  "env": {
-    "ANTHROPIC_BASE_URL": "${base}",
-    "ANTHROPIC_AUTH_TOKEN": "YOUR_API_KEY",
-    "ANTHROPIC_MODEL": "${p.model}",
-    "ANTHROPIC_DEFAULT_OPUS_MODEL": "${p.model}",
-    "ANTHROPIC_DEFAULT_SONNET_MODEL": "${p.model}",
-    "ANTHROPIC_DEFAULT_HAIKU_MODEL": "${p.model}",
-    "CLAUDE_CODE_SUBAGENT_MODEL": "${p.model}",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"
-  }
-}
-`}
+        code={claudeCodeSettings(p)}
       />
       <ul>
         <li>
@@ -65,7 +46,7 @@ export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
       </ul>
 
       <h2 id="check">检查是否可用</h2>
-      <CodeBlock label="Shell：单次提问" code={`claude -p "Reply with exactly OK" --output-format json\n`} />
+      <CodeBlock label="Shell：单次提问" code={claudeCodeCheck()} />
       <p>
         回答在 <code>result</code> 字段中。Claude Code 显示的 <code>total_cost_usd</code> 按 Anthropic 的价格计算；实际费用请看
         <a href={PAGE_PATHS.dashboard}>用量面板</a>，其中每个请求的接口显示为 <strong>Anthropic</strong>。

@@ -1,6 +1,7 @@
 import type { GuideProps } from '../../components/guide-props';
 import { CodeBlock, CopyUrl } from '../../components/ui';
 import { PAGE_PATHS } from '../../routes';
+import { codexConfig, codexKey, codexCheck } from '../../lib/agent-configs';
 
 export default function CodexGuide(p: GuideProps) {
   return (
@@ -18,21 +19,10 @@ export default function CodexGuide(p: GuideProps) {
       </p>
       <CodeBlock
         label="~/.codex/config.toml"
-        code={`model = "${p.model}"
-model_provider = "tollgate"
-show_raw_agent_reasoning = true
-web_search = "disabled"
-
-[model_providers.tollgate]
-name = "${p.siteName}"
-base_url = "${p.base}"
-wire_api = "responses"
-env_key = "TOLLGATE_API_KEY"
-requires_openai_auth = false
-`}
+        code={codexConfig(p)}
       />
       <p>然后把密钥放进这个变量（写入 shell 配置文件可长期保留）：</p>
-      <CodeBlock label="Shell：密钥" code={`export TOLLGATE_API_KEY=YOUR_API_KEY\n`} />
+      <CodeBlock label="Shell：密钥" code={codexKey()} />
       <ul>
         <li>
           <code>wire_api = "responses"</code> 是 Codex 对自定义提供方唯一接受的类型。
@@ -46,7 +36,7 @@ requires_openai_auth = false
       </ul>
 
       <h2 id="check">检查是否可用</h2>
-      <CodeBlock label="Shell：单次提问" code={`codex exec --skip-git-repo-check "Reply with exactly OK"\n`} />
+      <CodeBlock label="Shell：单次提问" code={codexCheck()} />
       <p>
         之后每个请求都会出现在<a href={PAGE_PATHS.dashboard}>用量面板</a>中，接口显示为 <strong>Responses</strong>。
       </p>
