@@ -11,11 +11,13 @@ import { meteringModule } from './modules/metering';
 import { opsModule } from './modules/ops';
 import { proxyModule } from './modules/proxy';
 import { errorShapeOf } from './modules/proxy/protocols';
-import { refusedBodies } from './modules/proxy/refused-bodies';
+import { nativeRelayRoutes, type RequestEdge } from './modules/proxy/native-routes';
+import { refusedBeforeRelay, refusedBodies } from './modules/proxy/refused-bodies';
 import { credentialGuard } from './plugins/auth';
-import { corsPlugin } from './plugins/cors';
+import { corsHeaders, corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
-import { edgeBodyLimit, edgeTarget, pathOfContext, type EdgeContext } from './plugins/edge';
+import { checkContentLength, edgeBodyLimit, edgeTarget, pathOfContext, type EdgeContext } from './plugins/edge';
+import { requestPath } from './lib/request-target';
 import { requestLog } from './plugins/request-log';
 import { webPlugin } from './plugins/web';
 
@@ -30,7 +32,36 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
   const { log, config } = deps;
   // The same token startGateway loaded (the file exists by now when it was generated).
   const credentials = credentialGuard(deps, loadAdminToken(config.dataDir, config.adminToken).token);
-  return new Elysia({ name: 'tollgate' })
+  const logged = requestLog(deps);
+  const cors = corsHeaders(deps);
+
+  /** The one mapper from what was thrown to the answer: in the shape of the protocol the path speaks (Anthropic's on its paths, OpenAI's everywhere else). */
+  const answerError = (code: string | number, error: unknown, request: Request, path: string): Response => {
+    const gatewayError = toGatewayError(code, error, path);
+    if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
+      log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+    return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')), errorShapeOf(path));
+  };
+
+  // The relayed routes' own handlers: the same steps as the hooks below, as functions.
+  const edge: RequestEdge = {
+    target(request) {
+      if (requestPath(request.url) === null) throw Err.badRequestTarget();
+    },
+    cors,
+    contentLength: (request) => checkContentLength(request, config.maxBodyBytes),
+    key: (request, server, route) => credentials.checkKeyHolder(request, server, route),
+    async error(error, code, request, server, route) {
+      credentials.countKeyGuess(error, request, server);
+      await refusedBeforeRelay(deps, route, code, error, request);
+      return answerError(code, error, request, route);
+    },
+    answered: logged.answered,
+  };
+  const serve = { routes: nativeRelayRoutes(deps.proxy, edge, config.maxBodyBytes) };
+
+  return new Elysia({ name: 'tollgate', serve: serve as never })
     .use(edgeTarget())
     .use(credentials.failureCounter)
     // a relayed route's refused body still counts against its key (before the mapper, which ends the chain)
@@ -38,19 +69,10 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
     // before the size check, so a browser can read even a 413
     .use(corsPlugin(deps))
     .use(edgeBodyLimit(config))
-    .use(requestLog(deps))
+    .use(logged.plugin)
     // before the parse hook below: a request refused for its key or token is never read
     .use(credentials.guard)
-    .onError({ as: 'global' }, (ctx) => {
-      const { code, error, request } = ctx;
-      const path = pathOfContext(request, (ctx as EdgeContext).tgPath);
-      const gatewayError = toGatewayError(code, error, path);
-      if (gatewayError.status >= 500 && !(error instanceof Error && error.name === 'GatewayError')) {
-        log.error('unhandled error', { path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      }
-      // in the shape of the protocol the path speaks: Anthropic's on its paths, OpenAI's everywhere else
-      return errorResponse(gatewayError, langFromAcceptLanguage(request.headers.get('accept-language')), errorShapeOf(path));
-    })
+    .onError({ as: 'global' }, (ctx) => answerError(ctx.code, ctx.error, ctx.request, pathOfContext(ctx.request, (ctx as EdgeContext).tgPath)))
     // Every body (checkout, orders, admin, key settings, chat) is read as JSON with the size, UTF-8 and
     // depth limits, whatever its content type (curl -d says form) and also when it comes chunked
     // without a Content-Length: no body reaches one of Elysia's own unbounded parsers. A global

@@ -170,9 +170,9 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
   }
 
   /** Throws 401 for a missing, malformed, unknown or disabled key (429 for an unknown one while locked out); the wait for a valid one. */
-  async function checkKey(ctx: Guarded, path: string): Promise<number> {
+  async function checkKey(request: Request, server: ServerLike | null, path: string): Promise<number> {
     // Authorization, or on the Anthropic paths x-api-key (Authorization wins when both are sent)
-    const authorization = apiKeyCredential(ctx.request, path);
+    const authorization = apiKeyCredential(request, path);
     // the usual case, nobody locked out as far as this instance has heard: no address to work out
     // for a known key. An unknown one asks the limiter itself, which another instance may have
     // locked a moment ago (in the scale-out mode this instance hears of it within a second).
@@ -181,13 +181,13 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
         await metering.identify(authorization);
       } catch (error) {
         if (!(error instanceof GatewayError && error.key === 'unknown_key')) throw error;
-        const ip = clientAddress(ctx.server, ctx.request, trustedProxies);
+        const ip = clientAddress(server, request, trustedProxies);
         if ((await keyFailures.retryAfterSeconds(ip)) > 0) throw Err.keyAuthRateLimited(await keyFailures.fail(ip));
         throw error;
       }
       return 0;
     }
-    const ip = clientAddress(ctx.server, ctx.request, trustedProxies);
+    const ip = clientAddress(server, request, trustedProxies);
     if ((await keyFailures.retryAfterSeconds(ip)) === 0) {
       await metering.identify(authorization);
       return 0;
@@ -201,14 +201,24 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
     return LOCKED_OUT_DELAY_MS;
   }
 
-  const failureCounter = new Elysia({ name: 'key-auth-failures' }).onError({ as: 'global' }, ({ error, request, server }) => {
+  /** Counts a 401 for an unknown key against the caller's address (every other error: nothing). */
+  function countKeyGuess(error: unknown, request: Request, server: ServerLike | null): void {
     // Only a well-formed key that does not exist is a guess; a missing or garbled header is a
     // broken client, and counting those would lock out the developer who is setting one up.
     const gatewayError = gatewayErrorOf(error);
     if (gatewayError !== undefined && gatewayError.status === 401 && gatewayError.key === 'unknown_key') {
       keyFailures.fail(clientAddress(server, request, trustedProxies)).catch((failure: unknown) => deps.log.warn('a key guess could not be counted', { error: String(failure) }));
     }
-  });
+  }
+
+  const failureCounter = new Elysia({ name: 'key-auth-failures' }).onError({ as: 'global' }, ({ error, request, server }) => countKeyGuess(error, request, server));
+
+  /** A key-holder route's credential check, for a handler outside the hooks below: throws the refusal, waits out a lockout's delay. */
+  async function checkKeyHolder(request: Request, server: ServerLike | null, path: string): Promise<void> {
+    watchPeers(server, request);
+    const wait = await checkKey(request, server, path);
+    if (wait > 0) await Bun.sleep(wait);
+  }
 
   /** Throws the refusal the request was given on arrival, on an admin path or a key-holder route (an unknown path stays a 404). */
   function refuseIfDenied(denied: GatewayError | undefined, deniedAdmin: true | undefined, route: string | undefined): void {
@@ -232,7 +242,7 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
         }
       } else if (ctx.request.method !== 'OPTIONS' && isKeyHolderPath(path)) {
         try {
-          wait = await checkKey(ctx, path);
+          wait = await checkKey(ctx.request, ctx.server, path);
         } catch (error) {
           if (!(error instanceof GatewayError)) throw error;
           ctx.tgDenied = error;
@@ -253,5 +263,5 @@ export function credentialGuard(deps: Pick<Deps, 'config' | 'metering' | 'log' |
       if (ctx.tgAdmin !== true && ctx.route !== undefined && under(ctx.route, ADMIN_PREFIX)) await checkAdmin(ctx);
     });
 
-  return { failureCounter, guard };
+  return { failureCounter, guard, checkKeyHolder, countKeyGuess };
 }

@@ -33,22 +33,37 @@ export function allowedOrigin(origins: '*' | string[], origin: string | null): s
   return origins.includes(origin) ? origin : null;
 }
 
+/**
+ * The CORS headers of a key-holder path's answer (not a preflight's), or null when there are none
+ * to add: JSON, streams and errors alike get them.
+ */
+export function corsHeaders(deps: Pick<Deps, 'config'>): (request: Request, path: string) => Record<string, string> | null {
+  const origins = deps.config.corsOrigins;
+  if (origins !== '*' && origins.length === 0) return () => null;
+  return (request, path): Record<string, string> | null => {
+    const origin = request.headers.get('origin');
+    // Not a browser's cross-origin call (SDKs, curl, SillyTavern's server): with '*' nothing varies by origin.
+    if (origin === null && origins === '*') return null;
+    if (!isKeyHolderPath(path)) return null;
+    const allow = allowedOrigin(origins, origin);
+    return allow === null ? { vary: 'Origin' } : { vary: 'Origin', 'access-control-allow-origin': allow, 'access-control-expose-headers': EXPOSE_HEADERS };
+  };
+}
+
 /** CORS for browser clients of the OpenAI-compatible API; none anywhere else. */
 export function corsPlugin(deps: Deps) {
   const origins = deps.config.corsOrigins;
   const enabled = origins === '*' || origins.length > 0;
   const plugin = new Elysia({ name: 'cors' });
   if (!enabled) return plugin;
+  const headersFor = corsHeaders(deps);
 
   return plugin.onRequest((ctx) => {
     const { request, set } = ctx;
-    const origin = request.headers.get('origin');
-    // Not a browser's cross-origin call (SDKs, curl, SillyTavern's server): with '*' nothing varies by origin.
-    if (origin === null && origins === '*' && request.method !== 'OPTIONS') return;
-    if (!isKeyHolderPath(pathOfContext(request, (ctx as EdgeContext).tgPath))) return;
-    const allow = allowedOrigin(origins, origin);
-
+    const path = pathOfContext(request, (ctx as EdgeContext).tgPath);
     if (request.method === 'OPTIONS') {
+      if (!isKeyHolderPath(path)) return;
+      const allow = allowedOrigin(origins, request.headers.get('origin'));
       const headers: Record<string, string> = { vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers' };
       const wanted = request.headers.get('access-control-request-headers');
       // a disallowed origin gets an answer without CORS headers: the browser then refuses the call
@@ -63,12 +78,8 @@ export function corsPlugin(deps: Deps) {
       // answered here: the routes only define GET/POST/PATCH, so Elysia would say 404
       return new Response(null, { status: 204, headers });
     }
-
     // set.headers reach every answer of this request: JSON, streams and errors alike
-    set.headers.vary = 'Origin';
-    if (allow !== null) {
-      set.headers['access-control-allow-origin'] = allow;
-      set.headers['access-control-expose-headers'] = EXPOSE_HEADERS;
-    }
+    const headers = headersFor(request, path);
+    if (headers !== null) Object.assign(set.headers, headers);
   });
 }

@@ -41,8 +41,11 @@ export function edgeTarget() {
 
 /** 413 from the Content-Length alone, before a byte of the body is read (chunked bodies: the readers). */
 export function edgeBodyLimit(config: Pick<Config, 'maxBodyBytes'>) {
-  return new Elysia({ name: 'edge-body-limit' }).onRequest(({ request }) => {
-    const length = request.headers.get('content-length');
-    if (length !== null && Number(length) > config.maxBodyBytes) throw Err.requestTooLarge(config.maxBodyBytes);
-  });
+  return new Elysia({ name: 'edge-body-limit' }).onRequest(({ request }) => checkContentLength(request, config.maxBodyBytes));
+}
+
+/** Throws 413 for a Content-Length over `maxBodyBytes`. */
+export function checkContentLength(request: Request, maxBodyBytes: number): void {
+  const length = request.headers.get('content-length');
+  if (length !== null && Number(length) > maxBodyBytes) throw Err.requestTooLarge(maxBodyBytes);
 }

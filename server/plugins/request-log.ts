@@ -79,45 +79,78 @@ export const requestLog = (deps: Deps) => {
     streamClosed: metrics.streamClosed,
   });
 
-  return new Elysia({ name: 'request-log' })
+  /** Counts an answered request in the metrics and writes its line, unless the relay writes it at settle. */
+  const answered = (a: Answered) => {
+    const duration = ms(a.start);
+    let status: number;
+    let errorCode: string | null = null;
+    let errorModel: string | null = null;
+    if (a.error !== undefined) {
+      const error = a.error instanceof GatewayError ? a.error : toGatewayError(a.code ?? 'UNKNOWN', a.error, a.path);
+      status = error.status;
+      errorCode = error.code;
+      if (typeof error.params.model === 'string') errorModel = error.params.model.slice(0, 64);
+    } else if (a.response instanceof Response) {
+      status = a.response.status;
+    } else {
+      status = typeof a.setStatus === 'number' ? a.setStatus : 200;
+    }
+    const model = claimed.get(a.request);
+    metrics.request(a.route ?? '', status, model ?? '', duration ?? 0);
+    if (model !== undefined || !enabled) return;
+
+    metrics.requestLogged();
+    const fields: Record<string, unknown> = {
+      request_id: a.response instanceof Response ? (a.response.headers.get('x-request-id') ?? timeOrderedId('req_')) : timeOrderedId('req_'),
+      method: a.request.method,
+      route: a.route,
+      // without the query: query strings carry view tokens and PayPal tokens
+      path: a.path,
+      status,
+      key_hint: hintOf(a.request.headers.get('authorization'), config.keyPrefix),
+      // Never read the body here: Elysia would then parse every request's body, mounts' included.
+      model: errorModel,
+      duration_ms: duration,
+    };
+    if (errorCode) fields.error = errorCode;
+    if (status >= 500) log.warn('request', fields);
+    else log.info('request', fields);
+  };
+
+  const plugin = new Elysia({ name: 'request-log' })
     .onRequest((ctx) => {
       (ctx as Timed).tgStart = performance.now();
     })
     .onAfterResponse({ as: 'global' }, (ctx) => {
       const c = ctx as typeof ctx & Timed & { error?: unknown; code?: string | number; responseValue?: unknown };
-      const duration = ms(c.tgStart);
-      let status: number;
-      let errorCode: string | null = null;
-      let errorModel: string | null = null;
-      if (c.error !== undefined) {
-        const error = c.error instanceof GatewayError ? c.error : toGatewayError(c.code ?? 'UNKNOWN', c.error, c.path);
-        status = error.status;
-        errorCode = error.code;
-        if (typeof error.params.model === 'string') errorModel = error.params.model.slice(0, 64);
-      } else if (c.responseValue instanceof Response) {
-        status = c.responseValue.status;
-      } else {
-        status = typeof c.set.status === 'number' ? c.set.status : 200;
-      }
-      const model = claimed.get(c.request);
-      metrics.request(c.route ?? '', status, model ?? '', duration ?? 0);
-      if (model !== undefined || !enabled) return;
-
-      metrics.requestLogged();
-      const fields: Record<string, unknown> = {
-        request_id: c.responseValue instanceof Response ? (c.responseValue.headers.get('x-request-id') ?? timeOrderedId('req_')) : timeOrderedId('req_'),
-        method: c.request.method,
+      answered({
+        request: c.request,
         route: c.route ?? null,
-        // without the query: query strings carry view tokens and PayPal tokens
         path: pathOfContext(c.request, (c as EdgeContext).tgPath),
-        status,
-        key_hint: hintOf(c.request.headers.get('authorization'), config.keyPrefix),
-        // Never read the body here: Elysia would then parse every request's body, mounts' included.
-        model: errorModel,
-        duration_ms: duration,
-      };
-      if (errorCode) fields.error = errorCode;
-      if (status >= 500) log.warn('request', fields);
-      else log.info('request', fields);
+        start: c.tgStart,
+        error: c.error,
+        code: c.code,
+        response: c.responseValue,
+        setStatus: c.set.status,
+      });
     });
+  return { plugin, answered };
 };
+
+/** A request as answered, for its metrics and log line. */
+export interface Answered {
+  request: Request;
+  /** the route that answered, null when none did */
+  route: string | null;
+  path: string;
+  /** performance.now() when it arrived */
+  start: number | undefined;
+  /** what was thrown, if anything */
+  error?: unknown;
+  /** Elysia's error code (PARSE, VALIDATION, NOT_FOUND…) */
+  code?: string | number;
+  /** what the handler answered */
+  response?: unknown;
+  /** the status the handler set, when its answer is not a Response */
+  setStatus?: unknown;
+}

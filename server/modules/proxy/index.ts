@@ -1,24 +1,22 @@
 import { Elysia, type TSchema } from 'elysia';
 import type { Deps } from '../../deps';
 import { Err } from '../../errors';
-import { langFromAcceptLanguage } from '../../lib/i18n';
 import { readJsonBody } from '../../lib/json-body';
-import { timeOrderedId } from '../../lib/keys';
 import { formatUsdExact } from '../../lib/money';
-import { BalanceBody, ChatCompletionBody, ChatCompletionResult, FimCompletionBody, FimCompletionResult, ModelListBody, ModelObject } from './model';
+import { BalanceBody, ChatCompletionResult, FimCompletionResult, ModelListBody, ModelObject } from './model';
 import { countMessageTokens } from './count-tokens';
-import { CountTokensBody, CountTokensResult, MessageResult, MessagesBody, ResponseResult, ResponsesBody } from './model-agents';
-import type { ProtocolAdapter, RelayBody } from './protocols/adapter';
+import { CountTokensBody, CountTokensResult, MessageResult, ResponseResult } from './model-agents';
+import type { ProtocolAdapter } from './protocols/adapter';
 import { anthropicMessages } from './protocols/anthropic-messages';
 import { fim } from './protocols/fim';
 import { COUNT_TOKENS_PATHS } from './protocols';
 import { betaChat, openAiChat } from './protocols/openai-chat';
 import { responses as responsesAdapter } from './protocols/responses';
+import { RELAY_BODIES, relayOne, type RelayServer } from './native-routes';
 import { ANTHROPIC, ANTHROPIC_ERRORS, anthropicSecurity, CHAT_RESPONSES, FIM_RESPONSES, MESSAGES_RESPONSES, OPENAI, RESPONSES_RESPONSES, security } from './route-docs';
 
-/** A relayed route's body schema and its documentation. */
+/** A relayed route's documentation. */
 interface RelayRoute {
-  body: TSchema;
   description: string;
   responses: Record<number, unknown>;
   /** the summary of each of the adapter's paths */
@@ -36,14 +34,10 @@ export const proxyModule = (deps: Deps) => {
 
   const relayHandler =
     (adapter: ProtocolAdapter) =>
-    ({ body, request, server }: { body: unknown; request: Request; server: { timeout(req: Request, seconds: number): void } | null }) => {
-      // A long generation may leave the client connection quiet for minutes: our idle time-out is upstream's.
-      server?.timeout(request, 0);
-      return proxy.relay(adapter, request, body as RelayBody, timeOrderedId('req_'), langFromAcceptLanguage(request.headers.get('accept-language')));
-    };
+    ({ body, request, server }: { body: unknown; request: Request; server: RelayServer | null }) =>
+      relayOne(proxy, adapter, request, body, server);
 
   const chat: RelayRoute = {
-    body: ChatCompletionBody,
     description:
       'DeepSeek chat completions with public model names. Unknown fields pass through to DeepSeek. Responses carry `x-request-id`, `x-tollgate-cost-usd`, `x-tollgate-remaining-usd`, the `x-ratelimit-*` headers and, when the budget forced a lower cap, `x-tollgate-max-tokens-clamped`. For streams the cost header is the most the request can cost; the exact cost arrives as a final comment line before `data: [DONE]`. `reasoning_content` is removed unless `include_reasoning` is true (or the key\'s setting says so), except on an answer that makes tool calls: DeepSeek needs it back on the next turn, and when a client sends such a turn back without it the gateway puts it back (for 30 minutes). After a stream has started, an error comes as one last event with an `error` object and `choices: []`.',
     responses: CHAT_RESPONSES,
@@ -54,7 +48,6 @@ export const proxyModule = (deps: Deps) => {
     },
   };
   const fimRoute: RelayRoute = {
-    body: FimCompletionBody,
     description:
       'DeepSeek FIM (fill in the middle) completion, relayed to DeepSeek\'s `/beta/completions`: the model writes what goes between `prompt` and `suffix`. Non-thinking only, `max_tokens` at most 4096 (a 400 otherwise, before anything is charged). Metered like chat, with the same headers; a stream ends with the cost comment and `data: [DONE]`. Point an OpenAI SDK at `https://HOST/beta` (or `https://HOST/v1`) and call `completions.create`.',
     responses: FIM_RESPONSES,
@@ -66,7 +59,6 @@ export const proxyModule = (deps: Deps) => {
   };
 
   const messagesRoute: RelayRoute = {
-    body: MessagesBody,
     description:
       "Anthropic Messages (Claude Code, the Anthropic SDKs), relayed to DeepSeek's Anthropic endpoint. Base URL `https://HOST/anthropic` (or `https://HOST`); the key as `x-api-key` or `Authorization: Bearer` (Authorization wins). `claude-opus…` names run deepseek-v4-pro and other `claude…` names deepseek-v4-flash, checked against the plan and priced as that model. `metadata.user_id` is replaced by the key's own opaque id; thinking blocks and their signatures, tool_use, tool_result, images and the system array pass through untouched both ways. A query such as `?beta=true` is ignored. Usage: `input_tokens` at the cache-miss price, `cache_read_input_tokens` at the cache-hit price, `output_tokens` (thinking included) at the output price; one ledger row (protocol `anthropic`). The gateway's own errors come in Anthropic's shape (529 `overloaded_error` where other paths say 503); DeepSeek's own refusals pass through unchanged; after a stream has begun, an error is one last `event: error`. DeepSeek's server tools (web search, URL reading, document parsing) are refused with a 400 unless the operator priced them.",
     responses: MESSAGES_RESPONSES,
@@ -79,7 +71,6 @@ export const proxyModule = (deps: Deps) => {
     security: anthropicSecurity,
   };
   const responsesRoute: RelayRoute = {
-    body: ResponsesBody,
     description:
       "OpenAI's Responses API (Codex), relayed to DeepSeek's `/responses`. Stateless, as DeepSeek's is: `previous_response_id` and `store` are ignored upstream, so send the whole history in `input` each turn (reasoning items included: they pass through unchanged, and DeepSeek needs them back after a tool call). Typed stream events pass through as they come, with no `[DONE]`; the usage on `response.completed`, `response.incomplete` and `response.failed` is billed (`input_tokens` includes `cached_tokens`, billed at the cache-hit price). After a stream has begun, a gateway error is one last `event: error` with `{type: \"error\", code, message, param, sequence_number}`, as OpenAI's Responses streaming sends it. Errors in OpenAI's shape; DeepSeek's own refusals pass through unchanged. DeepSeek's server tools are refused with a 400 unless the operator priced them.",
     responses: RESPONSES_RESPONSES,
@@ -95,7 +86,7 @@ export const proxyModule = (deps: Deps) => {
     const plugin = new Elysia({ normalize: false });
     for (const path of adapter.paths) {
       plugin.post(path, relayHandler(adapter), {
-        body: route.body,
+        body: RELAY_BODIES.get(adapter) as TSchema,
         parse,
         detail: { tags: route.tags ?? OPENAI, security: route.security ?? security, summary: route.summaries[path] ?? path, description: route.description, responses: route.responses as never },
       });
