@@ -70,11 +70,20 @@ export function pipeStream(upstream: Response, abort: AbortController, idleMs: n
     type: 'direct',
     async pull(out) {
       let clientGone = false;
-      const send = async (text: string) => {
-        if (text === '' || clientGone) return;
-        const written = await out.write(text);
-        if (written === 0) clientGone = true;
-        else await out.flush();
+      // write and flush answer at once unless the socket pushes back: a promise only then (an
+      // await of a plain number still costs a tick, and this runs for every chunk)
+      const send = (text: string): Promise<void> | undefined => {
+        if (text === '' || clientGone) return undefined;
+        const written: unknown = out.write(text);
+        return written instanceof Promise ? written.then(afterWrite) : afterWrite(written);
+      };
+      const afterWrite = (written: unknown): Promise<void> | undefined => {
+        if (written === 0) {
+          clientGone = true;
+          return undefined;
+        }
+        const flushed: unknown = out.flush();
+        return flushed instanceof Promise ? flushed.then(() => undefined) : undefined;
       };
       const finish = async (outcome: 'upstream_error' | 'timeout' | 'shutdown', error: GatewayError) => {
         abort.abort();
@@ -117,7 +126,8 @@ export function pipeStream(upstream: Response, abort: AbortController, idleMs: n
               return;
             }
           }
-          await send(text);
+          const sending = send(text);
+          if (sending) await sending;
           if (clientGone) {
             abort.abort();
             await end('client_gone');
@@ -134,7 +144,11 @@ export function pipeStream(upstream: Response, abort: AbortController, idleMs: n
         // Whatever threw (a transform, the socket), the request still ends settled.
         if (!ended) {
           abort.abort();
-          await send(codec.errorEvent(Err.upstreamError())).catch(() => undefined);
+          try {
+            await send(codec.errorEvent(Err.upstreamError()));
+          } catch {
+            // the socket is gone: nothing more reaches the client
+          }
           await end('upstream_error');
         }
       } finally {
