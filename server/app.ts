@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia';
 import type { Deps } from './deps';
-import { Err, errorResponse, toGatewayError } from './errors';
+import { errorResponse, toGatewayError } from './errors';
 import { langFromAcceptLanguage } from './lib/i18n';
 import { loadAdminToken } from './lib/crypto';
 import { readBodyBytes, readJsonBody } from './lib/json-body';
@@ -16,8 +16,7 @@ import { refusedBeforeRelay, refusedBodies } from './modules/proxy/refused-bodie
 import { credentialGuard } from './plugins/auth';
 import { corsHeaders, corsPlugin } from './plugins/cors';
 import { docsPlugin } from './plugins/docs';
-import { checkContentLength, edgeBodyLimit, edgeTarget, pathOfContext, type EdgeContext } from './plugins/edge';
-import { requestPath } from './lib/request-target';
+import { checkContentLength, checkRequestTarget, edgeBodyLimit, edgeTarget, pathOfContext, type EdgeContext } from './plugins/edge';
 import { requestLog } from './plugins/request-log';
 import { webPlugin } from './plugins/web';
 
@@ -46,9 +45,7 @@ export function createApp(deps: Deps, mounts: Mount[] = []) {
 
   // The relayed routes' own handlers: the same steps as the hooks below, as functions.
   const edge: RequestEdge = {
-    target(request) {
-      if (requestPath(request.url) === null) throw Err.badRequestTarget();
-    },
+    target: checkRequestTarget,
     cors,
     contentLength: (request) => checkContentLength(request, config.maxBodyBytes),
     key: (request, server, route) => credentials.checkKeyHolder(request, server, route),

@@ -33,10 +33,15 @@ export function pathOfContext(request: Request, tgPath: string | undefined): str
 /** 400 for a target that is not an origin-form path with a sane Host; keeps the path for the hooks after it. */
 export function edgeTarget() {
   return new Elysia({ name: 'edge-target' }).onRequest((ctx) => {
-    const path = requestPath(ctx.request.url);
-    if (path === null) throw Err.badRequestTarget();
-    (ctx as EdgeContext).tgPath = path;
+    (ctx as EdgeContext).tgPath = checkRequestTarget(ctx.request);
   });
+}
+
+/** The request's path; throws 400 for a target that is not an origin-form path with a sane Host. */
+export function checkRequestTarget(request: Request): string {
+  const path = requestPath(request.url);
+  if (path === null) throw Err.badRequestTarget();
+  return path;
 }
 
 /** 413 from the Content-Length alone, before a byte of the body is read (chunked bodies: the readers). */

@@ -44,7 +44,7 @@ export function relayOne(proxy: ProxyService, adapter: ProtocolAdapter, request:
 /** The app's per-request steps, as functions (app.ts's hooks run the same ones). */
 export interface RequestEdge {
   /** throws 400 for a request target or Host that is not ours */
-  target(request: Request): void;
+  target(request: Request): unknown;
   /** the CORS headers every answer on `route` carries, errors included; null for none */
   cors(request: Request, route: string): Record<string, string> | null;
   /** throws 413 for a Content-Length over the limit */
